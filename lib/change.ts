@@ -1,0 +1,9 @@
+/** One planned change on a host: a sentence for people, an optional diff, and how to apply it. */
+export interface Change {
+  /** Human sentence, e.g. "write /etc/apache2/conf-available/EPFL_isa.conf". */
+  summary: string;
+  /** Unified diff of a file's content, already redacted of secrets. */
+  diff?: string;
+  /** Performs the change; not called under `--check`. */
+  apply: () => Promise<void>;
+}

@@ -1,0 +1,48 @@
+/** What the facts step learns about a host in one SSH round trip; later steps read it instead of probing. */
+export interface Facts {
+  os: { id: string; idLike: string[]; versionId: string; family: "rhel" | "debian" | "unknown"; prettyName: string };
+  init: "systemd" | "other";
+  apache: ApacheFacts | null;
+  docker: DockerFacts;
+  /** Free disk in MiB under the install path (or its nearest existing parent). */
+  diskFreeMb: number;
+  firewall: { iptables: boolean; firewalld: boolean; nftables: boolean; persistence: "netfilter-persistent" | "iptables-services" | "none" };
+  /** Login user is root (otherwise commands go through sudo). */
+  loginUser: string;
+}
+
+/** Apache httpd as found on the host. */
+export interface ApacheFacts {
+  binary: string;
+  /** systemd unit: `httpd` or `apache2`. */
+  service: string;
+  /** Directory where our `EPFL_isa.conf` lives. */
+  confDir: string;
+  /** Full path of our file. */
+  confFile: string;
+  /** Debian: conf-available + a2enconf; RHEL: conf.d. */
+  layout: "debian" | "rhel";
+  version: string;
+  mpm: string;
+  statusModule: boolean;
+  authzCore: boolean;
+  extendedStatus: boolean;
+  running: boolean;
+  /** `apachectl -t` passes. */
+  configOk: boolean;
+  /** What the config test printed besides the module list (errors, warnings). */
+  configMessage: string;
+  /** `file:line:text` of every `<Location /server-status>` in the config tree. */
+  statusLocations: string[];
+}
+
+/** The host's Docker engine. */
+export interface DockerFacts {
+  installed: boolean;
+  running: boolean;
+  version: string | null;
+  /** Gateway of the default bridge (`docker0`), e.g. 172.17.0.1. */
+  bridgeGateway: string | null;
+  /** CIDRs of all Docker networks (bridge and user-defined). */
+  networks: string[];
+}

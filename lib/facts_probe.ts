@@ -1,0 +1,187 @@
+import type { ApacheFacts, Facts } from "./facts.ts";
+import { quote } from "./quote.ts";
+
+/**
+ * The one script that probes a host (one SSH round trip). It prints sections `@@name` followed by
+ * raw command output; `parseFacts` turns them into Facts. Raw output keeps parsing testable from
+ * real captures (os-release, httpd -V, httpd -M) without a host.
+ */
+export function factsScript(installDir: string): string {
+  return `
+export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+echo @@os-release; cat /etc/os-release 2>/dev/null
+echo @@login-user; echo "\${SUDO_USER:-$(id -un)}"
+echo @@init; if [ -d /run/systemd/system ]; then echo systemd; else echo other; fi
+ctl=""
+for c in apachectl apache2ctl; do if command -v $c >/dev/null 2>&1; then ctl=$c; break; fi; done
+echo @@apache-binary; for b in /usr/sbin/httpd /usr/sbin/apache2; do [ -x $b ] && echo $b && break; done
+if [ -n "$ctl" ]; then
+  echo @@apache-V; $ctl -V 2>&1
+  echo @@apache-M; $ctl -t -D DUMP_MODULES 2>&1
+  root=$($ctl -V 2>/dev/null | sed -n 's/.*HTTPD_ROOT="\\(.*\\)"/\\1/p')
+  echo @@apache-status-locations
+  [ -n "$root" ] && grep -rniE --include='*.conf' '^[[:space:]]*<Location[[:space:]]+"?/server-status' "$root" 2>/dev/null
+  echo @@apache-extendedstatus
+  [ -n "$root" ] && grep -rhiE --include='*.conf' '^[[:space:]]*ExtendedStatus[[:space:]]' "$root" 2>/dev/null
+  echo @@apache-active
+  for s in httpd apache2; do systemctl is-active $s 2>/dev/null | grep -qx active && echo $s; done
+fi
+echo @@docker-version; docker version --format '{{.Server.Version}}' 2>/dev/null || true
+echo @@docker-installed; command -v dockerd 2>/dev/null || true
+echo @@docker-networks
+if docker info >/dev/null 2>&1; then
+  docker network inspect $(docker network ls -q --filter driver=bridge) \\
+    --format '{{.Name}} {{range .IPAM.Config}}{{.Subnet}},{{.Gateway}} {{end}}' 2>/dev/null
+fi
+echo @@docker0; ip -4 -o addr show docker0 2>/dev/null | awk '{print $4}'
+echo @@disk
+d=${quote(installDir)}; while [ ! -d "$d" ]; do d=$(dirname "$d"); done; df -Pm "$d" | awk 'NR==2 {print $4}'
+echo @@firewall
+command -v iptables >/dev/null 2>&1 && echo iptables
+command -v nft >/dev/null 2>&1 && echo nftables
+systemctl is-active firewalld 2>/dev/null | grep -qx active && echo firewalld
+command -v netfilter-persistent >/dev/null 2>&1 && echo netfilter-persistent
+[ -x /usr/libexec/iptables/iptables.init ] && echo iptables-services
+echo @@end
+`;
+}
+
+/** Splits probe output into its sections. */
+export function sections(output: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  let cur: string[] | null = null;
+  for (const line of output.split("\n")) {
+    const m = /^@@([a-z0-9-]+)$/.exec(line);
+    if (m) {
+      cur = [];
+      out.set(m[1], cur);
+    } else if (cur) cur.push(line);
+  }
+  for (const v of out.values()) while (v.length && v.at(-1) === "") v.pop();
+  return out;
+}
+
+/** Parses /etc/os-release (shell-style KEY=value, optionally quoted). */
+export function parseOsRelease(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (!m) continue;
+    let v = m[2];
+    if (/^".*"$/.test(v) || /^'.*'$/.test(v)) v = v.slice(1, -1).replace(/\\(["$`\\])/g, "$1");
+    out[m[1]] = v;
+  }
+  return out;
+}
+
+/** The OS family from os-release's ID and ID_LIKE. */
+export function osFamily(id: string, idLike: string[]): "rhel" | "debian" | "unknown" {
+  const all = [id, ...idLike];
+  if (all.some((x) => ["rhel", "centos", "fedora", "rocky", "almalinux"].includes(x))) return "rhel";
+  if (all.some((x) => ["debian", "ubuntu"].includes(x))) return "debian";
+  return "unknown";
+}
+
+/** Parses `httpd -V` / `apachectl -V` output. */
+export function parseApacheV(lines: string[]): { version: string; mpm: string; root: string; config: string } {
+  const text = lines.join("\n");
+  return {
+    version: /Server version:\s*Apache\/(\S+)/.exec(text)?.[1] ?? "",
+    mpm: /Server MPM:\s*(\S+)/.exec(text)?.[1] ?? "",
+    root: /-D HTTPD_ROOT="([^"]*)"/.exec(text)?.[1] ?? "",
+    config: /-D SERVER_CONFIG_FILE="([^"]*)"/.exec(text)?.[1] ?? "",
+  };
+}
+
+/** Module names from `httpd -M` / `-D DUMP_MODULES` output. */
+export function parseModules(lines: string[]): Set<string> {
+  const out = new Set<string>();
+  for (const l of lines) {
+    const m = /^\s+(\w+_module)\s+\((shared|static)\)/.exec(l);
+    if (m) out.add(m[1]);
+  }
+  return out;
+}
+
+/** Turns the probe's output into Facts. */
+export function parseFacts(output: string): Facts {
+  const s = sections(output);
+  const get = (k: string) => s.get(k) ?? [];
+  const os = parseOsRelease(get("os-release").join("\n"));
+  const idLike = (os.ID_LIKE ?? "").split(/\s+/).filter(Boolean);
+  const family = osFamily(os.ID ?? "", idLike);
+
+  let apache: ApacheFacts | null = null;
+  const binary = get("apache-binary")[0];
+  if (binary) {
+    const v = parseApacheV(get("apache-V"));
+    const modules = parseModules(get("apache-M"));
+    const debianLayout = binary.endsWith("apache2");
+    const confDir = debianLayout ? `${v.root || "/etc/apache2"}/conf-available` : `${v.root || "/etc/httpd"}/conf.d`;
+    const ext = get("apache-extendedstatus").map((l) => l.trim().toLowerCase());
+    const statusModule = modules.has("status_module");
+    apache = {
+      binary,
+      service: debianLayout ? "apache2" : "httpd",
+      confDir,
+      confFile: `${confDir}/EPFL_isa.conf`,
+      layout: debianLayout ? "debian" : "rhel",
+      version: v.version,
+      mpm: v.mpm,
+      statusModule,
+      authzCore: modules.has("authz_core_module"),
+      // Since 2.3.6 loading mod_status turns ExtendedStatus on unless a directive says Off.
+      extendedStatus: ext.length ? /\son$/.test(ext.at(-1)!) : statusModule && !v.version.startsWith("2.2"),
+      running: get("apache-active").length > 0,
+      configOk: get("apache-M").some((l) => l.trim() === "Syntax OK") || modules.size > 0,
+      configMessage: get("apache-M").filter((l) => !/^\s+\w+_module/.test(l) && l.trim() !== "Loaded Modules:")
+        .join("\n").trim(),
+      statusLocations: get("apache-status-locations").filter(Boolean),
+    };
+  }
+
+  const networks: string[] = [];
+  let bridgeGateway: string | null = null;
+  for (const line of get("docker-networks")) {
+    const [name, ...cfgs] = line.trim().split(/\s+/);
+    for (const c of cfgs) {
+      const [subnet, gw] = c.split(",");
+      if (subnet && /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(subnet)) networks.push(subnet);
+      if (name === "bridge" && gw) bridgeGateway = gw;
+    }
+  }
+  const docker0 = get("docker0")[0];
+  if (!bridgeGateway && docker0) bridgeGateway = docker0.split("/")[0];
+  const fw = new Set(get("firewall"));
+  const version = get("docker-version")[0]?.trim() || null;
+  return {
+    os: {
+      id: os.ID ?? "",
+      idLike,
+      versionId: os.VERSION_ID ?? "",
+      family,
+      prettyName: os.PRETTY_NAME ?? os.NAME ?? "unknown",
+    },
+    init: get("init")[0] === "systemd" ? "systemd" : "other",
+    apache,
+    docker: {
+      installed: get("docker-installed").length > 0,
+      running: version !== null,
+      version,
+      bridgeGateway,
+      networks: [...new Set(networks)],
+    },
+    diskFreeMb: Number(get("disk")[0] ?? "0"),
+    firewall: {
+      iptables: fw.has("iptables"),
+      firewalld: fw.has("firewalld"),
+      nftables: fw.has("nftables"),
+      persistence: fw.has("netfilter-persistent")
+        ? "netfilter-persistent"
+        : fw.has("iptables-services")
+        ? "iptables-services"
+        : "none",
+    },
+    loginUser: get("login-user")[0] ?? "",
+  };
+}

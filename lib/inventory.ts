@@ -1,0 +1,194 @@
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { UsageError } from "./errors.ts";
+import type { Host } from "./host.ts";
+import { entries, Located, validate } from "./schema.ts";
+import type { Vars } from "./vars.ts";
+import { inventorySchema, varsSchema } from "./vars_schema.ts";
+
+/** Root of the project (where deno.json is). */
+export const projectRoot: string = resolve(dirname(new URL(import.meta.url).pathname), "..");
+
+/** Where the secrets of a deployment come from. */
+export type SecretsSource = { file: string } | { command: string };
+
+/** A loaded inventory: its hosts (all, before --limit), groups and settings. */
+export interface Inventory {
+  file: string;
+  deployment: "qual" | "prod";
+  hosts: Host[];
+  /** Group name → member host names. */
+  groups: Map<string, string[]>;
+  secrets: SecretsSource | null;
+}
+
+/** Maps the CLI's choice (--prod, --inventory FILE or `lab`) to an inventory path. */
+export function inventoryPath(opts: { prod: boolean; inventory?: string }): string {
+  if (opts.inventory === "lab") return join(projectRoot, ".lab", "inventory.yml");
+  if (opts.inventory) return resolve(opts.inventory);
+  return join(projectRoot, "inventory", opts.prod ? "prod.yml" : "qual.yml");
+}
+
+function parseYaml(file: string, text: string): { loc: Located; root: Node | null } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const loc = new Located(file, lines);
+  const problem = doc.errors[0];
+  if (problem) {
+    const { line, col } = lines.linePos(problem.pos[0]);
+    throw new UsageError(`${file}:${line}:${col}: invalid YAML: ${problem.message.split("\n")[0]}`);
+  }
+  return { loc, root: doc.contents as Node | null };
+}
+
+async function readText(file: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(file);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new UsageError(`${file}: no such inventory file`);
+    throw new UsageError(`${file}: cannot read: ${(e as Error).message}`);
+  }
+}
+
+type Flat = Map<string, { value: unknown; at: string }>;
+
+/** Flattens nested objects of the vars schema into dotted keys, keeping where each was set. */
+function flatten(loc: Located, node: Node | null, prefix = ""): Flat {
+  const out: Flat = new Map();
+  if (!node || !isMap(node)) return out;
+  let fields = varsSchema.fields;
+  for (const part of prefix.split(".").filter(Boolean)) {
+    const f = fields[part];
+    fields = f.kind === "object" ? f.fields : {};
+  }
+  for (const [k, v] of entries(loc, node)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (fields[k]?.kind === "object" && v && isMap(v)) {
+      for (const [kk, vv] of flatten(loc, v, key)) out.set(kk, vv);
+    } else {
+      out.set(key, { value: v === null ? null : (v as Node & { toJSON(): unknown }).toJSON(), at: loc.at(v) });
+    }
+  }
+  return out;
+}
+
+function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {
+  const parts = dotted.split(".");
+  let cur = target;
+  for (const p of parts.slice(0, -1)) cur = (cur[p] ??= {}) as Record<string, unknown>;
+  cur[parts.at(-1)!] = value;
+}
+
+function child(map: Node | null, key: string): Node | null {
+  if (!map || !isMap(map)) return null;
+  const pair = map.items.find((p) => isScalar(p.key) && p.key.value === key);
+  return (pair?.value as Node | null) ?? null;
+}
+
+/** Loads `inventory/defaults.yml`: every variable, declared once. */
+export async function loadDefaults(file = join(projectRoot, "inventory", "defaults.yml")): Promise<Flat> {
+  const { loc, root } = parseYaml(file, await readText(file));
+  validate(loc, root, { ...varsSchema, required: Object.keys(varsSchema.fields) }, "defaults");
+  return flatten(loc, root);
+}
+
+/** Loads and validates an inventory; errors name file:line:column and nothing is contacted. */
+export async function loadInventory(file: string, defaults?: Flat): Promise<Inventory> {
+  defaults ??= await loadDefaults();
+  const text = await readText(file);
+  if (text.trim() === "") throw new UsageError(`${file}:1:1: the inventory is empty`);
+  const { loc, root } = parseYaml(file, text);
+  if (!root || !isMap(root)) throw loc.error(root, "the inventory must be a mapping (deployment, hosts, ...)");
+  const inv = validate(loc, root, inventorySchema, "inventory") as {
+    deployment: "qual" | "prod";
+    ssh_config?: string;
+    secrets?: { file?: string; command?: string };
+    groups?: Record<string, { hosts: string[] }>;
+  };
+  const base = dirname(file);
+  const rel = (p: string) => (isAbsolute(p) ? p : p.startsWith("~/") ? p : join(base, p));
+
+  let secrets: SecretsSource | null = null;
+  if (inv.secrets) {
+    const node = child(root, "secrets");
+    if (inv.secrets.file && inv.secrets.command) throw loc.error(node, "secrets takes either file or command, not both");
+    if (inv.secrets.file) secrets = { file: rel(inv.secrets.file) };
+    else if (inv.secrets.command) secrets = { command: inv.secrets.command };
+    else throw loc.error(node, "secrets needs file or command");
+  }
+
+  const hostsNode = child(root, "hosts")!;
+  if (!isMap(hostsNode) || hostsNode.items.length === 0) throw loc.error(hostsNode, "hosts must list at least one host");
+  const groupsNode = child(root, "groups");
+  const hostNames = new Set(entries(loc, hostsNode).map(([k]) => k));
+
+  const groups = new Map<string, string[]>();
+  const groupFlat = new Map<string, Flat>();
+  if (groupsNode && isMap(groupsNode)) {
+    for (const [g, gnode] of entries(loc, groupsNode)) {
+      if (hostNames.has(g)) throw loc.error(gnode, `group '${g}' has the name of a host`);
+      const members = child(gnode, "hosts");
+      const names: string[] = [];
+      if (members && isSeq(members)) {
+        for (const item of members.items as Node[]) {
+          const n = (item as { value: string }).value;
+          if (!hostNames.has(n)) throw loc.error(item, `group '${g}' names unknown host '${n}'`);
+          if (names.includes(n)) throw loc.error(item, `group '${g}' lists '${n}' twice`);
+          names.push(n);
+        }
+      }
+      groups.set(g, names);
+      groupFlat.set(g, flatten(loc, child(gnode, "vars")));
+    }
+  }
+  groups.set("all", [...hostNames]);
+  groups.set(inv.deployment, [...new Set([...(groups.get(inv.deployment) ?? []), ...hostNames])]);
+
+  const invVars = flatten(loc, child(root, "vars"));
+  const hosts: Host[] = [];
+  for (const [name, hnode, pair] of entries(loc, hostsNode)) {
+    const merged: Flat = new Map([...defaults, ...invVars]);
+    // Two groups giving one host different values is ambiguous; Ansible picks silently, we refuse.
+    const fromGroup = new Map<string, { value: unknown; at: string; group: string }>();
+    const memberOf = [...groups].filter(([g, m]) => groupFlat.has(g) && m.includes(name)).map(([g]) => g);
+    for (const g of memberOf.sort()) {
+      for (const [k, v] of groupFlat.get(g)!) {
+        const prev = fromGroup.get(k);
+        if (prev && JSON.stringify(prev.value) !== JSON.stringify(v.value)) {
+          throw new UsageError(
+            `${v.at}: host '${name}' gets conflicting values for ${k} from groups '${prev.group}' (${prev.at}) and '${g}'`,
+          );
+        }
+        fromGroup.set(k, { ...v, group: g });
+      }
+    }
+    for (const [k, v] of fromGroup) merged.set(k, v);
+    for (const [k, v] of flatten(loc, child(hnode, "vars"))) merged.set(k, v);
+
+    const vars: Record<string, unknown> = {};
+    for (const [k, v] of merged) setPath(vars, k, v.value);
+    // Already validated with the whole file above.
+    const h = (hnode as (Node & { toJSON(): unknown }) | null)?.toJSON() as
+      | { address?: string; user?: string; port?: number; jump?: string }
+      | null;
+    const address = h?.address ?? name;
+    const v = vars as unknown as Vars;
+    if (!v.fqdn) v.fqdn = address.includes(".") && !/^[\d.]+$/.test(address) ? address : name;
+    const { line, col } = loc.lines.linePos(pair.key ? (pair.key as Node).range?.[0] ?? 0 : 0);
+    hosts.push({
+      name,
+      deployment: inv.deployment,
+      groups: [...groups].filter(([g, m]) => g !== "all" && m.includes(name)).map(([g]) => g),
+      ssh: {
+        address,
+        user: h?.user,
+        port: h?.port,
+        jump: h?.jump,
+        configFile: inv.ssh_config ? rel(inv.ssh_config) : undefined,
+      },
+      vars: v,
+      pos: { file, line, col },
+    });
+  }
+  return { file, deployment: inv.deployment, hosts, groups, secrets };
+}

@@ -1,0 +1,162 @@
+/**
+ * Lab stand-ins for the apache_exporter and Prometheus images (no registry is reachable from the lab):
+ * the binaries of Debian's packages in a minimal root file system, shaped like the official images.
+ */
+import { dirname, join } from "node:path";
+import $ from "dax";
+import { docker, runOnce } from "./engine.ts";
+import { importRootfs, makeWorkDir, removeWorkDir } from "./rootfs.ts";
+
+/** References of the lab images, as the inventory's `images` var wants them. */
+export interface LabImages {
+  apache_exporter: string;
+  prometheus: string;
+}
+
+interface AppSpec {
+  key: keyof LabImages;
+  repo: string;
+  deb: string;
+  /** Package path → image path. */
+  binaries: Record<string, string>;
+  extraFiles: Record<string, { text: string; mode?: number }>;
+  /** Folders created empty, owned by nobody. */
+  dataDirs: string[];
+  changes: string[];
+}
+
+const PROMETHEUS_YML = `# Minimal configuration of the lab image (the deploy brings its own).
+global:
+  scrape_interval: 15s
+scrape_configs:
+  - job_name: prometheus
+    static_configs:
+      - targets: ["localhost:9090"]
+`;
+
+const SPECS: AppSpec[] = [
+  {
+    key: "apache_exporter",
+    repo: "isa-lab/apache-exporter",
+    deb: "prometheus-apache-exporter",
+    binaries: { "usr/bin/prometheus-apache-exporter": "bin/apache_exporter" },
+    extraFiles: {},
+    dataDirs: [],
+    changes: ['ENTRYPOINT ["/bin/apache_exporter"]', "USER 65534", "EXPOSE 9117"],
+  },
+  {
+    key: "prometheus",
+    repo: "isa-lab/prometheus",
+    deb: "prometheus",
+    binaries: { "usr/bin/prometheus": "bin/prometheus", "usr/bin/promtool": "bin/promtool" },
+    extraFiles: { "etc/prometheus/prometheus.yml": { text: PROMETHEUS_YML } },
+    dataDirs: ["prometheus"],
+    changes: [
+      'ENTRYPOINT ["/bin/prometheus"]',
+      'CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]',
+      "USER 65534",
+      "EXPOSE 9090",
+      "WORKDIR /prometheus",
+      'VOLUME ["/prometheus"]',
+    ],
+  },
+];
+
+const BASE_FILES: Record<string, { text: string; mode?: number }> = {
+  "etc/passwd": {
+    text: "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n",
+  },
+  "etc/group": { text: "root:x:0:\nnobody:x:65534:\n" },
+  "etc/nsswitch.conf": { text: "passwd: files\ngroup: files\nhosts: files dns\n" },
+};
+
+/** Upstream version of a Debian version string: `2.42.0+ds-5+deb12u1` → `2.42.0`, `1:0.12.0-1+b4` → `0.12.0`. */
+export function upstreamVersion(debVersion: string): string {
+  const m = /^(?:\d+:)?(\d+(?:\.\d+)*)/.exec(debVersion.trim());
+  if (!m) throw new Error(`unexpected Debian version: ${debVersion}`);
+  return m[1];
+}
+
+/** Newest local image of `repo` (any tag), if any. */
+async function existingImage(repo: string): Promise<string | undefined> {
+  const images = await docker().listImages({ filters: { reference: [`${repo}:*`] } });
+  images.sort((a, b) => b.Created - a.Created);
+  return images[0]?.RepoTags?.find((t) => t.startsWith(`${repo}:`));
+}
+
+/** Downloads a package's .deb into `dir` (running `apt-get update` when apt knows no candidate). */
+async function downloadDeb(pkg: string, dir: string): Promise<string> {
+  const download = () => $`apt-get download -q ${pkg}`.cwd(dir).quiet().noThrow();
+  if ((await download()).code !== 0) {
+    await $`apt-get update -q`.quiet();
+    await download().then((r) => {
+      if (r.code !== 0) throw new Error(`apt-get download ${pkg} failed: ${r.stderr}`);
+    });
+  }
+  const deb = [...Deno.readDirSync(dir)].find((e) => e.name.startsWith(`${pkg}_`) && e.name.endsWith(".deb"));
+  if (!deb) throw new Error(`apt-get download ${pkg} left no .deb in ${dir}`);
+  return join(dir, deb.name);
+}
+
+/** Shared libraries a binary needs, as absolute paths on the controller (none for a static binary). */
+async function sharedLibraries(binary: string): Promise<string[]> {
+  const res = await $`ldd ${binary}`.noThrow().quiet();
+  if (res.code !== 0) return []; // "not a dynamic executable"
+  return res.stdout.split("\n").flatMap((l) => {
+    const m = /=>\s*(\/\S+)/.exec(l) ?? /^\s*(\/\S+)\s+\(/.exec(l);
+    return m ? [m[1]] : [];
+  });
+}
+
+async function writeFile(root: string, path: string, text: string, mode = 0o644): Promise<void> {
+  await Deno.mkdir(dirname(join(root, path)), { recursive: true });
+  await Deno.writeTextFile(join(root, path), text, { mode });
+  await Deno.chmod(join(root, path), mode);
+}
+
+async function buildApp(spec: AppSpec, log: (line: string) => void): Promise<string> {
+  const work = await makeWorkDir(`isa-lab-${spec.key}-`);
+  try {
+    const deb = await downloadDeb(spec.deb, work);
+    const version = upstreamVersion(await $`dpkg-deb -f ${deb} Version`.text());
+    const ref = `${spec.repo}:${version}`;
+    log(`lab images: building ${ref} from ${deb.replace(/.*\//, "")}`);
+    const x = join(work, "x");
+    const root = join(work, "root");
+    await $`dpkg-deb -x ${deb} ${x}`;
+    const libs = new Set<string>();
+    for (const [from, to] of Object.entries(spec.binaries)) {
+      await Deno.mkdir(dirname(join(root, to)), { recursive: true });
+      await Deno.copyFile(join(x, from), join(root, to));
+      for (const lib of await sharedLibraries(join(root, to))) libs.add(lib);
+    }
+    for (const lib of libs) {
+      await Deno.mkdir(dirname(join(root, lib)), { recursive: true });
+      await Deno.copyFile(lib, join(root, lib));
+    }
+    for (const [path, f] of Object.entries({ ...BASE_FILES, ...spec.extraFiles })) {
+      await writeFile(root, path, f.text, f.mode);
+    }
+    await writeFile(root, "etc/ssl/certs/ca-certificates.crt", await Deno.readTextFile("/etc/ssl/certs/ca-certificates.crt"));
+    await Deno.mkdir(join(root, "tmp"), { mode: 0o1777 });
+    await Deno.chmod(join(root, "tmp"), 0o1777);
+    for (const d of spec.dataDirs) {
+      await Deno.mkdir(join(root, d), { recursive: true });
+      await Deno.chown(join(root, d), 65534, 65534);
+    }
+    await importRootfs(root, ref, [...spec.changes, `LABEL isa-lab="${spec.key}" org.opencontainers.image.version="${version}"`]);
+    const check = await runOnce(ref, ["--version"]);
+    if (check.code !== 0) throw new Error(`${ref} --version failed (${check.code}):\n${check.output}`);
+    log(`lab images: ${ref} ok (${check.output.split("\n")[0].trim()})`);
+    return ref;
+  } finally {
+    await removeWorkDir(work);
+  }
+}
+
+/** Builds the lab's apache_exporter and Prometheus images unless present; returns their references. */
+export async function ensureLabImages(log: (line: string) => void): Promise<LabImages> {
+  const out: Partial<LabImages> = {};
+  for (const spec of SPECS) out[spec.key] = await existingImage(spec.repo) ?? await buildApp(spec, log);
+  return out as LabImages;
+}

@@ -1,0 +1,133 @@
+/**
+ * The lab host image: Debian bookworm from `debootstrap`, finished by the recipe in files/lab/host/,
+ * imported as `isa-lab/host:<recipe hash>` so a recipe change builds a new image and no change reuses it.
+ */
+import { join, relative } from "node:path";
+import { createHash } from "node:crypto";
+import $ from "dax";
+import { HOST_RECIPE_DIR } from "./layout.ts";
+import { imageExists } from "./engine.ts";
+import { importRootfs, makeWorkDir, removeWorkDir } from "./rootfs.ts";
+
+/** Debian suite of the hosts. */
+export const SUITE = "bookworm";
+
+/** Bump when the build procedure below changes in a way the recipe files don't show. */
+const BUILD_REVISION = "1";
+
+/** Dockerfile instructions of the host image: boot systemd, the way a container expects to stop it. */
+const IMAGE_CHANGES = [
+  'CMD ["/sbin/init"]',
+  "ENV container=docker",
+  "STOPSIGNAL SIGRTMIN+3",
+  'LABEL isa-lab="host"',
+];
+
+async function recipeFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    const p = join(dir, e.name);
+    if (e.isDirectory) out.push(...await recipeFiles(p));
+    else out.push(p);
+  }
+  return out.sort();
+}
+
+/** Tag of the host image for the current recipe: `isa-lab/host:<12 hex digits of its hash>`. */
+export async function hostImageRef(): Promise<string> {
+  const h = createHash("sha256").update(`${SUITE}\0${BUILD_REVISION}\0${IMAGE_CHANGES.join("\n")}\0`);
+  for (const f of await recipeFiles(HOST_RECIPE_DIR)) {
+    h.update(relative(HOST_RECIPE_DIR, f)).update("\0").update(await Deno.readFile(f)).update("\0");
+  }
+  return `isa-lab/host:${h.digest("hex").slice(0, 12)}`;
+}
+
+/** Packages of the image, from files/lab/host/packages.txt. */
+export async function hostPackages(): Promise<string[]> {
+  const text = await Deno.readTextFile(join(HOST_RECIPE_DIR, "packages.txt"));
+  return text.split("\n").map((l) => l.replace(/#.*/, "").trim()).filter(Boolean);
+}
+
+/** The controller's Debian mirror (from /etc/apt/sources.list.d/debian.sources), else deb.debian.org. */
+export async function debianMirror(): Promise<string> {
+  const text = await Deno.readTextFile("/etc/apt/sources.list.d/debian.sources").catch(() => "");
+  for (const stanza of text.split(/\n\s*\n/)) {
+    const uri = /^URIs:\s*(\S+)/m.exec(stanza)?.[1];
+    if (uri && /^Suites:.*\bbookworm\b/m.test(stanza) && !uri.includes("security")) return uri;
+  }
+  return "http://deb.debian.org/debian";
+}
+
+/** A WritableStream that hands complete lines to `onLine`. */
+function lineSink(onLine: (line: string) => void): WritableStream<Uint8Array> {
+  const dec = new TextDecoder();
+  let buf = "";
+  return new WritableStream({
+    write(chunk) {
+      buf += dec.decode(chunk, { stream: true });
+      const lines = buf.split("\n");
+      buf = lines.pop()!;
+      lines.forEach(onLine);
+    },
+    close() {
+      if (buf) onLine(buf);
+    },
+  });
+}
+
+/**
+ * Condenses debootstrap's one-line-per-package output: prints the first line of each phase
+ * (Retrieving, Extracting, Unpacking, Configuring…) and a count every 40 packages.
+ */
+function debootstrapProgress(log: (line: string) => void, started: number): (line: string) => void {
+  let phase = "";
+  let count = 0;
+  const t = () => `${Math.round((Date.now() - started) / 1000)}s`;
+  return (line) => {
+    const m = /^([IWE]): (\S+)/.exec(line);
+    if (!m || m[2] === "Validating") return;
+    if (m[1] !== "I" || m[2] !== phase) {
+      if (count > 1) log(`  debootstrap [${t()}]   … ${count} × ${phase}`);
+      phase = m[2];
+      count = 0;
+      log(`  debootstrap [${t()}] ${line}`);
+    }
+    if (++count % 40 === 0) log(`  debootstrap [${t()}]   … ${count} ${phase}`);
+  };
+}
+
+/** Builds the host image unless the current recipe's image exists; returns its reference. */
+export async function ensureHostImage(log: (line: string) => void): Promise<string> {
+  const ref = await hostImageRef();
+  if (await imageExists(ref)) return ref;
+  if (Deno.uid() !== 0) throw new Error(`building the lab host image (${ref}) needs root (debootstrap)`);
+  if ((await $`which debootstrap`.quiet().noThrow()).code !== 0) {
+    throw new Error("debootstrap is missing: apt-get install -y debootstrap");
+  }
+  const started = Date.now();
+  const mirror = await debianMirror();
+  const packages = await hostPackages();
+  log(`host image: building ${ref} (debootstrap ${SUITE} from ${mirror}; takes a few minutes)`);
+  const work = await makeWorkDir("isa-lab-host-");
+  const root = join(work, "root");
+  try {
+    const progress = debootstrapProgress(log, started);
+    const res = await $`debootstrap --variant=minbase --include=${packages.join(",")} ${SUITE} ${root} ${mirror}`
+      .stdout(lineSink(progress)).stderr(lineSink(progress)).noThrow();
+    if (res.code !== 0) {
+      const tail = await $`tail -n 30 ${join(root, "debootstrap", "debootstrap.log")}`.noThrow().text();
+      throw new Error(`debootstrap failed (exit ${res.code}); end of debootstrap.log:\n${tail}`);
+    }
+    log(`host image: applying the recipe (files/lab/host) [${Math.round((Date.now() - started) / 1000)}s]`);
+    await $`/usr/bin/cp -r --preserve=mode ${join(HOST_RECIPE_DIR, "rootfs")}/. ${root}/`;
+    await Deno.copyFile(join(HOST_RECIPE_DIR, "setup.sh"), join(root, "isa-lab-setup.sh"));
+    await $`chroot ${root} /bin/bash /isa-lab-setup.sh`.env({ PATH: "/usr/sbin:/usr/bin:/sbin:/bin" });
+    await Deno.remove(join(root, "isa-lab-setup.sh"));
+    log(`host image: importing into Docker [${Math.round((Date.now() - started) / 1000)}s]`);
+    await importRootfs(root, ref, IMAGE_CHANGES);
+  } finally {
+    await removeWorkDir(work);
+  }
+  log(`host image: ${ref} built in ${Math.round((Date.now() - started) / 1000)} s`);
+  return ref;
+}

@@ -1,0 +1,224 @@
+import Docker from "dockerode";
+import { type RunOptions, parseCli, usage } from "./cli.ts";
+import { RemoteError, UnreachableError, UsageError } from "./errors.ts";
+import type { Facts } from "./facts.ts";
+import { factsScript, parseFacts } from "./facts_probe.ts";
+import type { Host } from "./host.ts";
+import { type Inventory, inventoryPath, loadInventory } from "./inventory.ts";
+import { selectHosts } from "./limit.ts";
+import { colour, say, statusWord, warn } from "./output.ts";
+import { redact } from "./redact.ts";
+import { exitCode, type HostReport, recapCounts, type StepReport } from "./report.ts";
+import { loadSecrets, type Secrets } from "./secrets.ts";
+import { Ssh } from "./ssh.ts";
+import type { HostContext, Step } from "./step.ts";
+
+/** Probes a host once (one round trip) and parses its facts. */
+export async function gatherFacts(ssh: Ssh): Promise<Facts> {
+  const r = await ssh.run(factsScript(ssh.host.vars.install_dir), { log: "probe facts (one batched script)" });
+  return parseFacts(r.stdout);
+}
+
+/** Runs `fn` over items with at most `limit` in flight. */
+export async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}
+
+function errorText(e: unknown): string {
+  return redact(e instanceof Error ? e.message : String(e));
+}
+
+/** Selected hosts of the inventory the options name; usage errors for bad input. */
+export async function selectFromOptions(opts: RunOptions): Promise<{ inventory: Inventory; hosts: Host[] }> {
+  const inventory = await loadInventory(inventoryPath(opts));
+  if (opts.prod && inventory.deployment !== "prod") {
+    throw new UsageError(`${inventory.file}: --prod needs a prod inventory, this one is '${inventory.deployment}'`);
+  }
+  const names = selectHosts(inventory, opts.limit);
+  return { inventory, hosts: inventory.hosts.filter((h) => names.includes(h.name)) };
+}
+
+async function confirmProd(hosts: Host[], opts: RunOptions, task: string): Promise<void> {
+  if (!opts.prod || opts.yes || opts.check || opts.listHosts || !Deno.stdin.isTerminal()) return;
+  const answer = prompt(`${task} on PRODUCTION hosts ${hosts.map((h) => h.name).join(", ")}? Type 'yes' to go on:`);
+  if (answer?.trim() !== "yes") throw new UsageError("not confirmed; nothing was changed");
+}
+
+/** Per-run shared state: one secrets load per deployment. */
+class Shared {
+  #secrets: Promise<Secrets> | undefined;
+  constructor(readonly inventory: Inventory) {}
+  secrets(): Promise<Secrets> {
+    return (this.#secrets ??= loadSecrets(this.inventory.secrets));
+  }
+}
+
+function printer(host: string, step: string, opts: RunOptions) {
+  const prefix = `${colour.bold(host.padEnd(10))} ${step.padEnd(13)}`;
+  return {
+    line: (s: string) => {
+      if (!opts.json) say(`${prefix} ${s}`);
+    },
+    debug: (s: string) => {
+      if (opts.verbose && !opts.json) say(colour.dim(`${prefix} ${s.split("\n").join(`\n${" ".repeat(25)}`)}`));
+    },
+  };
+}
+
+/** Runs the steps on one host; never throws (failures land in the report). */
+export async function runHost(
+  host: Host,
+  steps: Step[],
+  opts: RunOptions,
+  shared: Shared,
+): Promise<HostReport> {
+  const started = performance.now();
+  const report: HostReport = { host: host.name, status: "ok", steps: [], seconds: 0 };
+  let step = "connect";
+  const p = () => printer(host.name, step, opts);
+  const ssh = new Ssh(host, { debug: (l) => p().debug(l) });
+  let docker: Docker | undefined;
+  try {
+    await ssh.open();
+    step = "facts";
+    const ctx: HostContext = {
+      host,
+      ssh,
+      facts: await gatherFacts(ssh),
+      secrets: () => shared.secrets(),
+      docker: async () => (docker ??= new Docker({ socketPath: await ssh.dockerSocketPath() })),
+      opts,
+      debug: (l) => p().debug(l),
+      progress: (l) => p().line(colour.dim(`… ${l}`)),
+      refreshFacts: async () => {
+        ctx.facts = await gatherFacts(ssh);
+      },
+    };
+    for (const s of steps) {
+      step = s.id;
+      const t0 = performance.now();
+      const sr: StepReport = { step: s.id, status: "ok", changes: [], seconds: 0 };
+      report.steps.push(sr);
+      try {
+        const changes = await s.plan(ctx);
+        for (const c of changes) {
+          sr.changes.push({ summary: redact(c.summary), diff: c.diff === undefined ? undefined : redact(c.diff) });
+          p().line(`${colour.yellow(opts.check ? "would" : "→")} ${c.summary}`);
+          if (opts.diff && c.diff) for (const l of redact(c.diff).split("\n")) p().line(`  ${diffColour(l)}`);
+          if (!opts.check) await c.apply();
+        }
+        sr.status = changes.length ? "changed" : "ok";
+        sr.seconds = (performance.now() - t0) / 1000;
+        p().line(`${statusWord(sr.status === "changed" && opts.check ? "would change" : sr.status)}` +
+          colour.dim(` (${sr.seconds.toFixed(1)}s)`));
+      } catch (e) {
+        sr.seconds = (performance.now() - t0) / 1000;
+        if (e instanceof UnreachableError) throw e;
+        sr.status = "failed";
+        sr.error = errorText(e);
+        p().line(`${statusWord("failed")}: ${sr.error}`);
+        if (opts.verbose && !(e instanceof RemoteError) && e instanceof Error && e.stack) p().debug(e.stack);
+        report.status = "failed";
+        break;
+      }
+    }
+    if (report.status !== "failed" && report.steps.some((s) => s.status === "changed")) report.status = "changed";
+  } catch (e) {
+    report.status = e instanceof UnreachableError ? "unreachable" : "failed";
+    report.error = errorText(e);
+    p().line(`${statusWord(report.status)}: ${report.error}`);
+  } finally {
+    await ssh.close().catch(() => {});
+    report.seconds = (performance.now() - started) / 1000;
+  }
+  return report;
+}
+
+function diffColour(l: string): string {
+  if (l.startsWith("+") && !l.startsWith("+++")) return colour.green(l);
+  if (l.startsWith("-") && !l.startsWith("---")) return colour.red(l);
+  return l;
+}
+
+/** Prints the recap (or the JSON document) and returns the exit code. */
+export function finish(task: string, reports: HostReport[], opts: RunOptions, started: number): number {
+  const seconds = (performance.now() - started) / 1000;
+  const code = exitCode(reports);
+  if (opts.json) {
+    console.log(redact(JSON.stringify({ task, check: opts.check, seconds, exitCode: code, hosts: reports }, null, 2)));
+    return code;
+  }
+  say("");
+  say(colour.bold(`RECAP ${task}${opts.check ? " (check mode: nothing was changed)" : ""}`));
+  for (const r of reports) {
+    const c = recapCounts(r);
+    say(
+      `${colour.bold(r.host.padEnd(10))} ${statusWord(r.status).padEnd(useWidth(r.status))} ` +
+        `ok=${c.ok} changed=${c.changed} failed=${c.failed} unreachable=${c.unreachable}  ` +
+        colour.dim(`${r.seconds.toFixed(1)}s`),
+    );
+  }
+  say(colour.dim(`${reports.length} host(s) in ${seconds.toFixed(1)}s`));
+  return code;
+}
+
+function useWidth(status: string): number {
+  return 11 + (statusWord(status).length - status.length);
+}
+
+/** Entry point of a deployment task: parse flags, select hosts, run the steps, recap, exit. */
+export async function runSteps(task: string, steps: Step[], args: string[] = Deno.args): Promise<number> {
+  const started = performance.now();
+  let opts: RunOptions;
+  let shared: Shared;
+  let hosts: Host[];
+  try {
+    const parsed = parseCli(task, args);
+    if (parsed.help) {
+      say(usage(task));
+      return 0;
+    }
+    opts = parsed.opts;
+    const sel = await selectFromOptions(opts);
+    hosts = sel.hosts;
+    if (opts.listHosts) {
+      if (opts.json) console.log(JSON.stringify({ hosts: hosts.map((h) => h.name) }));
+      else for (const h of hosts) say(h.name);
+      return 0;
+    }
+    await confirmProd(hosts, opts, task);
+    shared = new Shared(sel.inventory);
+    // Fail before touching any host when secrets are needed and broken.
+    if (steps.some((s) => s.needsSecrets)) await shared.secrets();
+  } catch (e) {
+    if (e instanceof UsageError) {
+      warn(`error: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+  if (!opts.json) {
+    say(colour.bold(`${task} on ${hosts.map((h) => h.name).join(", ")}${opts.check ? " (check mode)" : ""}`));
+  }
+  const reports = await pool(hosts, opts.forks, (h) => runHost(h, steps, opts, shared));
+  return finish(task, reports, opts, started);
+}
+
+/** Runs a task's steps and exits with the run's code. */
+export async function main(task: string, steps: Step[]): Promise<never> {
+  Deno.exit(await runSteps(task, steps));
+}
+
+/** Runs one step alone (facts are always gathered first) and exits. */
+export function runStep(step: Step): Promise<never> {
+  return main(step.id, [step]);
+}

@@ -1,0 +1,172 @@
+import $ from "dax";
+import { createHash } from "node:crypto";
+import { RemoteError, UnreachableError } from "./errors.ts";
+import type { Host } from "./host.ts";
+import { quote } from "./quote.ts";
+
+/** Output of a remote script. */
+export interface RemoteResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** How the SSH engine logs. */
+export interface SshOptions {
+  /** Receives each remote command (with file contents elided) when -v is on. */
+  debug?: (line: string) => void;
+  /** Seconds to wait for the TCP connection and authentication. */
+  connectTimeout?: number;
+  /** Folder for ControlMaster sockets and forwarded Docker sockets. */
+  controlDir?: string;
+}
+
+// The remote side runs the script from stdin as root: directly when we log in as root, else via
+// sudo -n (never a password prompt: BatchMode and no TTY). Fixed text, so no value is interpolated.
+const ROOT_SHELL = `if [ "$(id -u)" -eq 0 ]; then exec /bin/sh -s; else exec sudo -n /bin/sh -s; fi`;
+
+/** Default folder for control sockets: short (unix socket paths are limited to ~104 bytes), private. */
+export function defaultControlDir(): string {
+  const uid = Deno.uid() ?? 0;
+  return `/tmp/isa-ssh-${uid}`;
+}
+
+/** Runs commands on one host through the system `ssh`, over one multiplexed (ControlMaster) connection. */
+export class Ssh {
+  readonly #debug: (line: string) => void;
+  readonly #connectTimeout: number;
+  readonly #controlDir: string;
+  #dockerSocket: string | undefined;
+
+  constructor(readonly host: Host, opts: SshOptions = {}) {
+    this.#debug = opts.debug ?? (() => {});
+    this.#connectTimeout = opts.connectTimeout ?? 10;
+    this.#controlDir = opts.controlDir ?? defaultControlDir();
+  }
+
+  /** The `ssh` options that every call shares (the first call starts the master, later ones reuse it). */
+  sshArgs(): string[] {
+    const s = this.host.ssh;
+    const args: string[] = [];
+    if (s.configFile) args.push("-F", s.configFile);
+    args.push(
+      "-o", "BatchMode=yes",
+      "-o", `ConnectTimeout=${this.#connectTimeout}`,
+      "-o", "ControlMaster=auto",
+      "-o", `ControlPath=${this.#controlDir}/%C`,
+      "-o", "ControlPersist=60",
+      "-o", "ServerAliveInterval=10",
+      "-o", "ServerAliveCountMax=3",
+      "-o", "StreamLocalBindUnlink=yes",
+    ); // deno-fmt-ignore
+    if (s.user) args.push("-l", s.user);
+    if (s.port) args.push("-p", String(s.port));
+    if (s.jump) args.push("-J", s.jump);
+    return args;
+  }
+
+  /** Opens the master connection; throws UnreachableError with ssh's own message when it can't. */
+  async open(): Promise<void> {
+    await Deno.mkdir(this.#controlDir, { recursive: true, mode: 0o700 });
+    await this.run("true");
+  }
+
+  /**
+   * Runs a POSIX sh script as root on the host. The script travels on stdin, never in argv, so
+   * neither local `ps` nor the remote one shows its content. Throws RemoteError on a non-zero exit
+   * unless `check` is false, and UnreachableError when ssh itself fails (exit 255).
+   */
+  async run(script: string, opts: { check?: boolean; log?: string; timeoutMs?: number } = {}): Promise<RemoteResult> {
+    this.#debug(`$ ${opts.log ?? script.trim()}`);
+    let cmd = $`ssh ${this.sshArgs()} -- ${this.host.ssh.address} ${ROOT_SHELL}`
+      .stdinText(script)
+      .stdout("piped")
+      .stderr("piped")
+      .noThrow();
+    if (opts.timeoutMs) cmd = cmd.timeout(opts.timeoutMs);
+    const r = await cmd;
+    const result = { code: r.code, stdout: r.stdout, stderr: r.stderr };
+    if (r.code === 255) {
+      const msg = r.stderr.trim().split("\n").filter((l) => !l.startsWith("Warning:")).pop() ?? "ssh failed";
+      throw new UnreachableError(`${this.host.name}: ${msg}`);
+    }
+    if (r.code !== 0 && opts.check !== false) {
+      const first = (opts.log ?? script.trim()).split("\n")[0];
+      const err = r.stderr.trim() || r.stdout.trim();
+      throw new RemoteError(`${first}: exit ${r.code}${err ? `: ${err}` : ""}`, r.code, r.stderr);
+    }
+    return result;
+  }
+
+  /** Reads a file as root; null when it does not exist. */
+  async readFile(path: string): Promise<string | null> {
+    const r = await this.run(`if [ -f ${quote(path)} ]; then echo Y; cat ${quote(path)}; else echo N; fi`, {
+      log: `read ${path}`,
+    });
+    return r.stdout.startsWith("Y\n") ? r.stdout.slice(2) : null;
+  }
+
+  /**
+   * Writes a file atomically (temp file in the same folder, then rename), creating its folder.
+   * The content travels base64-encoded inside the script on stdin, and is never logged.
+   */
+  async writeFile(path: string, content: string | Uint8Array, opts: { mode: number; owner?: string }): Promise<void> {
+    await this.run(writeFileScript(path, content, opts), {
+      log: `write ${path} (mode ${opts.mode.toString(8)}${opts.owner ? `, owner ${opts.owner}` : ""})`,
+    });
+  }
+
+  /**
+   * Forwards a local unix socket to the host's Docker socket on the existing master connection
+   * (`ssh -O forward`), so ~/.ssh/config, ProxyJump and agents apply to Docker traffic too.
+   */
+  async dockerSocketPath(): Promise<string> {
+    if (this.#dockerSocket) return this.#dockerSocket;
+    const id = createHash("sha256").update(`${this.host.name}\0${this.host.ssh.address}`).digest("hex").slice(0, 12);
+    const local = `${this.#controlDir}/docker-${id}-${Deno.pid}.sock`;
+    await Deno.remove(local).catch(() => {});
+    this.#debug(`$ ssh -O forward -L ${local}:/var/run/docker.sock ${this.host.ssh.address}`);
+    const r = await $`ssh ${this.sshArgs()} -O forward -L ${local}:/var/run/docker.sock -- ${this.host.ssh.address}`
+      .stdout("piped").stderr("piped").noThrow();
+    if (r.code !== 0) throw new UnreachableError(`${this.host.name}: cannot forward the Docker socket: ${r.stderr.trim()}`);
+    this.#dockerSocket = local;
+    return local;
+  }
+
+  /** Cancels the Docker forward and stops the master connection. */
+  async close(): Promise<void> {
+    const addr = this.host.ssh.address;
+    if (this.#dockerSocket) {
+      await $`ssh ${this.sshArgs()} -O cancel -L ${this.#dockerSocket}:/var/run/docker.sock -- ${addr}`.quiet().noThrow();
+      await Deno.remove(this.#dockerSocket).catch(() => {});
+      this.#dockerSocket = undefined;
+    }
+    await $`ssh ${this.sshArgs()} -O exit -- ${addr}`.quiet().noThrow();
+  }
+}
+
+function toBase64(content: string | Uint8Array): string {
+  const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content;
+  let bin = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin).replace(/.{1,76}/g, "$&\n");
+}
+
+/** The remote script that atomically writes a file (exported for unit tests). */
+export function writeFileScript(path: string, content: string | Uint8Array, opts: { mode: number; owner?: string }) {
+  const p = quote(path);
+  const dir = quote(path.replace(/\/[^/]*$/, "") || "/");
+  return [
+    "set -eu",
+    "umask 077",
+    `mkdir -p ${dir}`,
+    `t=$(mktemp ${quote(path + ".isa-tmp.")}XXXXXX)`,
+    `trap 'rm -f "$t"' EXIT`,
+    `base64 -d > "$t" <<'ISA_EOF'`,
+    toBase64(content) + "ISA_EOF",
+    `chmod ${opts.mode.toString(8)} "$t"`,
+    opts.owner ? `chown ${quote(opts.owner)} "$t"` : "",
+    `mv -f "$t" ${p}`,
+    "trap - EXIT",
+  ].filter(Boolean).join("\n") + "\n";
+}

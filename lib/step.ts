@@ -1,0 +1,37 @@
+import type Docker from "dockerode";
+import type { Change } from "./change.ts";
+import type { Facts } from "./facts.ts";
+import type { Host } from "./host.ts";
+import type { Secrets } from "./secrets.ts";
+import type { Ssh } from "./ssh.ts";
+import type { RunOptions } from "./cli.ts";
+
+/** Everything a step may use on one host. */
+export interface HostContext {
+  host: Host;
+  ssh: Ssh;
+  /** Facts gathered once per host per run, refreshed after a step that changes them (e.g. Docker install). */
+  facts: Facts;
+  /** Secrets of the host's deployment, loaded once on first use. */
+  secrets: () => Promise<Secrets>;
+  /** dockerode client on the host's engine, through the SSH connection's forwarded socket. */
+  docker: () => Promise<Docker>;
+  opts: RunOptions;
+  /** A verbose line (shown with -v). */
+  debug: (line: string) => void;
+  /** A progress line for long waits (shown unless --json). */
+  progress: (line: string) => void;
+  /** Probes the host again and replaces `facts` (after a step that changes them, e.g. installing Docker). */
+  refreshFacts: () => Promise<void>;
+}
+
+/** A deployment step: probes the host, returns the changes it would make. */
+export interface Step {
+  /** Short id, as in `deno task <id>`. */
+  id: string;
+  /** Title shown in output. */
+  title: string;
+  /** The step reads secrets: they are loaded (and checked) before any host is contacted. */
+  needsSecrets?: boolean;
+  plan: (ctx: HostContext) => Promise<Change[]>;
+}
