@@ -45,4 +45,6 @@ export interface DockerFacts {
   bridgeGateway: string | null;
   /** CIDRs of all Docker networks (bridge and user-defined). */
   networks: string[];
+  /** Names of the bridge networks. */
+  networkNames: string[];
 }

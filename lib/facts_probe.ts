@@ -51,7 +51,7 @@ export function sections(output: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
   let cur: string[] | null = null;
   for (const line of output.split("\n")) {
-    const m = /^@@([a-z0-9-]+)$/.exec(line);
+    const m = /^@@([A-Za-z0-9-]+)$/.exec(line);
     if (m) {
       cur = [];
       out.set(m[1], cur);
@@ -141,9 +141,11 @@ export function parseFacts(output: string): Facts {
   }
 
   const networks: string[] = [];
+  const networkNames: string[] = [];
   let bridgeGateway: string | null = null;
   for (const line of get("docker-networks")) {
     const [name, ...cfgs] = line.trim().split(/\s+/);
+    if (name) networkNames.push(name);
     for (const c of cfgs) {
       const [subnet, gw] = c.split(",");
       if (subnet && /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(subnet)) networks.push(subnet);
@@ -170,6 +172,7 @@ export function parseFacts(output: string): Facts {
       version,
       bridgeGateway,
       networks: [...new Set(networks)],
+      networkNames,
     },
     diskFreeMb: Number(get("disk")[0] ?? "0"),
     firewall: {

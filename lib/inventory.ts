@@ -99,7 +99,7 @@ export async function loadInventory(file: string, defaults?: Flat): Promise<Inve
   if (text.trim() === "") throw new UsageError(`${file}:1:1: the inventory is empty`);
   const { loc, root } = parseYaml(file, text);
   if (!root || !isMap(root)) throw loc.error(root, "the inventory must be a mapping (deployment, hosts, ...)");
-  const inv = validate(loc, root, inventorySchema, "inventory") as {
+  const inv = validate(loc, root, inventorySchema, "") as {
     deployment: "qual" | "prod";
     ssh_config?: string;
     secrets?: { file?: string; command?: string };

@@ -15,7 +15,8 @@ export function unifiedDiff(path: string, before: string | null, after: string |
     { context: 3 },
   );
   // Drop the "Index:"/"===" header lines that createTwoFilesPatch adds.
-  return redact(patch.split("\n").filter((l) => !l.startsWith("====")).join("\n")).trimEnd();
+  const lines = patch.split("\n").filter((l) => !l.startsWith("===="));
+  return redact(lines.map((l) => (/^(---|\+\+\+) /.test(l) ? l.replace(/\t$/, "") : l)).join("\n")).trimEnd();
 }
 
 /** Options of a managed file. */

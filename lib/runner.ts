@@ -9,6 +9,7 @@ import { selectHosts } from "./limit.ts";
 import { colour, say, statusWord, warn } from "./output.ts";
 import { redact } from "./redact.ts";
 import { exitCode, type HostReport, recapCounts, type StepReport } from "./report.ts";
+import { HostLock } from "./host_lock.ts";
 import { loadSecrets, type Secrets } from "./secrets.ts";
 import { Ssh } from "./ssh.ts";
 import type { HostContext, Step } from "./step.ts";
@@ -87,8 +88,14 @@ export async function runHost(
   const p = () => printer(host.name, step, opts);
   const ssh = new Ssh(host, { debug: (l) => p().debug(l) });
   let docker: Docker | undefined;
+  let lock: HostLock | undefined;
   try {
     await ssh.open();
+    if (!opts.check) {
+      step = "lock";
+      const who = `${Deno.env.get("USER") ?? "root"}@${Deno.hostname()} pid ${Deno.pid} since ${new Date().toISOString()}`;
+      lock = await HostLock.acquire(ssh, who);
+    }
     step = "facts";
     const ctx: HostContext = {
       host,
@@ -137,6 +144,7 @@ export async function runHost(
     report.error = errorText(e);
     p().line(`${statusWord(report.status)}: ${report.error}`);
   } finally {
+    await lock?.release();
     await ssh.close().catch(() => {});
     report.seconds = (performance.now() - started) / 1000;
   }

@@ -40,6 +40,10 @@ export function entries(loc: Located, map: YAMLMap): [string, Node | null, Pair]
   });
 }
 
+function join(path: string, key: string): string {
+  return path ? `${path}.${key}` : key;
+}
+
 function describe(schema: Schema): string {
   switch (schema.kind) {
     case "string":
@@ -101,7 +105,7 @@ export function validate(loc: Located, node: Node | null, schema: Schema, path: 
     case "map": {
       if (!isMap(node)) throw bad();
       const out: Record<string, unknown> = {};
-      for (const [k, v] of entries(loc, node)) out[k] = validate(loc, v, schema.of, `${path}.${k}`);
+      for (const [k, v] of entries(loc, node)) out[k] = validate(loc, v, schema.of, join(path, k));
       return out;
     }
     case "object": {
@@ -112,13 +116,13 @@ export function validate(loc: Located, node: Node | null, schema: Schema, path: 
         if (!field) {
           throw loc.error(
             pair.key as Node,
-            `unknown key '${k}' in ${path} (known: ${Object.keys(schema.fields).join(", ")})`,
+            `unknown key '${k}'${path ? ` in ${path}` : ""} (known: ${Object.keys(schema.fields).join(", ")})`,
           );
         }
-        out[k] = validate(loc, v, field, `${path}.${k}`);
+        out[k] = validate(loc, v, field, join(path, k));
       }
       for (const r of schema.required ?? []) {
-        if (!(r in out)) throw loc.error(node, `${path} lacks the required key '${r}'`);
+        if (!(r in out)) throw loc.error(node, `${path || "the file"} lacks the required key '${r}'`);
       }
       return out;
     }

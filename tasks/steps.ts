@@ -1,5 +1,8 @@
 import type { Step } from "../lib/step.ts";
 import { factsStep } from "./01_facts.ts";
+import { dockerStep } from "./02_docker.ts";
+import { firewallStep } from "./03_firewall.ts";
+import { apacheStep } from "./04_apache.ts";
 
 /** The rollout, in order. */
-export const deploySteps: Step[] = [factsStep];
+export const deploySteps: Step[] = [factsStep, dockerStep, firewallStep, apacheStep];

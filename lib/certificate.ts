@@ -1,0 +1,158 @@
+/**
+ * The self-signed certificate of the HTTPS frontend, made on the host with openssl: created once,
+ * renewed only when it expires within 30 days (`openssl x509 -checkend`) or no longer names the host.
+ * The key never leaves the host: mode 0600, owned by root.
+ */
+import type { Change } from "./change.ts";
+import type { Host } from "./host.ts";
+import { quote } from "./quote.ts";
+import type { Ssh } from "./ssh.ts";
+
+/** Renew when the certificate expires within this many seconds (30 days). */
+export const RENEW_BEFORE_SECONDS = 30 * 24 * 3600;
+/** Validity of a new certificate. */
+export const CERT_DAYS = 825;
+
+const NAME_RE = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/;
+const IPV4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+/** Where the certificate and key go. */
+export interface CertPaths {
+  sslDir: string;
+  cert: string;
+  key: string;
+}
+
+/** subjectAltName entries for a host: DNS:fqdn, DNS:inventory name, and IP:address when it is one. */
+export function subjectAltNames(fqdn: string, hostName: string, address: string): string[] {
+  const out: string[] = [];
+  for (const n of [fqdn, hostName]) {
+    if (IPV4_RE.test(n)) out.push(`IP:${n}`);
+    else if (NAME_RE.test(n)) out.push(`DNS:${n}`);
+    else throw new Error(`'${n}' is not a valid name for the certificate`);
+  }
+  if (IPV4_RE.test(address)) out.push(`IP:${address}`);
+  return [...new Set(out)];
+}
+
+/** The names of a host's certificate. */
+export function hostSubjectAltNames(host: Host): string[] {
+  return subjectAltNames(host.vars.fqdn, host.name, host.ssh.address);
+}
+
+/** One-round-trip probe: does the cert exist, is it still valid for 30 days, which names, key mode. */
+export function certificateProbeScript(p: CertPaths): string {
+  const c = quote(p.cert);
+  const k = quote(p.key);
+  return [
+    `if [ -f ${c} ] && [ -f ${k} ]; then echo exists=1; else echo exists=0; exit 0; fi`,
+    `if openssl x509 -checkend ${RENEW_BEFORE_SECONDS} -noout -in ${c} >/dev/null 2>&1; then echo valid=1; else echo valid=0; fi`,
+    // -text works on OpenSSL 1.0.2 too (RHEL 7), unlike -ext.
+    `printf 'san=%s\\n' "$(openssl x509 -noout -text -in ${c} 2>/dev/null | grep -A1 'Subject Alternative Name' | tail -n1)"`,
+    `printf 'key=%s\\n' "$(stat -c '%a %u:%g' ${k})"`,
+  ].join("\n") + "\n";
+}
+
+/** Parsed probe output. */
+export interface CertState {
+  exists: boolean;
+  valid: boolean;
+  sans: string[];
+  keyMode: string;
+}
+
+/** Parses the output of `certificateProbeScript`. */
+export function parseCertificateProbe(stdout: string): CertState {
+  const kv = new Map<string, string>();
+  for (const line of stdout.split("\n")) {
+    const i = line.indexOf("=");
+    if (i > 0) kv.set(line.slice(0, i), line.slice(i + 1).trim());
+  }
+  const sans = (kv.get("san") ?? "").split(",").map((s) => s.trim().replace(/^IP Address:/, "IP:")).filter(Boolean);
+  return { exists: kv.get("exists") === "1", valid: kv.get("valid") === "1", sans, keyMode: kv.get("key") ?? "" };
+}
+
+/** Why the certificate must be (re)made, or null when the current one is fine. */
+export function certificateReason(state: CertState, wanted: string[]): string | null {
+  if (!state.exists) return "create";
+  if (!state.valid) return "renew (expires within 30 days)";
+  const have = new Set(state.sans);
+  if (wanted.length !== have.size || wanted.some((s) => !have.has(s))) return `renew (names change to ${wanted.join(", ")})`;
+  return null;
+}
+
+/**
+ * Script that makes a new key and self-signed certificate next to the old ones, then renames them in
+ * place. The openssl config is written with printf of quoted lines (no value reaches the shell
+ * unquoted) and works on OpenSSL 1.0.2 (no -addext).
+ */
+export function certificateScript(p: CertPaths, commonName: string, sans: string[], owner = "0:0"): string {
+  if (!NAME_RE.test(commonName)) throw new Error(`'${commonName}' is not a valid certificate name`);
+  const cfg = [
+    "[req]",
+    "distinguished_name = dn",
+    "x509_extensions = ext",
+    "prompt = no",
+    "[dn]",
+    `CN = ${commonName}`,
+    "[ext]",
+    `subjectAltName = ${sans.join(",")}`,
+    "basicConstraints = critical,CA:FALSE",
+    "keyUsage = critical,digitalSignature,keyEncipherment",
+    "extendedKeyUsage = serverAuth",
+  ];
+  const d = quote(p.sslDir);
+  const newKey = quote(`${p.key}.new`);
+  const newCert = quote(`${p.cert}.new`);
+  return [
+    "set -eu",
+    "umask 077",
+    `mkdir -p ${d}`,
+    `chmod 755 ${d}`,
+    `cfg=$(mktemp)`,
+    `trap 'rm -f "$cfg" ${newKey} ${newCert}' EXIT`,
+    `printf '%s\\n' ${cfg.map(quote).join(" ")} > "$cfg"`,
+    `openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days ${CERT_DAYS} -config "$cfg" -keyout ${newKey} -out ${newCert} 2>&1`,
+    `chown ${quote(owner)} ${newKey} ${newCert}`,
+    `chmod 600 ${newKey}`,
+    `chmod 644 ${newCert}`,
+    // Key first: a crash between the two renames leaves a mismatched pair, which the next run's
+    // probe can't see; so both are replaced within one script and the cert last.
+    `mv -f ${newKey} ${quote(p.key)}`,
+    `mv -f ${newCert} ${quote(p.cert)}`,
+    "trap - EXIT",
+  ].join("\n") + "\n";
+}
+
+/**
+ * Probes the host's certificate and returns the changes: (re)create it, or fix the key's mode.
+ * `willChange` tells the caller that the certificate's content will differ after apply.
+ */
+export async function planCertificate(ssh: Ssh, host: Host, p: CertPaths): Promise<{ changes: Change[]; willChange: boolean }> {
+  const state = parseCertificateProbe((await ssh.run(certificateProbeScript(p), { log: `probe certificate ${p.cert}` })).stdout);
+  const sans = hostSubjectAltNames(host);
+  const reason = certificateReason(state, sans);
+  if (reason) {
+    return {
+      willChange: true,
+      changes: [{
+        summary: `${reason} self-signed certificate ${p.cert} for ${sans.join(", ")}`,
+        apply: async () => {
+          await ssh.run(certificateScript(p, host.vars.fqdn, sans), { log: `make certificate ${p.cert}` });
+        },
+      }],
+    };
+  }
+  if (state.keyMode !== "600 0:0") {
+    return {
+      willChange: false,
+      changes: [{
+        summary: `set mode 0600 root:root on ${p.key} (was ${state.keyMode || "unknown"})`,
+        apply: async () => {
+          await ssh.run(`chown 0:0 ${quote(p.key)} && chmod 600 ${quote(p.key)}`);
+        },
+      }],
+    };
+  }
+  return { changes: [], willChange: false };
+}

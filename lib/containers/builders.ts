@@ -1,0 +1,130 @@
+/**
+ * Pure builders of our three container specifications. `status` and `uninstall` reuse them to
+ * compute drift, so they depend only on the host, its facts and which optional files exist.
+ */
+import type Docker from "dockerode";
+import type { Facts } from "../facts.ts";
+import type { Host } from "../host.ts";
+import { TRAEFIK_DASHBOARD_PORT, TRAEFIK_HTTPS_PORT } from "../traefik_config.ts";
+import { IN_CONTAINER, installPaths } from "./paths.ts";
+import { baseCreate, type ContainerSpec } from "./spec.ts";
+
+/** Container names; also their DNS names on our Docker network. */
+export const CONTAINER_NAMES = { exporter: "apache_exporter", prometheus: "prometheus", traefik: "traefik" } as const;
+
+/** Port the exporter listens on inside its container. */
+export const EXPORTER_PORT = 9117;
+/** Port Prometheus listens on inside its container. */
+export const PROMETHEUS_PORT = 9090;
+
+const IPV4_RE = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+function bind(source: string, target: string, readOnly: boolean): Docker.MountSettings {
+  // Mounts (not Binds): Docker refuses a missing source instead of silently creating a root-owned folder.
+  return { Type: "bind", Source: source, Target: target, ReadOnly: readOnly };
+}
+
+function publish(create: Docker.ContainerCreateOptions, containerPort: number, hostPorts: number[]): void {
+  const key = `${containerPort}/tcp`;
+  create.ExposedPorts = { ...create.ExposedPorts, [key]: {} };
+  create.HostConfig!.PortBindings = {
+    ...create.HostConfig!.PortBindings,
+    [key]: hostPorts.map((p) => ({ HostIp: "", HostPort: String(p) })),
+  };
+}
+
+/** The scrape URI of Apache's mod_status as the exporter reaches it: the host at the bridge gateway. */
+export function scrapeUri(facts: Pick<Facts, "docker">): string {
+  const gw = facts.docker.bridgeGateway;
+  if (!gw || !IPV4_RE.test(gw)) {
+    throw new Error(`no usable Docker bridge gateway in the facts (${gw ?? "none"}): is Docker running?`);
+  }
+  return `http://${gw}/server-status?auto`;
+}
+
+/** apache_exporter: scrapes mod_status at the bridge gateway; not published on the host. */
+export function exporterSpec(host: Host, facts: Pick<Facts, "docker">): ContainerSpec {
+  const v = host.vars;
+  const name = CONTAINER_NAMES.exporter;
+  const create = baseCreate(name, v.images.apache_exporter, v, v.limits.apache_exporter);
+  // One argv element per flag and no quotes inside: the exporter takes quotes literally
+  // ("first path segment in URL cannot contain colon").
+  create.Cmd = [`--scrape_uri=${scrapeUri(facts)}`, `--telemetry.address=:${EXPORTER_PORT}`];
+  return { name, image: v.images.apache_exporter, create, files: [] };
+}
+
+/** Which optional files Prometheus' directory holds (they enter the spec hash). */
+export interface PrometheusFiles {
+  /** alerts.yml is deployed. */
+  alerts: boolean;
+}
+
+/** Host files Prometheus reads, whose contents enter its spec hash. */
+export function prometheusFiles(host: Host, files: PrometheusFiles): string[] {
+  const v = host.vars;
+  const p = installPaths(v);
+  const out = [p.prometheusYml];
+  if (files.alerts) out.push(p.alertsYml);
+  if (v.remote_write?.auth === "basic") out.push(p.remoteWritePassword);
+  if (v.remote_write?.auth === "bearer") out.push(p.remoteWriteToken);
+  // The certificate, not the key: the key only changes together with it.
+  if (v.frontend === "native") out.push(p.webYml, p.selfScrapePassword, p.cert);
+  return out;
+}
+
+/**
+ * Prometheus. Runs as root (User 0:0) on purpose: the files holding secrets (TLS key, bcrypt
+ * hashes, remote-write password) stay mode 0600 owned by root on the host, and the official image's
+ * user `nobody` (65534) could not read them. Running as 0:0 is contained by CapDrop ALL (root
+ * without CAP_DAC_OVERRIDE only reads files it owns or that are world-readable), no-new-privileges
+ * and a read-only root file system; the data folder is owned by root so it stays writable.
+ */
+export function prometheusSpec(host: Host, _facts: unknown, files: PrometheusFiles): ContainerSpec {
+  const v = host.vars;
+  const p = installPaths(v);
+  const name = CONTAINER_NAMES.prometheus;
+  const create = baseCreate(name, v.images.prometheus, v, v.limits.prometheus);
+  const conf = IN_CONTAINER.prometheusConfigDir;
+  create.User = "0:0";
+  create.Entrypoint = ["/bin/prometheus"];
+  create.Cmd = [
+    `--config.file=${conf}/prometheus.yml`,
+    `--storage.tsdb.path=${IN_CONTAINER.prometheusData}`,
+    `--storage.tsdb.retention.time=${v.retention_time}`,
+    `--storage.tsdb.retention.size=${v.retention_size}`,
+    `--web.listen-address=:${PROMETHEUS_PORT}`,
+  ];
+  create.WorkingDir = IN_CONTAINER.prometheusData;
+  const mounts = [bind(p.prometheusDir, conf, true), bind(p.prometheusData, IN_CONTAINER.prometheusData, false)];
+  if (v.frontend === "native") {
+    create.Cmd.push(`--web.config.file=${conf}/web.yml`);
+    mounts.push(bind(p.sslDir, IN_CONTAINER.prometheusSsl, true));
+    // Same HTTPS + basic auth on the dashboard port when it is on (quality); closed otherwise.
+    publish(create, PROMETHEUS_PORT, v.dashboard ? [v.ports.https, v.ports.dashboard] : [v.ports.https]);
+  }
+  create.HostConfig!.Mounts = mounts;
+  return { name, image: v.images.prometheus, create, files: prometheusFiles(host, files) };
+}
+
+/** Host files Traefik reads, whose contents enter its spec hash. */
+export function traefikFiles(host: Host): string[] {
+  const p = installPaths(host.vars);
+  return [p.traefikYml, p.traefikDynamicYml, p.htpasswd, p.cert];
+}
+
+/**
+ * Traefik: HTTPS on `ports.https`, the dashboard on `ports.dashboard` when `dashboard`. Runs as root
+ * for the same reason as Prometheus (0600 root key and htpasswd), with the same confinement.
+ */
+export function traefikSpec(host: Host, _facts?: unknown): ContainerSpec {
+  const v = host.vars;
+  const p = installPaths(v);
+  const name = CONTAINER_NAMES.traefik;
+  const create = baseCreate(name, v.images.traefik, v, v.limits.traefik);
+  create.User = "0:0";
+  create.Cmd = ["traefik", `--configFile=${IN_CONTAINER.traefikDir}/traefik.yml`];
+  create.HostConfig!.Mounts = [bind(p.traefikDir, IN_CONTAINER.traefikDir, true)];
+  publish(create, TRAEFIK_HTTPS_PORT, [v.ports.https]);
+  if (v.dashboard) publish(create, TRAEFIK_DASHBOARD_PORT, [v.ports.dashboard]);
+  return { name, image: v.images.traefik, create, files: traefikFiles(host) };
+}

@@ -1,0 +1,76 @@
+/**
+ * Where our files live on the host and where the containers see them. One place, so that the steps,
+ * `status` and `uninstall` agree on every path.
+ */
+import type { Vars } from "../vars.ts";
+
+/** Container-side paths (fixed: they are part of the container specification). */
+export const IN_CONTAINER = {
+  /** `<install_dir>/prometheus` is mounted here read-only. */
+  prometheusConfigDir: "/etc/prometheus",
+  /** `<install_dir>/prometheus/data`, read-write. */
+  prometheusData: "/prometheus",
+  /** `<install_dir>/traefik/ssl` as Prometheus sees it (native frontend). Not nested in another mount. */
+  prometheusSsl: "/etc/isa-ssl",
+  /** `<install_dir>/traefik` is mounted here read-only. */
+  traefikDir: "/etc/traefik",
+} as const;
+
+/** Host-side paths of one installation. */
+export interface InstallPaths {
+  root: string;
+  prometheusDir: string;
+  prometheusYml: string;
+  alertsYml: string;
+  webYml: string;
+  /** 0700 folder of files that hold secrets Prometheus reads (`*_file` settings). */
+  prometheusSecretsDir: string;
+  remoteWritePassword: string;
+  remoteWriteToken: string;
+  /** Password of the internal user Prometheus scrapes itself with behind the native frontend. */
+  selfScrapePassword: string;
+  prometheusData: string;
+  traefikDir: string;
+  traefikYml: string;
+  traefikDynamicDir: string;
+  traefikDynamicYml: string;
+  htpasswd: string;
+  sslDir: string;
+  cert: string;
+  key: string;
+}
+
+/** Host paths under `vars.install_dir`. */
+export function installPaths(vars: Pick<Vars, "install_dir">): InstallPaths {
+  const root = vars.install_dir.replace(/\/+$/, "");
+  const prom = `${root}/prometheus`;
+  const traefik = `${root}/traefik`;
+  return {
+    root,
+    prometheusDir: prom,
+    prometheusYml: `${prom}/prometheus.yml`,
+    alertsYml: `${prom}/alerts.yml`,
+    webYml: `${prom}/web.yml`,
+    prometheusSecretsDir: `${prom}/secrets`,
+    remoteWritePassword: `${prom}/secrets/remote_write_password`,
+    remoteWriteToken: `${prom}/secrets/remote_write_token`,
+    selfScrapePassword: `${prom}/secrets/self_scrape_password`,
+    prometheusData: `${prom}/data`,
+    traefikDir: traefik,
+    traefikYml: `${traefik}/traefik.yml`,
+    traefikDynamicDir: `${traefik}/dynamic`,
+    traefikDynamicYml: `${traefik}/dynamic/isa.yml`,
+    htpasswd: `${traefik}/htpasswd`,
+    sslDir: `${traefik}/ssl`,
+    cert: `${traefik}/ssl/cert.pem`,
+    key: `${traefik}/ssl/key.pem`,
+  };
+}
+
+/** Maps a host path under `hostDir` to the same file under `containerDir`. */
+export function inContainer(hostPath: string, hostDir: string, containerDir: string): string {
+  if (hostPath !== hostDir && !hostPath.startsWith(hostDir + "/")) {
+    throw new Error(`${hostPath} is not under ${hostDir}`);
+  }
+  return containerDir + hostPath.slice(hostDir.length);
+}

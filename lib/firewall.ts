@@ -1,0 +1,105 @@
+import type { Host } from "./host.ts";
+
+/** Our chain; DOCKER-USER jumps to it first. We never touch any other rule. */
+export const CHAIN = "ISA-MONITORING";
+/** Script that (re)applies the chain; run by the step and by the unit at every Docker start. */
+export const SCRIPT_PATH = "/usr/local/sbin/isa-monitoring-firewall";
+/** Unit that makes the rules survive reboots and Docker restarts. */
+export const UNIT_NAME = "isa-monitoring-firewall.service";
+/** Full path of the unit file. */
+export const UNIT_PATH = `/etc/systemd/system/${UNIT_NAME}`;
+
+/**
+ * Rules of our chain, as `iptables` arguments after `-A CHAIN`.
+ *
+ * Ports published by Docker are DNAT-ed in PREROUTING and then forwarded: they never cross INPUT,
+ * and in FORWARD the destination port is already the container's. So the rules live in
+ * DOCKER-USER and match the port the client asked for (conntrack's original destination port).
+ */
+export function chainRules(host: Host): string[] {
+  const tag = `-m comment --comment isa-monitoring`;
+  const rules: string[] = [];
+  if (!host.vars.dashboard) {
+    // Production: the dashboard port stays closed to the outside, whatever publishes it.
+    rules.push(`-p tcp -m conntrack --ctstate NEW --ctorigdstport ${host.vars.ports.dashboard} ${tag} -j DROP`);
+  }
+  rules.push(`${tag} -j RETURN`);
+  return rules;
+}
+
+/** The script that makes the live rules match, idempotently (no duplicates however often it runs). */
+export function firewallScript(host: Host): string {
+  const rules = chainRules(host).map((r) => `-A ${CHAIN} ${r}`).join("\n");
+  return `#!/bin/sh
+# Managed by isa-monitoring (deno task firewall): do not edit, the next deploy rewrites it.
+# Re-applied after every Docker start by ${UNIT_NAME}.
+set -eu
+iptables -w -n -L DOCKER-USER >/dev/null 2>&1 || iptables -w -N DOCKER-USER
+# Declaring the chain in a --noflush restore empties it and refills it in one commit.
+iptables-restore -w --noflush <<'RULES'
+*filter
+:${CHAIN} - [0:0]
+${rules}
+COMMIT
+RULES
+while iptables -w -D DOCKER-USER -j ${CHAIN} 2>/dev/null; do :; done
+iptables -w -I DOCKER-USER 1 -j ${CHAIN}
+`;
+}
+
+/** The systemd unit: runs the script whenever Docker starts (boot included). */
+export function unitFile(): string {
+  return `# Managed by isa-monitoring: do not edit.
+[Unit]
+Description=isa-monitoring firewall rules in DOCKER-USER
+After=docker.service
+PartOf=docker.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=${SCRIPT_PATH}
+
+[Install]
+WantedBy=docker.service
+`;
+}
+
+/** One-round-trip probe: are the live rules, the script and the unit as desired? */
+export function probeScript(host: Host): string {
+  const checks = chainRules(host).map((r) => `iptables -w -C ${CHAIN} ${r} 2>/dev/null && echo rule-ok || echo rule-missing`);
+  return `
+echo @@rules; ${checks.join("; ")}
+echo @@count; iptables -w -S ${CHAIN} 2>/dev/null | grep -c '^-A' || true
+echo @@jumps; iptables -w -S DOCKER-USER 2>/dev/null | grep -n -- '-j ${CHAIN}$' || true
+echo @@script; cat ${SCRIPT_PATH} 2>/dev/null
+echo @@unit; cat ${UNIT_PATH} 2>/dev/null
+echo @@enabled; systemctl is-enabled ${UNIT_NAME} 2>/dev/null || true
+echo @@end
+`;
+}
+
+/** What the probe found. */
+export interface FirewallState {
+  rulesOk: boolean;
+  jumpOk: boolean;
+  script: string | null;
+  unit: string | null;
+  enabled: boolean;
+}
+
+/** Parses the probe output (sections as the facts probe prints them). */
+export function parseProbe(s: Map<string, string[]>, host: Host): FirewallState {
+  const rules = s.get("rules") ?? [];
+  const count = Number((s.get("count") ?? ["0"])[0] || "0");
+  const jumps = (s.get("jumps") ?? []).filter(Boolean);
+  const text = (k: string) => (s.get(k)?.length ? s.get(k)!.join("\n") + "\n" : null);
+  return {
+    rulesOk: rules.length > 0 && rules.every((r) => r === "rule-ok") && count === chainRules(host).length,
+    // Line 1 of `-S DOCKER-USER` is `-N DOCKER-USER`, so our jump must be line 2, and alone.
+    jumpOk: jumps.length === 1 && jumps[0].startsWith("2:"),
+    script: text("script"),
+    unit: text("unit"),
+    enabled: (s.get("enabled") ?? [])[0] === "enabled",
+  };
+}

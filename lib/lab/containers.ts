@@ -1,0 +1,199 @@
+/**
+ * The lab hosts as containers of the controller's engine: the lab network, each host's container and
+ * `/var/lib/docker` volume, readiness (systemd and sshd), and removal of everything.
+ */
+// @ts-types="@types/dockerode"
+import type Docker from "dockerode";
+import $ from "dax";
+import { docker } from "./engine.ts";
+import {
+  containerName,
+  dockerVolumeName,
+  LAB_DOMAIN,
+  LAB_LABEL,
+  loopbackAddress,
+  NETWORK,
+  networkAddress,
+  PUBLISHED_PORTS,
+} from "./layout.ts";
+import type { HostKey } from "./ssh.ts";
+import { sshRun } from "./ssh.ts";
+
+/** Label keys on lab containers. */
+const HOST_LABEL = `${LAB_LABEL}.host`;
+const IMAGE_LABEL = `${LAB_LABEL}.image`;
+
+/** Run options verified on a cgroup v1 controller where `--privileged` fails: enough for systemd and an inner Docker. */
+const HOST_CONFIG: Docker.HostConfig & { CgroupnsMode: "host" | "private" } = {
+  CapAdd: ["SYS_ADMIN", "NET_ADMIN", "NET_RAW", "SYS_PTRACE", "MKNOD"],
+  SecurityOpt: ["seccomp=unconfined", "apparmor=unconfined"],
+  CgroupnsMode: "host",
+  Binds: ["/sys/fs/cgroup:/sys/fs/cgroup:rw"],
+  Tmpfs: { "/run": "rw,nosuid,nodev,exec,mode=755", "/run/lock": "rw,nosuid,nodev,noexec", "/tmp": "rw,nosuid,nodev,exec,mode=1777" },
+  // `docker restart` then behaves like a reboot, and hosts come back after the engine restarts.
+  RestartPolicy: { Name: "unless-stopped" },
+  NetworkMode: NETWORK.name,
+};
+
+/** Runs a command in a container (like `docker exec`); returns its exit code and merged output. */
+export async function execIn(container: string, cmd: string[]): Promise<{ code: number; output: string }> {
+  const r = await $`docker exec ${container} ${cmd}`.stdin("null").captureCombined().quiet().noThrow();
+  return { code: r.code, output: r.combined };
+}
+
+/** Creates the lab network unless it exists; fails when a network of that name has another subnet. */
+export async function ensureNetwork(): Promise<boolean> {
+  const net = docker().getNetwork(NETWORK.name);
+  const info = await net.inspect().catch(() => undefined);
+  if (info) {
+    const subnet = info.IPAM?.Config?.[0]?.Subnet;
+    if (subnet !== NETWORK.subnet) {
+      throw new Error(`network ${NETWORK.name} exists with subnet ${subnet}, expected ${NETWORK.subnet}; run \`deno task lab down\``);
+    }
+    return false;
+  }
+  await docker().createNetwork({
+    Name: NETWORK.name,
+    Driver: "bridge",
+    CheckDuplicate: true,
+    IPAM: { Driver: "default", Config: [{ Subnet: NETWORK.subnet, Gateway: NETWORK.gateway }] },
+    Labels: { [LAB_LABEL]: "network" },
+  });
+  return true;
+}
+
+/** Names of the lab hosts that have a container (running or not), sorted. */
+export async function existingHosts(): Promise<string[]> {
+  const list = await docker().listContainers({ all: true, filters: { label: [HOST_LABEL] } });
+  return list.map((c) => c.Labels[HOST_LABEL]).sort();
+}
+
+/** Inspection of a host's container, or undefined when it has none. */
+export function inspectHost(name: string): Promise<Docker.ContainerInspectInfo | undefined> {
+  return docker().getContainer(containerName(name)).inspect().catch(() => undefined);
+}
+
+/** Tar (as bytes) of the files injected into a new host: its host key and the controller's authorized key. */
+async function injectionTar(key: HostKey, authorizedKey: string): Promise<Uint8Array> {
+  const dir = await Deno.makeTempDir({ prefix: "isa-lab-inject-" });
+  try {
+    const files: [string, string, number][] = [
+      ["etc/ssh/ssh_host_ed25519_key", key.privateKey, 0o600],
+      ["etc/ssh/ssh_host_ed25519_key.pub", key.publicKey + "\n", 0o644],
+      ["root/.ssh/authorized_keys", authorizedKey + "\n", 0o600],
+    ];
+    for (const [path, text, mode] of files) {
+      await Deno.mkdir(`${dir}/${path.replace(/\/[^/]+$/, "")}`, { recursive: true });
+      await Deno.writeTextFile(`${dir}/${path}`, text, { mode });
+      await Deno.chmod(`${dir}/${path}`, mode);
+    }
+    // Files only (no folder entries), so the image's /etc, /root and /root/.ssh keep their modes.
+    return await $`tar -C ${dir} --owner=0 --group=0 --numeric-owner --no-recursion -cf - ${files.map((f) => f[0])}`
+      .bytes();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** What `ensureHostContainer` did. */
+export type HostAction = "created" | "started" | "unchanged";
+
+/**
+ * Makes sure host `name` has a running container of `image`: creates it (with its volume, fixed address,
+ * published ports and injected keys) or starts it. An existing container is never recreated.
+ */
+export async function ensureHostContainer(
+  name: string,
+  image: string,
+  key: HostKey,
+  authorizedKey: string,
+): Promise<{ action: HostAction; id: string; staleImage: boolean }> {
+  const existing = await inspectHost(name);
+  if (existing) {
+    const staleImage = existing.Config.Labels?.[IMAGE_LABEL] !== image;
+    if (existing.State.Running) return { action: "unchanged", id: existing.Id, staleImage };
+    await docker().getContainer(existing.Id).start();
+    return { action: "started", id: existing.Id, staleImage };
+  }
+  const addr = loopbackAddress(name);
+  await docker().createVolume({ Name: dockerVolumeName(name), Labels: { [LAB_LABEL]: "volume", [HOST_LABEL]: name } });
+  const tcp = PUBLISHED_PORTS.map((p) => `${p}/tcp`);
+  const c = await docker().createContainer({
+    name: containerName(name),
+    Hostname: name,
+    Domainname: LAB_DOMAIN,
+    Image: image,
+    Env: ["container=docker"],
+    StopSignal: "SIGRTMIN+3",
+    Labels: { [LAB_LABEL]: "host", [HOST_LABEL]: name, [IMAGE_LABEL]: image },
+    ExposedPorts: Object.fromEntries(tcp.map((p) => [p, {}])),
+    HostConfig: {
+      ...HOST_CONFIG,
+      Mounts: [{ Type: "volume", Source: dockerVolumeName(name), Target: "/var/lib/docker" }],
+      PortBindings: Object.fromEntries(tcp.map((p) => [p, [{ HostIp: addr, HostPort: p.split("/")[0] }]])),
+    },
+    NetworkingConfig: {
+      EndpointsConfig: { [NETWORK.name]: { IPAMConfig: { IPv4Address: networkAddress(name) }, Aliases: [name] } },
+    },
+  });
+  await c.putArchive(await injectionTar(key, authorizedKey) as unknown as Buffer, { path: "/" });
+  await c.start();
+  return { action: "created", id: c.id, staleImage: false };
+}
+
+/** systemd's state in a host (`running`, `degraded`, `starting`…), or `unknown` when it can't be asked. */
+export async function systemdState(name: string): Promise<string> {
+  const r = await execIn(containerName(name), ["systemctl", "is-system-running"]);
+  return r.output.trim().split("\n").pop() || "unknown";
+}
+
+async function sleep(ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+async function diagnostics(name: string): Promise<string> {
+  const logs = await $`docker logs --tail 30 ${containerName(name)}`.captureCombined().quiet().noThrow();
+  const failed = await execIn(containerName(name), ["systemctl", "--failed", "--no-legend", "--plain"]);
+  return `--- last lines of ${containerName(name)}'s console ---\n${logs.combined.trim()}\n` +
+    `--- failed units ---\n${failed.output.trim() || "(none)"}`;
+}
+
+/** Waits until the host's systemd is running/degraded and sshd lets the controller in; throws with diagnostics. */
+export async function waitHostReady(name: string, log: (line: string) => void, timeoutMs = 120_000): Promise<void> {
+  const started = Date.now();
+  let state = "";
+  let last = 0;
+  for (;;) {
+    state = await systemdState(name);
+    if (state === "running" || state === "degraded") break;
+    if (Date.now() - started > timeoutMs) {
+      throw new Error(`${name}: systemd is still "${state}" after ${timeoutMs / 1000} s\n${await diagnostics(name)}`);
+    }
+    if (Date.now() - last > 10_000) {
+      log(`  ${name}: waiting for systemd (${state || "no answer"}) [${Math.round((Date.now() - started) / 1000)}s]`);
+      last = Date.now();
+    }
+    await sleep(500);
+  }
+  for (;;) {
+    const r = await sshRun(name, "true");
+    if (r.code === 0) break;
+    if (Date.now() - started > timeoutMs) {
+      throw new Error(`${name}: ssh does not get in: ${r.stderr.trim()}\n${await diagnostics(name)}`);
+    }
+    await sleep(500);
+  }
+  log(`  ${name}: ready (systemd ${state}, ssh ok) [${Math.round((Date.now() - started) / 1000)}s]`);
+}
+
+/** Removes every lab container, the lab's volumes and the network; returns what was removed. */
+export async function removeLab(): Promise<{ containers: string[]; volumes: string[]; network: boolean }> {
+  const d = docker();
+  const list = await d.listContainers({ all: true, filters: { label: [HOST_LABEL] } });
+  for (const c of list) await d.getContainer(c.Id).remove({ force: true, v: true });
+  const { Volumes } = await d.listVolumes({ filters: { name: ["isa-lab-"] } });
+  const volumes = (Volumes ?? []).filter((v) => v.Labels?.[LAB_LABEL] || /^isa-lab-.+-docker$/.test(v.Name));
+  for (const v of volumes) await d.getVolume(v.Name).remove();
+  const network = await d.getNetwork(NETWORK.name).remove().then(() => true, () => false);
+  return { containers: list.map((c) => c.Names[0].replace(/^\//, "")), volumes: volumes.map((v) => v.Name), network };
+}

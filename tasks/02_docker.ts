@@ -1,0 +1,59 @@
+import type { Change } from "../lib/change.ts";
+import { installScript, mergedDaemonJson, START_SCRIPT } from "../lib/docker_install.ts";
+import { fileChange } from "../lib/plan.ts";
+import { runStep } from "../lib/runner.ts";
+import type { Step } from "../lib/step.ts";
+
+const DAEMON_JSON = "/etc/docker/daemon.json";
+
+/** Step 2: a running Docker engine, enabled at boot, with default log rotation, and our network. */
+export const dockerStep: Step = {
+  id: "docker",
+  title: "Docker engine",
+  plan: async (ctx) => {
+    const { ssh, facts } = ctx;
+    const changes: Change[] = [];
+    const current = await ssh.readFile(DAEMON_JSON);
+    const daemon = mergedDaemonJson(current, ctx.host.name);
+    if (!facts.docker.installed) {
+      // daemon.json first, so the engine starts with log rotation from its very first container.
+      if (daemon) changes.push(fileChange(ssh, DAEMON_JSON, current, daemon, { mode: 0o644 })!);
+      changes.push({
+        summary: facts.os.family === "rhel" ? "install docker-ce (Docker's repository)" : "install docker.io",
+        apply: async () => {
+          ctx.progress("installing the Docker engine (package download, may take a minute)");
+          await ssh.run(installScript(facts), { log: "install Docker engine", timeoutMs: 900_000 });
+        },
+      });
+    } else if (daemon) {
+      // A running engine only reads log options at start; we don't restart it for that (it
+      // would restart every container on the host). Our containers carry their own rotation.
+      const c = fileChange(ssh, DAEMON_JSON, current, daemon, { mode: 0o644 })!;
+      changes.push({ ...c, summary: `${c.summary} (log rotation; takes effect at the engine's next restart)` });
+    }
+    if (!facts.docker.running || !facts.docker.installed) {
+      changes.push({
+        summary: "enable and start docker, wait for its API",
+        apply: async () => {
+          await ssh.run(START_SCRIPT, { log: "systemctl enable --now docker; wait for docker info" });
+          await ctx.refreshFacts();
+        },
+      });
+    }
+    const net = ctx.host.vars.docker_network;
+    if (!facts.docker.networkNames.includes(net)) {
+      // Created here, before the Apache step, so Apache can allow its subnet by name.
+      changes.push({
+        summary: `create Docker network ${net}`,
+        apply: async () => {
+          const docker = await ctx.docker();
+          await docker.createNetwork({ Name: net, Driver: "bridge", Labels: { "ch.epfl.isa.managed": "true" } });
+          await ctx.refreshFacts();
+        },
+      });
+    }
+    return changes;
+  },
+};
+
+if (import.meta.main) await runStep(dockerStep);

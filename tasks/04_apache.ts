@@ -1,0 +1,69 @@
+import { applyScript, statusBlock, unmanagedStatusLocations, withBlock } from "../lib/apache_block.ts";
+import type { Change } from "../lib/change.ts";
+import { RemoteError } from "../lib/errors.ts";
+import { unifiedDiff } from "../lib/plan.ts";
+import { quote } from "../lib/quote.ts";
+import { runStep } from "../lib/runner.ts";
+import { writeFileScript } from "../lib/ssh.ts";
+import type { Step } from "../lib/step.ts";
+
+/** Step 4: the /server-status block, validated before a graceful reload, rolled back on failure. */
+export const apacheStep: Step = {
+  id: "apache",
+  title: "Apache status block",
+  plan: async (ctx) => {
+    const { ssh, facts } = ctx;
+    const apache = facts.apache;
+    if (!apache) throw new Error("no Apache httpd on this host");
+    if (!apache.configOk) {
+      throw new Error(`Apache's configuration is already broken, not touching it:\n${apache.configMessage}`);
+    }
+    const root = apache.confDir.replace(/\/[^/]+$/, "");
+    const probe = await ssh.run(
+      `cat ${quote(apache.confFile)} 2>/dev/null && echo; echo @@@; ` +
+        `[ -e ${quote(root + "/conf-enabled/EPFL_isa.conf")} ] && echo conf-enabled; ` +
+        `[ -e ${quote(root + "/mods-enabled/status.load")} ] && echo mod-enabled; true`,
+      { log: `read ${apache.confFile}` },
+    );
+    const [fileRaw, flags] = probe.stdout.split("@@@\n");
+    // `cat && echo` adds one newline when the file exists, so an empty file and a missing one differ.
+    const current = fileRaw === "" ? null : fileRaw.slice(0, -1);
+    const unmanaged = unmanagedStatusLocations(apache, current);
+    if (unmanaged.length) {
+      throw new Error(
+        `an unmanaged <Location /server-status> exists; remove it or move it between our markers:\n  ` +
+          unmanaged.join("\n  "),
+      );
+    }
+    const desired = withBlock(current, statusBlock(apache, facts.docker.networks));
+    const enable = {
+      conf: apache.layout === "debian" && !flags.includes("conf-enabled"),
+      mod: apache.layout === "debian" && !flags.includes("mod-enabled"),
+    };
+    if (desired === current && !enable.conf && !enable.mod) return [];
+    const what = [
+      desired !== current ? `${current === null ? "create" : "update"} ${apache.confFile}` : "",
+      enable.conf ? "a2enconf EPFL_isa" : "",
+      enable.mod ? "a2enmod status" : "",
+    ].filter(Boolean).join(", ");
+    const change: Change = {
+      summary: `${what}; apachectl -t; graceful reload of ${apache.service}`,
+      diff: desired !== current ? unifiedDiff(apache.confFile, current, desired) : undefined,
+      apply: async () => {
+        const write = writeFileScript(apache.confFile, desired, { mode: 0o644 });
+        try {
+          const r = await ssh.run(applyScript(apache, write, enable), { log: `write ${apache.confFile}; validate; reload` });
+          if (r.stdout.includes("not-running")) ctx.progress(`${apache.service} is not running: file written, no reload`);
+        } catch (e) {
+          if (e instanceof RemoteError && e.code === 3) {
+            throw new Error(`apachectl -t rejected the new configuration; previous file restored, Apache untouched:\n${e.stderr.trim()}`);
+          }
+          throw e;
+        }
+      },
+    };
+    return [change];
+  },
+};
+
+if (import.meta.main) await runStep(apacheStep);

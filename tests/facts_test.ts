@@ -1,0 +1,108 @@
+import assert from "node:assert/strict";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseApacheV, parseFacts, parseModules, parseOsRelease } from "../lib/facts_probe.ts";
+import { installScript } from "../lib/docker_install.ts";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const shared = join(here, "..", "..", "shared", "fixtures", "hosts");
+
+Deno.test("facts of a fresh RHEL 9 host with httpd (real os-release, httpd -V, httpd -M)", async () => {
+  const facts = parseFacts(await Deno.readTextFile(join(here, "fixtures", "rhel9-fresh.probe")));
+  assert.equal(facts.os.family, "rhel");
+  assert.equal(facts.os.id, "rhel");
+  assert.equal(facts.os.versionId, "9.6");
+  assert.equal(facts.init, "systemd");
+  assert.equal(facts.loginUser, "deploy");
+  const a = facts.apache!;
+  assert.equal(a.service, "httpd");
+  assert.equal(a.layout, "rhel");
+  assert.equal(a.confFile, "/etc/httpd/conf.d/EPFL_isa.conf");
+  assert.equal(a.version, "2.4.37");
+  assert.equal(a.mpm, "event");
+  assert.equal(a.statusModule, true);
+  assert.equal(a.authzCore, true);
+  assert.equal(a.extendedStatus, true, "2.4 turns ExtendedStatus on with mod_status");
+  assert.equal(a.running, true);
+  assert.equal(a.configOk, true);
+  assert.match(a.configMessage, /AH00558/, "the ServerName warning is kept as the config message");
+  assert.equal(facts.docker.installed, false);
+  assert.equal(facts.docker.running, false);
+  assert.equal(facts.diskFreeMb, 20480);
+  assert.equal(facts.firewall.firewalld, true);
+  assert.equal(facts.firewall.persistence, "iptables-services");
+  const script = installScript(facts);
+  assert.match(script, /dnf config-manager --add-repo https:\/\/download\.docker\.com\/linux\/rhel\/docker-ce\.repo/);
+  assert.match(script, /dnf -y install docker-ce docker-ce-cli containerd\.io/);
+});
+
+Deno.test("os-release of every RHEL-family and Debian fixture maps to its family", async () => {
+  let exists = true;
+  try {
+    await Deno.stat(shared);
+  } catch {
+    exists = false;
+  }
+  if (!exists) {
+    console.log(`skipped: ${shared} not found (a clone outside the workplace has no ../shared/)`);
+    return;
+  }
+  const expected: Record<string, string> = {
+    "rhel-7.os-release": "rhel",
+    "rhel-8.os-release": "rhel",
+    "rhel-9.os-release": "rhel",
+    "rocky-8.os-release": "rhel",
+    "rocky-9.os-release": "rhel",
+    "alma-9.os-release": "rhel",
+    "centos-7.os-release": "rhel",
+    "debian-12.os-release": "debian",
+    "ubuntu-22.04.os-release": "debian",
+  };
+  for (const [file, family] of Object.entries(expected)) {
+    const text = await Deno.readTextFile(join(shared, file));
+    const facts = parseFacts(`@@os-release\n${text}\n@@end\n`);
+    assert.equal(facts.os.family, family, file);
+    assert.ok(facts.os.versionId.length > 0, `${file} has VERSION_ID`);
+  }
+  const os = parseOsRelease(await Deno.readTextFile(join(shared, "rocky-9.os-release")));
+  assert.equal(os.ID, "rocky");
+  const v = parseApacheV((await Deno.readTextFile(join(shared, "centos-stream-8-httpd-V.txt"))).split("\n"));
+  assert.deepEqual(v, { version: "2.4.37", mpm: "event", root: "/etc/httpd", config: "conf/httpd.conf" });
+  const m = parseModules((await Deno.readTextFile(join(shared, "centos-stream-8-httpd-DUMP_MODULES.txt"))).split("\n"));
+  assert.ok(m.has("status_module") && m.has("mpm_event_module") && m.has("authz_core_module"));
+});
+
+Deno.test("Debian host with Docker: gateway and networks", () => {
+  const facts = parseFacts(`@@os-release
+ID=debian
+VERSION_ID="12"
+@@apache-binary
+/usr/sbin/apache2
+@@apache-V
+Server version: Apache/2.4.62 (Debian)
+Server MPM:     event
+ -D HTTPD_ROOT="/etc/apache2"
+@@apache-M
+Loaded Modules:
+ authz_core_module (shared)
+@@apache-extendedstatus
+ExtendedStatus Off
+@@docker-version
+20.10.24+dfsg1
+@@docker-installed
+/usr/sbin/dockerd
+@@docker-networks
+bridge 172.17.0.0/16,172.17.0.1 
+isa-monitoring 172.18.0.0/16,172.18.0.1 
+@@end
+`);
+  const a = facts.apache!;
+  assert.equal(a.layout, "debian");
+  assert.equal(a.confFile, "/etc/apache2/conf-available/EPFL_isa.conf");
+  assert.equal(a.statusModule, false);
+  assert.equal(a.extendedStatus, false);
+  assert.equal(facts.docker.bridgeGateway, "172.17.0.1");
+  assert.deepEqual(facts.docker.networks, ["172.17.0.0/16", "172.18.0.0/16"]);
+  assert.deepEqual(facts.docker.networkNames, ["bridge", "isa-monitoring"]);
+  assert.match(installScript(facts), /apt-get .*install -y -qq --no-install-recommends docker\.io/);
+});
