@@ -174,6 +174,7 @@ export async function loadInventory(file: string, defaults?: Flat): Promise<Inve
     const address = h?.address ?? name;
     const v = vars as unknown as Vars;
     if (!v.fqdn) v.fqdn = address.includes(".") && !/^[\d.]+$/.test(address) ? address : name;
+    if (!v.public_address) v.public_address = v.fqdn;
     const { line, col } = loc.lines.linePos(pair.key ? (pair.key as Node).range?.[0] ?? 0 : 0);
     hosts.push({
       name,

@@ -222,8 +222,8 @@ export async function runSteps(task: string, steps: Step[], args: string[] = Den
 }
 
 /** Runs a task's steps and exits with the run's code. */
-export async function main(task: string, steps: Step[]): Promise<never> {
-  Deno.exit(await runSteps(task, steps));
+export async function main(task: string, steps: Step[], args: string[] = Deno.args): Promise<never> {
+  Deno.exit(await runSteps(task, steps, args));
 }
 
 /** Runs one step alone (facts are always gathered first) and exits. */

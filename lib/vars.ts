@@ -14,6 +14,8 @@ export interface Vars {
   ports: { https: number; dashboard: number };
   /** Name on the host's certificate; defaults to the SSH address. */
   fqdn: string;
+  /** Address clients (verify-metrics, Grafana) use for the HTTPS endpoint; empty means `fqdn`. Also on the certificate. */
+  public_address: string;
   /** Prometheus retention by time and size. */
   retention_time: string;
   retention_size: string;

@@ -29,6 +29,7 @@ export const varsSchema: Schema & { kind: "object" } = {
       fields: { https: { kind: "int", min: 1, max: 65535 }, dashboard: { kind: "int", min: 1, max: 65535 } },
     },
     fqdn: { kind: "string", pattern: /^[A-Za-z0-9.-]*$/, hint: "a DNS name" },
+    public_address: { kind: "string", pattern: /^[A-Za-z0-9.:-]*$/, hint: "a DNS name or IP address" },
     retention_time: { kind: "string", pattern: /^\d+[smhdwy]$/, hint: "a duration such as 15d" },
     retention_size: { kind: "string", pattern: /^\d+(B|KB|MB|GB|TB)$/, hint: "a size such as 2GB" },
     scrape_interval: { kind: "string", pattern: /^\d+[smh]$/, hint: "a duration such as 15s" },

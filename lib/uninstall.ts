@@ -1,0 +1,120 @@
+import { BEGIN, withoutBlock } from "./apache_block.ts";
+import type { Change } from "./change.ts";
+import { installPaths } from "./containers/paths.ts";
+import { MANAGED_LABEL } from "./containers/spec.ts";
+import { RemoteError } from "./errors.ts";
+import { CHAIN, SCRIPT_PATH, UNIT_NAME, UNIT_PATH } from "./firewall.ts";
+import { unifiedDiff } from "./plan.ts";
+import { quote } from "./quote.ts";
+import { writeFileScript } from "./ssh.ts";
+import type { Step } from "./step.ts";
+
+/** Removes our containers and network (the Docker engine itself stays: other things may use it). */
+export const removeContainersStep: Step = {
+  id: "containers",
+  title: "Remove containers and network",
+  plan: async (ctx) => {
+    if (!ctx.facts.docker.running) return [];
+    const docker = await ctx.docker();
+    const changes: Change[] = [];
+    const list = await docker.listContainers({ all: true, filters: { label: [`${MANAGED_LABEL}=true`] } });
+    for (const c of list) {
+      const name = c.Names[0]?.replace(/^\//, "") ?? c.Id.slice(0, 12);
+      changes.push({
+        summary: `remove container ${name} (${c.State})`,
+        apply: async () => void await docker.getContainer(c.Id).remove({ force: true }),
+      });
+    }
+    const nets = await docker.listNetworks({ filters: { label: [`${MANAGED_LABEL}=true`] } });
+    for (const n of nets) {
+      changes.push({
+        summary: `remove Docker network ${n.Name}`,
+        apply: async () => void await docker.getNetwork(n.Id).remove(),
+      });
+    }
+    return changes;
+  },
+};
+
+/** Removes our block from EPFL_isa.conf (the file too when nothing else is in it), validated and reloaded. */
+export const removeApacheBlockStep: Step = {
+  id: "apache",
+  title: "Remove the Apache status block",
+  plan: async (ctx) => {
+    const apache = ctx.facts.apache;
+    if (!apache) return [];
+    const current = await ctx.ssh.readFile(apache.confFile);
+    if (current === null || !current.includes(BEGIN)) return [];
+    const rest = withoutBlock(current);
+    const removeFile = rest.trim() === "";
+    const f = quote(apache.confFile);
+    const mutate = removeFile
+      ? `rm -f ${f}${apache.layout === "debian" ? "; a2disconf -q EPFL_isa >/dev/null 2>&1 || true" : ""}`
+      : `(\n${writeFileScript(apache.confFile, rest, { mode: 0o644 }).trim()}\n)`;
+    const script = `set -u
+cp -p ${f} ${f}.isa-bak
+${mutate}
+if ! out=$(apachectl -t 2>&1); then
+  mv -f ${f}.isa-bak ${f}; ${apache.layout === "debian" ? "a2enconf -q EPFL_isa >/dev/null 2>&1;" : ""} echo "$out" >&2; exit 3
+fi
+rm -f ${f}.isa-bak
+if systemctl is-active --quiet ${apache.service}; then systemctl reload ${apache.service}; fi
+`;
+    return [{
+      summary: `${removeFile ? "remove" : "update"} ${apache.confFile}; apachectl -t; graceful reload of ${apache.service}`,
+      diff: unifiedDiff(apache.confFile, current, removeFile ? null : rest),
+      apply: async () => {
+        try {
+          await ctx.ssh.run(script, { log: `remove our block from ${apache.confFile}; validate; reload` });
+        } catch (e) {
+          if (e instanceof RemoteError && e.code === 3) {
+            throw new Error(`apachectl -t failed without our block; file restored, Apache untouched:\n${e.stderr.trim()}`);
+          }
+          throw e;
+        }
+      },
+    }];
+  },
+};
+
+/** Removes our iptables chain, its jump, the script and the unit. */
+export const removeFirewallStep: Step = {
+  id: "firewall",
+  title: "Remove firewall rules",
+  plan: async (ctx) => {
+    const r = await ctx.ssh.run(
+      `iptables -w -S ${CHAIN} >/dev/null 2>&1 && echo chain; [ -e ${UNIT_PATH} ] && echo unit; [ -e ${SCRIPT_PATH} ] && echo script; true`,
+      { log: "probe our firewall chain and unit" },
+    );
+    if (!r.stdout.trim()) return [];
+    return [{
+      summary: `remove iptables chain ${CHAIN}, its DOCKER-USER jump, ${UNIT_NAME} and ${SCRIPT_PATH}`,
+      apply: async () =>
+        void await ctx.ssh.run(
+          `systemctl disable --now ${UNIT_NAME} >/dev/null 2>&1 || true
+rm -f ${UNIT_PATH} ${SCRIPT_PATH}; systemctl daemon-reload
+while iptables -w -D DOCKER-USER -j ${CHAIN} 2>/dev/null; do :; done
+iptables -w -F ${CHAIN} 2>/dev/null || true; iptables -w -X ${CHAIN} 2>/dev/null || true`,
+          { log: `remove chain ${CHAIN}` },
+        ),
+    }];
+  },
+};
+
+/** With --purge: removes the install folder, data included. */
+export const purgeStep: Step = {
+  id: "purge",
+  title: "Remove the install folder",
+  plan: async (ctx) => {
+    const root = installPaths(ctx.host.vars).root;
+    if (root === "/" || root.split("/").filter(Boolean).length < 2) {
+      throw new Error(`refusing to purge '${root}': install_dir must be at least two levels deep`);
+    }
+    const r = await ctx.ssh.run(`[ -d ${quote(root)} ] && du -sh ${quote(root)} | cut -f1; true`, { log: `du -sh ${root}` });
+    if (!r.stdout.trim()) return [];
+    return [{
+      summary: `remove ${root} (${r.stdout.trim()}, Prometheus data included)`,
+      apply: async () => void await ctx.ssh.run(`rm -rf -- ${quote(root)}`, { log: `rm -rf ${root}` }),
+    }];
+  },
+};

@@ -1,0 +1,82 @@
+import type Docker from "dockerode";
+import { CONTAINER_NAMES, EXPORTER_PORT, PROMETHEUS_PORT } from "../containers/builders.ts";
+import { installPaths } from "../containers/paths.ts";
+import { sections } from "../facts_probe.ts";
+import type { Host } from "../host.ts";
+import { quote } from "../quote.ts";
+import type { Credential } from "../secrets.ts";
+import type { Ssh } from "../ssh.ts";
+import type { Target } from "./evidence.ts";
+
+/** What verify-metrics reads on the host itself, in one SSH round trip. */
+export interface HostEvidence {
+  serverStatus: { status: number; body: string };
+  exporterRunning: boolean;
+  exporterMetrics: string | null;
+  targets: Target[] | null;
+  certPem: string | null;
+}
+
+/** IPv4 address of a running container on any network, or null when it isn't running. */
+async function containerIp(docker: Docker, name: string): Promise<string | null> {
+  try {
+    const info = await docker.getContainer(name).inspect();
+    if (!info.State.Running) return null;
+    for (const n of Object.values(info.NetworkSettings.Networks ?? {})) if (n.IPAddress) return n.IPAddress;
+    return null;
+  } catch {
+    return null;
+  }
+}
+
+/** curl's config-file syntax for `user = "name:pass"` (double quotes, backslash escapes). */
+function curlUser(c: Credential): string {
+  return `user = "${`${c.user}:${c.pass}`.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
+}
+
+/** The host-side script; credentials go through printf (a shell builtin: never in any argv). */
+export function evidenceScript(host: Host, exporterIp: string | null, prometheusIp: string | null, cred: Credential) {
+  const native = host.vars.frontend === "native";
+  const promUrl = `${native ? "https" : "http"}://${prometheusIp}:${PROMETHEUS_PORT}/api/v1/targets?state=active`;
+  return [
+    "echo @@server-status",
+    `curl -s -m 5 -o /tmp/.isa-ss.$$ -w '%{http_code}\\n' 'http://localhost/server-status?auto' || echo 0`,
+    "cat /tmp/.isa-ss.$$ 2>/dev/null; rm -f /tmp/.isa-ss.$$",
+    "echo @@exporter",
+    exporterIp ? `curl -sf -m 5 http://${exporterIp}:${EXPORTER_PORT}/metrics | grep '^apache_' || echo @@no-answer` : "",
+    "echo @@targets",
+    prometheusIp ? `printf '%s\\n' ${quote(curlUser(cred))} | curl -sf -m 5 -k -K - '${promUrl}' || echo '{}'` : "",
+    "echo @@cert",
+    `cat ${quote(installPaths(host.vars).cert)} 2>/dev/null`,
+    "echo @@end",
+  ].filter(Boolean).join("\n");
+}
+
+/** Reads the host-side evidence: dockerode for container addresses, then one SSH round trip. */
+export async function gatherHostEvidence(ssh: Ssh, docker: Docker | null, cred: Credential): Promise<HostEvidence> {
+  const [exporterIp, prometheusIp] = docker
+    ? await Promise.all([containerIp(docker, CONTAINER_NAMES.exporter), containerIp(docker, CONTAINER_NAMES.prometheus)])
+    : [null, null];
+  const r = await ssh.run(evidenceScript(ssh.host, exporterIp, prometheusIp, cred), {
+    log: "curl server-status, exporter /metrics, Prometheus /api/v1/targets on the host; read the certificate",
+  });
+  const s = sections(r.stdout);
+  const ss = s.get("server-status") ?? ["0"];
+  const exp = (s.get("exporter") ?? []).join("\n");
+  let targets: Target[] | null = null;
+  const tj = (s.get("targets") ?? []).join("\n");
+  try {
+    const parsed = JSON.parse(tj || "{}");
+    targets = parsed?.data?.activeTargets ?? null;
+  } catch {
+    targets = null;
+  }
+  const cert = (s.get("cert") ?? []).join("\n");
+  return {
+    serverStatus: { status: Number(ss[0]) || 0, body: ss.slice(1).join("\n") },
+    exporterRunning: exporterIp !== null,
+    exporterMetrics: exporterIp === null || s.has("no-answer") ? null : exp,
+    targets: prometheusIp === null ? null : targets,
+    certPem: cert.includes("BEGIN CERTIFICATE") ? cert + "\n" : null,
+  };
+}

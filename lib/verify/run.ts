@@ -1,0 +1,104 @@
+import Docker from "dockerode";
+import type { RunOptions } from "../cli.ts";
+import { UnreachableError } from "../errors.ts";
+import { installPaths } from "../containers/paths.ts";
+import type { Host } from "../host.ts";
+import { colour, say } from "../output.ts";
+import { redact } from "../redact.ts";
+import type { Credential } from "../secrets.ts";
+import { Ssh } from "../ssh.ts";
+import { type CheckResult, checkExporter, checkServerStatus, checkTarget, seconds } from "./evidence.ts";
+import { gatherHostEvidence } from "./gather.ts";
+import { liveCheck } from "./live.ts";
+import { clientFor, dashboardPortCheck, frontendCheck, publicQueryCheck } from "./public.ts";
+
+/** verify-metrics' answer for one host. */
+export interface HostVerdict {
+  host: string;
+  status: "ok" | "failed" | "unreachable";
+  checks: CheckResult[];
+  error?: string;
+  seconds: number;
+}
+
+/** One round of checks 1–6 on a host. */
+export async function checkHost(ssh: Ssh, docker: Docker, cred: Credential): Promise<CheckResult[]> {
+  const host = ssh.host;
+  const intervalS = seconds(host.vars.scrape_interval);
+  const ev = await gatherHostEvidence(ssh, docker, cred);
+  const client = clientFor(ev.certPem);
+  try {
+    const [c4, c5, c6] = await Promise.all([
+      publicQueryCheck(host, client, cred, intervalS),
+      frontendCheck(host, client, cred),
+      dashboardPortCheck(host, client, cred),
+    ]);
+    return [
+      checkServerStatus(ev.serverStatus.status, ev.serverStatus.body),
+      checkExporter(ev.exporterRunning, ev.exporterMetrics),
+      checkTarget(ev.targets, intervalS),
+      c4,
+      c5,
+      c6,
+    ];
+  } finally {
+    client?.close();
+  }
+}
+
+/** Runs the checks on one host, retrying until `waitS` when given; adds the live check on demand. */
+export async function verifyHost(
+  host: Host,
+  cred: Credential,
+  opts: RunOptions & { waitS: number; live: boolean },
+): Promise<HostVerdict> {
+  const t0 = performance.now();
+  const debug = (l: string) => opts.verbose && !opts.json && say(colour.dim(`${host.name.padEnd(10)} ${l}`));
+  const ssh = new Ssh(host, { debug });
+  const verdict: HostVerdict = { host: host.name, status: "ok", checks: [], seconds: 0 };
+  try {
+    await ssh.open();
+    const docker = new Docker({ socketPath: await ssh.dockerSocketPath() });
+    const deadline = Date.now() + opts.waitS * 1000;
+    for (;;) {
+      verdict.checks = await checkHost(ssh, docker, cred);
+      if (verdict.checks.every((c) => c.ok) || Date.now() >= deadline) break;
+      if (!opts.json) {
+        const failing = verdict.checks.filter((c) => !c.ok).map((c) => c.id).join(",");
+        say(colour.dim(`${host.name.padEnd(10)} … waiting (checks ${failing} not yet ✓)`));
+      }
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+    if (opts.live && verdict.checks.every((c) => c.ok)) {
+      const certPem = await ssh.readFile(installPaths(host.vars).cert);
+      const client = clientFor(certPem);
+      try {
+        verdict.checks.push(await liveCheck(host, client, cred, seconds(host.vars.scrape_interval)));
+      } finally {
+        client?.close();
+      }
+    }
+    verdict.status = verdict.checks.every((c) => c.ok) ? "ok" : "failed";
+  } catch (e) {
+    verdict.status = e instanceof UnreachableError ? "unreachable" : "failed";
+    verdict.error = redact((e as Error).message);
+  } finally {
+    await ssh.close().catch(() => {});
+    verdict.seconds = (performance.now() - t0) / 1000;
+  }
+  return verdict;
+}
+
+/** Prints a host's rows: ✓/✗, the evidence, and for a failure its likely cause and fix. */
+export function printVerdict(v: HostVerdict): void {
+  const head = v.status === "ok" ? colour.green("ok") : v.status === "failed" ? colour.red("FAILED") : colour.magenta("UNREACHABLE");
+  say(`${colour.bold(v.host)} ${head} ${colour.dim(`(${v.seconds.toFixed(1)}s)`)}`);
+  if (v.error) say(`  ${colour.red("✗")} ${v.error}`);
+  for (const c of v.checks) {
+    say(`  ${c.ok ? colour.green("✓") : colour.red("✗")} ${c.id}. ${c.name}: ${c.evidence}`);
+    if (!c.ok) {
+      if (c.cause) say(`       cause: ${c.cause}`);
+      if (c.fix) say(`       fix:   ${c.fix}`);
+    }
+  }
+}
