@@ -133,7 +133,11 @@ export class Ssh {
     return local;
   }
 
-  /** Cancels the Docker forward and stops the master connection. */
+  /**
+   * Cancels our Docker forward. The master itself stays up to ControlPersist (60 s idle), shared by
+   * every run on this controller as Ansible's is: the next task reuses it instead of reconnecting,
+   * and a concurrent run (a verify during a deploy) never loses its sessions to our exit.
+   */
   async close(): Promise<void> {
     const addr = this.host.ssh.address;
     if (this.#dockerSocket) {
@@ -141,7 +145,11 @@ export class Ssh {
       await Deno.remove(this.#dockerSocket).catch(() => {});
       this.#dockerSocket = undefined;
     }
-    await $`ssh ${this.sshArgs()} -O exit -- ${addr}`.quiet().noThrow();
+  }
+
+  /** Stops the shared master connection now (tests and `lab down` use it). */
+  async exit(): Promise<void> {
+    await $`ssh ${this.sshArgs()} -O exit -- ${this.host.ssh.address}`.quiet().noThrow();
   }
 }
 
