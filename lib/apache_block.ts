@@ -9,10 +9,17 @@ export const END = "# END apache server status";
 /** The managed block: /server-status for localhost and the Docker networks only. */
 export function statusBlock(apache: ApacheFacts, dockerNetworks: string[], layout = apache.layout): string {
   const nets = [...new Set(dockerNetworks)].sort();
-  const lines = [BEGIN, "# Managed by isa-monitoring: the scoreboard for apache_exporter. Edits here are overwritten."];
+  const lines = [
+    BEGIN,
+    "# Managed by isa-monitoring: the scoreboard for apache_exporter. Edits here are overwritten.",
+  ];
   // RHEL loads modules from conf.modules.d; make sure mod_status is there without a restart.
   if (layout === "rhel" && !apache.statusModule) {
-    lines.push("<IfModule !status_module>", "  LoadModule status_module modules/mod_status.so", "</IfModule>");
+    lines.push(
+      "<IfModule !status_module>",
+      "  LoadModule status_module modules/mod_status.so",
+      "</IfModule>",
+    );
   }
   lines.push("ExtendedStatus On", "<Location /server-status>", "  SetHandler server-status");
   if (apache.authzCore) {
@@ -20,7 +27,11 @@ export function statusBlock(apache: ApacheFacts, dockerNetworks: string[], layou
     if (nets.length) lines.push(`  Require ip ${nets.join(" ")}`);
   } else {
     // Apache 2.2 without mod_authz_core: the original's Order/Deny/Allow form.
-    lines.push("  Order Deny,Allow", "  Deny from all", `  Allow from 127.0.0.1 ::1${nets.map((n) => " " + n).join("")}`);
+    lines.push(
+      "  Order Deny,Allow",
+      "  Deny from all",
+      `  Allow from 127.0.0.1 ::1${nets.map((n) => " " + n).join("")}`,
+    );
   }
   lines.push("</Location>", END);
   return lines.join("\n") + "\n";
@@ -33,7 +44,9 @@ function markers(text: string): { begin: number; end: number } | null {
   const ends = lines.flatMap((l, i) => (l.trim() === END ? [i] : []));
   if (begins.length === 0 && ends.length === 0) return null;
   if (begins.length !== 1 || ends.length !== 1 || ends[0] < begins[0]) {
-    throw new Error(`our markers are unbalanced (${begins.length} BEGIN, ${ends.length} END); fix the file by hand`);
+    throw new Error(
+      `our markers are unbalanced (${begins.length} BEGIN, ${ends.length} END); fix the file by hand`,
+    );
   }
   return { begin: begins[0], end: ends[0] };
 }
@@ -64,7 +77,9 @@ export function unmanagedStatusLocations(apache: ApacheFacts, ourFile: string | 
     const m = markers(ourFile);
     ourFile.split("\n").forEach((l, i) => {
       const inside = m && i >= m.begin && i <= m.end;
-      if (!inside && /^\s*<Location\s+"?\/server-status/i.test(l)) out.push(`${apache.confFile}:${i + 1}:${l.trim()}`);
+      if (!inside && /^\s*<Location\s+"?\/server-status/i.test(l)) {
+        out.push(`${apache.confFile}:${i + 1}:${l.trim()}`);
+      }
     });
   }
   return out;
@@ -75,11 +90,19 @@ export function unmanagedStatusLocations(apache: ApacheFacts, ourFile: string | 
  * `apachectl -t`, then reload gracefully; on a failed validation restore the previous state,
  * leave Apache as it was, and print the validator's message on stderr (exit 3).
  */
-export function applyScript(apache: ApacheFacts, writeScript: string, enable: { conf: boolean; mod: boolean }): string {
+export function applyScript(
+  apache: ApacheFacts,
+  writeScript: string,
+  enable: { conf: boolean; mod: boolean },
+): string {
   const root = apache.confDir.replace(/\/[^/]+$/, "");
   const enableLines = [
-    enable.conf ? `a2enconf -q EPFL_isa >/dev/null || { restore; echo "a2enconf EPFL_isa failed" >&2; exit 1; }` : "",
-    enable.mod ? `a2enmod -q status >/dev/null || { restore; echo "a2enmod status failed" >&2; exit 1; }` : "",
+    enable.conf
+      ? `a2enconf -q EPFL_isa >/dev/null || { restore; echo "a2enconf EPFL_isa failed" >&2; exit 1; }`
+      : "",
+    enable.mod
+      ? `a2enmod -q status >/dev/null || { restore; echo "a2enmod status failed" >&2; exit 1; }`
+      : "",
   ].filter(Boolean).join("\n");
   return `set -u
 f=${quote(apache.confFile)}; bak="$f.isa-bak"; had=0

@@ -23,10 +23,18 @@ export interface CertPaths {
   key: string;
 }
 
-/** subjectAltName entries for a host: DNS:fqdn, DNS:inventory name, and IP:address when it is one. */
-export function subjectAltNames(fqdn: string, hostName: string, address: string): string[] {
+/**
+ * subjectAltName entries for a host: fqdn, inventory name and public address (DNS: or IP: as they
+ * are), and the SSH address when it is an IP.
+ */
+export function subjectAltNames(
+  fqdn: string,
+  hostName: string,
+  address: string,
+  publicAddress = "",
+): string[] {
   const out: string[] = [];
-  for (const n of [fqdn, hostName]) {
+  for (const n of [fqdn, hostName, publicAddress].filter(Boolean)) {
     if (IPV4_RE.test(n)) out.push(`IP:${n}`);
     else if (NAME_RE.test(n)) out.push(`DNS:${n}`);
     else throw new Error(`'${n}' is not a valid name for the certificate`);
@@ -37,7 +45,7 @@ export function subjectAltNames(fqdn: string, hostName: string, address: string)
 
 /** The names of a host's certificate. */
 export function hostSubjectAltNames(host: Host): string[] {
-  return subjectAltNames(host.vars.fqdn, host.name, host.ssh.address);
+  return subjectAltNames(host.vars.fqdn, host.name, host.ssh.address, host.vars.public_address);
 }
 
 /** One-round-trip probe: does the cert exist, is it still valid for 30 days, which names, key mode. */
@@ -68,8 +76,15 @@ export function parseCertificateProbe(stdout: string): CertState {
     const i = line.indexOf("=");
     if (i > 0) kv.set(line.slice(0, i), line.slice(i + 1).trim());
   }
-  const sans = (kv.get("san") ?? "").split(",").map((s) => s.trim().replace(/^IP Address:/, "IP:")).filter(Boolean);
-  return { exists: kv.get("exists") === "1", valid: kv.get("valid") === "1", sans, keyMode: kv.get("key") ?? "" };
+  const sans = (kv.get("san") ?? "").split(",").map((s) => s.trim().replace(/^IP Address:/, "IP:")).filter(
+    Boolean,
+  );
+  return {
+    exists: kv.get("exists") === "1",
+    valid: kv.get("valid") === "1",
+    sans,
+    keyMode: kv.get("key") ?? "",
+  };
 }
 
 /** Why the certificate must be (re)made, or null when the current one is fine. */
@@ -77,7 +92,9 @@ export function certificateReason(state: CertState, wanted: string[]): string | 
   if (!state.exists) return "create";
   if (!state.valid) return "renew (expires within 30 days)";
   const have = new Set(state.sans);
-  if (wanted.length !== have.size || wanted.some((s) => !have.has(s))) return `renew (names change to ${wanted.join(", ")})`;
+  if (wanted.length !== have.size || wanted.some((s) => !have.has(s))) {
+    return `renew (names change to ${wanted.join(", ")})`;
+  }
   return null;
 }
 
@@ -128,8 +145,14 @@ export function certificateScript(p: CertPaths, commonName: string, sans: string
  * Probes the host's certificate and returns the changes: (re)create it, or fix the key's mode.
  * `willChange` tells the caller that the certificate's content will differ after apply.
  */
-export async function planCertificate(ssh: Ssh, host: Host, p: CertPaths): Promise<{ changes: Change[]; willChange: boolean }> {
-  const state = parseCertificateProbe((await ssh.run(certificateProbeScript(p), { log: `probe certificate ${p.cert}` })).stdout);
+export async function planCertificate(
+  ssh: Ssh,
+  host: Host,
+  p: CertPaths,
+): Promise<{ changes: Change[]; willChange: boolean }> {
+  const state = parseCertificateProbe(
+    (await ssh.run(certificateProbeScript(p), { log: `probe certificate ${p.cert}` })).stdout,
+  );
   const sans = hostSubjectAltNames(host);
   const reason = certificateReason(state, sans);
   if (reason) {

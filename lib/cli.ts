@@ -52,7 +52,12 @@ export function parseCli<E extends ExtraFlags>(
   const argv = args.filter((a, i) => !(a === "--" && i === 0));
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: { ...commonFlags, ...extra }, strict: true, allowPositionals: false });
+    parsed = parseArgs({
+      args: argv,
+      options: { ...commonFlags, ...extra },
+      strict: true,
+      allowPositionals: false,
+    });
   } catch (e) {
     throw new UsageError(`${(e as Error).message}\n${usage(task, extraUsage)}`);
   }

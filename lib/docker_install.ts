@@ -1,7 +1,10 @@
 import type { Facts } from "./facts.ts";
 
 /** Default engine config: log rotation so no container can fill the disk. */
-export const DAEMON_DEFAULTS = { "log-driver": "json-file", "log-opts": { "max-size": "10m", "max-file": "3" } };
+export const DAEMON_DEFAULTS = {
+  "log-driver": "json-file",
+  "log-opts": { "max-size": "10m", "max-file": "3" },
+};
 
 /**
  * daemon.json with our log defaults merged into what the host already has (its other keys kept).

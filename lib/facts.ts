@@ -1,12 +1,23 @@
 /** What the facts step learns about a host in one SSH round trip; later steps read it instead of probing. */
 export interface Facts {
-  os: { id: string; idLike: string[]; versionId: string; family: "rhel" | "debian" | "unknown"; prettyName: string };
+  os: {
+    id: string;
+    idLike: string[];
+    versionId: string;
+    family: "rhel" | "debian" | "unknown";
+    prettyName: string;
+  };
   init: "systemd" | "other";
   apache: ApacheFacts | null;
   docker: DockerFacts;
   /** Free disk in MiB under the install path (or its nearest existing parent). */
   diskFreeMb: number;
-  firewall: { iptables: boolean; firewalld: boolean; nftables: boolean; persistence: "netfilter-persistent" | "iptables-services" | "none" };
+  firewall: {
+    iptables: boolean;
+    firewalld: boolean;
+    nftables: boolean;
+    persistence: "netfilter-persistent" | "iptables-services" | "none";
+  };
   /** Login user is root (otherwise commands go through sudo). */
   loginUser: string;
 }

@@ -83,7 +83,9 @@ export function osFamily(id: string, idLike: string[]): "rhel" | "debian" | "unk
 }
 
 /** Parses `httpd -V` / `apachectl -V` output. */
-export function parseApacheV(lines: string[]): { version: string; mpm: string; root: string; config: string } {
+export function parseApacheV(
+  lines: string[],
+): { version: string; mpm: string; root: string; config: string } {
   const text = lines.join("\n");
   return {
     version: /Server version:\s*Apache\/(\S+)/.exec(text)?.[1] ?? "",
@@ -117,7 +119,9 @@ export function parseFacts(output: string): Facts {
     const v = parseApacheV(get("apache-V"));
     const modules = parseModules(get("apache-M"));
     const debianLayout = binary.endsWith("apache2");
-    const confDir = debianLayout ? `${v.root || "/etc/apache2"}/conf-available` : `${v.root || "/etc/httpd"}/conf.d`;
+    const confDir = debianLayout
+      ? `${v.root || "/etc/apache2"}/conf-available`
+      : `${v.root || "/etc/httpd"}/conf.d`;
     const ext = get("apache-extendedstatus").map((l) => l.trim().toLowerCase());
     const statusModule = modules.has("status_module");
     apache = {
@@ -134,7 +138,9 @@ export function parseFacts(output: string): Facts {
       extendedStatus: ext.length ? /\son$/.test(ext.at(-1)!) : statusModule && !v.version.startsWith("2.2"),
       running: get("apache-active").length > 0,
       configOk: get("apache-M").some((l) => l.trim() === "Syntax OK") || modules.size > 0,
-      configMessage: get("apache-M").filter((l) => !/^\s+\w+_module/.test(l) && l.trim() !== "Loaded Modules:")
+      configMessage: get("apache-M").filter((l) =>
+        !/^\s+\w+_module/.test(l) && l.trim() !== "Loaded Modules:"
+      )
         .join("\n").trim(),
       statusLocations: get("apache-status-locations").filter(Boolean),
     };

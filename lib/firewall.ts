@@ -21,7 +21,9 @@ export function chainRules(host: Host): string[] {
   const rules: string[] = [];
   if (!host.vars.dashboard) {
     // Production: the dashboard port stays closed to the outside, whatever publishes it.
-    rules.push(`-p tcp -m conntrack --ctstate NEW --ctorigdstport ${host.vars.ports.dashboard} ${tag} -j DROP`);
+    rules.push(
+      `-p tcp -m conntrack --ctstate NEW --ctorigdstport ${host.vars.ports.dashboard} ${tag} -j DROP`,
+    );
   }
   rules.push(`${tag} -j RETURN`);
   return rules;
@@ -67,7 +69,9 @@ WantedBy=docker.service
 
 /** One-round-trip probe: are the live rules, the script and the unit as desired? */
 export function probeScript(host: Host): string {
-  const checks = chainRules(host).map((r) => `iptables -w -C ${CHAIN} ${r} 2>/dev/null && echo rule-ok || echo rule-missing`);
+  const checks = chainRules(host).map((r) =>
+    `iptables -w -C ${CHAIN} ${r} 2>/dev/null && echo rule-ok || echo rule-missing`
+  );
   return `
 echo @@rules; ${checks.join("; ")}
 echo @@count; iptables -w -S ${CHAIN} 2>/dev/null | grep -c '^-A' || true

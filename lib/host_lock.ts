@@ -14,7 +14,10 @@ cat >/dev/null
 
 /** A lock on a host, held by a background ssh session. */
 export class HostLock {
-  private constructor(private readonly child: Deno.ChildProcess, private readonly stdin: WritableStreamDefaultWriter) {}
+  private constructor(
+    private readonly child: Deno.ChildProcess,
+    private readonly stdin: WritableStreamDefaultWriter,
+  ) {}
 
   /**
    * Takes the host's deploy lock, or throws naming who holds it. `owner` is a human string
@@ -43,9 +46,13 @@ export class HostLock {
     if (line === "locked") return new HostLock(child, writer);
     await writer.close().catch(() => {});
     const status = await child.status;
-    const err = new TextDecoder().decode((await new Response(child.stderr).arrayBuffer().catch(() => new ArrayBuffer(0))));
+    const err = new TextDecoder().decode(
+      await new Response(child.stderr).arrayBuffer().catch(() => new ArrayBuffer(0)),
+    );
     if (line.startsWith("busy")) {
-      throw new Error(`another run holds this host's lock (${line.slice(5) || "owner unknown"}); try again when it ends`);
+      throw new Error(
+        `another run holds this host's lock (${line.slice(5) || "owner unknown"}); try again when it ends`,
+      );
     }
     throw new Error(`could not take the host lock (exit ${status.code}): ${err.trim()}`);
   }

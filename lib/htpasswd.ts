@@ -45,7 +45,9 @@ export async function hashCredentials(
 ): Promise<[string, string][]> {
   const out: [string, string][] = [];
   for (const c of creds) {
-    if (!/^[^:\s]+$/.test(c.user)) throw new Error(`invalid user name for basic auth: ${JSON.stringify(c.user)}`);
+    if (!/^[^:\s]+$/.test(c.user)) {
+      throw new Error(`invalid user name for basic auth: ${JSON.stringify(c.user)}`);
+    }
     const old = existing.get(c.user);
     out.push([c.user, (await hashMatches(c.pass, old)) ? old! : await hashPassword(c.pass)]);
   }

@@ -66,7 +66,10 @@ function flatten(loc: Located, node: Node | null, prefix = ""): Flat {
     if (fields[k]?.kind === "object" && v && isMap(v)) {
       for (const [kk, vv] of flatten(loc, v, key)) out.set(kk, vv);
     } else {
-      out.set(key, { value: v === null ? null : (v as Node & { toJSON(): unknown }).toJSON(), at: loc.at(v) });
+      out.set(key, {
+        value: v === null ? null : (v as Node & { toJSON(): unknown }).toJSON(),
+        at: loc.at(v),
+      });
     }
   }
   return out;
@@ -98,7 +101,9 @@ export async function loadInventory(file: string, defaults?: Flat): Promise<Inve
   const text = await readText(file);
   if (text.trim() === "") throw new UsageError(`${file}:1:1: the inventory is empty`);
   const { loc, root } = parseYaml(file, text);
-  if (!root || !isMap(root)) throw loc.error(root, "the inventory must be a mapping (deployment, hosts, ...)");
+  if (!root || !isMap(root)) {
+    throw loc.error(root, "the inventory must be a mapping (deployment, hosts, ...)");
+  }
   const inv = validate(loc, root, inventorySchema, "") as {
     deployment: "qual" | "prod";
     ssh_config?: string;
@@ -111,14 +116,18 @@ export async function loadInventory(file: string, defaults?: Flat): Promise<Inve
   let secrets: SecretsSource | null = null;
   if (inv.secrets) {
     const node = child(root, "secrets");
-    if (inv.secrets.file && inv.secrets.command) throw loc.error(node, "secrets takes either file or command, not both");
+    if (inv.secrets.file && inv.secrets.command) {
+      throw loc.error(node, "secrets takes either file or command, not both");
+    }
     if (inv.secrets.file) secrets = { file: rel(inv.secrets.file) };
     else if (inv.secrets.command) secrets = { command: inv.secrets.command };
     else throw loc.error(node, "secrets needs file or command");
   }
 
   const hostsNode = child(root, "hosts")!;
-  if (!isMap(hostsNode) || hostsNode.items.length === 0) throw loc.error(hostsNode, "hosts must list at least one host");
+  if (!isMap(hostsNode) || hostsNode.items.length === 0) {
+    throw loc.error(hostsNode, "hosts must list at least one host");
+  }
   const groupsNode = child(root, "groups");
   const hostNames = new Set(entries(loc, hostsNode).map(([k]) => k));
 

@@ -37,7 +37,9 @@ export function selectHosts(inv: Inventory, pattern: string | undefined): string
     const kind = t[0] === "!" ? "!" : t[0] === "&" ? "&" : "";
     const name = kind ? t.slice(1) : t;
     const hits = matchTerm(inv, name);
-    if (hits.length === 0) throw new UsageError(`--limit: '${name}' matches no host or group; ${knownNames(inv)}`);
+    if (hits.length === 0) {
+      throw new UsageError(`--limit: '${name}' matches no host or group; ${knownNames(inv)}`);
+    }
     if (kind === "!") minus.push(...hits);
     else if (kind === "&") and.push(hits);
     else plus.push(...hits);

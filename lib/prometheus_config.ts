@@ -67,7 +67,10 @@ function job(doc: ReturnType<typeof parseDocument>, name: string): YAMLMap {
  * Renders prometheus.yml. Secrets never appear in it: remote_write and the self-scrape use
  * `password_file` / `credentials_file`, so the file can be shown in `--diff`.
  */
-export function renderPrometheusConfig(input: PrometheusConfigInput, template = prometheusTemplate()): string {
+export function renderPrometheusConfig(
+  input: PrometheusConfigInput,
+  template = prometheusTemplate(),
+): string {
   const dirs = input.dirs ?? { config: IN_CONTAINER.prometheusConfigDir, ssl: IN_CONTAINER.prometheusSsl };
   const doc = parseDocument(template);
   if (doc.errors.length) throw new Error(`prometheus.yml template: ${doc.errors[0].message}`);
@@ -80,7 +83,9 @@ export function renderPrometheusConfig(input: PrometheusConfigInput, template = 
 
   for (const name of ["apache", "prometheus"]) {
     const j = job(doc, name);
-    for (const sc of (j.get("static_configs") as YAMLSeq<YAMLMap>).items) sc.setIn(["labels", "instance"], input.hostName);
+    for (const sc of (j.get("static_configs") as YAMLSeq<YAMLMap>).items) {
+      sc.setIn(["labels", "instance"], input.hostName);
+    }
   }
 
   if (input.frontend === "native") {
@@ -92,7 +97,10 @@ export function renderPrometheusConfig(input: PrometheusConfigInput, template = 
     j.set("tls_config", doc.createNode({ ca_file: `${dirs.ssl}/cert.pem`, server_name: input.fqdn }));
     j.set(
       "basic_auth",
-      doc.createNode({ username: SELF_SCRAPE_USER, password_file: `${dirs.config}/${PROMETHEUS_SECRET_FILES.selfScrapePassword}` }),
+      doc.createNode({
+        username: SELF_SCRAPE_USER,
+        password_file: `${dirs.config}/${PROMETHEUS_SECRET_FILES.selfScrapePassword}`,
+      }),
     );
   }
 
@@ -100,7 +108,9 @@ export function renderPrometheusConfig(input: PrometheusConfigInput, template = 
   if (rw) {
     const entry: Record<string, unknown> = { url: rw.url };
     if (rw.auth === "basic") {
-      if (!input.remoteWriteUsername) throw new Error("remote_write.auth is basic but the secrets have no remote_write.username");
+      if (!input.remoteWriteUsername) {
+        throw new Error("remote_write.auth is basic but the secrets have no remote_write.username");
+      }
       entry.basic_auth = {
         username: input.remoteWriteUsername,
         password_file: `${dirs.config}/${PROMETHEUS_SECRET_FILES.remoteWritePassword}`,
@@ -114,4 +124,14 @@ export function renderPrometheusConfig(input: PrometheusConfigInput, template = 
     doc.set("remote_write", doc.createNode([entry]));
   }
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+}
+
+/** The alerting rules shipped in files/prometheus/alerts.yml, or null when the project has none. */
+export function shippedAlerts(): string | null {
+  try {
+    return Deno.readTextFileSync(new URL("../files/prometheus/alerts.yml", import.meta.url));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
 }

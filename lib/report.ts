@@ -25,7 +25,9 @@ export function exitCode(hosts: HostReport[]): number {
 }
 
 /** Recap counts for one host, as Ansible's PLAY RECAP shows them. */
-export function recapCounts(h: HostReport): { ok: number; changed: number; failed: number; unreachable: number } {
+export function recapCounts(
+  h: HostReport,
+): { ok: number; changed: number; failed: number; unreachable: number } {
   return {
     ok: h.steps.filter((s) => s.status === "ok").length,
     changed: h.steps.filter((s) => s.status === "changed").length,

@@ -1,5 +1,5 @@
 import Docker from "dockerode";
-import { type RunOptions, parseCli, usage } from "./cli.ts";
+import { parseCli, type RunOptions, usage } from "./cli.ts";
 import { RemoteError, UnreachableError, UsageError } from "./errors.ts";
 import type { Facts } from "./facts.ts";
 import { factsScript, parseFacts } from "./facts_probe.ts";
@@ -16,7 +16,9 @@ import type { HostContext, Step } from "./step.ts";
 
 /** Probes a host once (one round trip) and parses its facts. */
 export async function gatherFacts(ssh: Ssh): Promise<Facts> {
-  const r = await ssh.run(factsScript(ssh.host.vars.install_dir), { log: "probe facts (one batched script)" });
+  const r = await ssh.run(factsScript(ssh.host.vars.install_dir), {
+    log: "probe facts (one batched script)",
+  });
   return parseFacts(r.stdout);
 }
 
@@ -42,15 +44,19 @@ function errorText(e: unknown): string {
 export async function selectFromOptions(opts: RunOptions): Promise<{ inventory: Inventory; hosts: Host[] }> {
   const inventory = await loadInventory(inventoryPath(opts));
   if (opts.prod && inventory.deployment !== "prod") {
-    throw new UsageError(`${inventory.file}: --prod needs a prod inventory, this one is '${inventory.deployment}'`);
+    throw new UsageError(
+      `${inventory.file}: --prod needs a prod inventory, this one is '${inventory.deployment}'`,
+    );
   }
   const names = selectHosts(inventory, opts.limit);
   return { inventory, hosts: inventory.hosts.filter((h) => names.includes(h.name)) };
 }
 
-async function confirmProd(hosts: Host[], opts: RunOptions, task: string): Promise<void> {
+function confirmProd(hosts: Host[], opts: RunOptions, task: string): void {
   if (!opts.prod || opts.yes || opts.check || opts.listHosts || !Deno.stdin.isTerminal()) return;
-  const answer = prompt(`${task} on PRODUCTION hosts ${hosts.map((h) => h.name).join(", ")}? Type 'yes' to go on:`);
+  const answer = prompt(
+    `${task} on PRODUCTION hosts ${hosts.map((h) => h.name).join(", ")}? Type 'yes' to go on:`,
+  );
   if (answer?.trim() !== "yes") throw new UsageError("not confirmed; nothing was changed");
 }
 
@@ -70,7 +76,9 @@ function printer(host: string, step: string, opts: RunOptions) {
       if (!opts.json) say(`${prefix} ${s}`);
     },
     debug: (s: string) => {
-      if (opts.verbose && !opts.json) say(colour.dim(`${prefix} ${s.split("\n").join(`\n${" ".repeat(25)}`)}`));
+      if (opts.verbose && !opts.json) {
+        say(colour.dim(`${prefix} ${s.split("\n").join(`\n${" ".repeat(25)}`)}`));
+      }
     },
   };
 }
@@ -93,7 +101,9 @@ export async function runHost(
     await ssh.open();
     if (!opts.check) {
       step = "lock";
-      const who = `${Deno.env.get("USER") ?? "root"}@${Deno.hostname()} pid ${Deno.pid} since ${new Date().toISOString()}`;
+      const who = `${Deno.env.get("USER") ?? "root"}@${Deno.hostname()} pid ${Deno.pid} since ${
+        new Date().toISOString()
+      }`;
       lock = await HostLock.acquire(ssh, who);
     }
     step = "facts";
@@ -118,15 +128,22 @@ export async function runHost(
       try {
         const changes = await s.plan(ctx);
         for (const c of changes) {
-          sr.changes.push({ summary: redact(c.summary), diff: c.diff === undefined ? undefined : redact(c.diff) });
+          sr.changes.push({
+            summary: redact(c.summary),
+            diff: c.diff === undefined ? undefined : redact(c.diff),
+          });
           p().line(`${colour.yellow(opts.check ? "would" : "→")} ${c.summary}`);
-          if (opts.diff && c.diff) for (const l of redact(c.diff).split("\n")) p().line(`  ${diffColour(l)}`);
+          if (opts.diff && c.diff) {
+            for (const l of redact(c.diff).split("\n")) p().line(`  ${diffColour(l)}`);
+          }
           if (!opts.check) await c.apply();
         }
         sr.status = changes.length ? "changed" : "ok";
         sr.seconds = (performance.now() - t0) / 1000;
-        p().line(`${statusWord(sr.status === "changed" && opts.check ? "would change" : sr.status)}` +
-          colour.dim(` (${sr.seconds.toFixed(1)}s)`));
+        p().line(
+          `${statusWord(sr.status === "changed" && opts.check ? "would change" : sr.status)}` +
+            colour.dim(` (${sr.seconds.toFixed(1)}s)`),
+        );
       } catch (e) {
         sr.seconds = (performance.now() - t0) / 1000;
         if (e instanceof UnreachableError) throw e;
@@ -138,7 +155,9 @@ export async function runHost(
         break;
       }
     }
-    if (report.status !== "failed" && report.steps.some((s) => s.status === "changed")) report.status = "changed";
+    if (report.status !== "failed" && report.steps.some((s) => s.status === "changed")) {
+      report.status = "changed";
+    }
   } catch (e) {
     report.status = e instanceof UnreachableError ? "unreachable" : "failed";
     report.error = errorText(e);
@@ -162,7 +181,9 @@ export function finish(task: string, reports: HostReport[], opts: RunOptions, st
   const seconds = (performance.now() - started) / 1000;
   const code = exitCode(reports);
   if (opts.json) {
-    console.log(redact(JSON.stringify({ task, check: opts.check, seconds, exitCode: code, hosts: reports }, null, 2)));
+    console.log(
+      redact(JSON.stringify({ task, check: opts.check, seconds, exitCode: code, hosts: reports }, null, 2)),
+    );
     return code;
   }
   say("");
@@ -203,7 +224,7 @@ export async function runSteps(task: string, steps: Step[], args: string[] = Den
       else for (const h of hosts) say(h.name);
       return 0;
     }
-    await confirmProd(hosts, opts, task);
+    confirmProd(hosts, opts, task);
     shared = new Shared(sel.inventory);
     // Fail before touching any host when secrets are needed and broken.
     if (steps.some((s) => s.needsSecrets)) await shared.secrets();

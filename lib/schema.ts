@@ -1,4 +1,13 @@
-import { isMap, isScalar, isSeq, type LineCounter, type Node, type Pair, type Scalar, type YAMLMap } from "yaml";
+import {
+  isMap,
+  isScalar,
+  isSeq,
+  type LineCounter,
+  type Node,
+  type Pair,
+  type Scalar,
+  type YAMLMap,
+} from "yaml";
 import { UsageError } from "./errors.ts";
 
 /** A tiny schema language for inventory values, so every error can point at file:line:column. */
@@ -30,7 +39,7 @@ export class Located {
 }
 
 /** Pairs of a YAML map with their string keys; rejects non-string keys. */
-export function entries(loc: Located, map: YAMLMap): [string, Node | null, Pair] [] {
+export function entries(loc: Located, map: YAMLMap): [string, Node | null, Pair][] {
   return map.items.map((pair) => {
     const key = pair.key as Node;
     if (!isScalar(key) || typeof (key as Scalar).value !== "string") {
@@ -85,7 +94,9 @@ export function validate(loc: Located, node: Node | null, schema: Schema, path: 
       if (schema.enum && !schema.enum.includes(v)) {
         throw loc.error(node, `${path} is '${v}'; it must be ${describe(schema)}`);
       }
-      if (schema.pattern && !schema.pattern.test(v)) throw loc.error(node, `${path} '${v}' is not ${describe(schema)}`);
+      if (schema.pattern && !schema.pattern.test(v)) {
+        throw loc.error(node, `${path} '${v}' is not ${describe(schema)}`);
+      }
       return v;
     }
     case "int":
@@ -93,7 +104,9 @@ export function validate(loc: Located, node: Node | null, schema: Schema, path: 
       if (!isScalar(node) || typeof node.value !== "number") throw bad();
       const v = node.value as number;
       if (schema.kind === "int" && !Number.isInteger(v)) throw bad();
-      if ((schema.min !== undefined && v < schema.min) || (schema.max !== undefined && v > schema.max)) throw bad();
+      if ((schema.min !== undefined && v < schema.min) || (schema.max !== undefined && v > schema.max)) {
+        throw bad();
+      }
       return v;
     }
     case "boolean":
@@ -116,7 +129,9 @@ export function validate(loc: Located, node: Node | null, schema: Schema, path: 
         if (!field) {
           throw loc.error(
             pair.key as Node,
-            `unknown key '${k}'${path ? ` in ${path}` : ""} (known: ${Object.keys(schema.fields).join(", ")})`,
+            `unknown key '${k}'${path ? ` in ${path}` : ""} (known: ${
+              Object.keys(schema.fields).join(", ")
+            })`,
           );
         }
         out[k] = validate(loc, v, field, join(path, k));

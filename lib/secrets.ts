@@ -21,14 +21,18 @@ export interface Secrets {
 export const SECRETS_ENV = { file: "ISA_SECRETS_FILE", command: "ISA_SECRETS_COMMAND" } as const;
 
 /** The source in force: an environment override, else the inventory's. */
-export function secretsSource(fromInventory: SecretsSource | null): { source: SecretsSource; origin: string } {
+export function secretsSource(
+  fromInventory: SecretsSource | null,
+): { source: SecretsSource; origin: string } {
   const file = Deno.env.get(SECRETS_ENV.file);
   const command = Deno.env.get(SECRETS_ENV.command);
   if (file && command) throw new UsageError(`set ${SECRETS_ENV.file} or ${SECRETS_ENV.command}, not both`);
   if (file) return { source: { file }, origin: `$${SECRETS_ENV.file}` };
   if (command) return { source: { command }, origin: `$${SECRETS_ENV.command}` };
   if (!fromInventory) {
-    throw new UsageError(`no secrets configured: set secrets.file or secrets.command in the inventory, or ${SECRETS_ENV.file}`);
+    throw new UsageError(
+      `no secrets configured: set secrets.file or secrets.command in the inventory, or ${SECRETS_ENV.file}`,
+    );
   }
   return { source: fromInventory, origin: "the inventory" };
 }
@@ -44,7 +48,11 @@ async function readSource(source: SecretsSource): Promise<{ text: string; name: 
     try {
       const info = await Deno.stat(name);
       if (info.mode !== null && (info.mode & 0o077) !== 0) {
-        throw new UsageError(`${name}: secrets file is readable by others (mode ${(info.mode & 0o777).toString(8)}); chmod 600 it`);
+        throw new UsageError(
+          `${name}: secrets file is readable by others (mode ${
+            (info.mode & 0o777).toString(8)
+          }); chmod 600 it`,
+        );
       }
       return { text: await Deno.readTextFile(name), name };
     } catch (e) {
@@ -57,7 +65,9 @@ async function readSource(source: SecretsSource): Promise<{ text: string; name: 
   const r = await $`sh -c ${source.command}`.stdout("piped").stderr("piped").noThrow();
   if (r.code !== 0) {
     // stderr of a failing command is safe to show in part; stdout might hold secrets, so never.
-    throw new UsageError(`${name} failed with exit ${r.code}: ${r.stderr.trim().split("\n").slice(-1)[0] ?? ""}`);
+    throw new UsageError(
+      `${name} failed with exit ${r.code}: ${r.stderr.trim().split("\n").slice(-1)[0] ?? ""}`,
+    );
   }
   return { text: r.stdout, name };
 }
@@ -86,31 +96,41 @@ export function parseSecrets(text: string, name: string): Secrets {
   const credentials: Credential[] = creds.map((c, i) => {
     const cc = c as Record<string, unknown>;
     if (!cc || typeof cc.user !== "string" || !/^[A-Za-z0-9._@-]{1,64}$/.test(cc.user)) {
-      throw new UsageError(`${name}: frontend.credentials[${i}].user must be a name of letters, digits, . _ @ -`);
+      throw new UsageError(
+        `${name}: frontend.credentials[${i}].user must be a name of letters, digits, . _ @ -`,
+      );
     }
     if (typeof cc.pass !== "string" && typeof cc.pass !== "number") {
       throw new UsageError(`${name}: frontend.credentials[${i}].pass must be a string`);
     }
     const pass = String(cc.pass);
     if (pass.length === 0) throw new UsageError(`${name}: frontend.credentials[${i}].pass is empty`);
-    if (pass.length < 8) throw new UsageError(`${name}: frontend.credentials[${i}].pass is shorter than 8 characters`);
+    if (pass.length < 8) {
+      throw new UsageError(`${name}: frontend.credentials[${i}].pass is shorter than 8 characters`);
+    }
     if (new TextEncoder().encode(pass).length > 72) {
       // bcrypt ignores bytes past 72: a longer password would be silently truncated.
-      throw new UsageError(`${name}: frontend.credentials[${i}].pass is longer than 72 bytes (bcrypt's limit)`);
+      throw new UsageError(
+        `${name}: frontend.credentials[${i}].pass is longer than 72 bytes (bcrypt's limit)`,
+      );
     }
     return { user: cc.user, pass };
   });
   const out: Secrets = { frontend: { credentials } };
   if (o.grafana !== undefined) {
     const t = (o.grafana as { token?: unknown })?.token;
-    if (typeof t !== "string" || !t) throw new UsageError(`${name}: grafana.token must be a non-empty string`);
+    if (typeof t !== "string" || !t) {
+      throw new UsageError(`${name}: grafana.token must be a non-empty string`);
+    }
     out.grafana = { token: t };
   }
   if (o.remote_write !== undefined) {
     const r = o.remote_write as Record<string, unknown>;
     for (const k of Object.keys(r ?? {})) {
       if (!["username", "password", "bearer_token"].includes(k) || typeof r[k] !== "string") {
-        throw new UsageError(`${name}: remote_write.${k} is not a known string field (username, password, bearer_token)`);
+        throw new UsageError(
+          `${name}: remote_write.${k} is not a known string field (username, password, bearer_token)`,
+        );
       }
     }
     out.remote_write = r as Secrets["remote_write"];

@@ -50,14 +50,22 @@ export class Ssh {
     const args: string[] = [];
     if (s.configFile) args.push("-F", s.configFile);
     args.push(
-      "-o", "BatchMode=yes",
-      "-o", `ConnectTimeout=${this.#connectTimeout}`,
-      "-o", "ControlMaster=auto",
-      "-o", `ControlPath=${this.#controlDir}/%C`,
-      "-o", "ControlPersist=60",
-      "-o", "ServerAliveInterval=10",
-      "-o", "ServerAliveCountMax=3",
-      "-o", "StreamLocalBindUnlink=yes",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      `ConnectTimeout=${this.#connectTimeout}`,
+      "-o",
+      "ControlMaster=auto",
+      "-o",
+      `ControlPath=${this.#controlDir}/%C`,
+      "-o",
+      "ControlPersist=60",
+      "-o",
+      "ServerAliveInterval=10",
+      "-o",
+      "ServerAliveCountMax=3",
+      "-o",
+      "StreamLocalBindUnlink=yes",
     ); // deno-fmt-ignore
     if (s.user) args.push("-l", s.user);
     if (s.port) args.push("-p", String(s.port));
@@ -76,7 +84,10 @@ export class Ssh {
    * neither local `ps` nor the remote one shows its content. Throws RemoteError on a non-zero exit
    * unless `check` is false, and UnreachableError when ssh itself fails (exit 255).
    */
-  async run(script: string, opts: { check?: boolean; log?: string; timeoutMs?: number } = {}): Promise<RemoteResult> {
+  async run(
+    script: string,
+    opts: { check?: boolean; log?: string; timeoutMs?: number } = {},
+  ): Promise<RemoteResult> {
     this.#debug(`$ ${opts.log ?? script.trim()}`);
     let cmd = $`ssh ${this.sshArgs()} -- ${this.host.ssh.address} ${ROOT_SHELL}`
       .stdinText(script)
@@ -110,7 +121,11 @@ export class Ssh {
    * Writes a file atomically (temp file in the same folder, then rename), creating its folder.
    * The content travels base64-encoded inside the script on stdin, and is never logged.
    */
-  async writeFile(path: string, content: string | Uint8Array, opts: { mode: number; owner?: string }): Promise<void> {
+  async writeFile(
+    path: string,
+    content: string | Uint8Array,
+    opts: { mode: number; owner?: string },
+  ): Promise<void> {
     await this.run(writeFileScript(path, content, opts), {
       log: `write ${path} (mode ${opts.mode.toString(8)}${opts.owner ? `, owner ${opts.owner}` : ""})`,
     });
@@ -122,13 +137,19 @@ export class Ssh {
    */
   async dockerSocketPath(): Promise<string> {
     if (this.#dockerSocket) return this.#dockerSocket;
-    const id = createHash("sha256").update(`${this.host.name}\0${this.host.ssh.address}`).digest("hex").slice(0, 12);
+    const id = createHash("sha256").update(`${this.host.name}\0${this.host.ssh.address}`).digest("hex").slice(
+      0,
+      12,
+    );
     const local = `${this.#controlDir}/docker-${id}-${Deno.pid}.sock`;
     await Deno.remove(local).catch(() => {});
     this.#debug(`$ ssh -O forward -L ${local}:/var/run/docker.sock ${this.host.ssh.address}`);
-    const r = await $`ssh ${this.sshArgs()} -O forward -L ${local}:/var/run/docker.sock -- ${this.host.ssh.address}`
-      .stdout("piped").stderr("piped").noThrow();
-    if (r.code !== 0) throw new UnreachableError(`${this.host.name}: cannot forward the Docker socket: ${r.stderr.trim()}`);
+    const r =
+      await $`ssh ${this.sshArgs()} -O forward -L ${local}:/var/run/docker.sock -- ${this.host.ssh.address}`
+        .stdout("piped").stderr("piped").noThrow();
+    if (r.code !== 0) {
+      throw new UnreachableError(`${this.host.name}: cannot forward the Docker socket: ${r.stderr.trim()}`);
+    }
     this.#dockerSocket = local;
     return local;
   }
@@ -141,7 +162,8 @@ export class Ssh {
   async close(): Promise<void> {
     const addr = this.host.ssh.address;
     if (this.#dockerSocket) {
-      await $`ssh ${this.sshArgs()} -O cancel -L ${this.#dockerSocket}:/var/run/docker.sock -- ${addr}`.quiet().noThrow();
+      await $`ssh ${this.sshArgs()} -O cancel -L ${this.#dockerSocket}:/var/run/docker.sock -- ${addr}`
+        .quiet().noThrow();
       await Deno.remove(this.#dockerSocket).catch(() => {});
       this.#dockerSocket = undefined;
     }
@@ -161,7 +183,11 @@ function toBase64(content: string | Uint8Array): string {
 }
 
 /** The remote script that atomically writes a file (exported for unit tests). */
-export function writeFileScript(path: string, content: string | Uint8Array, opts: { mode: number; owner?: string }) {
+export function writeFileScript(
+  path: string,
+  content: string | Uint8Array,
+  opts: { mode: number; owner?: string },
+) {
   const p = quote(path);
   const dir = quote(path.replace(/\/[^/]*$/, "") || "/");
   return [

@@ -46,7 +46,10 @@ export function renderTraefikDynamic(
   if (doc.errors.length) throw new Error(`dynamic.yml template: ${doc.errors[0].message}`);
   const dir = IN_CONTAINER.traefikDir;
   doc.setIn(["http", "middlewares", "isa-auth", "basicAuth", "usersFile"], `${dir}/htpasswd`);
-  doc.setIn(["http", "services", "prometheus", "loadBalancer", "servers", 0, "url"], input.prometheusUrl ?? "http://prometheus:9090");
+  doc.setIn(
+    ["http", "services", "prometheus", "loadBalancer", "servers", 0, "url"],
+    input.prometheusUrl ?? "http://prometheus:9090",
+  );
   doc.setIn(["tls", "stores", "default", "defaultCertificate", "certFile"], `${dir}/ssl/cert.pem`);
   doc.setIn(["tls", "stores", "default", "defaultCertificate", "keyFile"], `${dir}/ssl/key.pem`);
   if (!input.dashboard) doc.deleteIn(["http", "routers", "dashboard"]);

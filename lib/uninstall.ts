@@ -55,20 +55,26 @@ export const removeApacheBlockStep: Step = {
 cp -p ${f} ${f}.isa-bak
 ${mutate}
 if ! out=$(apachectl -t 2>&1); then
-  mv -f ${f}.isa-bak ${f}; ${apache.layout === "debian" ? "a2enconf -q EPFL_isa >/dev/null 2>&1;" : ""} echo "$out" >&2; exit 3
+  mv -f ${f}.isa-bak ${f}; ${
+      apache.layout === "debian" ? "a2enconf -q EPFL_isa >/dev/null 2>&1;" : ""
+    } echo "$out" >&2; exit 3
 fi
 rm -f ${f}.isa-bak
 if systemctl is-active --quiet ${apache.service}; then systemctl reload ${apache.service}; fi
 `;
     return [{
-      summary: `${removeFile ? "remove" : "update"} ${apache.confFile}; apachectl -t; graceful reload of ${apache.service}`,
+      summary: `${
+        removeFile ? "remove" : "update"
+      } ${apache.confFile}; apachectl -t; graceful reload of ${apache.service}`,
       diff: unifiedDiff(apache.confFile, current, removeFile ? null : rest),
       apply: async () => {
         try {
           await ctx.ssh.run(script, { log: `remove our block from ${apache.confFile}; validate; reload` });
         } catch (e) {
           if (e instanceof RemoteError && e.code === 3) {
-            throw new Error(`apachectl -t failed without our block; file restored, Apache untouched:\n${e.stderr.trim()}`);
+            throw new Error(
+              `apachectl -t failed without our block; file restored, Apache untouched:\n${e.stderr.trim()}`,
+            );
           }
           throw e;
         }
@@ -110,7 +116,9 @@ export const purgeStep: Step = {
     if (root === "/" || root.split("/").filter(Boolean).length < 2) {
       throw new Error(`refusing to purge '${root}': install_dir must be at least two levels deep`);
     }
-    const r = await ctx.ssh.run(`[ -d ${quote(root)} ] && du -sh ${quote(root)} | cut -f1; true`, { log: `du -sh ${root}` });
+    const r = await ctx.ssh.run(`[ -d ${quote(root)} ] && du -sh ${quote(root)} | cut -f1; true`, {
+      log: `du -sh ${root}`,
+    });
     if (!r.stdout.trim()) return [];
     return [{
       summary: `remove ${root} (${r.stdout.trim()}, Prometheus data included)`,

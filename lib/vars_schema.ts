@@ -33,7 +33,11 @@ export const varsSchema: Schema & { kind: "object" } = {
     retention_time: { kind: "string", pattern: /^\d+[smhdwy]$/, hint: "a duration such as 15d" },
     retention_size: { kind: "string", pattern: /^\d+(B|KB|MB|GB|TB)$/, hint: "a size such as 2GB" },
     scrape_interval: { kind: "string", pattern: /^\d+[smh]$/, hint: "a duration such as 15s" },
-    docker_network: { kind: "string", pattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, hint: "a Docker network name" },
+    docker_network: {
+      kind: "string",
+      pattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/,
+      hint: "a Docker network name",
+    },
     limits: { kind: "object", fields: { apache_exporter: limits, prometheus: limits, traefik: limits } },
     remote_write: {
       kind: "nullable",

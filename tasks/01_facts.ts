@@ -12,7 +12,9 @@ export const factsStep: Step = {
       `${f.os.prettyName}; apache ${a ? `${a.version} (${a.mpm}, ${a.service})` : "absent"}; ` +
         `docker ${f.docker.version ?? (f.docker.installed ? "stopped" : "absent")}; ${f.diskFreeMb} MiB free`,
     );
-    if (f.os.family === "unknown") throw new Error(`unsupported OS '${f.os.prettyName}' (RHEL family or Debian/Ubuntu)`);
+    if (f.os.family === "unknown") {
+      throw new Error(`unsupported OS '${f.os.prettyName}' (RHEL family or Debian/Ubuntu)`);
+    }
     if (f.init !== "systemd") throw new Error("systemd is required (services, restart at boot)");
     if (!a) throw new Error("no Apache httpd found (looked for /usr/sbin/httpd and /usr/sbin/apache2)");
     return Promise.resolve([]);

@@ -29,7 +29,10 @@ export const dockerStep: Step = {
       // A running engine only reads log options at start; we don't restart it for that (it
       // would restart every container on the host). Our containers carry their own rotation.
       const c = fileChange(ssh, DAEMON_JSON, current, daemon, { mode: 0o644 })!;
-      changes.push({ ...c, summary: `${c.summary} (log rotation; takes effect at the engine's next restart)` });
+      changes.push({
+        ...c,
+        summary: `${c.summary} (log rotation; takes effect at the engine's next restart)`,
+      });
     }
     if (!facts.docker.running || !facts.docker.installed) {
       changes.push({
@@ -47,7 +50,11 @@ export const dockerStep: Step = {
         summary: `create Docker network ${net}`,
         apply: async () => {
           const docker = await ctx.docker();
-          await docker.createNetwork({ Name: net, Driver: "bridge", Labels: { "ch.epfl.isa.managed": "true" } });
+          await docker.createNetwork({
+            Name: net,
+            Driver: "bridge",
+            Labels: { "ch.epfl.isa.managed": "true" },
+          });
           await ctx.refreshFacts();
         },
       });

@@ -19,8 +19,13 @@ export const firewallStep: Step = {
   title: "Firewall",
   plan: async (ctx) => {
     const { ssh, host, facts } = ctx;
-    if (!facts.firewall.iptables) throw new Error("iptables is not installed; the firewall step manages iptables rules");
-    const state = parseProbe(sections((await ssh.run(probeScript(host), { log: "probe firewall" })).stdout), host);
+    if (!facts.firewall.iptables) {
+      throw new Error("iptables is not installed; the firewall step manages iptables rules");
+    }
+    const state = parseProbe(
+      sections((await ssh.run(probeScript(host), { log: "probe firewall" })).stdout),
+      host,
+    );
     const changes: Change[] = [];
     const script = firewallScript(host);
     const s = fileChange(ssh, SCRIPT_PATH, state.script, script, { mode: 0o755 });
@@ -33,7 +38,8 @@ export const firewallStep: Step = {
     if (!state.enabled) {
       changes.push({
         summary: `enable ${UNIT_NAME} (rules come back after reboots and Docker restarts)`,
-        apply: async () => void await ssh.run(`systemctl enable ${UNIT_NAME}`, { log: `systemctl enable ${UNIT_NAME}` }),
+        apply: async () =>
+          void await ssh.run(`systemctl enable ${UNIT_NAME}`, { log: `systemctl enable ${UNIT_NAME}` }),
       });
     }
     if (!state.rulesOk || !state.jumpOk || s) {
@@ -42,7 +48,8 @@ export const firewallStep: Step = {
         : `${host.vars.ports.https} open, ${host.vars.ports.dashboard} closed`;
       changes.push({
         summary: `apply iptables chain ISA-MONITORING in DOCKER-USER (${ports})`,
-        apply: async () => void await ssh.run(`${SCRIPT_PATH} && systemctl start ${UNIT_NAME}`, { log: SCRIPT_PATH }),
+        apply: async () =>
+          void await ssh.run(`${SCRIPT_PATH} && systemctl start ${UNIT_NAME}`, { log: SCRIPT_PATH }),
       });
     }
     return changes;

@@ -52,11 +52,17 @@ export const apacheStep: Step = {
       apply: async () => {
         const write = writeFileScript(apache.confFile, desired, { mode: 0o644 });
         try {
-          const r = await ssh.run(applyScript(apache, write, enable), { log: `write ${apache.confFile}; validate; reload` });
-          if (r.stdout.includes("not-running")) ctx.progress(`${apache.service} is not running: file written, no reload`);
+          const r = await ssh.run(applyScript(apache, write, enable), {
+            log: `write ${apache.confFile}; validate; reload`,
+          });
+          if (r.stdout.includes("not-running")) {
+            ctx.progress(`${apache.service} is not running: file written, no reload`);
+          }
         } catch (e) {
           if (e instanceof RemoteError && e.code === 3) {
-            throw new Error(`apachectl -t rejected the new configuration; previous file restored, Apache untouched:\n${e.stderr.trim()}`);
+            throw new Error(
+              `apachectl -t rejected the new configuration; previous file restored, Apache untouched:\n${e.stderr.trim()}`,
+            );
           }
           throw e;
         }

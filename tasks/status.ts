@@ -38,7 +38,10 @@ function since(iso: string): string {
   return `${(s / 86400).toFixed(0)}d`;
 }
 
-async function hostStatus(ctxBase: Omit<HostContext, "facts" | "docker">, secrets: () => Promise<Secrets>): Promise<HostStatus> {
+async function hostStatus(
+  ctxBase: Omit<HostContext, "facts" | "docker">,
+  secrets: () => Promise<Secrets>,
+): Promise<HostStatus> {
   const { ssh, host } = ctxBase;
   const out: HostStatus = { host: host.name, reachable: true, containers: [], apacheBlock: false, drift: [] };
   try {
@@ -71,7 +74,10 @@ async function hostStatus(ctxBase: Omit<HostContext, "facts" | "docker">, secret
         const changes = await step.plan(ctx);
         if (changes.length) out.drift.push({ step: step.id, changes: changes.map((c) => redact(c.summary)) });
       } catch (e) {
-        out.drift.push({ step: step.id, changes: [`cannot plan: ${redact((e as Error).message.split("\n")[0])}`] });
+        out.drift.push({
+          step: step.id,
+          changes: [`cannot plan: ${redact((e as Error).message.split("\n")[0])}`],
+        });
       }
     }
     if (facts.apache) {
@@ -120,9 +126,18 @@ export async function status(args: string[]): Promise<number> {
     let sec: Promise<Secrets> | undefined;
     const secrets = () => (sec ??= loadSecrets(inventory.secrets));
     const results = await pool(hosts, opts.forks, async (host) => {
-      const debug = (l: string) => opts.verbose && !opts.json && say(colour.dim(`${host.name.padEnd(10)} ${l}`));
+      const debug = (l: string) =>
+        opts.verbose && !opts.json && say(colour.dim(`${host.name.padEnd(10)} ${l}`));
       const ssh = new Ssh(host, { debug });
-      const r = await hostStatus({ host, ssh, opts, debug, progress: () => {}, refreshFacts: async () => {}, secrets }, secrets);
+      const r = await hostStatus({
+        host,
+        ssh,
+        opts,
+        debug,
+        progress: () => {},
+        refreshFacts: async () => {},
+        secrets,
+      }, secrets);
       if (!opts.json) print(r);
       return r;
     });

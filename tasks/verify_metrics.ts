@@ -19,7 +19,9 @@ export async function verifyMetrics(args: string[]): Promise<number> {
       say(usage("verify-metrics", "[--wait DURATION] [--live]"));
       return 0;
     }
-    if (parsed.opts.check || parsed.opts.diff) throw new UsageError("verify-metrics only reads: --check and --diff don't apply");
+    if (parsed.opts.check || parsed.opts.diff) {
+      throw new UsageError("verify-metrics only reads: --check and --diff don't apply");
+    }
     const waitS = parsed.extra.wait ? seconds(String(parsed.extra.wait)) : 0;
     const { inventory, hosts } = await selectFromOptions(parsed.opts);
     if (parsed.opts.listHosts) {
@@ -37,8 +39,13 @@ export async function verifyMetrics(args: string[]): Promise<number> {
     const code = (verdicts.some((v) => v.status === "failed") ? 2 : 0) |
       (verdicts.some((v) => v.status === "unreachable") ? 4 : 0);
     const secs = (performance.now() - started) / 1000;
-    if (opts.json) console.log(redact(JSON.stringify({ task: "verify-metrics", seconds: secs, exitCode: code, hosts: verdicts }, null, 2)));
-    else {
+    if (opts.json) {
+      console.log(
+        redact(
+          JSON.stringify({ task: "verify-metrics", seconds: secs, exitCode: code, hosts: verdicts }, null, 2),
+        ),
+      );
+    } else {
       const good = verdicts.filter((v) => v.status === "ok").length;
       say(colour.bold(`${good}/${verdicts.length} host(s) verified in ${secs.toFixed(1)}s`));
     }

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { BEGIN, END, statusBlock, unmanagedStatusLocations, withBlock, withoutBlock } from "../lib/apache_block.ts";
+import {
+  BEGIN,
+  END,
+  statusBlock,
+  unmanagedStatusLocations,
+  withBlock,
+  withoutBlock,
+} from "../lib/apache_block.ts";
 import type { ApacheFacts } from "../lib/facts.ts";
 
 const rhel: ApacheFacts = {
@@ -22,7 +29,10 @@ const rhel: ApacheFacts = {
 Deno.test("the block opens /server-status to localhost and the Docker networks only", () => {
   const b = statusBlock(rhel, ["172.18.0.0/16", "172.17.0.0/16"]);
   assert.ok(b.startsWith(BEGIN + "\n") && b.endsWith(END + "\n"));
-  assert.match(b, /<Location \/server-status>\n {2}SetHandler server-status\n {2}Require local\n {2}Require ip 172\.17\.0\.0\/16 172\.18\.0\.0\/16\n<\/Location>/);
+  assert.match(
+    b,
+    /<Location \/server-status>\n {2}SetHandler server-status\n {2}Require local\n {2}Require ip 172\.17\.0\.0\/16 172\.18\.0\.0\/16\n<\/Location>/,
+  );
   assert.match(b, /^ExtendedStatus On$/m);
   assert.doesNotMatch(b, /LoadModule/, "mod_status already loaded");
   assert.doesNotMatch(b, /Allow from/);
@@ -31,7 +41,10 @@ Deno.test("the block opens /server-status to localhost and the Docker networks o
 Deno.test("2.2-era syntax only without mod_authz_core; LoadModule on RHEL without mod_status", () => {
   const b = statusBlock({ ...rhel, authzCore: false, statusModule: false }, ["172.17.0.0/16"]);
   assert.match(b, /Order Deny,Allow\n {2}Deny from all\n {2}Allow from 127\.0\.0\.1 ::1 172\.17\.0\.0\/16/);
-  assert.match(b, /<IfModule !status_module>\n {2}LoadModule status_module modules\/mod_status\.so\n<\/IfModule>/);
+  assert.match(
+    b,
+    /<IfModule !status_module>\n {2}LoadModule status_module modules\/mod_status\.so\n<\/IfModule>/,
+  );
   assert.doesNotMatch(statusBlock({ ...rhel, layout: "debian", statusModule: false }, []), /LoadModule/);
 });
 
@@ -53,7 +66,13 @@ Deno.test("unmanaged <Location /server-status> anywhere is found; ours is not", 
   const ours = `${BEGIN}\n<Location /server-status>\n</Location>\n${END}\n`;
   assert.deepEqual(unmanagedStatusLocations(rhel, ours), []);
   const found = unmanagedStatusLocations(
-    { ...rhel, statusLocations: ["/etc/httpd/conf.d/status.conf:3:<Location /server-status>", "/etc/httpd/conf.d/EPFL_isa.conf:2:<Location /server-status>"] },
+    {
+      ...rhel,
+      statusLocations: [
+        "/etc/httpd/conf.d/status.conf:3:<Location /server-status>",
+        "/etc/httpd/conf.d/EPFL_isa.conf:2:<Location /server-status>",
+      ],
+    },
     `<Location "/server-status">\n</Location>\n${ours}`,
   );
   assert.deepEqual(found, [

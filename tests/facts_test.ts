@@ -32,7 +32,10 @@ Deno.test("facts of a fresh RHEL 9 host with httpd (real os-release, httpd -V, h
   assert.equal(facts.firewall.firewalld, true);
   assert.equal(facts.firewall.persistence, "iptables-services");
   const script = installScript(facts);
-  assert.match(script, /dnf config-manager --add-repo https:\/\/download\.docker\.com\/linux\/rhel\/docker-ce\.repo/);
+  assert.match(
+    script,
+    /dnf config-manager --add-repo https:\/\/download\.docker\.com\/linux\/rhel\/docker-ce\.repo/,
+  );
   assert.match(script, /dnf -y install docker-ce docker-ce-cli containerd\.io/);
 });
 
@@ -68,7 +71,9 @@ Deno.test("os-release of every RHEL-family and Debian fixture maps to its family
   assert.equal(os.ID, "rocky");
   const v = parseApacheV((await Deno.readTextFile(join(shared, "centos-stream-8-httpd-V.txt"))).split("\n"));
   assert.deepEqual(v, { version: "2.4.37", mpm: "event", root: "/etc/httpd", config: "conf/httpd.conf" });
-  const m = parseModules((await Deno.readTextFile(join(shared, "centos-stream-8-httpd-DUMP_MODULES.txt"))).split("\n"));
+  const m = parseModules(
+    (await Deno.readTextFile(join(shared, "centos-stream-8-httpd-DUMP_MODULES.txt"))).split("\n"),
+  );
   assert.ok(m.has("status_module") && m.has("mpm_event_module") && m.has("authz_core_module"));
 });
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { chainRules, firewallScript, parseProbe } from "../lib/firewall.ts";
 import { sections } from "../lib/facts_probe.ts";
-import { loadInventory, inventoryPath } from "../lib/inventory.ts";
+import { inventoryPath, loadInventory } from "../lib/inventory.ts";
 
 const qual = (await loadInventory(inventoryPath({ prod: false }))).hosts[0];
 const prod = (await loadInventory(inventoryPath({ prod: true }))).hosts[0];
@@ -14,14 +14,28 @@ Deno.test("production drops the dashboard port by its original destination; qual
   assert.deepEqual(chainRules(qual), ["-m comment --comment isa-monitoring -j RETURN"]);
   const s = firewallScript(prod);
   assert.match(s, /iptables-restore -w --noflush/);
-  assert.match(s, /while iptables -w -D DOCKER-USER -j ISA-MONITORING/, "old jumps are removed before one is inserted");
+  assert.match(
+    s,
+    /while iptables -w -D DOCKER-USER -j ISA-MONITORING/,
+    "old jumps are removed before one is inserted",
+  );
   assert.doesNotMatch(s, /--dport 22|INPUT/, "never touches SSH or INPUT");
 });
 
 Deno.test("probe parsing: rules, single first jump, unit enabled", () => {
-  const ok = sections("@@rules\nrule-ok\nrule-ok\n@@count\n2\n@@jumps\n2:-A DOCKER-USER -j ISA-MONITORING\n@@script\nx\n@@unit\ny\n@@enabled\nenabled\n@@end\n");
-  assert.deepEqual(parseProbe(ok, prod), { rulesOk: true, jumpOk: true, script: "x\n", unit: "y\n", enabled: true });
-  const dup = sections("@@rules\nrule-ok\n@@count\n2\n@@jumps\n2:-A DOCKER-USER -j ISA-MONITORING\n3:-A DOCKER-USER -j ISA-MONITORING\n@@end\n");
+  const ok = sections(
+    "@@rules\nrule-ok\nrule-ok\n@@count\n2\n@@jumps\n2:-A DOCKER-USER -j ISA-MONITORING\n@@script\nx\n@@unit\ny\n@@enabled\nenabled\n@@end\n",
+  );
+  assert.deepEqual(parseProbe(ok, prod), {
+    rulesOk: true,
+    jumpOk: true,
+    script: "x\n",
+    unit: "y\n",
+    enabled: true,
+  });
+  const dup = sections(
+    "@@rules\nrule-ok\n@@count\n2\n@@jumps\n2:-A DOCKER-USER -j ISA-MONITORING\n3:-A DOCKER-USER -j ISA-MONITORING\n@@end\n",
+  );
   const st = parseProbe(dup, qual);
   assert.equal(st.rulesOk, false, "an extra rule in the chain is drift");
   assert.equal(st.jumpOk, false, "two jumps is drift");

@@ -67,7 +67,13 @@ hosts:
       assert.equal(a.vars.images.prometheus, "prom/prometheus:v3.5.1");
       assert.equal(a.vars.images.traefik, "traefik:v3.5.3");
       assert.equal(b.vars.limits.prometheus.memory_mb, 512);
-      assert.deepEqual(b.ssh, { address: "b.example.org", user: "deploy", port: 2222, jump: "bastion.example.org", configFile: undefined });
+      assert.deepEqual(b.ssh, {
+        address: "b.example.org",
+        user: "deploy",
+        port: 2222,
+        jump: "bastion.example.org",
+        configFile: undefined,
+      });
       assert.deepEqual(a.groups, ["big", "qual"]);
       assert.equal(b.pos.line, 13);
     },
@@ -75,14 +81,26 @@ hosts:
 });
 
 Deno.test("unknown key, wrong type, bad YAML, duplicates, empty file: file:line:column", async () => {
-  await rejects("deployment: qual\nhosts:\n  a:\n    vars:\n      retension_time: 3d\n", /:5:7: unknown key 'retension_time'/);
-  await rejects("deployment: qual\nhosts:\n  a:\n    port: eighty\n", /:4:11: hosts\.a\.port must be a whole number/);
+  await rejects(
+    "deployment: qual\nhosts:\n  a:\n    vars:\n      retension_time: 3d\n",
+    /:5:7: unknown key 'retension_time'/,
+  );
+  await rejects(
+    "deployment: qual\nhosts:\n  a:\n    port: eighty\n",
+    /:4:11: hosts\.a\.port must be a whole number/,
+  );
   await rejects("deployment: staging\nhosts: {a: }\n", /:1:13: .*one of qual, prod/);
   await rejects("deployment: qual\nhosts:\n  a: [\n", /invalid YAML/);
   await rejects("deployment: qual\nhosts:\n  a:\n  a:\n", /:\d+:\d+: invalid YAML: Map keys must be unique/);
   await rejects("", /:1:1: the inventory is empty/);
-  await rejects("deployment: qual\nvars:\n  images:\n    prometheus: prom/prometheus:latest\nhosts: {a: }\n", /pinned image/);
-  await rejects("deployment: qual\nhosts: {a: }\ngroups:\n  g:\n    hosts: [zz]\n", /:5:13: group 'g' names unknown host 'zz'/);
+  await rejects(
+    "deployment: qual\nvars:\n  images:\n    prometheus: prom/prometheus:latest\nhosts: {a: }\n",
+    /pinned image/,
+  );
+  await rejects(
+    "deployment: qual\nhosts: {a: }\ngroups:\n  g:\n    hosts: [zz]\n",
+    /:5:13: group 'g' names unknown host 'zz'/,
+  );
 });
 
 Deno.test("a host in two groups with conflicting values is refused, naming both", async () => {
@@ -114,7 +132,10 @@ groups:
       assert.deepEqual(selectHosts(inv, "web,&new"), ["isaqal10"]);
       assert.deepEqual(selectHosts(inv, "!web"), ["isaqal11"]);
       assert.deepEqual(selectHosts(inv, "isaqal09,isaqal11"), ["isaqal09", "isaqal11"]);
-      assert.throws(() => selectHosts(inv, "nosuch"), /matches no host or group; known hosts: isaqal09, isaqal10, isaqal11/);
+      assert.throws(
+        () => selectHosts(inv, "nosuch"),
+        /matches no host or group; known hosts: isaqal09, isaqal10, isaqal11/,
+      );
       assert.throws(() => selectHosts(inv, "web,&isaqal11"), /selects no host/);
     },
   );

@@ -27,7 +27,11 @@ export async function cli(file: string, args: string[], env: Record<string, stri
 }
 
 /** Runs a shell command on a lab host as root through the lab's ssh config. */
-export async function onHost(lab: LabInfo, host: string, command: string): Promise<{ code: number; out: string }> {
+export async function onHost(
+  lab: LabInfo,
+  host: string,
+  command: string,
+): Promise<{ code: number; out: string }> {
   const r = await $`ssh -F ${lab.sshConfig} -o BatchMode=yes ${host} ${command}`
     .stdout("piped").stderr("piped").noThrow();
   return { code: r.code, out: (r.stdout + r.stderr).trim() };
@@ -53,12 +57,55 @@ export function lab(): Promise<LabInfo> {
 }
 
 /** HTTP status of a GET from the controller (0 when nothing answers). */
-export async function httpStatus(url: string, init: RequestInit & { client?: Deno.HttpClient } = {}): Promise<number> {
+export async function httpStatus(url: string, init: RequestInit = {}): Promise<number> {
+  // A new client each time: a pooled keep-alive connection would pass a firewall that only
+  // stops new connections, and prove nothing.
+  const client = Deno.createHttpClient({});
   try {
-    const r = await fetch(url, { ...init, signal: AbortSignal.timeout(4000) });
+    const r = await fetch(url, { ...init, client, signal: AbortSignal.timeout(4000) });
     await r.body?.cancel();
     return r.status;
   } catch {
     return 0;
+  } finally {
+    client.close();
   }
+}
+
+/** Makes a lab host fresh again (new container, empty /var/lib/docker), as a newly installed server. */
+export async function resetHost(info: LabInfo, name: string): Promise<LabInfo> {
+  const { containerName, dockerVolumeName } = await import("../lib/lab/layout.ts");
+  await $`docker rm -f ${containerName(name)}`.quiet().noThrow();
+  await $`docker volume rm ${dockerVolumeName(name)}`.quiet().noThrow();
+  // Drop the shared ControlMaster: it points at the old container.
+  await $`ssh -F ${info.sshConfig} -O exit ${name}`.quiet().noThrow();
+  return await ensureLab(2);
+}
+
+/** Reboots a lab host (`docker restart`) and waits until SSH answers and systemd has settled. */
+export async function rebootHost(info: LabInfo, name: string): Promise<void> {
+  const { containerName } = await import("../lib/lab/layout.ts");
+  await $`ssh -F ${info.sshConfig} -O exit ${name}`.quiet().noThrow();
+  await $`docker restart ${containerName(name)}`.quiet();
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    const r = await onHost(info, name, "systemctl is-system-running --wait");
+    if (/^(running|degraded)$/m.test(r.out)) return;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`${name} did not come back within 90 s`);
+}
+
+/** Apache's pid and config generation (a graceful reload bumps the generation, a restart the pid). */
+export async function apacheGeneration(
+  info: LabInfo,
+  name: string,
+): Promise<{ pid: string; generation: string }> {
+  const r = await onHost(
+    info,
+    name,
+    "systemctl show apache2 -p MainPID --value; curl -s 'http://localhost/server-status?auto' | sed -n 's/^ParentServerConfigGeneration: //p'",
+  );
+  const [pid, generation] = r.out.split("\n");
+  return { pid, generation: generation ?? "" };
 }

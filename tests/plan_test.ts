@@ -9,7 +9,10 @@ Deno.test("a file change has a sentence and a unified diff; identical content is
   assert.equal(fileChange(noSsh, "/etc/x.conf", "a\n", "a\n", { mode: 0o644 }), null);
   const c = fileChange(noSsh, "/etc/x.conf", "a\nb\n", "a\nc\n", { mode: 0o644 })!;
   assert.equal(c.summary, "update /etc/x.conf");
-  assert.match(c.diff!, /^--- \/etc\/x\.conf \(current\)\n\+\+\+ \/etc\/x\.conf \(planned\)\n@@ -1,2 \+1,2 @@\n a\n-b\n\+c$/);
+  assert.match(
+    c.diff!,
+    /^--- \/etc\/x\.conf \(current\)\n\+\+\+ \/etc\/x\.conf \(planned\)\n@@ -1,2 \+1,2 @@\n a\n-b\n\+c$/,
+  );
   assert.equal(fileChange(noSsh, "/etc/y", null, "z\n", { mode: 0o600 })!.summary, "create /etc/y");
 });
 
@@ -19,7 +22,10 @@ Deno.test("secrets are redacted from diffs, and secret files show no content at 
   assert.ok(!d.includes("s3cr3t-Pa55"));
   assert.match(d, /\+pass: \*\*\*/);
   assert.equal(redact(`url=${encodeURIComponent("s3cr3t-Pa55")}`), "url=***");
-  const c = fileChange(noSsh, "/srv/isa/web.yml", "hash: $2a$old\n", "hash: $2a$new\n", { mode: 0o600, secret: true })!;
+  const c = fileChange(noSsh, "/srv/isa/web.yml", "hash: $2a$old\n", "hash: $2a$new\n", {
+    mode: 0o600,
+    secret: true,
+  })!;
   assert.ok(!c.diff!.includes("$2a$"));
   assert.match(c.diff!, /secret content changed; not shown/);
 });

@@ -17,7 +17,10 @@ Deno.test("SSH engine against a real sshd on a loopback address", async (t) => {
       await ssh.open();
       const r = await ssh.run("id -u; hostname");
       assert.equal(r.stdout, `0\n${host.name}\n`);
-      const check = await new Deno.Command("ssh", { args: [...ssh.sshArgs(), "-O", "check", host.ssh.address], stderr: "piped" }).output();
+      const check = await new Deno.Command("ssh", {
+        args: [...ssh.sshArgs(), "-O", "check", host.ssh.address],
+        stderr: "piped",
+      }).output();
       assert.equal(check.code, 0, "the ControlMaster is alive and reused");
       assert.match(new TextDecoder().decode(check.stderr), /Master running/);
     });
@@ -32,22 +35,30 @@ Deno.test("SSH engine against a real sshd on a loopback address", async (t) => {
       assert.equal(marker.stdout.trim(), "clean");
     });
 
-    await t.step("writeFile is atomic, sets the mode, and survives hostile paths and binary content", async () => {
-      const dir = "/tmp/isa test; $(touch /tmp/pwned)";
-      const path = `${dir}/it's \"a\" file`;
-      const bytes = new Uint8Array(70000).map((_, i) => (i * 7) % 256);
-      await ssh.writeFile(path, bytes, { mode: 0o600, owner: "root:root" });
-      const r = await ssh.run(`stat -c '%a %U' ${quote(path)}; sha256sum < ${quote(path)}; ls ${quote(dir)} | wc -l`);
-      const [mode, sum, count] = r.stdout.trim().split("\n");
-      assert.equal(mode, "600 root");
-      const local = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)))
-        .map((b) => b.toString(16).padStart(2, "0")).join("");
-      assert.equal(sum.split(" ")[0], local);
-      assert.equal(count, "1", "no temp file left beside it");
-      assert.equal(await ssh.readFile(path + ".missing"), null);
-      assert.equal((await ssh.run("test -e /tmp/pwned && echo PWNED || echo clean")).stdout.trim(), "clean");
-      await ssh.run(`rm -rf ${quote(dir)}`);
-    });
+    await t.step(
+      "writeFile is atomic, sets the mode, and survives hostile paths and binary content",
+      async () => {
+        const dir = "/tmp/isa test; $(touch /tmp/pwned)";
+        const path = `${dir}/it's \"a\" file`;
+        const bytes = new Uint8Array(70000).map((_, i) => (i * 7) % 256);
+        await ssh.writeFile(path, bytes, { mode: 0o600, owner: "root:root" });
+        const r = await ssh.run(
+          `stat -c '%a %U' ${quote(path)}; sha256sum < ${quote(path)}; ls ${quote(dir)} | wc -l`,
+        );
+        const [mode, sum, count] = r.stdout.trim().split("\n");
+        assert.equal(mode, "600 root");
+        const local = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)))
+          .map((b) => b.toString(16).padStart(2, "0")).join("");
+        assert.equal(sum.split(" ")[0], local);
+        assert.equal(count, "1", "no temp file left beside it");
+        assert.equal(await ssh.readFile(path + ".missing"), null);
+        assert.equal(
+          (await ssh.run("test -e /tmp/pwned && echo PWNED || echo clean")).stdout.trim(),
+          "clean",
+        );
+        await ssh.run(`rm -rf ${quote(dir)}`);
+      },
+    );
 
     await t.step("file content never shows in the verbose log or in argv", () => {
       assert.ok(debug.some((l) => l.startsWith("$ write /tmp/isa test")));
@@ -74,7 +85,12 @@ Deno.test("SSH engine against a real sshd on a loopback address", async (t) => {
   }
 
   await t.step("an unreachable host is an UnreachableError naming it", async () => {
-    const bad = new Ssh({ ...host, name: "ghost", ssh: { ...host.ssh, address: "127.0.10.250" } }, { connectTimeout: 2 });
-    await assert.rejects(bad.open(), (e: Error) => e instanceof UnreachableError && /^ghost: /.test(e.message));
+    const bad = new Ssh({ ...host, name: "ghost", ssh: { ...host.ssh, address: "127.0.10.250" } }, {
+      connectTimeout: 2,
+    });
+    await assert.rejects(
+      bad.open(),
+      (e: Error) => e instanceof UnreachableError && /^ghost: /.test(e.message),
+    );
   });
 });

@@ -38,7 +38,12 @@ export function checkServerStatus(status: number, body: string): CheckResult {
   if (status === 200 && sb) {
     const busy = [...sb].filter((c) => !"_.".includes(c)).length;
     const idle = [...sb].filter((c) => c === "_").length;
-    return { id: 1, name, ok: true, evidence: `Scoreboard of ${sb.length} slots: ${busy} busy, ${idle} idle` };
+    return {
+      id: 1,
+      name,
+      ok: true,
+      evidence: `Scoreboard of ${sb.length} slots: ${busy} busy, ${idle} idle`,
+    };
   }
   if (status === 0) {
     return {
@@ -65,7 +70,9 @@ export function checkServerStatus(status: number, body: string): CheckResult {
 /** Values of `metric{state=...}` in Prometheus text exposition format. */
 export function scoreboardFromText(text: string): Map<string, number> {
   const out = new Map<string, number>();
-  for (const m of text.matchAll(/^apache_scoreboard\{state="([a-z_]+)"\} (\S+)$/gm)) out.set(m[1], Number(m[2]));
+  for (const m of text.matchAll(/^apache_scoreboard\{state="([a-z_]+)"\} (\S+)$/gm)) {
+    out.set(m[1], Number(m[2]));
+  }
   return out;
 }
 
@@ -85,18 +92,26 @@ export function checkExporter(running: boolean, metrics: string | null): CheckRe
   const sb = scoreboardFromText(metrics ?? "");
   const missing = SCOREBOARD_STATES.filter((s) => !sb.has(s));
   if (missing.length === 0) {
-    return { id: 2, name, ok: true, evidence: `11 states; open_slot=${sb.get("open_slot")}, idle=${sb.get("idle")}` };
+    return {
+      id: 2,
+      name,
+      ok: true,
+      evidence: `11 states; open_slot=${sb.get("open_slot")}, idle=${sb.get("idle")}`,
+    };
   }
   const up = /^apache_up (\S+)$/m.exec(metrics ?? "")?.[1];
   return {
     id: 2,
     name,
     ok: false,
-    evidence: metrics === null ? "no answer on :9117/metrics" : `missing states: ${missing.join(", ")}; apache_up=${up ?? "absent"}`,
+    evidence: metrics === null
+      ? "no answer on :9117/metrics"
+      : `missing states: ${missing.join(", ")}; apache_up=${up ?? "absent"}`,
     cause: metrics === null
       ? "the exporter does not answer"
       : "the exporter cannot read the scoreboard (apache_up says 1 even on a 403)",
-    fix: "check that the Apache block allows the Docker networks (deno task apache), then the exporter's logs",
+    fix:
+      "check that the Apache block allows the Docker networks (deno task apache), then the exporter's logs",
   };
 }
 
@@ -123,7 +138,14 @@ export function checkTarget(targets: Target[] | null, intervalS: number, now = D
   }
   const t = targets.find((x) => x.labels.job === "apache");
   if (!t) {
-    return { id: 3, name, ok: false, evidence: "no target with job=apache", cause: "prometheus.yml lacks the job", fix: "deno task prometheus" };
+    return {
+      id: 3,
+      name,
+      ok: false,
+      evidence: "no target with job=apache",
+      cause: "prometheus.yml lacks the job",
+      fix: "deno task prometheus",
+    };
   }
   const age = (now - Date.parse(t.lastScrape)) / 1000;
   const ok = t.health === "up" && age <= 2 * intervalS + 5;
@@ -131,7 +153,9 @@ export function checkTarget(targets: Target[] | null, intervalS: number, now = D
     id: 3,
     name,
     ok,
-    evidence: `health=${t.health}, last scrape ${age.toFixed(0)}s ago${t.lastError ? `, error: ${t.lastError}` : ""}`,
+    evidence: `health=${t.health}, last scrape ${age.toFixed(0)}s ago${
+      t.lastError ? `, error: ${t.lastError}` : ""
+    }`,
     ...(ok ? {} : {
       cause: t.health !== "up" ? "Prometheus cannot reach the exporter" : "scrapes have stopped",
       fix: "docker ps on the host; deno task exporter",
@@ -146,7 +170,12 @@ export interface Sample {
 }
 
 /** Check 4 from `time() - timestamp(apache_scoreboard{instance=...})` through the public endpoint. */
-export function checkPublicQuery(host: string, result: Sample[] | null, error: string | null, intervalS: number): CheckResult {
+export function checkPublicQuery(
+  host: string,
+  result: Sample[] | null,
+  error: string | null,
+  intervalS: number,
+): CheckResult {
   const name = `apache_scoreboard{instance="${host}"} through https (fresh samples)`;
   if (result === null) {
     return {
@@ -154,8 +183,12 @@ export function checkPublicQuery(host: string, result: Sample[] | null, error: s
       name,
       ok: false,
       evidence: error ?? "no answer",
-      cause: error?.includes("401") ? "the credentials in the secrets are not the deployed ones" : "the public endpoint failed",
-      fix: error?.includes("401") ? "deno task deploy (pushes the current password)" : "deno task deploy; check port 8443",
+      cause: error?.includes("401")
+        ? "the credentials in the secrets are not the deployed ones"
+        : "the public endpoint failed",
+      fix: error?.includes("401")
+        ? "deno task deploy (pushes the current password)"
+        : "deno task deploy; check port 8443",
     };
   }
   const states = new Map(result.map((r) => [r.metric.state, Number(r.value[1])]));
@@ -166,7 +199,9 @@ export function checkPublicQuery(host: string, result: Sample[] | null, error: s
     id: 4,
     name,
     ok,
-    evidence: missing.length ? `missing states: ${missing.join(", ")}` : `11 states, newest ${oldest.toFixed(0)}s old at most`,
+    evidence: missing.length
+      ? `missing states: ${missing.join(", ")}`
+      : `11 states, newest ${oldest.toFixed(0)}s old at most`,
     ...(ok ? {} : {
       cause: missing.length === 11 ? "no scoreboard stored for this instance" : "samples are stale",
       fix: "verify-metrics --wait 60s right after a deploy; otherwise see checks 2 and 3",

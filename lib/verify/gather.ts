@@ -35,17 +35,28 @@ function curlUser(c: Credential): string {
 }
 
 /** The host-side script; credentials go through printf (a shell builtin: never in any argv). */
-export function evidenceScript(host: Host, exporterIp: string | null, prometheusIp: string | null, cred: Credential) {
+export function evidenceScript(
+  host: Host,
+  exporterIp: string | null,
+  prometheusIp: string | null,
+  cred: Credential,
+) {
   const native = host.vars.frontend === "native";
-  const promUrl = `${native ? "https" : "http"}://${prometheusIp}:${PROMETHEUS_PORT}/api/v1/targets?state=active`;
+  const promUrl = `${
+    native ? "https" : "http"
+  }://${prometheusIp}:${PROMETHEUS_PORT}/api/v1/targets?state=active`;
   return [
     "echo @@server-status",
     `curl -s -m 5 -o /tmp/.isa-ss.$$ -w '%{http_code}\\n' 'http://localhost/server-status?auto' || echo 0`,
     "cat /tmp/.isa-ss.$$ 2>/dev/null; rm -f /tmp/.isa-ss.$$",
     "echo @@exporter",
-    exporterIp ? `curl -sf -m 5 http://${exporterIp}:${EXPORTER_PORT}/metrics | grep '^apache_' || echo @@no-answer` : "",
+    exporterIp
+      ? `curl -sf -m 5 http://${exporterIp}:${EXPORTER_PORT}/metrics | grep '^apache_' || echo @@no-answer`
+      : "",
     "echo @@targets",
-    prometheusIp ? `printf '%s\\n' ${quote(curlUser(cred))} | curl -sf -m 5 -k -K - '${promUrl}' || echo '{}'` : "",
+    prometheusIp
+      ? `printf '%s\\n' ${quote(curlUser(cred))} | curl -sf -m 5 -k -K - '${promUrl}' || echo '{}'`
+      : "",
     "echo @@cert",
     `cat ${quote(installPaths(host.vars).cert)} 2>/dev/null`,
     "echo @@end",
@@ -53,12 +64,20 @@ export function evidenceScript(host: Host, exporterIp: string | null, prometheus
 }
 
 /** Reads the host-side evidence: dockerode for container addresses, then one SSH round trip. */
-export async function gatherHostEvidence(ssh: Ssh, docker: Docker | null, cred: Credential): Promise<HostEvidence> {
+export async function gatherHostEvidence(
+  ssh: Ssh,
+  docker: Docker | null,
+  cred: Credential,
+): Promise<HostEvidence> {
   const [exporterIp, prometheusIp] = docker
-    ? await Promise.all([containerIp(docker, CONTAINER_NAMES.exporter), containerIp(docker, CONTAINER_NAMES.prometheus)])
+    ? await Promise.all([
+      containerIp(docker, CONTAINER_NAMES.exporter),
+      containerIp(docker, CONTAINER_NAMES.prometheus),
+    ])
     : [null, null];
   const r = await ssh.run(evidenceScript(ssh.host, exporterIp, prometheusIp, cred), {
-    log: "curl server-status, exporter /metrics, Prometheus /api/v1/targets on the host; read the certificate",
+    log:
+      "curl server-status, exporter /metrics, Prometheus /api/v1/targets on the host; read the certificate",
   });
   const s = sections(r.stdout);
   const ss = s.get("server-status") ?? ["0"];

@@ -5,7 +5,11 @@ import { get, publicUrl } from "./public.ts";
 
 const SLOW_CONNECTIONS = 8;
 
-async function readState(host: Host, client: Deno.HttpClient | undefined, cred: Credential): Promise<number | null> {
+async function readState(
+  host: Host,
+  client: Deno.HttpClient | undefined,
+  cred: Credential,
+): Promise<number | null> {
   const q = `sum(apache_scoreboard{instance="${host.name}",state="read"})`;
   const a = await get(`${publicUrl(host)}/api/v1/query?query=${encodeURIComponent(q)}`, { client, cred });
   if (a.status !== 200) return null;
@@ -33,13 +37,25 @@ async function waitFor(
  * within two scrapes, then fall back once they are closed. Bounded: 8 connections, at most
  * 2 × (2 scrapes + 10 s), all closed in every case.
  */
-export async function liveCheck(host: Host, client: Deno.HttpClient | undefined, cred: Credential, intervalS: number) {
+export async function liveCheck(
+  host: Host,
+  client: Deno.HttpClient | undefined,
+  cred: Credential,
+  intervalS: number,
+) {
   const name = "live: slow requests show up as busy 'read' workers within two scrapes, then fall back";
   const budget = (2 * intervalS + 10) * 1000;
   const probe = () => readState(host, client, cred);
   const before = await probe();
   if (before === null) {
-    return { id: 7, name, ok: false, evidence: "cannot query the read state", cause: "see check 4", fix: "deno task deploy" } as CheckResult;
+    return {
+      id: 7,
+      name,
+      ok: false,
+      evidence: "cannot query the read state",
+      cause: "see check 4",
+      fix: "deno task deploy",
+    } as CheckResult;
   }
   const conns: Deno.TcpConn[] = [];
   const enc = new TextEncoder();
@@ -53,7 +69,10 @@ export async function liveCheck(host: Host, client: Deno.HttpClient | undefined,
       conns.push(c);
     }
     // A header line now and then keeps mod_reqtimeout from closing them before the scrapes.
-    timer = setInterval(() => conns.forEach((c) => c.write(enc.encode("X-Isa-Live: 1\r\n")).catch(() => {})), 2000);
+    timer = setInterval(
+      () => conns.forEach((c) => c.write(enc.encode("X-Isa-Live: 1\r\n")).catch(() => {})),
+      2000,
+    );
     peak = await waitFor(Date.now() + budget, probe, (v) => v >= before + SLOW_CONNECTIONS / 2);
   } finally {
     clearInterval(timer);
@@ -73,9 +92,13 @@ export async function liveCheck(host: Host, client: Deno.HttpClient | undefined,
     id: 7,
     name,
     ok,
-    evidence: `read workers: ${before} → ${peak ?? "?"} → ${after ?? "?"} (${SLOW_CONNECTIONS} slow connections)`,
+    evidence: `read workers: ${before} → ${peak ?? "?"} → ${
+      after ?? "?"
+    } (${SLOW_CONNECTIONS} slow connections)`,
     ...(ok ? {} : {
-      cause: rose ? "the state did not fall back within two scrapes" : "Prometheus did not see the busy workers within two scrapes",
+      cause: rose
+        ? "the state did not fall back within two scrapes"
+        : "Prometheus did not see the busy workers within two scrapes",
       fix: "check scrape_interval and the exporter's target (checks 2–3)",
     }),
   } as CheckResult;

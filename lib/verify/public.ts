@@ -20,7 +20,10 @@ export function clientFor(certPem: string | null): Deno.HttpClient | undefined {
 }
 
 /** GET with a timeout; never throws. */
-export async function get(url: string, opts: { client?: Deno.HttpClient; cred?: Credential; timeoutMs?: number } = {}) {
+export async function get(
+  url: string,
+  opts: { client?: Deno.HttpClient; cred?: Credential; timeoutMs?: number } = {},
+) {
   try {
     const r = await fetch(url, {
       client: opts.client,
@@ -30,7 +33,11 @@ export async function get(url: string, opts: { client?: Deno.HttpClient; cred?: 
     return { status: r.status, body: await r.text() } as Answer;
   } catch (e) {
     const cause = (e as { cause?: Error }).cause;
-    return { status: 0, body: "", error: `${(e as Error).message}${cause ? `: ${cause.message}` : ""}` } as Answer;
+    return {
+      status: 0,
+      body: "",
+      error: `${(e as Error).message}${cause ? `: ${cause.message}` : ""}`,
+    } as Answer;
   }
 }
 
@@ -41,7 +48,12 @@ export function publicUrl(host: Host, port = host.vars.ports.https): string {
 }
 
 /** Check 4: the scoreboard through the public endpoint, fresh. */
-export async function publicQueryCheck(host: Host, client: Deno.HttpClient | undefined, cred: Credential, intervalS: number) {
+export async function publicQueryCheck(
+  host: Host,
+  client: Deno.HttpClient | undefined,
+  cred: Credential,
+  intervalS: number,
+) {
   const q = `time() - timestamp(apache_scoreboard{instance="${host.name}"})`;
   const a = await get(`${publicUrl(host)}/api/v1/query?query=${encodeURIComponent(q)}`, { client, cred });
   if (a.status !== 200) {
@@ -52,14 +64,20 @@ export async function publicQueryCheck(host: Host, client: Deno.HttpClient | und
 }
 
 /** Check 5: 401 without credentials, the host's certificate, no /server-status from outside. */
-export async function frontendCheck(host: Host, client: Deno.HttpClient | undefined, cred: Credential): Promise<CheckResult> {
+export async function frontendCheck(
+  host: Host,
+  client: Deno.HttpClient | undefined,
+  cred: Credential,
+): Promise<CheckResult> {
   const name = "endpoint refuses anonymous requests, presents the host's certificate, hides /server-status";
   const problems: string[] = [];
   const evidence: string[] = [];
   const anon = await get(`${publicUrl(host)}/api/v1/status/buildinfo`, { client });
-  if (anon.error && /certificate|tls|ssl/i.test(anon.error)) problems.push(`TLS with the host's certificate failed: ${anon.error}`);
-  else if (anon.status !== 401) problems.push(`anonymous request got ${anon.status || anon.error}, not 401`);
-  else evidence.push("anonymous → 401, certificate verified");
+  if (anon.error && /certificate|tls|ssl/i.test(anon.error)) {
+    problems.push(`TLS with the host's certificate failed: ${anon.error}`);
+  } else if (anon.status !== 401) {
+    problems.push(`anonymous request got ${anon.status || anon.error}, not 401`);
+  } else evidence.push("anonymous → 401, certificate verified");
   if (!client) problems.push(`no certificate found on the host`);
   const outside = await get(`http://${host.vars.public_address}/server-status?auto`, { timeoutMs: 3000 });
   if (/^Scoreboard:/m.test(outside.body)) problems.push("/server-status answers from outside on port 80");
@@ -77,11 +95,17 @@ export async function frontendCheck(host: Host, client: Deno.HttpClient | undefi
 }
 
 /** Check 6: production keeps 8080 closed; quality serves the dashboard there only with credentials. */
-export async function dashboardPortCheck(host: Host, client: Deno.HttpClient | undefined, cred: Credential): Promise<CheckResult> {
+export async function dashboardPortCheck(
+  host: Host,
+  client: Deno.HttpClient | undefined,
+  cred: Credential,
+): Promise<CheckResult> {
   const port = host.vars.ports.dashboard;
   const base = publicUrl(host, port);
   const anon = await get(`${base}/`, { client, timeoutMs: 3000 });
-  const plain = anon.status ? anon : await get(`http://${host.vars.public_address}:${port}/`, { timeoutMs: 3000 });
+  const plain = anon.status
+    ? anon
+    : await get(`http://${host.vars.public_address}:${port}/`, { timeoutMs: 3000 });
   if (!host.vars.dashboard) {
     const ok = plain.status === 0;
     return {
@@ -89,7 +113,10 @@ export async function dashboardPortCheck(host: Host, client: Deno.HttpClient | u
       name: `port ${port} closed from outside (production)`,
       ok,
       evidence: ok ? `no answer on ${port}` : `port ${port} answered HTTP ${plain.status}`,
-      ...(ok ? {} : { cause: "the firewall chain or the container's published ports let it through", fix: "deno task firewall --prod" }),
+      ...(ok ? {} : {
+        cause: "the firewall chain or the container's published ports let it through",
+        fix: "deno task firewall --prod",
+      }),
     };
   }
   const authed = await get(`${base}/`, { client, cred, timeoutMs: 3000 });
@@ -99,6 +126,8 @@ export async function dashboardPortCheck(host: Host, client: Deno.HttpClient | u
     name: `dashboard on ${port} answers only with credentials (quality)`,
     ok,
     evidence: `anonymous → ${anon.status || anon.error}; with credentials → ${authed.status || authed.error}`,
-    ...(ok ? {} : { cause: "the dashboard is not deployed, or is open without credentials", fix: "deno task deploy" }),
+    ...(ok
+      ? {}
+      : { cause: "the dashboard is not deployed, or is open without credentials", fix: "deno task deploy" }),
   };
 }

@@ -7,7 +7,7 @@ import { colour, say } from "../output.ts";
 import { redact } from "../redact.ts";
 import type { Credential } from "../secrets.ts";
 import { Ssh } from "../ssh.ts";
-import { type CheckResult, checkExporter, checkServerStatus, checkTarget, seconds } from "./evidence.ts";
+import { checkExporter, type CheckResult, checkServerStatus, checkTarget, seconds } from "./evidence.ts";
 import { gatherHostEvidence } from "./gather.ts";
 import { liveCheck } from "./live.ts";
 import { clientFor, dashboardPortCheck, frontendCheck, publicQueryCheck } from "./public.ts";
@@ -91,7 +91,11 @@ export async function verifyHost(
 
 /** Prints a host's rows: ✓/✗, the evidence, and for a failure its likely cause and fix. */
 export function printVerdict(v: HostVerdict): void {
-  const head = v.status === "ok" ? colour.green("ok") : v.status === "failed" ? colour.red("FAILED") : colour.magenta("UNREACHABLE");
+  const head = v.status === "ok"
+    ? colour.green("ok")
+    : v.status === "failed"
+    ? colour.red("FAILED")
+    : colour.magenta("UNREACHABLE");
   say(`${colour.bold(v.host)} ${head} ${colour.dim(`(${v.seconds.toFixed(1)}s)`)}`);
   if (v.error) say(`  ${colour.red("✗")} ${v.error}`);
   for (const c of v.checks) {

@@ -1,0 +1,344 @@
+import assert from "node:assert/strict";
+import $ from "dax";
+import Docker from "dockerode";
+import {
+  certificateProbeScript,
+  certificateReason,
+  certificateScript,
+  parseCertificateProbe,
+  subjectAltNames,
+} from "../lib/certificate.ts";
+import { parseProbe, probeScript } from "../lib/containers/host_probe.ts";
+import { exporterSpec, prometheusSpec, traefikSpec } from "../lib/containers/builders.ts";
+import {
+  containerState,
+  decideAction,
+  ensureNetwork,
+  reconcileContainer,
+  removeContainer,
+} from "../lib/containers/reconcile.ts";
+import { type ContainerSpec, SPEC_HASH_LABEL, specHash } from "../lib/containers/spec.ts";
+import type { DockerFacts, Facts } from "../lib/facts.ts";
+import type { Host } from "../lib/host.ts";
+import type { Vars } from "../lib/vars.ts";
+
+function testHost(over: Partial<Vars> = {}): Host {
+  const vars: Vars = {
+    install_dir: "/srv/isa",
+    frontend: "traefik",
+    dashboard: true,
+    image_delivery: "pull",
+    images: {
+      apache_exporter: "lusitaniae/apache-exporter:v1.0.10",
+      prometheus: "prom/prometheus:v3.5.0",
+      traefik: "traefik:v3.5",
+    },
+    ports: { https: 8443, dashboard: 8080 },
+    fqdn: "isaqal09.epfl.ch",
+    public_address: "",
+    retention_time: "15d",
+    retention_size: "2GB",
+    scrape_interval: "15s",
+    docker_network: "isa-monitoring",
+    limits: {
+      apache_exporter: { memory_mb: 64, cpus: 0.25 },
+      prometheus: { memory_mb: 1024, cpus: 1 },
+      traefik: { memory_mb: 128, cpus: 0.5 },
+    },
+    remote_write: null,
+    grafana: null,
+    ...over,
+  };
+  return {
+    name: "isaqal09",
+    deployment: "qual",
+    groups: [],
+    ssh: { address: "192.0.2.9" },
+    vars,
+    pos: { file: "test", line: 1, col: 1 },
+  };
+}
+
+const docker0: DockerFacts = {
+  installed: true,
+  running: true,
+  version: "27.0.0",
+  bridgeGateway: "172.17.0.1",
+  networks: ["172.17.0.0/16"],
+  networkNames: ["bridge"],
+};
+const facts: Pick<Facts, "docker"> = { docker: docker0 };
+
+/** Reads nothing: every mounted file with fixed contents. */
+function contents(
+  spec: ContainerSpec,
+  over: Record<string, string | null> = {},
+): Record<string, string | null> {
+  return Object.fromEntries(spec.files.map((f) => [f, over[f] !== undefined ? over[f] : `content of ${f}`]));
+}
+
+function allHashes(host: Host) {
+  const specs = [
+    exporterSpec(host, facts),
+    prometheusSpec(host, facts, { alerts: true }),
+    traefikSpec(host, facts),
+  ];
+  return specs.map((s) => specHash(s, contents(s)));
+}
+
+Deno.test("spec hash: stable for equal input, and retention changes only Prometheus'", () => {
+  const a = allHashes(testHost());
+  assert.deepEqual(allHashes(testHost()), a);
+  const b = allHashes(testHost({ retention_time: "30d" }));
+  assert.equal(b[0], a[0]);
+  assert.notEqual(b[1], a[1]);
+  assert.equal(b[2], a[2]);
+  const c = allHashes(testHost({ retention_size: "5GB" }));
+  assert.deepEqual([c[0] === a[0], c[1] === a[1], c[2] === a[2]], [true, false, true]);
+});
+
+Deno.test("spec hash: a mounted file's content changes the hash; an unrelated file does not", () => {
+  const spec = prometheusSpec(testHost(), facts, { alerts: true });
+  const base = specHash(spec, contents(spec));
+  assert.notEqual(specHash(spec, contents(spec, { "/srv/isa/prometheus/prometheus.yml": "other" })), base);
+  assert.notEqual(specHash(spec, contents(spec, { "/srv/isa/prometheus/alerts.yml": null })), base);
+  assert.equal(specHash(spec, { ...contents(spec), "/srv/isa/traefik/htpasswd": "x" }), base);
+  assert.throws(() => specHash(spec, {}), /no content given/);
+  // The hash label itself is not part of the hashed input.
+  const labelled = structuredClone(spec);
+  labelled.create.Labels = { ...labelled.create.Labels, [SPEC_HASH_LABEL]: "whatever" };
+  assert.equal(specHash(labelled, contents(spec)), base);
+});
+
+Deno.test("spec hash: a password change (htpasswd) touches only Traefik; web.yml only native Prometheus", () => {
+  const t = testHost();
+  const tr = traefikSpec(t, facts);
+  assert.notEqual(
+    specHash(tr, contents(tr, { "/srv/isa/traefik/htpasswd": "new" })),
+    specHash(tr, contents(tr)),
+  );
+  const pr = prometheusSpec(t, facts, { alerts: false });
+  assert.ok(!pr.files.includes("/srv/isa/traefik/htpasswd"));
+  assert.ok(
+    !pr.files.includes("/srv/isa/prometheus/web.yml"),
+    "web.yml only matters behind the native frontend",
+  );
+  const native = prometheusSpec(testHost({ frontend: "native" }), facts, { alerts: false });
+  assert.ok(native.files.includes("/srv/isa/prometheus/web.yml"));
+  assert.ok(native.files.includes("/srv/isa/traefik/ssl/cert.pem"));
+});
+
+Deno.test("exporter: scrape URI at the bridge gateway, one argv element, no quotes, not published", () => {
+  const s = exporterSpec(testHost(), facts);
+  assert.deepEqual(s.create.Cmd, [
+    "--scrape_uri=http://172.17.0.1/server-status?auto",
+    "--telemetry.address=:9117",
+  ]);
+  assert.ok(!JSON.stringify(s.create.Cmd).includes('\\"'));
+  assert.equal(s.create.HostConfig?.PortBindings, undefined);
+  assert.throws(
+    () => exporterSpec(testHost(), { docker: { ...facts.docker, bridgeGateway: null } }),
+    /bridge gateway/,
+  );
+});
+
+Deno.test("common hardening, logging, limits and network on every container; no environment", () => {
+  const h = testHost();
+  for (
+    const s of [exporterSpec(h, facts), prometheusSpec(h, facts, { alerts: true }), traefikSpec(h, facts)]
+  ) {
+    const hc = s.create.HostConfig!;
+    assert.deepEqual(hc.RestartPolicy, { Name: "unless-stopped" });
+    assert.deepEqual(hc.LogConfig, { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } });
+    assert.deepEqual(hc.CapDrop, ["ALL"]);
+    assert.deepEqual(hc.SecurityOpt, ["no-new-privileges"]);
+    assert.equal(hc.ReadonlyRootfs, true);
+    assert.equal(hc.NetworkMode, "isa-monitoring");
+    assert.ok(hc.Memory! > 0 && hc.NanoCpus! > 0);
+    assert.equal(s.create.Env, undefined, "no secrets through the environment");
+    assert.ok(!s.image.endsWith(":latest") && s.image.includes(":"));
+  }
+  assert.equal(prometheusSpec(h, facts, { alerts: false }).create.HostConfig!.Memory, 1024 * 1024 * 1024);
+});
+
+Deno.test("prometheus: retention flags, root user, mounts; published only behind the native frontend", () => {
+  const s = prometheusSpec(testHost({ retention_time: "30d", retention_size: "3GB" }), facts, {
+    alerts: false,
+  });
+  assert.ok(s.create.Cmd!.includes("--storage.tsdb.retention.time=30d"));
+  assert.ok(s.create.Cmd!.includes("--storage.tsdb.retention.size=3GB"));
+  assert.equal(s.create.User, "0:0");
+  assert.equal(s.create.HostConfig!.PortBindings, undefined);
+  assert.deepEqual(s.create.HostConfig!.Mounts!.map((m) => [m.Source, m.Target, m.ReadOnly]), [
+    ["/srv/isa/prometheus", "/etc/prometheus", true],
+    ["/srv/isa/prometheus/data", "/prometheus", false],
+  ]);
+  const q = prometheusSpec(testHost({ frontend: "native", dashboard: true }), facts, { alerts: false });
+  assert.ok(q.create.Cmd!.includes("--web.config.file=/etc/prometheus/web.yml"));
+  assert.deepEqual(q.create.HostConfig!.PortBindings, {
+    "9090/tcp": [{ HostIp: "", HostPort: "8443" }, { HostIp: "", HostPort: "8080" }],
+  });
+  const p = prometheusSpec(testHost({ frontend: "native", dashboard: false }), facts, { alerts: false });
+  assert.deepEqual(p.create.HostConfig!.PortBindings, { "9090/tcp": [{ HostIp: "", HostPort: "8443" }] });
+});
+
+Deno.test("traefik: 8443 always, 8080 only with the dashboard", () => {
+  assert.deepEqual(Object.keys(traefikSpec(testHost({ dashboard: true })).create.HostConfig!.PortBindings!), [
+    "8443/tcp",
+    "8080/tcp",
+  ]);
+  assert.deepEqual(
+    Object.keys(traefikSpec(testHost({ dashboard: false })).create.HostConfig!.PortBindings!),
+    ["8443/tcp"],
+  );
+});
+
+Deno.test("decideAction covers the four cases", () => {
+  assert.equal(decideAction(null, "h"), "create");
+  assert.equal(decideAction({ id: "x", running: true, hash: "g" }, "h"), "recreate");
+  assert.equal(decideAction({ id: "x", running: true, hash: null }, "h"), "recreate");
+  assert.equal(decideAction({ id: "x", running: false, hash: "h" }, "h"), "start");
+  assert.equal(decideAction({ id: "x", running: true, hash: "h" }, "h"), "none");
+});
+
+// --- against the local Docker engine ---------------------------------------------------------
+
+const TEST_IMAGE = "isa-test/sleeper:1";
+const TEST_NET = "isa-test-net";
+const TEST_NAME = "isa-test-reconcile";
+
+/** A tiny image: one static binary that sleeps until SIGTERM (built with gcc, imported with docker). */
+async function buildTestImage(docker: Docker): Promise<void> {
+  try {
+    await docker.getImage(TEST_IMAGE).inspect();
+    return;
+  } catch { /* build it */ }
+  const dir = await Deno.makeTempDir({ prefix: "isa-test-img-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/s.c`,
+      "#include <signal.h>\n#include <unistd.h>\nstatic void bye(int s) { (void)s; _exit(0); }\n" +
+        "int main(void) { signal(SIGTERM, bye); signal(SIGINT, bye); for (;;) pause(); }\n",
+    );
+    await $`gcc -static -Os -s -o ${dir}/sleeper ${dir}/s.c`;
+    await $`tar -C ${dir} -cf ${dir}/img.tar sleeper`;
+    await $`docker import --change ${'ENTRYPOINT ["/sleeper"]'} ${dir}/img.tar ${TEST_IMAGE}`.quiet();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function sleeperSpec(memoryMb: number): ContainerSpec {
+  const h = testHost({
+    docker_network: TEST_NET,
+    images: { apache_exporter: TEST_IMAGE, prometheus: TEST_IMAGE, traefik: TEST_IMAGE },
+  });
+  h.vars.limits.apache_exporter.memory_mb = memoryMb;
+  const s = exporterSpec(h, facts);
+  return {
+    ...s,
+    name: TEST_NAME,
+    create: { ...s.create, Cmd: [], NetworkingConfig: { EndpointsConfig: { [TEST_NET]: {} } } },
+  };
+}
+
+Deno.test("reconcile against the local engine: create, no-op, recreate on hash change, start when stopped", async () => {
+  const docker = new Docker({ socketPath: "/var/run/docker.sock" });
+  await buildTestImage(docker);
+  try {
+    await ensureNetwork(docker, TEST_NET);
+    await ensureNetwork(docker, TEST_NET); // idempotent
+    const spec = sleeperSpec(32);
+    const hash = specHash(spec, {});
+
+    const created = await reconcileContainer(docker, spec, hash);
+    assert.equal(created.action, "create");
+    let st = await containerState(docker, TEST_NAME);
+    assert.deepEqual(st, { id: created.id, running: true, hash });
+    const info = await docker.getContainer(TEST_NAME).inspect();
+    assert.equal(info.HostConfig.Memory, 32 * 1024 * 1024);
+    assert.equal(info.HostConfig.ReadonlyRootfs, true);
+    assert.equal(info.HostConfig.RestartPolicy?.Name, "unless-stopped");
+    assert.ok(info.NetworkSettings.Networks[TEST_NET], "attached to our network");
+
+    const same = await reconcileContainer(docker, spec, hash);
+    assert.deepEqual(same, { action: "none", id: created.id });
+
+    const spec2 = sleeperSpec(48);
+    const hash2 = specHash(spec2, {});
+    assert.notEqual(hash2, hash);
+    const re = await reconcileContainer(docker, spec2, hash2);
+    assert.equal(re.action, "recreate");
+    assert.notEqual(re.id, created.id);
+    assert.equal((await docker.getContainer(TEST_NAME).inspect()).HostConfig.Memory, 48 * 1024 * 1024);
+
+    await docker.getContainer(TEST_NAME).stop({ t: 5 });
+    st = await containerState(docker, TEST_NAME);
+    assert.equal(st?.running, false);
+    const started = await reconcileContainer(docker, spec2, hash2);
+    assert.deepEqual(started, { action: "start", id: re.id });
+    assert.equal((await containerState(docker, TEST_NAME))?.running, true);
+  } finally {
+    await removeContainer(docker, TEST_NAME);
+    await docker.getNetwork(TEST_NET).remove().catch(() => {});
+  }
+});
+
+Deno.test("host probe: files of any content and folder stats survive the round trip (run with the local sh)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "isa-test-probe-" });
+  try {
+    const weird = "line 1\n@@isa-probe file 9 Y\n'quotes' $(not run) \u00e9\n";
+    await Deno.writeTextFile(`${dir}/a b.yml`, weird);
+    await Deno.writeTextFile(`${dir}/empty`, "");
+    await Deno.mkdir(`${dir}/d`, { mode: 0o750 });
+    await Deno.chmod(`${dir}/d`, 0o750);
+    const files = [`${dir}/a b.yml`, `${dir}/empty`, `${dir}/missing`];
+    const dirs = [`${dir}/d`, `${dir}/nope`];
+    const r = await $`sh -s`.stdinText(probeScript(files, dirs)).text();
+    const p = parseProbe(r, files, dirs);
+    assert.equal(p.files[files[0]], weird);
+    assert.equal(p.files[files[1]], "");
+    assert.equal(p.files[files[2]], null);
+    assert.deepEqual(p.dirs[dirs[0]], { owner: `${Deno.uid()}:${Deno.gid()}`, mode: "750" });
+    assert.equal(p.dirs[dirs[1]], null);
+    assert.throws(() => parseProbe("", files, dirs), /incomplete/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("certificate: made once with the right names, key 0600; renewed when expiring or renamed", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "isa-test-cert-" });
+  const p = { sslDir: `${dir}/ssl`, cert: `${dir}/ssl/cert.pem`, key: `${dir}/ssl/key.pem` };
+  const owner = `${Deno.uid()}:${Deno.gid()}`;
+  try {
+    const sans = subjectAltNames("isaqal09.epfl.ch", "isaqal09", "192.0.2.9");
+    assert.deepEqual(sans, ["DNS:isaqal09.epfl.ch", "DNS:isaqal09", "IP:192.0.2.9"]);
+    assert.deepEqual(subjectAltNames("127.0.10.9", "isaqal09", "127.0.10.9", "isaqal09.lab.example"), [
+      "IP:127.0.10.9",
+      "DNS:isaqal09",
+      "DNS:isaqal09.lab.example",
+    ]);
+    const probe = async () =>
+      parseCertificateProbe(await $`sh -s`.stdinText(certificateProbeScript(p)).text());
+    let st = await probe();
+    assert.equal(certificateReason(st, sans), "create");
+    await $`sh -s`.stdinText(certificateScript(p, "isaqal09.epfl.ch", sans, owner)).quiet();
+    st = await probe();
+    assert.equal(st.valid, true);
+    assert.deepEqual(st.sans, sans);
+    assert.equal(st.keyMode, `600 ${owner}`);
+    assert.equal(certificateReason(st, sans), null);
+    assert.match(
+      certificateReason(st, subjectAltNames("other.epfl.ch", "isaqal09", "192.0.2.9"))!,
+      /names change/,
+    );
+    assert.match(certificateReason({ ...st, valid: false }, sans)!, /expires/);
+    // -checkend is what decides: a certificate valid for 1 day is "expiring" with a 30-day margin.
+    await $`openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=x -keyout ${p.key} -out ${p.cert}`
+      .quiet();
+    assert.equal((await probe()).valid, false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

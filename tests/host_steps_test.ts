@@ -1,0 +1,201 @@
+import assert from "node:assert/strict";
+import $ from "dax";
+import {
+  apacheGeneration,
+  cli,
+  httpStatus,
+  lab,
+  labVariant,
+  onHost,
+  rebootHost,
+  resetHost,
+} from "./lab_helpers.ts";
+
+const HOST = "isaqal10";
+const ADDR = "127.0.10.10";
+const hostSteps = ["02_docker.ts", "03_firewall.ts", "04_apache.ts"];
+
+async function deployHostSteps(inventory: string, extra: string[] = []) {
+  const runs = [];
+  for (const f of hostSteps) {
+    const r = await cli(f, ["--inventory", inventory, "--limit", HOST, "--json", ...extra]);
+    assert.ok(r.json, `${f} printed JSON: ${r.stderr}`);
+    runs.push(r);
+  }
+  return runs;
+}
+
+function statuses(runs: { json?: { hosts: { steps: { step: string; status: string }[] }[] } }[]) {
+  return runs.flatMap((r) => r.json!.hosts[0].steps.map((s) => `${s.step}:${s.status}`));
+}
+
+Deno.test("host steps on a fresh lab host: Docker, firewall, Apache block; idempotent; faults refused", async (t) => {
+  let info = await lab();
+  info = await resetHost(info, HOST);
+  const inv = info.inventory;
+
+  await t.step("a fresh host has no Docker", async () => {
+    assert.notEqual((await onHost(info, HOST, "command -v docker")).code, 0);
+  });
+
+  await t.step(
+    "first run installs Docker, sets the firewall, writes the block and reloads Apache",
+    async () => {
+      const before = await apacheGeneration(info, HOST);
+      const runs = await deployHostSteps(inv);
+      for (const r of runs) assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.deepEqual(statuses(runs), ["docker:changed", "firewall:changed", "apache:changed"]);
+      const st = await onHost(
+        info,
+        HOST,
+        "systemctl is-active docker; systemctl is-enabled docker; cat /etc/docker/daemon.json",
+      );
+      assert.match(st.out, /^active\nenabled\n/);
+      assert.match(st.out, /"max-size": "10m"/);
+      const status = await onHost(info, HOST, "curl -s 'http://localhost/server-status?auto'");
+      assert.match(status.out, /^Scoreboard: [_.A-Z]+$/m);
+      assert.equal(
+        await httpStatus(`http://${ADDR}/server-status?auto`),
+        403,
+        "refused from outside the host",
+      );
+      const after = await apacheGeneration(info, HOST);
+      assert.equal(after.pid, before.pid, "graceful reload, not a restart");
+      assert.notEqual(after.generation, before.generation, "the configuration was reloaded");
+    },
+  );
+
+  await t.step("second run: every step ok, zero changes, no reload", async () => {
+    const before = await apacheGeneration(info, HOST);
+    const runs = await deployHostSteps(inv);
+    assert.deepEqual(statuses(runs), ["docker:ok", "firewall:ok", "apache:ok"]);
+    assert.ok(
+      runs.every((r) => r.json.hosts[0].steps.every((s: { changes: unknown[] }) => s.changes.length === 0)),
+    );
+    assert.deepEqual(await apacheGeneration(info, HOST), before);
+    const rules = await onHost(info, HOST, "iptables -S DOCKER-USER | grep -c ISA-MONITORING");
+    assert.equal(rules.out, "1", "no duplicate jump after several runs");
+  });
+
+  await t.step(
+    "a config broken elsewhere: the step fails with Apache's message, nothing changes",
+    async () => {
+      const conf = "/etc/apache2/conf-available/EPFL_isa.conf";
+      await onHost(info, HOST, `sed -i 's/Require local/Require local\\n  # drift/' ${conf}`);
+      const ours = (await onHost(info, HOST, `sha256sum ${conf}`)).out;
+      await onHost(info, HOST, "echo 'ThisIsNotADirective on' > /etc/apache2/conf-enabled/zz-broken.conf");
+      const before = await apacheGeneration(info, HOST);
+      const r = await cli("04_apache.ts", ["--inventory", inv, "--limit", HOST]);
+      assert.equal(r.code, 2, "a failed host exits 2");
+      assert.match(r.stdout, /already broken/);
+      assert.match(r.stdout, /ThisIsNotADirective/, "Apache's own message is shown");
+      assert.equal((await onHost(info, HOST, `sha256sum ${conf}`)).out, ours, "our file is as before");
+      assert.equal(await httpStatus(`http://${ADDR}/`), 200, "Apache still serves");
+      assert.deepEqual(await apacheGeneration(info, HOST), before);
+      await onHost(info, HOST, "rm -f /etc/apache2/conf-enabled/zz-broken.conf");
+    },
+  );
+
+  await t.step("a change that fails validation is rolled back and Apache keeps running", async () => {
+    const conf = "/etc/apache2/conf-available/EPFL_isa.conf";
+    const ours = (await onHost(info, HOST, `sha256sum ${conf}`)).out;
+    const { Ssh, writeFileScript } = await import("../lib/ssh.ts");
+    const { loadInventory } = await import("../lib/inventory.ts");
+    const { gatherFacts } = await import("../lib/runner.ts");
+    const { applyScript } = await import("../lib/apache_block.ts");
+    const host = (await loadInventory(inv)).hosts.find((h) => h.name === HOST)!;
+    const ssh = new Ssh(host);
+    const facts = await gatherFacts(ssh);
+    const before = await apacheGeneration(info, HOST);
+    // The real apply script, given content Apache rejects.
+    const bad = writeFileScript(conf, "<Location /server-status>\n  NotADirective\n</Location>\n", {
+      mode: 0o644,
+    });
+    const r = await ssh.run(applyScript(facts.apache!, bad, { conf: false, mod: false }), { check: false });
+    await ssh.close();
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /NotADirective/, "the validator's message comes back");
+    assert.equal((await onHost(info, HOST, `sha256sum ${conf}`)).out, ours, "previous file restored");
+    assert.deepEqual(await apacheGeneration(info, HOST), before, "no reload, no restart");
+    assert.equal(await httpStatus(`http://${ADDR}/`), 200, "Apache still serves");
+  });
+
+  await t.step("an unmanaged <Location /server-status> is refused and nothing changes", async () => {
+    await onHost(
+      info,
+      HOST,
+      "printf '<Location /server-status>\\n  SetHandler server-status\\n</Location>\\n' > /etc/apache2/conf-enabled/zz-status.conf",
+    );
+    await onHost(
+      info,
+      HOST,
+      "rm -f /etc/apache2/conf-available/EPFL_isa.conf /etc/apache2/conf-enabled/EPFL_isa.conf && systemctl reload apache2",
+    );
+    const before = await apacheGeneration(info, HOST);
+    const r = await cli("04_apache.ts", ["--inventory", inv, "--limit", HOST]);
+    assert.equal(r.code, 2);
+    assert.match(r.stdout, /unmanaged <Location \/server-status>[\s\S]*zz-status\.conf:1/);
+    assert.notEqual(
+      (await onHost(info, HOST, "test -e /etc/apache2/conf-available/EPFL_isa.conf")).code,
+      0,
+      "nothing written",
+    );
+    assert.deepEqual(await apacheGeneration(info, HOST), before);
+    await onHost(info, HOST, "rm -f /etc/apache2/conf-enabled/zz-status.conf && systemctl reload apache2");
+    const again = await cli("04_apache.ts", ["--inventory", inv, "--limit", HOST]);
+    assert.equal(again.code, 0, "re-run converges");
+  });
+
+  await t.step(
+    "--prod semantics close 8080 even for a container that publishes it; qual opens it again",
+    async () => {
+      const img = info.images.apache_exporter;
+      await $`docker save ${img}`.pipe($`ssh -F ${info.sshConfig} ${HOST} docker load`).quiet();
+      await onHost(
+        info,
+        HOST,
+        "docker rm -f isa-test-web >/dev/null 2>&1; " +
+          `docker run -d --name isa-test-web -p 8080:9117 -p 8443:9117 ${img} --scrape_uri=http://127.0.0.1/ >/dev/null`,
+      );
+      const prod = await labVariant(
+        info,
+        "prod",
+        (t) =>
+          t.replace("deployment: qual", "deployment: prod").replace("dashboard: true", "dashboard: false"),
+      );
+      try {
+        await new Promise((r) => setTimeout(r, 1000));
+        assert.equal(await httpStatus(`http://${ADDR}:8080/metrics`), 200, "qual: 8080 reachable");
+        const p = await cli("03_firewall.ts", ["--inventory", prod, "--limit", HOST]);
+        assert.equal(p.code, 0, p.stdout + p.stderr);
+        assert.equal(
+          await httpStatus(`http://${ADDR}:8080/metrics`),
+          0,
+          "prod: 8080 closed from the controller",
+        );
+        assert.equal(await httpStatus(`http://${ADDR}:8443/metrics`), 200, "prod: 8443 still reachable");
+        const q = await cli("03_firewall.ts", ["--inventory", inv, "--limit", HOST]);
+        assert.equal(q.code, 0);
+        assert.equal(await httpStatus(`http://${ADDR}:8080/metrics`), 200, "back to qual: 8080 open");
+        // Leave it in prod state for the reboot check.
+        await cli("03_firewall.ts", ["--inventory", prod, "--limit", HOST]);
+      } finally {
+        await Deno.remove(prod).catch(() => {});
+      }
+    },
+  );
+
+  await t.step("after a reboot Docker runs and the firewall rules are back", async () => {
+    await rebootHost(info, HOST);
+    const r = await onHost(
+      info,
+      HOST,
+      "systemctl is-active docker; iptables -S DOCKER-USER | grep -c ISA-MONITORING; iptables -S ISA-MONITORING | grep -c DROP",
+    );
+    assert.equal(r.out, "active\n1\n1");
+    assert.equal(await httpStatus(`http://${ADDR}:8080/metrics`), 0, "8080 still closed after the reboot");
+    await onHost(info, HOST, "docker rm -f isa-test-web >/dev/null 2>&1");
+    const q = await cli("03_firewall.ts", ["--inventory", inv, "--limit", HOST]);
+    assert.equal(q.code, 0);
+  });
+});

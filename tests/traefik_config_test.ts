@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { Ajv } from "ajv";
+import { parse } from "yaml";
+import { renderTraefikDynamic, renderTraefikStatic } from "../lib/traefik_config.ts";
+
+// Schemas from ../shared/schemas (SchemaStore, draft-07); never copied into the project.
+const SCHEMAS = new URL("../../shared/schemas/", import.meta.url);
+
+async function loadSchema(name: string): Promise<object | null> {
+  try {
+    return JSON.parse(await Deno.readTextFile(new URL(name, SCHEMAS)));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+}
+
+function validator(schema: object) {
+  // strict off: SchemaStore schemas use keywords and formats ajv doesn't know in strict mode.
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+  return ajv.compile(schema);
+}
+
+function check(schema: object, text: string, what: string): void {
+  const validate = validator(schema);
+  const ok = validate(parse(text));
+  assert.ok(ok, `${what} fails the schema: ${JSON.stringify(validate.errors, null, 2)}`);
+}
+
+for (const dashboard of [true, false]) {
+  Deno.test(`traefik.yml (dashboard ${dashboard}) passes the Traefik v3 static schema`, async () => {
+    const schema = await loadSchema("traefik-v3.json");
+    if (!schema) {
+      console.log("skipped: ../shared/schemas not found");
+      return;
+    }
+    check(schema, renderTraefikStatic({ dashboard }), "traefik.yml");
+  });
+
+  Deno.test(`dynamic/isa.yml (dashboard ${dashboard}) passes the Traefik v3 file-provider schema`, async () => {
+    const schema = await loadSchema("traefik-v3-file-provider.json");
+    if (!schema) {
+      console.log("skipped: ../shared/schemas not found");
+      return;
+    }
+    check(schema, renderTraefikDynamic({ dashboard }), "dynamic/isa.yml");
+  });
+}
+
+Deno.test("the schemas do reject a broken file (the validation is not vacuous)", async () => {
+  const stat = await loadSchema("traefik-v3.json");
+  const dyn = await loadSchema("traefik-v3-file-provider.json");
+  if (!stat || !dyn) {
+    console.log("skipped: ../shared/schemas not found");
+    return;
+  }
+  assert.equal(validator(stat)({ entryPoints: { websecure: { address: 8443 } } }), false);
+  assert.equal(validator(stat)({ entryPoints: { websecure: { adress: ":8443" } } }), false);
+  assert.equal(validator(dyn)({ http: { middlewares: { a: { basicAuth: { usersFile: ["x"] } } } } }), false);
+  assert.equal(validator(dyn)({ http: { routers: { a: { rul: "PathPrefix(`/`)" } } } }), false);
+});
+
+Deno.test("static config: websecure on 8443, file provider watched; dashboard only when asked", () => {
+  const on = parse(renderTraefikStatic({ dashboard: true }));
+  assert.equal(on.entryPoints.websecure.address, ":8443");
+  assert.equal(on.entryPoints.traefik.address, ":8080");
+  assert.deepEqual(on.providers.file, { directory: "/etc/traefik/dynamic", watch: true });
+  // The API is never insecure: it goes through the authenticated router only.
+  assert.equal(on.api.insecure, false);
+  const off = parse(renderTraefikStatic({ dashboard: false }));
+  assert.equal(off.entryPoints.traefik, undefined);
+  assert.equal(off.api, undefined);
+  assert.deepEqual(Object.keys(off.entryPoints), ["websecure"]);
+});
+
+Deno.test("dynamic config: every router is behind basic auth from a usersFile; no hashes inline", () => {
+  const text = renderTraefikDynamic({ dashboard: true });
+  const d = parse(text);
+  assert.equal(d.http.middlewares["isa-auth"].basicAuth.usersFile, "/etc/traefik/htpasswd");
+  assert.equal(d.http.middlewares["isa-auth"].basicAuth.users, undefined);
+  assert.ok(!text.includes("$2"), "no bcrypt hash in the dynamic config");
+  for (
+    const [name, r] of Object.entries(
+      d.http.routers as Record<string, { middlewares: string[]; tls: unknown }>,
+    )
+  ) {
+    assert.deepEqual(r.middlewares, ["isa-auth"], `router ${name} is authenticated`);
+    assert.ok(r.tls, `router ${name} is TLS`);
+  }
+  assert.equal(d.http.routers.prometheus.service, "prometheus");
+  assert.deepEqual(d.http.routers.prometheus.entryPoints, ["websecure"]);
+  assert.equal(d.http.routers.dashboard.service, "api@internal");
+  assert.deepEqual(d.http.routers.dashboard.entryPoints, ["traefik"]);
+  assert.equal(d.http.services.prometheus.loadBalancer.servers[0].url, "http://prometheus:9090");
+  assert.equal(d.tls.stores.default.defaultCertificate.certFile, "/etc/traefik/ssl/cert.pem");
+  assert.equal(d.tls.stores.default.defaultCertificate.keyFile, "/etc/traefik/ssl/key.pem");
+
+  const off = parse(renderTraefikDynamic({ dashboard: false }));
+  assert.deepEqual(Object.keys(off.http.routers), ["prometheus"]);
+});
