@@ -1,0 +1,11 @@
+/**
+ * `deno task test`: the whole suite, lab-backed tests included, on a fresh Debian machine too:
+ * installs the controller's tools when missing, then runs `deno test -A` (extra args passed on).
+ */
+import { ensureControllerTools } from "../lib/controller_tools.ts";
+
+if (import.meta.main) {
+  await ensureControllerTools();
+  const child = new Deno.Command(Deno.execPath(), { args: ["test", "-A", ...Deno.args] }).spawn();
+  Deno.exit((await child.status).code);
+}
