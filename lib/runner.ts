@@ -188,20 +188,25 @@ export function finish(task: string, reports: HostReport[], opts: RunOptions, st
   }
   say("");
   say(colour.bold(`RECAP ${task}${opts.check ? " (check mode: nothing was changed)" : ""}`));
+  const shown = (st: string) => (opts.check && st === "changed" ? "would change" : st);
   for (const r of reports) {
     const c = recapCounts(r);
     say(
-      `${colour.bold(r.host.padEnd(10))} ${statusWord(r.status).padEnd(useWidth(r.status))} ` +
+      `${colour.bold(r.host.padEnd(10))} ${statusWord(shown(r.status)).padEnd(useWidth(shown(r.status)))} ` +
         `ok=${c.ok} changed=${c.changed} failed=${c.failed} unreachable=${c.unreachable}  ` +
         colour.dim(`${r.seconds.toFixed(1)}s`),
     );
   }
-  say(colour.dim(`${reports.length} host(s) in ${seconds.toFixed(1)}s`));
+  const changes = reports.reduce((n, r) => n + r.steps.reduce((m, s) => m + s.changes.length, 0), 0);
+  const verdict = changes === 0
+    ? "no changes"
+    : `${changes} change(s)${opts.check ? " planned, none applied" : ""}`;
+  say(colour.dim(`${reports.length} host(s) in ${seconds.toFixed(1)}s: ${verdict}`));
   return code;
 }
 
 function useWidth(status: string): number {
-  return 11 + (statusWord(status).length - status.length);
+  return 12 + (statusWord(status).length - status.length);
 }
 
 /** Entry point of a deployment task: parse flags, select hosts, run the steps, recap, exit. */

@@ -1,0 +1,148 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { parseSecrets } from "../lib/secrets.ts";
+import { cli } from "./lab_helpers.ts";
+
+/** A TCP listener standing in for a host's sshd: it records whether anybody connected. */
+function tripwire(): { port: number; touched: () => boolean; close: () => void } {
+  const listener = Deno.listen({ hostname: "127.0.0.77", port: 0 });
+  let touched = false;
+  (async () => {
+    try {
+      for await (const conn of listener) {
+        touched = true;
+        conn.close();
+      }
+    } catch { /* closed */ }
+  })();
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    touched: () => touched,
+    close: () => listener.close(),
+  };
+}
+
+async function inventory(text: string): Promise<{ dir: string; file: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "isa-bad-" });
+  const file = join(dir, "inv.yml");
+  await Deno.writeTextFile(file, text);
+  return { dir, file };
+}
+
+Deno.test("bad inventories exit 1 with file:line:column and contact no host", async () => {
+  const wire = tripwire();
+  const host = `  h1:\n    address: 127.0.0.77\n    port: ${wire.port}\n`;
+  const cases: [string, RegExp][] = [
+    [
+      `deployment: qual\nhosts:\n${host}  h1:\n    address: x\n`,
+      /inv\.yml:\d+:\d+: invalid YAML: Map keys must be unique/,
+    ],
+    [`deployment: qual\nhosts:\n${host}vars:\n  retention: 3d\n`, /inv\.yml:7:3: unknown key 'retention'/],
+    [
+      `deployment: qual\nhosts:\n${host}vars:\n  dashboard: "yes"\n`,
+      /inv\.yml:7:14: vars\.dashboard must be true or false/,
+    ],
+    [`deployment: qual\nhosts:\n${host}  bad: [\n`, /inv\.yml:\d+:\d+: invalid YAML/],
+    ["", /inv\.yml:1:1: the inventory is empty/],
+    [
+      `deployment: qual\nhosts:\n${host}groups:\n  a: { hosts: [h1], vars: { scrape_interval: 10s } }\n  b: { hosts: [h1], vars: { scrape_interval: 20s } }\n`,
+      /conflicting values for scrape_interval from groups 'a'/,
+    ],
+  ];
+  try {
+    for (const [text, pattern] of cases) {
+      const { dir, file } = await inventory(text);
+      const r = await cli("deploy.ts", ["--inventory", file]);
+      await Deno.remove(dir, { recursive: true });
+      assert.equal(r.code, 1, `${pattern}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, pattern);
+      assert.ok(r.stderr.includes(file), "the message names the file");
+    }
+    assert.equal(wire.touched(), false, "no host was contacted");
+  } finally {
+    wire.close();
+  }
+});
+
+Deno.test("flags: unknown, conflicting, bad values and empty limits exit 1 with the valid choices", async () => {
+  const unknown = await cli("deploy.ts", ["--frobnicate"]);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /Unknown option '--frobnicate'[\s\S]*usage: deno task deploy \[--prod\]/);
+  const both = await cli("deploy.ts", ["--prod", "--inventory", "inventory/qual.yml"]);
+  assert.equal(both.code, 1);
+  assert.match(both.stderr, /--prod and --inventory conflict/);
+  const forks = await cli("deploy.ts", ["--forks", "0"]);
+  assert.equal(forks.code, 1);
+  assert.match(forks.stderr, /--forks takes a whole number from 1 to 100/);
+  const none = await cli("deploy.ts", ["--limit", "isaprd*"]);
+  assert.equal(none.code, 1);
+  assert.match(
+    none.stderr,
+    /'isaprd\*' matches no host or group; known hosts: isaqal09, isaqal10; groups: all, isaqal, qual/,
+  );
+  const list = await cli("deploy.ts", ["--list-hosts", "--limit", "isaqal*,!isaqal10"]);
+  assert.equal(list.code, 0);
+  assert.equal(list.stdout.trim(), "isaqal09");
+  const prod = await cli("deploy.ts", ["--prod", "--list-hosts"]);
+  assert.equal(prod.stdout.trim(), "isaprd09\nisaprd10\nisaprd11");
+  const wait = await cli("verify_metrics.ts", ["--wait", "soon"]);
+  assert.equal(wait.code, 1);
+  assert.match(wait.stderr, /'soon' is not a duration/);
+});
+
+Deno.test("secrets: missing, failing command, garbage, empty or too long passwords are clear errors", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "isa-secrets-" });
+  try {
+    const wire = tripwire();
+    const inv = join(dir, "inv.yml");
+    await Deno.writeTextFile(
+      inv,
+      `deployment: qual\nhosts:\n  h1:\n    address: 127.0.0.77\n    port: ${wire.port}\n`,
+    );
+    const run = (env: Record<string, string>) => cli("06_prometheus.ts", ["--inventory", inv], env);
+    const missing = await run({ ISA_SECRETS_FILE: join(dir, "nope.yml") });
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /nope\.yml: secrets file not found/);
+    const failing = await run({ ISA_SECRETS_COMMAND: "echo 'vault sealed' >&2; exit 3" });
+    assert.equal(failing.code, 1);
+    assert.match(failing.stderr, /failed with exit 3: vault sealed/);
+    await Deno.writeTextFile(join(dir, "garbage"), "hunter2hunter2: [unclosed\n");
+    const garbage = await run({ ISA_SECRETS_COMMAND: `cat ${join(dir, "garbage")}` });
+    assert.equal(garbage.code, 1);
+    assert.match(garbage.stderr, /not valid YAML/);
+    assert.ok(!garbage.stderr.includes("hunter2"), "the command's output is never echoed");
+    const open = join(dir, "open.yml");
+    await Deno.writeTextFile(open, "frontend: {credentials: [{user: isa, pass: longenough}]}\n", {
+      mode: 0o644,
+    });
+    await Deno.chmod(open, 0o644);
+    const readable = await run({ ISA_SECRETS_FILE: open });
+    assert.match(readable.stderr, /readable by others \(mode 644\); chmod 600 it/);
+    assert.equal(wire.touched(), false, "no host was contacted");
+    wire.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  assert.throws(
+    () => parseSecrets("frontend: {credentials: [{user: isa, pass: ''}]}", "s.yml"),
+    /pass is empty/,
+  );
+  assert.throws(() => parseSecrets("frontend: {credentials: []}", "s.yml"), /non-empty list/);
+  assert.throws(
+    () => parseSecrets(`frontend: {credentials: [{user: isa, pass: "${"é".repeat(40)}"}]}`, "s.yml"),
+    /72 bytes/,
+  );
+  assert.throws(
+    () => parseSecrets("frontend: {credentials: [{user: 'a:b', pass: longenough}]}", "s.yml"),
+    /user must be/,
+  );
+  const hostile = parseSecrets(
+    `frontend: {credentials: [{user: isa, pass: "a: $'\\" \\\\ b\\nc✓"}]}`,
+    "s.yml",
+  );
+  assert.equal(
+    hostile.frontend.credentials[0].pass,
+    `a: $'" \\ b\nc✓`,
+    "hostile characters are kept as they are",
+  );
+});
