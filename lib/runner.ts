@@ -240,10 +240,20 @@ export async function runSteps(task: string, steps: Step[], args: string[] = Den
     }
     throw e;
   }
+  // Ctrl-C: stop at once with a clear word. Every file is written to a temp file and renamed, so a
+  // host is never left with a half-written file; the host lock dies with our SSH session.
+  const onInterrupt = () => {
+    warn(`\ninterrupted: ${task} stopped; no file is half-written; run it again to finish the job`);
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  Deno.addSignalListener("SIGTERM", onInterrupt);
   if (!opts.json) {
     say(colour.bold(`${task} on ${hosts.map((h) => h.name).join(", ")}${opts.check ? " (check mode)" : ""}`));
   }
   const reports = await pool(hosts, opts.forks, (h) => runHost(h, steps, opts, shared));
+  Deno.removeSignalListener("SIGINT", onInterrupt);
+  Deno.removeSignalListener("SIGTERM", onInterrupt);
   return finish(task, reports, opts, started);
 }
 

@@ -10,7 +10,11 @@ import { IN_CONTAINER, installPaths } from "./paths.ts";
 import { baseCreate, type ContainerSpec } from "./spec.ts";
 
 /** Container names; also their DNS names on our Docker network. */
-export const CONTAINER_NAMES = { exporter: "apache_exporter", prometheus: "prometheus", traefik: "traefik" } as const;
+export const CONTAINER_NAMES = {
+  exporter: "apache_exporter",
+  prometheus: "prometheus",
+  traefik: "traefik",
+} as const;
 
 /** Port the exporter listens on inside its container. */
 export const EXPORTER_PORT = 9117;
@@ -95,7 +99,10 @@ export function prometheusSpec(host: Host, _facts: unknown, files: PrometheusFil
     `--web.listen-address=:${PROMETHEUS_PORT}`,
   ];
   create.WorkingDir = IN_CONTAINER.prometheusData;
-  const mounts = [bind(p.prometheusDir, conf, true), bind(p.prometheusData, IN_CONTAINER.prometheusData, false)];
+  const mounts = [
+    bind(p.prometheusDir, conf, true),
+    bind(p.prometheusData, IN_CONTAINER.prometheusData, false),
+  ];
   if (v.frontend === "native") {
     create.Cmd.push(`--web.config.file=${conf}/web.yml`);
     mounts.push(bind(p.sslDir, IN_CONTAINER.prometheusSsl, true));

@@ -1,6 +1,6 @@
 /** Brings a container (and our network) to its specification, judged by the spec-hash label. */
 import type Docker from "dockerode";
-import { MANAGED_LABEL, SPEC_HASH_LABEL, type ContainerSpec } from "./spec.ts";
+import { type ContainerSpec, MANAGED_LABEL, SPEC_HASH_LABEL } from "./spec.ts";
 
 /** What reconciling a container does. */
 export type ContainerAction = "create" | "recreate" | "start" | "none";
@@ -110,5 +110,10 @@ export async function networkExists(docker: Docker, name: string): Promise<boole
 /** Creates our bridge network `name` unless it exists. */
 export async function ensureNetwork(docker: Docker, name: string): Promise<void> {
   if (await networkExists(docker, name)) return;
-  await docker.createNetwork({ Name: name, Driver: "bridge", CheckDuplicate: true, Labels: { [MANAGED_LABEL]: "true" } });
+  await docker.createNetwork({
+    Name: name,
+    Driver: "bridge",
+    CheckDuplicate: true,
+    Labels: { [MANAGED_LABEL]: "true" },
+  });
 }

@@ -137,14 +137,21 @@ async function buildApp(spec: AppSpec, log: (line: string) => void): Promise<str
     for (const [path, f] of Object.entries({ ...BASE_FILES, ...spec.extraFiles })) {
       await writeFile(root, path, f.text, f.mode);
     }
-    await writeFile(root, "etc/ssl/certs/ca-certificates.crt", await Deno.readTextFile("/etc/ssl/certs/ca-certificates.crt"));
+    await writeFile(
+      root,
+      "etc/ssl/certs/ca-certificates.crt",
+      await Deno.readTextFile("/etc/ssl/certs/ca-certificates.crt"),
+    );
     await Deno.mkdir(join(root, "tmp"), { mode: 0o1777 });
     await Deno.chmod(join(root, "tmp"), 0o1777);
     for (const d of spec.dataDirs) {
       await Deno.mkdir(join(root, d), { recursive: true });
       await Deno.chown(join(root, d), 65534, 65534);
     }
-    await importRootfs(root, ref, [...spec.changes, `LABEL isa-lab="${spec.key}" org.opencontainers.image.version="${version}"`]);
+    await importRootfs(root, ref, [
+      ...spec.changes,
+      `LABEL isa-lab="${spec.key}" org.opencontainers.image.version="${version}"`,
+    ]);
     const check = await runOnce(ref, ["--version"]);
     if (check.code !== 0) throw new Error(`${ref} --version failed (${check.code}):\n${check.output}`);
     log(`lab images: ${ref} ok (${check.output.split("\n")[0].trim()})`);

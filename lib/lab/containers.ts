@@ -4,6 +4,8 @@
  */
 // @ts-types="@types/dockerode"
 import type Docker from "dockerode";
+import { Buffer } from "node:buffer";
+import { Readable } from "node:stream";
 import $ from "dax";
 import { docker } from "./engine.ts";
 import {
@@ -29,7 +31,11 @@ const HOST_CONFIG: Docker.HostConfig & { CgroupnsMode: "host" | "private" } = {
   SecurityOpt: ["seccomp=unconfined", "apparmor=unconfined"],
   CgroupnsMode: "host",
   Binds: ["/sys/fs/cgroup:/sys/fs/cgroup:rw"],
-  Tmpfs: { "/run": "rw,nosuid,nodev,exec,mode=755", "/run/lock": "rw,nosuid,nodev,noexec", "/tmp": "rw,nosuid,nodev,exec,mode=1777" },
+  Tmpfs: {
+    "/run": "rw,nosuid,nodev,exec,mode=755",
+    "/run/lock": "rw,nosuid,nodev,noexec",
+    "/tmp": "rw,nosuid,nodev,exec,mode=1777",
+  },
   // `docker restart` then behaves like a reboot, and hosts come back after the engine restarts.
   RestartPolicy: { Name: "unless-stopped" },
   NetworkMode: NETWORK.name,
@@ -48,7 +54,9 @@ export async function ensureNetwork(): Promise<boolean> {
   if (info) {
     const subnet = info.IPAM?.Config?.[0]?.Subnet;
     if (subnet !== NETWORK.subnet) {
-      throw new Error(`network ${NETWORK.name} exists with subnet ${subnet}, expected ${NETWORK.subnet}; run \`deno task lab down\``);
+      throw new Error(
+        `network ${NETWORK.name} exists with subnet ${subnet}, expected ${NETWORK.subnet}; run \`deno task lab down\``,
+      );
     }
     return false;
   }
@@ -88,7 +96,9 @@ async function injectionTar(key: HostKey, authorizedKey: string): Promise<Uint8A
       await Deno.chmod(`${dir}/${path}`, mode);
     }
     // Files only (no folder entries), so the image's /etc, /root and /root/.ssh keep their modes.
-    return await $`tar -C ${dir} --owner=0 --group=0 --numeric-owner --no-recursion -cf - ${files.map((f) => f[0])}`
+    return await $`tar -C ${dir} --owner=0 --group=0 --numeric-owner --no-recursion -cf - ${
+      files.map((f) => f[0])
+    }`
       .bytes();
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -116,7 +126,10 @@ export async function ensureHostContainer(
     return { action: "started", id: existing.Id, staleImage };
   }
   const addr = loopbackAddress(name);
-  await docker().createVolume({ Name: dockerVolumeName(name), Labels: { [LAB_LABEL]: "volume", [HOST_LABEL]: name } });
+  await docker().createVolume({
+    Name: dockerVolumeName(name),
+    Labels: { [LAB_LABEL]: "volume", [HOST_LABEL]: name },
+  });
   const tcp = PUBLISHED_PORTS.map((p) => `${p}/tcp`);
   const c = await docker().createContainer({
     name: containerName(name),
@@ -133,18 +146,22 @@ export async function ensureHostContainer(
       PortBindings: Object.fromEntries(tcp.map((p) => [p, [{ HostIp: addr, HostPort: p.split("/")[0] }]])),
     },
     NetworkingConfig: {
-      EndpointsConfig: { [NETWORK.name]: { IPAMConfig: { IPv4Address: networkAddress(name) }, Aliases: [name] } },
+      EndpointsConfig: {
+        [NETWORK.name]: { IPAMConfig: { IPv4Address: networkAddress(name) }, Aliases: [name] },
+      },
     },
   });
-  await c.putArchive(await injectionTar(key, authorizedKey) as unknown as Buffer, { path: "/" });
+  await c.putArchive(Readable.from([Buffer.from(await injectionTar(key, authorizedKey))]), { path: "/" });
   await c.start();
   return { action: "created", id: c.id, staleImage: false };
 }
 
-/** systemd's state in a host (`running`, `degraded`, `starting`…), or `unknown` when it can't be asked. */
+/** systemd's state in a host (`running`, `degraded`, `starting`…), or `booting` when it can't answer yet. */
 export async function systemdState(name: string): Promise<string> {
   const r = await execIn(containerName(name), ["systemctl", "is-system-running"]);
-  return r.output.trim().split("\n").pop() || "unknown";
+  const last = r.output.trim().split("\n").pop() ?? "";
+  // Before systemd's bus is up the answer is an error message: the host is still booting.
+  return /^[a-z-]+$/.test(last) ? last : "booting";
 }
 
 async function sleep(ms: number): Promise<void> {
@@ -159,7 +176,11 @@ async function diagnostics(name: string): Promise<string> {
 }
 
 /** Waits until the host's systemd is running/degraded and sshd lets the controller in; throws with diagnostics. */
-export async function waitHostReady(name: string, log: (line: string) => void, timeoutMs = 120_000): Promise<void> {
+export async function waitHostReady(
+  name: string,
+  log: (line: string) => void,
+  timeoutMs = 120_000,
+): Promise<void> {
   const started = Date.now();
   let state = "";
   let last = 0;
@@ -167,10 +188,16 @@ export async function waitHostReady(name: string, log: (line: string) => void, t
     state = await systemdState(name);
     if (state === "running" || state === "degraded") break;
     if (Date.now() - started > timeoutMs) {
-      throw new Error(`${name}: systemd is still "${state}" after ${timeoutMs / 1000} s\n${await diagnostics(name)}`);
+      throw new Error(
+        `${name}: systemd is still "${state}" after ${timeoutMs / 1000} s\n${await diagnostics(name)}`,
+      );
     }
     if (Date.now() - last > 10_000) {
-      log(`  ${name}: waiting for systemd (${state || "no answer"}) [${Math.round((Date.now() - started) / 1000)}s]`);
+      log(
+        `  ${name}: waiting for systemd (${state || "no answer"}) [${
+          Math.round((Date.now() - started) / 1000)
+        }s]`,
+      );
       last = Date.now();
     }
     await sleep(500);
@@ -195,5 +222,9 @@ export async function removeLab(): Promise<{ containers: string[]; volumes: stri
   const volumes = (Volumes ?? []).filter((v) => v.Labels?.[LAB_LABEL] || /^isa-lab-.+-docker$/.test(v.Name));
   for (const v of volumes) await d.getVolume(v.Name).remove();
   const network = await d.getNetwork(NETWORK.name).remove().then(() => true, () => false);
-  return { containers: list.map((c) => c.Names[0].replace(/^\//, "")), volumes: volumes.map((v) => v.Name), network };
+  return {
+    containers: list.map((c) => c.Names[0].replace(/^\//, "")),
+    volumes: volumes.map((v) => v.Name),
+    network,
+  };
 }

@@ -2,7 +2,7 @@
 // @ts-types="@types/dockerode"
 import Docker from "dockerode";
 import $ from "dax";
-import { labFiles } from "./layout.ts";
+import { LAB_DIR, labFiles } from "./layout.ts";
 
 /** Socket of the controller's engine. */
 export const DOCKER_SOCKET = "/var/run/docker.sock";
@@ -42,7 +42,8 @@ export async function ensureEngine(log: (line: string) => void): Promise<void> {
   }
   if ((await $`which dockerd`.quiet().noThrow()).code !== 0) {
     log("engine: installing docker.io (apt-get)");
-    const install = () => $`apt-get install -y -q docker.io`.env({ DEBIAN_FRONTEND: "noninteractive" }).quiet();
+    const install = () =>
+      $`apt-get install -y -q docker.io`.env({ DEBIAN_FRONTEND: "noninteractive" }).quiet();
     try {
       await install();
     } catch {
@@ -50,7 +51,7 @@ export async function ensureEngine(log: (line: string) => void): Promise<void> {
       await install();
     }
   }
-  await Deno.mkdir(labFiles.dockerdLog.replace(/\/[^/]+$/, ""), { recursive: true });
+  await Deno.mkdir(LAB_DIR, { recursive: true });
   log(`engine: starting dockerd in the background (log: ${labFiles.dockerdLog})`);
   await $`sh -c ${`setsid nohup dockerd >>'${labFiles.dockerdLog}' 2>&1 </dev/null &`}`;
   const deadline = Date.now() + 60_000;
@@ -67,7 +68,10 @@ export async function ensureEngine(log: (line: string) => void): Promise<void> {
 /** Waits for the end of a dockerode progress stream (pull, import, build); rejects on an error event. */
 export function followProgress(stream: NodeJS.ReadableStream): Promise<unknown[]> {
   return new Promise((resolve, reject) =>
-    docker().modem.followProgress(stream, (err: Error | null, res: unknown[]) => err ? reject(err) : resolve(res))
+    docker().modem.followProgress(
+      stream,
+      (err: Error | null, res: unknown[]) => err ? reject(err) : resolve(res),
+    )
   );
 }
 

@@ -6,7 +6,7 @@ import { join, relative } from "node:path";
 import { createHash } from "node:crypto";
 import $ from "dax";
 import { HOST_RECIPE_DIR } from "./layout.ts";
-import { imageExists } from "./engine.ts";
+import { docker, imageExists } from "./engine.ts";
 import { importRootfs, makeWorkDir, removeWorkDir } from "./rootfs.ts";
 
 /** Debian suite of the hosts. */
@@ -98,6 +98,20 @@ function debootstrapProgress(log: (line: string) => void, started: number): (lin
   };
 }
 
+/** Removes host images of earlier recipes that no container uses any more. */
+async function removeOlderHostImages(current: string, log: (line: string) => void): Promise<void> {
+  const repo = current.slice(0, current.lastIndexOf(":"));
+  for (const img of await docker().listImages({ filters: { reference: [`${repo}:*`] } })) {
+    for (const tag of img.RepoTags ?? []) {
+      if (tag === current) continue;
+      // Fails (and is kept) while a host container still runs it.
+      if (await docker().getImage(tag).remove().then(() => true, () => false)) {
+        log(`host image: removed ${tag}`);
+      }
+    }
+  }
+}
+
 /** Builds the host image unless the current recipe's image exists; returns its reference. */
 export async function ensureHostImage(log: (line: string) => void): Promise<string> {
   const ref = await hostImageRef();
@@ -114,7 +128,9 @@ export async function ensureHostImage(log: (line: string) => void): Promise<stri
   const root = join(work, "root");
   try {
     const progress = debootstrapProgress(log, started);
-    const res = await $`debootstrap --variant=minbase --include=${packages.join(",")} ${SUITE} ${root} ${mirror}`
+    const res = await $`debootstrap --variant=minbase --include=${
+      packages.join(",")
+    } ${SUITE} ${root} ${mirror}`
       .stdout(lineSink(progress)).stderr(lineSink(progress)).noThrow();
     if (res.code !== 0) {
       const tail = await $`tail -n 30 ${join(root, "debootstrap", "debootstrap.log")}`.noThrow().text();
@@ -131,5 +147,6 @@ export async function ensureHostImage(log: (line: string) => void): Promise<stri
     await removeWorkDir(work);
   }
   log(`host image: ${ref} built in ${Math.round((Date.now() - started) / 1000)} s`);
+  await removeOlderHostImages(ref, log);
   return ref;
 }

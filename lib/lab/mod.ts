@@ -18,7 +18,7 @@ import {
 import { engineUp, ensureEngine } from "./engine.ts";
 import { ensureHostImage } from "./host_image.ts";
 import { writeInventory } from "./inventory.ts";
-import { containerName, hostName, LAB_DIR, labFiles, loopbackAddress } from "./layout.ts";
+import { containerName, hostName, LAB_DIR, labFiles, loopbackAddress, NETWORK } from "./layout.ts";
 import { ensureSecrets, LAB_USER } from "./secrets.ts";
 import { ensureClientKey, ensureHostKey, sshRun, writeSshFiles } from "./ssh.ts";
 
@@ -80,10 +80,13 @@ async function withLock<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Ensures hosts 1..`hosts` exist and are ready (building images, keys, network as needed) and writes
- * ssh_config, known_hosts and inventory.yml for all lab hosts. Never removes a host.
+ * Ensures hosts 1..`hosts` exist and every lab host is running and ready (building images, keys, network
+ * as needed), and writes ssh_config, known_hosts and inventory.yml for all of them. Never removes a host.
  */
-export function labUp(hosts = DEFAULT_HOSTS, log: (line: string) => void = console.log): Promise<LabUpResult> {
+export function labUp(
+  hosts = DEFAULT_HOSTS,
+  log: (line: string) => void = console.log,
+): Promise<LabUpResult> {
   return withLock(async () => {
     await ensureEngine(log);
     const hostImage = await ensureHostImage(log);
@@ -91,7 +94,7 @@ export function labUp(hosts = DEFAULT_HOSTS, log: (line: string) => void = conso
     const clientPub = await ensureClientKey();
     const password = await ensureSecrets();
     const networkCreated = await ensureNetwork();
-    if (networkCreated) log("network: created isa-lab (10.209.9.0/24)");
+    if (networkCreated) log(`network: created ${NETWORK.name} (${NETWORK.subnet})`);
 
     const wanted = Array.from({ length: hosts }, (_, i) => hostName(i + 1));
     const all = [...new Set([...wanted, ...await existingHosts()])].sort();
@@ -99,26 +102,23 @@ export function labUp(hosts = DEFAULT_HOSTS, log: (line: string) => void = conso
     await writeSshFiles(all.map((name) => ({ name, publicKey: keys.get(name)!.publicKey })));
 
     const actions = new Map<string, HostAction>();
-    for (const name of wanted) {
-      const r = await ensureHostContainer(name, hostImage, keys.get(name)!, clientPub);
-      actions.set(name, r.action);
-      if (r.action !== "unchanged") log(`${name}: ${r.action} ${containerName(name)} on ${loopbackAddress(name)}`);
-      if (r.staleImage) {
-        log(`${name}: runs an older host image than ${hostImage}; \`deno task lab down\` then \`up\` to refresh`);
-      }
-    }
-    await Promise.all(wanted.map((name) => waitHostReady(name, actions.get(name) === "unchanged" ? () => {} : log)));
-    const extra = all.filter((n) => !wanted.includes(n));
-    if (extra.length) {
-      log(`kept ${extra.join(", ")}: \`up --hosts ${hosts}\` ensures hosts 1..${hosts} and removes none (\`lab down\` removes all)`);
-    }
-    await writeInventory(all, images);
-
     const infos: LabHostInfo[] = [];
     for (const name of all) {
-      const c = await inspectHost(name);
-      infos.push({ name, address: loopbackAddress(name), container: containerName(name), id: c?.Id ?? "" });
+      const r = await ensureHostContainer(name, hostImage, keys.get(name)!, clientPub);
+      actions.set(name, r.action);
+      infos.push({ name, address: loopbackAddress(name), container: containerName(name), id: r.id });
+      if (r.action !== "unchanged") {
+        log(`${name}: ${r.action} ${containerName(name)} on ${loopbackAddress(name)}`);
+      }
+      if (r.staleImage) {
+        log(`${name}: runs an older host image than ${hostImage}; \`lab down\` then \`up\` to refresh`);
+      }
     }
+    await Promise.all(all.map((n) => waitHostReady(n, actions.get(n) === "unchanged" ? () => {} : log)));
+    const extra = all.filter((n) => !wanted.includes(n)).join(", ");
+    if (extra) log(`kept ${extra}: \`up --hosts ${hosts}\` removes no host (\`lab down\` removes them all)`);
+    await writeInventory(all, images);
+
     const changed = networkCreated || [...actions.values()].some((a) => a !== "unchanged");
     log(
       changed
@@ -144,7 +144,7 @@ export function labUp(hosts = DEFAULT_HOSTS, log: (line: string) => void = conso
 
 /** Brings the lab up with at least `hosts` hosts (idempotent, about a second when it is already up). */
 export async function ensureLab(hosts = DEFAULT_HOSTS): Promise<LabInfo> {
-  return (await labUp(hosts, (line) => console.error(`lab: ${line}`))).info;
+  return (await labUp(hosts, (line) => console.error(line))).info;
 }
 
 /**

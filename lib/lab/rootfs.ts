@@ -12,7 +12,9 @@ export async function importRootfs(dir: string, ref: string, changes: string[]):
   const tar = spawn("tar", ["-C", dir, "--numeric-owner", "-c", "."], { stdio: ["ignore", "pipe", "pipe"] });
   let tarErr = "";
   tar.stderr.on("data", (b: Uint8Array) => tarErr += new TextDecoder().decode(b));
-  const tarDone = new Promise<number>((resolve) => tar.on("close", (code: number | null) => resolve(code ?? 1)));
+  const tarDone = new Promise<number>((resolve) =>
+    tar.on("close", (code: number | null) => resolve(code ?? 1))
+  );
   const stream = await docker().importImage(tar.stdout, {
     repo: ref.slice(0, colon),
     tag: ref.slice(colon + 1),

@@ -24,7 +24,8 @@ export const LAB_USER = "isa";
 export async function ensureSecrets(): Promise<string> {
   const existing = await Deno.readTextFile(labFiles.secrets).catch(() => undefined);
   if (existing !== undefined) {
-    const pass = parse(existing)?.frontend?.credentials?.find((c: { user?: string }) => c.user === LAB_USER)?.pass;
+    const pass = parse(existing)?.frontend?.credentials?.find((c: { user?: string }) => c.user === LAB_USER)
+      ?.pass;
     if (typeof pass !== "string") throw new Error(`${labFiles.secrets} has no password for user ${LAB_USER}`);
     return pass;
   }

@@ -84,7 +84,11 @@ export function sshArgs(name: string, timeoutSeconds = 5): string[] {
 }
 
 /** Runs a command on a lab host over SSH with the lab's config; returns exit code and output. */
-export async function sshRun(name: string, command: string, timeoutSeconds = 5): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function sshRun(
+  name: string,
+  command: string,
+  timeoutSeconds = 5,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const r = await $`ssh ${sshArgs(name, timeoutSeconds)} ${command}`.stdin("null").quiet().noThrow()
     .timeout(`${timeoutSeconds + 20}s`);
   return { code: r.code, stdout: r.stdout, stderr: r.stderr };
