@@ -55,7 +55,7 @@ export function evidenceScript(
       : "",
     "echo @@targets",
     prometheusIp
-      ? `printf '%s\\n' ${quote(curlUser(cred))} | curl -sf -m 5 -k -K - '${promUrl}' || echo '{}'`
+      ? `printf '%s\\n' ${quote(curlUser(cred))} | curl -sf -m 5 -k -K - '${promUrl}' || printf '{}'; echo`
       : "",
     "echo @@cert",
     `cat ${quote(installPaths(host.vars).cert)} 2>/dev/null`,

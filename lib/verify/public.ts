@@ -102,10 +102,12 @@ export async function dashboardPortCheck(
 ): Promise<CheckResult> {
   const port = host.vars.ports.dashboard;
   const base = publicUrl(host, port);
-  const anon = await get(`${base}/`, { client, timeoutMs: 3000 });
+  // Traefik's dashboard, or (native frontend) Prometheus' own API on the same port.
+  const path = host.vars.frontend === "traefik" ? "/dashboard/" : "/api/v1/status/buildinfo";
+  const anon = await get(`${base}${path}`, { client, timeoutMs: 3000 });
   const plain = anon.status
     ? anon
-    : await get(`http://${host.vars.public_address}:${port}/`, { timeoutMs: 3000 });
+    : await get(`http://${host.vars.public_address}:${port}${path}`, { timeoutMs: 3000 });
   if (!host.vars.dashboard) {
     const ok = plain.status === 0;
     return {
@@ -119,7 +121,7 @@ export async function dashboardPortCheck(
       }),
     };
   }
-  const authed = await get(`${base}/`, { client, cred, timeoutMs: 3000 });
+  const authed = await get(`${base}${path}`, { client, cred, timeoutMs: 3000 });
   const ok = anon.status === 401 && authed.status >= 200 && authed.status < 400;
   return {
     id: 6,
