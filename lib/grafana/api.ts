@@ -31,7 +31,13 @@ export interface DatasourceModel {
 export interface GrafanaHostInput {
   /** Inventory name, also the `instance` label. */
   name: string;
+  /** Name on the certificate; Grafana verifies the certificate against it (`serverName`). */
   fqdn: string;
+  /**
+   * Host part of the data source URL (the inventory's `public_address`); the fqdn when unset. The
+   * certificate names both, so Grafana may connect by address and still verify by name.
+   */
+  address?: string;
   httpsPort: number;
   /** PEM of the host's self-signed frontend certificate, trusted by Grafana as the CA. */
   caCertPem: string;
@@ -112,7 +118,7 @@ export function hostDatasource(
     name: `${datasourceNamePrefix(deployment)}${host.name}`,
     type: "prometheus",
     access: "proxy",
-    url: `https://${host.fqdn}:${host.httpsPort}`,
+    url: `https://${host.address || host.fqdn}:${host.httpsPort}`,
     isDefault: false,
     basicAuth: true,
     basicAuthUser: frontend.user,
@@ -122,7 +128,7 @@ export function hostDatasource(
       tlsAuth: false,
       tlsAuthWithCACert: true,
       tlsSkipVerify: false,
-      // The certificate is issued for the fqdn, which is also the URL's host.
+      // The certificate always names the fqdn, whatever address the URL uses.
       serverName: host.fqdn,
     },
     secureJsonData: { basicAuthPassword: frontend.pass, tlsCACert: host.caCertPem },

@@ -37,6 +37,8 @@ export interface PublishOptions {
   dryRun?: boolean;
   /** Receives one line per request, already redacted. */
   log?: (line: string) => void;
+  /** Receives each request as `redactRequest` shows it and Grafana's status (for `-v`). */
+  trace?: (request: ApiRequest, status: number) => void;
 }
 
 type FetchFn = (input: string, init: RequestInit) => Promise<Response>;
@@ -65,6 +67,7 @@ async function call(
   } catch (e) {
     throw new GrafanaError(`Grafana unreachable at ${plan.url}: ${(e as Error).message}`);
   }
+  opts.trace?.(redactRequest(req), res.status);
   const text = await res.text();
   let json: unknown = undefined;
   try {
