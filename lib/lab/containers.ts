@@ -216,7 +216,12 @@ export async function waitHostReady(
 /** Removes every lab container, the lab's volumes and the network; returns what was removed. */
 export async function removeLab(): Promise<{ containers: string[]; volumes: string[]; network: boolean }> {
   const d = docker();
-  const list = await d.listContainers({ all: true, filters: { label: [HOST_LABEL] } });
+  // Hosts, and anything else a test attached to the lab (e.g. a remote-write receiver left by a
+  // run that died before its cleanup): the network can only go once nothing is on it.
+  const list = [
+    ...await d.listContainers({ all: true, filters: { label: [HOST_LABEL] } }),
+    ...await d.listContainers({ all: true, filters: { label: [LAB_LABEL] } }),
+  ].filter((c, i, all) => all.findIndex((x) => x.Id === c.Id) === i);
   for (const c of list) await d.getContainer(c.Id).remove({ force: true, v: true });
   const { Volumes } = await d.listVolumes({ filters: { name: ["isa-lab-"] } });
   const volumes = (Volumes ?? []).filter((v) => v.Labels?.[LAB_LABEL] || /^isa-lab-.+-docker$/.test(v.Name));
