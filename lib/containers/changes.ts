@@ -1,0 +1,258 @@
+/** Changes shared by the container steps: folders, network, containers, validated files. */
+import type Docker from "dockerode";
+import type { Change } from "../change.ts";
+import { fileChange, type FileOptions } from "../plan.ts";
+import { imageChange } from "../image_delivery.ts";
+import { quote } from "../quote.ts";
+import type { Ssh } from "../ssh.ts";
+import type { HostContext } from "../step.ts";
+import { type HostProbe, probeHost } from "./host_probe.ts";
+import {
+  type ContainerAction,
+  type ContainerState,
+  containerState,
+  decideAction,
+  ensureNetwork,
+  networkExists,
+  reconcileContainer,
+  removeContainer,
+} from "./reconcile.ts";
+import { type ContainerSpec, MANAGED_LABEL, specHash } from "./spec.ts";
+
+/** Marks a mounted file whose content is only known after an earlier change applies (a new certificate). */
+export const PENDING = Symbol("pending");
+/** Desired content of each mounted file: text, null (absent), or PENDING. */
+export type DesiredFiles = Record<string, string | null | typeof PENDING>;
+
+/**
+ * The host's Docker client, or null under --check when the engine isn't running yet (the Docker
+ * step would start it): the plan then assumes an empty engine.
+ */
+export async function dockerFor(ctx: HostContext): Promise<Docker | null> {
+  if (ctx.facts.docker.running) return await ctx.docker();
+  if (ctx.opts.check) return null;
+  throw new Error("Docker is not running on this host: run `deno task docker` first");
+}
+
+/** The change that creates folder `dir` with `mode` and owner root, or fixes them; null when right. */
+export function dirChange(
+  ssh: Ssh,
+  dir: string,
+  mode: string,
+  probe: HostProbe,
+  opts: { recursiveOwner?: boolean; why?: string } = {},
+): Change | null {
+  const cur = probe.dirs[dir];
+  if (cur === undefined) throw new Error(`dirChange: ${dir} was not probed`);
+  if (cur && cur.owner === "0:0" && cur.mode === mode) return null;
+  const what = cur
+    ? `set owner root and mode ${mode} on ${dir} (was ${cur.owner} ${cur.mode})`
+    : `create folder ${dir}`;
+  return {
+    summary: opts.why && cur ? `${what}: ${opts.why}` : what,
+    apply: async () => {
+      const d = quote(dir);
+      await ssh.run(
+        `set -e; mkdir -p ${d}; chown ${opts.recursiveOwner ? "-R " : ""}0:0 ${d}; chmod ${mode} ${d}`,
+        { log: `mkdir/chown/chmod ${dir}` },
+      );
+    },
+  };
+}
+
+/** The change that creates our Docker network; null when it exists (normally the Docker step made it). */
+export async function networkChange(docker: Docker | null, name: string): Promise<Change | null> {
+  if (docker && (await networkExists(docker, name))) return null;
+  return {
+    summary: `create Docker network ${name}`,
+    apply: async () => await ensureNetwork(docker!, name),
+  };
+}
+
+/**
+ * The change that brings container `spec.name` to `spec` (create, recreate or start); null when it
+ * already runs with the same spec hash. The hash is computed again at apply time from the files as
+ * they are on the host then, so it always describes what the container really mounts.
+ */
+export async function containerChange(
+  docker: Docker | null,
+  ssh: Ssh,
+  spec: ContainerSpec,
+  desired: DesiredFiles,
+): Promise<Change | null> {
+  const state = docker ? await containerState(docker, spec.name) : null;
+  const pending = spec.files.some((f) => desired[f] === PENDING);
+  let action;
+  let why = "";
+  if (pending) {
+    action = state ? "recreate" : "create";
+    why = " (a mounted file is being regenerated)";
+  } else {
+    const hash = specHash(spec, desired as Record<string, string | null>);
+    action = decideAction(state, hash);
+    if (action === "recreate") {
+      why = ` (spec hash ${state?.hash?.slice(0, 12) ?? "none"} → ${hash.slice(0, 12)})`;
+    }
+  }
+  if (action === "none") return null;
+  const summary = action === "start"
+    ? `start container ${spec.name} (stopped)`
+    : `${action === "create" ? "create and start" : "recreate"} container ${spec.name}${why}`;
+  return {
+    summary,
+    apply: async () => {
+      const actual = spec.files.length ? (await probeHost(ssh, spec.files)).files : {};
+      await reconcileContainer(docker!, spec, specHash(spec, actual)).catch((e) =>
+        explainPortClash(ssh, spec.name, e)
+      );
+    },
+  };
+}
+
+/**
+ * Docker's "bind: address already in use" names the port but not who holds it; the operator's next
+ * question is "which process?", so the host is asked (`ss`) and the answer put in the error.
+ * Other errors pass through unchanged.
+ */
+export async function explainPortClash(ssh: Ssh, name: string, e: unknown): Promise<never> {
+  const msg = e instanceof Error ? e.message : String(e);
+  const m = /listen \S+ \S*:(\d+): bind: address already in use/.exec(msg);
+  if (!m) throw e;
+  const r = await ssh.run(`ss -Htlnp 'sport = :${m[1]}' 2>/dev/null`, {
+    check: false,
+    log: `ss: who listens on port ${m[1]}`,
+  });
+  const holders = [
+    ...new Set([...r.stdout.matchAll(/\("([^"]+)",pid=(\d+)/g)].map((h) => `${h[1]} (pid ${h[2]})`)),
+  ];
+  throw new Error(
+    `port ${m[1]} is already taken on the host${holders.length ? ` by ${holders.join(", ")}` : ""}; ` +
+      `container ${name} was not started: stop that process or change ports in the inventory\n(Docker: ${msg.trim()})`,
+  );
+}
+
+/** The change that removes a container of ours that should not exist; null when absent. */
+export async function removeContainerChange(
+  docker: Docker | null,
+  name: string,
+  why: string,
+): Promise<Change | null> {
+  if (!docker || !(await containerState(docker, name))) return null;
+  return { summary: `remove container ${name} (${why})`, apply: () => removeContainer(docker, name) };
+}
+
+/**
+ * Like `fileChange`, but the new content is first written next to the file as a candidate and
+ * checked by `validate`; only a candidate that passes is renamed over the file, so a rejected
+ * config is never put in place.
+ */
+export function validatedFileChange(
+  ssh: Ssh,
+  path: string,
+  current: string | null,
+  desired: string,
+  opts: FileOptions,
+  validate: (candidatePath: string) => Promise<void>,
+): Change | null {
+  const base = fileChange(ssh, path, current, desired, opts);
+  if (!base) return null;
+  const candidate = path.replace(/([^/]+)$/, ".$1.candidate");
+  return {
+    ...base,
+    apply: async () => {
+      await ssh.writeFile(candidate, desired, { mode: opts.mode, owner: opts.owner });
+      try {
+        await validate(candidate);
+      } catch (e) {
+        await ssh.run(`rm -f ${quote(candidate)}`, { check: false });
+        throw e;
+      }
+      await ssh.run(`mv -f ${quote(candidate)} ${quote(path)}`, { log: `mv ${candidate} ${path}` });
+      await opts.after?.();
+    },
+  };
+}
+
+/** Runs a one-shot container (no network, read-only, no capabilities) and returns its exit code and output. */
+export async function runOneShot(
+  docker: Docker,
+  image: string,
+  entrypoint: string[],
+  args: string[],
+  mounts: Docker.MountSettings[],
+): Promise<{ code: number; output: string }> {
+  // A run stopped during a check (Ctrl-C, lost connection) never reached the `finally` below and
+  // left its one-shot container; one-shots only run under the host lock, so any found now is stale.
+  const stale = await docker.listContainers({
+    all: true,
+    filters: { name: ["isa-oneshot-"], label: [`${MANAGED_LABEL}=true`] },
+  });
+  for (const o of stale) await docker.getContainer(o.Id).remove({ force: true }).catch(() => {});
+  const c = await docker.createContainer({
+    name: `isa-oneshot-${crypto.randomUUID().slice(0, 8)}`,
+    Image: image,
+    Entrypoint: entrypoint,
+    Cmd: args,
+    User: "0:0",
+    // A TTY gives plain logs (no stdout/stderr multiplexing headers).
+    Tty: true,
+    Labels: { [MANAGED_LABEL]: "true" },
+    HostConfig: {
+      Mounts: mounts,
+      NetworkMode: "none",
+      ReadonlyRootfs: true,
+      CapDrop: ["ALL"],
+      SecurityOpt: ["no-new-privileges"],
+    },
+  });
+  try {
+    await c.start();
+    const res = await c.wait();
+    const logs = await c.logs({ stdout: true, stderr: true, follow: false });
+    return { code: res.StatusCode, output: logs.toString().replaceAll("\r\n", "\n").trim() };
+  } finally {
+    await c.remove({ force: true }).catch(() => {});
+  }
+}
+
+/** A validator for `validatedFileChange` that runs `promtool <args…> <candidate>` through the Prometheus image. */
+export function promtoolValidator(
+  docker: () => Promise<Docker>,
+  image: string,
+  args: string[],
+  mounts: Docker.MountSettings[],
+  toContainerPath: (hostPath: string) => string,
+): (candidate: string) => Promise<void> {
+  return async (candidate) => {
+    const r = await runOneShot(await docker(), image, ["/bin/promtool"], [
+      ...args,
+      toContainerPath(candidate),
+    ], mounts);
+    if (r.code !== 0) {
+      throw new Error(`promtool ${args.join(" ")} rejected the new file (left unchanged):\n${r.output}`);
+    }
+  };
+}
+
+/** The change that delivers `ref` per `vars.image_delivery`; under --check with no engine yet, assumed needed. */
+export async function imageChangeFor(
+  ctx: HostContext,
+  docker: Docker | null,
+  ref: string,
+): Promise<Change | null> {
+  const mode = ctx.host.vars.image_delivery;
+  if (docker) return await imageChange(docker, ref, mode, ctx.progress);
+  return { summary: `${mode} image ${ref}`, apply: () => Promise.reject(new Error("Docker is not running")) };
+}
+
+/** For `status`: what reconciling `spec` would do now, judged from the files as they are on the host. */
+export async function containerDrift(
+  docker: Docker,
+  ssh: Ssh,
+  spec: ContainerSpec,
+): Promise<{ action: ContainerAction; hash: string; current: ContainerState | null }> {
+  const files = spec.files.length ? (await probeHost(ssh, spec.files)).files : {};
+  const hash = specHash(spec, files);
+  const current = await containerState(docker, spec.name);
+  return { action: decideAction(current, hash), hash, current };
+}
