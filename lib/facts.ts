@@ -10,7 +10,7 @@ export interface Facts {
   init: "systemd" | "other";
   apache: ApacheFacts | null;
   docker: DockerFacts;
-  /** Free disk in MiB under the install path (or its nearest existing parent). */
+  /** Free disk in MiB under the install path (or its nearest existing parent); NaN when unknown. */
   diskFreeMb: number;
   firewall: {
     iptables: boolean;

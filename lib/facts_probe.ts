@@ -180,7 +180,8 @@ export function parseFacts(output: string): Facts {
       networks: [...new Set(networks)],
       networkNames,
     },
-    diskFreeMb: Number(get("disk")[0] ?? "0"),
+    // NaN when df printed nothing usable: unknown is not "0 MiB free".
+    diskFreeMb: Number.parseInt(get("disk")[0] ?? "", 10),
     firewall: {
       iptables: fw.has("iptables"),
       firewalld: fw.has("firewalld"),

@@ -194,6 +194,9 @@ export function writeFileScript(
     "set -eu",
     "umask 077",
     `mkdir -p ${dir}`,
+    // A run cut off between mktemp and mv (lost connection, Ctrl-C: the EXIT trap doesn't run when
+    // the shell is killed) leaves a temp file; the host lock means no other run is writing one now.
+    `rm -f ${quote(path + ".isa-tmp.")}*`,
     `t=$(mktemp ${quote(path + ".isa-tmp.")}XXXXXX)`,
     `trap 'rm -f "$t"' EXIT`,
     `base64 -d > "$t" <<'ISA_EOF'`,

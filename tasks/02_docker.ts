@@ -1,5 +1,5 @@
 import type { Change } from "../lib/change.ts";
-import { installScript, mergedDaemonJson, START_SCRIPT } from "../lib/docker_install.ts";
+import { installScript, mergedDaemonJson, START_SCRIPT, waitForPackageLock } from "../lib/docker_install.ts";
 import { fileChange } from "../lib/plan.ts";
 import { runStep } from "../lib/runner.ts";
 import type { Step } from "../lib/step.ts";
@@ -21,6 +21,7 @@ export const dockerStep: Step = {
       changes.push({
         summary: facts.os.family === "rhel" ? "install docker-ce (Docker's repository)" : "install docker.io",
         apply: async () => {
+          await waitForPackageLock(ssh, facts, ctx.progress);
           ctx.progress("installing the Docker engine (package download, may take a minute)");
           await ssh.run(installScript(facts), { log: "install Docker engine", timeoutMs: 900_000 });
         },
@@ -45,14 +46,22 @@ export const dockerStep: Step = {
     }
     const net = ctx.host.vars.docker_network;
     if (!facts.docker.networkNames.includes(net)) {
-      // Created here, before the Apache step, so Apache can allow its subnet by name.
+      // Created here, before the Apache step, so Apache can allow its subnet by name. A stopped
+      // engine lists no networks: whether ours exists is only known once the engine is started, and
+      // Docker before 25 creates a second network of the same name (then every container that names
+      // it fails as "ambiguous"). So apply looks again, and asks Docker to refuse a duplicate.
+      const known = facts.docker.running;
       changes.push({
-        summary: `create Docker network ${net}`,
+        summary: known
+          ? `create Docker network ${net}`
+          : `create Docker network ${net} unless the started engine has it`,
         apply: async () => {
+          if (ctx.facts.docker.networkNames.includes(net)) return;
           const docker = await ctx.docker();
           await docker.createNetwork({
             Name: net,
             Driver: "bridge",
+            CheckDuplicate: true,
             Labels: { "ch.epfl.isa.managed": "true" },
           });
           await ctx.refreshFacts();
