@@ -76,7 +76,15 @@ export class Ssh {
   /** Opens the master connection; throws UnreachableError with ssh's own message when it can't. */
   async open(): Promise<void> {
     await Deno.mkdir(this.#controlDir, { recursive: true, mode: 0o700 });
-    await this.run("true");
+    try {
+      await this.run("true");
+    } catch (e) {
+      if (!(e instanceof UnreachableError)) throw e;
+      // A master left from an earlier run can be stale (the host rebooted, the network blinked):
+      // drop it and connect afresh once before calling the host unreachable.
+      await this.exit();
+      await this.run("true");
+    }
   }
 
   /**
@@ -98,7 +106,8 @@ export class Ssh {
     const r = await cmd;
     const result = { code: r.code, stdout: r.stdout, stderr: r.stderr };
     if (r.code === 255) {
-      const msg = r.stderr.trim().split("\n").filter((l) => !l.startsWith("Warning:")).pop() ?? "ssh failed";
+      const msg = r.stderr.trim().split("\n").filter((l) => l && !l.startsWith("Warning:")).pop() ??
+        "ssh exited 255 without a message (connection lost, or the remote command was killed)";
       throw new UnreachableError(`${this.host.name}: ${msg}`);
     }
     if (r.code !== 0 && opts.check !== false) {
