@@ -19,6 +19,7 @@ import { IN_CONTAINER, inContainer, installPaths } from "../lib/containers/paths
 import { hashCredentials } from "../lib/htpasswd.ts";
 import { fileChange } from "../lib/plan.ts";
 import { prometheusConfigInput, renderPrometheusConfig, shippedAlerts } from "../lib/prometheus_config.ts";
+import { quote } from "../lib/quote.ts";
 import { runStep } from "../lib/runner.ts";
 import type { Step } from "../lib/step.ts";
 import { parseWebConfigUsers, renderWebConfig, SELF_SCRAPE_USER } from "../lib/web_config.ts";
@@ -91,6 +92,20 @@ export const prometheusStep: Step = {
         throw new Error("remote_write.auth is bearer: the secrets need remote_write.bearer_token");
       }
       secretFile(p.remoteWriteToken, secrets.remote_write.bearer_token);
+    }
+    // A credential the configuration no longer uses must not linger on the host.
+    for (
+      const [path, used] of [[p.remoteWritePassword, rw?.auth === "basic"], [
+        p.remoteWriteToken,
+        rw?.auth === "bearer",
+      ]] as const
+    ) {
+      if (!used && probe.files[path] !== null && probe.files[path] !== undefined) {
+        changes.push({
+          summary: `remove ${path} (remote_write no longer uses it)`,
+          apply: async () => void await ssh.run(`rm -f ${quote(path)}`, { log: `rm -f ${path}` }),
+        });
+      }
     }
 
     // promtool runs from the image with the same mounts as Prometheus (minus the data), so every
