@@ -105,6 +105,10 @@ export function parseSecrets(text: string, name: string): Secrets {
     }
     const pass = String(cc.pass);
     if (pass.length === 0) throw new UsageError(`${name}: frontend.credentials[${i}].pass is empty`);
+    if (/[\r\n]/.test(pass)) {
+      // Browsers, curl -u and Grafana's form can't send it: better refuse than lock everyone out.
+      throw new UsageError(`${name}: frontend.credentials[${i}].pass contains a line break`);
+    }
     if (pass.length < 8) {
       throw new UsageError(`${name}: frontend.credentials[${i}].pass is shorter than 8 characters`);
     }

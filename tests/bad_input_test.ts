@@ -136,13 +136,17 @@ Deno.test("secrets: missing, failing command, garbage, empty or too long passwor
     () => parseSecrets("frontend: {credentials: [{user: 'a:b', pass: longenough}]}", "s.yml"),
     /user must be/,
   );
+  assert.throws(
+    () => parseSecrets(`frontend: {credentials: [{user: isa, pass: "line one\\nline two"}]}`, "s.yml"),
+    /contains a line break/,
+  );
   const hostile = parseSecrets(
-    `frontend: {credentials: [{user: isa, pass: "a: $'\\" \\\\ b\\nc✓"}]}`,
+    `frontend: {credentials: [{user: isa, pass: "a: $'\\" \\\\ b c✓"}]}`,
     "s.yml",
   );
   assert.equal(
     hostile.frontend.credentials[0].pass,
-    `a: $'" \\ b\nc✓`,
+    `a: $'" \\ b c✓`,
     "hostile characters are kept as they are",
   );
 });
