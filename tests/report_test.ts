@@ -1,0 +1,26 @@
+import assert from "node:assert/strict";
+import { exitCode, type HostReport, recapCounts } from "../lib/report.ts";
+
+const host = (status: HostReport["status"], steps: HostReport["steps"] = []): HostReport => ({
+  host: "h",
+  status,
+  steps,
+  seconds: 1,
+});
+
+Deno.test("exit codes: 0 all good, 2 a host failed, 4 unreachable, 6 both", () => {
+  assert.equal(exitCode([host("ok"), host("changed")]), 0);
+  assert.equal(exitCode([host("ok"), host("failed")]), 2);
+  assert.equal(exitCode([host("unreachable"), host("ok")]), 4);
+  assert.equal(exitCode([host("unreachable"), host("failed")]), 6);
+});
+
+Deno.test("recap counts steps by outcome, as Ansible's PLAY RECAP does", () => {
+  const r = host("failed", [
+    { step: "facts", status: "ok", changes: [], seconds: 0 },
+    { step: "docker", status: "changed", changes: [{ summary: "install docker.io" }], seconds: 1 },
+    { step: "apache", status: "failed", changes: [], error: "boom", seconds: 0 },
+  ]);
+  assert.deepEqual(recapCounts(r), { ok: 1, changed: 1, failed: 1, unreachable: 0 });
+  assert.deepEqual(recapCounts(host("unreachable")), { ok: 0, changed: 0, failed: 0, unreachable: 1 });
+});
