@@ -63,10 +63,13 @@ export const START_SCRIPT = `set -eu
 # After a failed start, systemd refuses more starts for a while (start limit): the run that follows
 # the operator's fix must not be refused for that.
 systemctl reset-failed docker >/dev/null 2>&1 || true
+since=$(date '+%Y-%m-%d %H:%M:%S')
 if ! systemctl enable --now docker >/dev/null 2>&1 && ! out=$(systemctl start docker 2>&1); then
   echo "Docker did not start: $out" >&2
-  echo "last lines of its log (journalctl -u docker):" >&2
-  journalctl -u docker -n 6 --no-pager -o cat 2>/dev/null | sed 's/^/  /' >&2 || true
+  # dockerd's own lines of this attempt; systemd's restart and start-limit lines say nothing new.
+  echo "its log (journalctl -u docker):" >&2
+  journalctl -u docker --since "$since" --no-pager -o cat 2>/dev/null | grep -v 'docker.service' |
+    tail -n 4 | sed 's/^/  /' >&2 || true
   exit 1
 fi
 i=0; until docker info >/dev/null 2>&1; do i=$((i+1)); [ $i -gt 60 ] && { echo "Docker API did not answer within 60 s" >&2; systemctl status docker --no-pager >&2 || true; exit 1; }; sleep 1; done`;

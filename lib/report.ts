@@ -31,7 +31,9 @@ export function recapCounts(
   return {
     ok: h.steps.filter((s) => s.status === "ok").length,
     changed: h.steps.filter((s) => s.status === "changed").length,
-    failed: h.steps.filter((s) => s.status === "failed").length,
+    // A host can fail before any step (the lock is held by another run): still one failure.
+    failed: h.steps.filter((s) => s.status === "failed").length ||
+      (h.status === "failed" ? 1 : 0),
     unreachable: h.status === "unreachable" ? 1 : 0,
   };
 }
