@@ -30,7 +30,9 @@ export async function ensureControllerTools(
   const packages = [...new Set(missing.map((c) => CONTROLLER_TOOLS[c] ?? c))];
   if (packages.length === 0) return [];
   if (Deno.uid() !== 0 || !(await has("apt-get"))) {
-    throw new Error(`missing on this machine: ${missing.join(", ")}; install: apt-get install -y ${packages.join(" ")}`);
+    throw new Error(
+      `missing on this machine: ${missing.join(", ")}; install: apt-get install -y ${packages.join(" ")}`,
+    );
   }
   log(`installing ${packages.join(", ")} (apt-get)`);
   const env = { DEBIAN_FRONTEND: "noninteractive" };
@@ -38,7 +40,8 @@ export async function ensureControllerTools(
   await $`apt-get install -y -q --no-install-recommends ${packages}`.env(env).quiet();
   // Debian's prometheus package starts a service on install; we only want its binaries.
   if (packages.includes("prometheus")) {
-    await $`sh -c ${"systemctl stop prometheus 2>/dev/null; pkill -x prometheus 2>/dev/null; true"}`.quiet().noThrow();
+    await $`sh -c ${"systemctl stop prometheus 2>/dev/null; pkill -x prometheus 2>/dev/null; true"}`.quiet()
+      .noThrow();
   }
   return packages;
 }

@@ -25,7 +25,11 @@ if (import.meta.main) {
   const cert = installPaths(h.vars).cert;
   console.log(`
 Where to look (lab user '${info.user}', password in ${info.dir}/secrets.yml):
-${inv.hosts.map((x) => `  https://${x.vars.public_address}:${x.vars.ports.https}/   (${x.name}, Prometheus behind basic auth)`).join("\n")}
+${
+    inv.hosts.map((x) =>
+      `  https://${x.vars.public_address}:${x.vars.ports.https}/   (${x.name}, Prometheus behind basic auth)`
+    ).join("\n")
+  }
 
   # the scoreboard of ${h.name}, over HTTPS with basic auth, trusting only that host's certificate:
   ssh -F ${info.sshConfig} ${h.name} cat ${cert} > /tmp/${h.name}.pem

@@ -4,7 +4,11 @@ import { cli, lab, onHost } from "./lab_helpers.ts";
 
 const HOST = "isaqal09";
 
-type Verdict = { host: string; status: string; checks: { id: number; ok: boolean; evidence: string; cause?: string }[] };
+type Verdict = {
+  host: string;
+  status: string;
+  checks: { id: number; ok: boolean; evidence: string; cause?: string }[];
+};
 
 async function verify(inventory: string, extra: string[] = [], env: Record<string, string> = {}) {
   const r = await cli("verify_metrics.ts", ["--inventory", inventory, "--json", ...extra], env);
@@ -72,37 +76,54 @@ Deno.test("verify-metrics proves the scoreboard end to end, and names what break
     await deploy();
   });
 
-  await t.step("password changed in the secrets but not deployed → check 4 names the credentials", async () => {
-    const dir = await Deno.makeTempDir({ prefix: "isa-secrets-" });
-    const file = join(dir, "secrets.yml");
-    await Deno.writeTextFile(file, "frontend:\n  credentials:\n    - user: isa\n      pass: not-the-deployed-one\n", { mode: 0o600 });
-    try {
-      const { code, hosts } = await verify(inv, ["--limit", HOST], { ISA_SECRETS_FILE: file });
-      assert.equal(code, 2);
-      const c4 = hosts[0].checks[3];
-      assert.equal(c4.ok, false);
-      assert.match(c4.cause!, /credentials in the secrets are not the deployed ones/);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  });
+  await t.step(
+    "password changed in the secrets but not deployed → check 4 names the credentials",
+    async () => {
+      const dir = await Deno.makeTempDir({ prefix: "isa-secrets-" });
+      const file = join(dir, "secrets.yml");
+      await Deno.writeTextFile(
+        file,
+        "frontend:\n  credentials:\n    - user: isa\n      pass: not-the-deployed-one\n",
+        { mode: 0o600 },
+      );
+      try {
+        const { code, hosts } = await verify(inv, ["--limit", HOST], { ISA_SECRETS_FILE: file });
+        assert.equal(code, 2);
+        const c4 = hosts[0].checks[3];
+        assert.equal(c4.ok, false);
+        assert.match(c4.cause!, /credentials in the secrets are not the deployed ones/);
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  );
 
-  await t.step("status after uninstall shows nothing of ours; data stays; deploy brings it back", async () => {
-    const u = await cli("uninstall.ts", ["--inventory", inv, "--limit", HOST]);
-    assert.equal(u.code, 0, u.stdout + u.stderr);
-    const again = await cli("uninstall.ts", ["--inventory", inv, "--limit", HOST, "--json"]);
-    assert.equal(again.json.hosts[0].status, "ok", "uninstall twice: nothing left to do");
-    const s = await cli("status.ts", ["--inventory", inv, "--limit", HOST]);
-    assert.match(s.stdout, /containers: none of ours/);
-    assert.match(s.stdout, /apache block: absent/);
-    assert.equal((await onHost(info, HOST, "test -d /srv/isa/prometheus/data && echo kept")).out, "kept");
-    assert.equal((await onHost(info, HOST, "iptables -S ISA-MONITORING >/dev/null 2>&1 && echo chain || echo none")).out, "none");
-    assert.match((await onHost(info, HOST, "curl -s -o /dev/null -w '%{http_code}' http://localhost/")).out, /^200$/);
-    await deploy();
-    const { code } = await verify(inv, ["--limit", HOST, "--wait", "60s"]);
-    assert.equal(code, 0);
-    const st = await cli("status.ts", ["--inventory", inv, "--limit", HOST]);
-    assert.match(st.stdout, /isaqal09 as deployed/);
-    assert.match(st.stdout, /prometheus\s+running/);
-  });
+  await t.step(
+    "status after uninstall shows nothing of ours; data stays; deploy brings it back",
+    async () => {
+      const u = await cli("uninstall.ts", ["--inventory", inv, "--limit", HOST]);
+      assert.equal(u.code, 0, u.stdout + u.stderr);
+      const again = await cli("uninstall.ts", ["--inventory", inv, "--limit", HOST, "--json"]);
+      assert.equal(again.json.hosts[0].status, "ok", "uninstall twice: nothing left to do");
+      const s = await cli("status.ts", ["--inventory", inv, "--limit", HOST]);
+      assert.match(s.stdout, /containers: none of ours/);
+      assert.match(s.stdout, /apache block: absent/);
+      assert.equal((await onHost(info, HOST, "test -d /srv/isa/prometheus/data && echo kept")).out, "kept");
+      assert.equal(
+        (await onHost(info, HOST, "iptables -S ISA-MONITORING >/dev/null 2>&1 && echo chain || echo none"))
+          .out,
+        "none",
+      );
+      assert.match(
+        (await onHost(info, HOST, "curl -s -o /dev/null -w '%{http_code}' http://localhost/")).out,
+        /^200$/,
+      );
+      await deploy();
+      const { code } = await verify(inv, ["--limit", HOST, "--wait", "60s"]);
+      assert.equal(code, 0);
+      const st = await cli("status.ts", ["--inventory", inv, "--limit", HOST]);
+      assert.match(st.stdout, /isaqal09 as deployed/);
+      assert.match(st.stdout, /prometheus\s+running/);
+    },
+  );
 });
