@@ -51,9 +51,23 @@ export async function labVariant(
   return file;
 }
 
-/** The lab, up (idempotent and fast when it already is). */
-export function lab(): Promise<LabInfo> {
-  return ensureLab(2);
+/** Hosts the lab-backed tests use; a larger lab (e.g. the bench's) keeps its other hosts to itself. */
+export const TEST_HOSTS = 2;
+
+/**
+ * The lab, up (idempotent and fast when it already is), seen through an inventory of the first
+ * TEST_HOSTS hosts only, so a test never touches hosts that someone else (bench/) is using.
+ */
+export async function lab(): Promise<LabInfo> {
+  return scoped(await ensureLab(TEST_HOSTS));
+}
+
+async function scoped(info: LabInfo): Promise<LabInfo> {
+  const { inventoryText } = await import("../lib/lab/inventory.ts");
+  const hosts = info.hosts.slice(0, TEST_HOSTS);
+  const file = join(info.dir, "tests-inventory.yml");
+  await Deno.writeTextFile(file, inventoryText(hosts.map((h) => h.name), info.images));
+  return { ...info, hosts, inventory: file };
 }
 
 /** HTTP status of a GET from the controller (0 when nothing answers). */
@@ -72,20 +86,26 @@ export async function httpStatus(url: string, init: RequestInit = {}): Promise<n
   }
 }
 
+/** Stops the tool's shared SSH master to a host (its socket is in the tool's control folder). */
+export async function dropMaster(info: LabInfo, name: string): Promise<void> {
+  const { defaultControlDir } = await import("../lib/ssh.ts");
+  await $`ssh -F ${info.sshConfig} -o ${`ControlPath=${defaultControlDir()}/%C`} -O exit ${name}`.quiet().noThrow();
+}
+
 /** Makes a lab host fresh again (new container, empty /var/lib/docker), as a newly installed server. */
 export async function resetHost(info: LabInfo, name: string): Promise<LabInfo> {
   const { containerName, dockerVolumeName } = await import("../lib/lab/layout.ts");
   await $`docker rm -f ${containerName(name)}`.quiet().noThrow();
   await $`docker volume rm ${dockerVolumeName(name)}`.quiet().noThrow();
-  // Drop the shared ControlMaster: it points at the old container.
-  await $`ssh -F ${info.sshConfig} -O exit ${name}`.quiet().noThrow();
-  return await ensureLab(2);
+  // Drop the tool's shared ControlMaster: it points at the old container.
+  await dropMaster(info, name);
+  return await lab();
 }
 
 /** Reboots a lab host (`docker restart`) and waits until SSH answers and systemd has settled. */
 export async function rebootHost(info: LabInfo, name: string): Promise<void> {
   const { containerName } = await import("../lib/lab/layout.ts");
-  await $`ssh -F ${info.sshConfig} -O exit ${name}`.quiet().noThrow();
+  await dropMaster(info, name);
   await $`docker restart ${containerName(name)}`.quiet();
   const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {
