@@ -89,7 +89,8 @@ export async function httpStatus(url: string, init: RequestInit = {}): Promise<n
 /** Stops the tool's shared SSH master to a host (its socket is in the tool's control folder). */
 export async function dropMaster(info: LabInfo, name: string): Promise<void> {
   const { defaultControlDir } = await import("../lib/ssh.ts");
-  await $`ssh -F ${info.sshConfig} -o ${`ControlPath=${defaultControlDir()}/%C`} -O exit ${name}`.quiet().noThrow();
+  await $`ssh -F ${info.sshConfig} -o ${`ControlPath=${defaultControlDir()}/%C`} -O exit ${name}`.quiet()
+    .noThrow();
 }
 
 /** Makes a lab host fresh again (new container, empty /var/lib/docker), as a newly installed server. */
