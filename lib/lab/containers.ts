@@ -2,6 +2,7 @@
  * The lab hosts as containers of the controller's engine: the lab network, each host's container and
  * `/var/lib/docker` volume, readiness (systemd and sshd), and removal of everything.
  */
+import { createHash } from "node:crypto";
 // @ts-types="@types/dockerode"
 import type Docker from "dockerode";
 import { Buffer } from "node:buffer";
@@ -24,6 +25,7 @@ import { sshRun } from "./ssh.ts";
 /** Label keys on lab containers. */
 const HOST_LABEL = `${LAB_LABEL}.host`;
 const IMAGE_LABEL = `${LAB_LABEL}.image`;
+const OWNER_LABEL = `${LAB_LABEL}.owner`;
 
 /** Run options verified on a cgroup v1 controller where `--privileged` fails: enough for systemd and an inner Docker. */
 const HOST_CONFIG: Docker.HostConfig & { CgroupnsMode: "host" | "private" } = {
@@ -118,7 +120,16 @@ export async function ensureHostContainer(
   key: HostKey,
   authorizedKey: string,
 ): Promise<{ action: HostAction; id: string; staleImage: boolean }> {
-  const existing = await inspectHost(name);
+  // The container carries a fingerprint of the client key it trusts: one made by another checkout
+  // (another .lab/, e.g. CI's fresh clone on this machine) would refuse our key, so it is replaced.
+  const owner = createHash("sha256").update(authorizedKey.trim()).digest("hex").slice(0, 16);
+  let existing = await inspectHost(name);
+  const foundOwner = existing?.Config.Labels?.[OWNER_LABEL];
+  if (existing && foundOwner !== undefined && foundOwner !== owner) {
+    await docker().getContainer(existing.Id).remove({ force: true, v: true });
+    await docker().getVolume(dockerVolumeName(name)).remove().catch(() => {});
+    existing = undefined;
+  }
   if (existing) {
     const staleImage = existing.Config.Labels?.[IMAGE_LABEL] !== image;
     if (existing.State.Running) return { action: "unchanged", id: existing.Id, staleImage };
@@ -138,7 +149,7 @@ export async function ensureHostContainer(
     Image: image,
     Env: ["container=docker"],
     StopSignal: "SIGRTMIN+3",
-    Labels: { [LAB_LABEL]: "host", [HOST_LABEL]: name, [IMAGE_LABEL]: image },
+    Labels: { [LAB_LABEL]: "host", [HOST_LABEL]: name, [IMAGE_LABEL]: image, [OWNER_LABEL]: owner },
     ExposedPorts: Object.fromEntries(tcp.map((p) => [p, {}])),
     HostConfig: {
       ...HOST_CONFIG,
