@@ -4,6 +4,7 @@
  * the receiver after a deploy, and the remote-write password stays in a 0600 file on the hosts.
  */
 import assert from "node:assert/strict";
+import { until } from "./until.ts";
 import $ from "dax";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
@@ -38,22 +39,6 @@ async function query(
   const body = await res.json();
   if (body.status !== "success") throw new Error(`${promql}: ${res.status} ${body.error}`);
   return body.data.result;
-}
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-      last = undefined;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${last ? `: ${last}` : ""}`);
 }
 
 /** HTTP status of the receiver's readiness endpoint (0 when nothing answers). */

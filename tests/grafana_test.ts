@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { until } from "./until.ts";
 import { fakeGrafana } from "./grafana_double.ts";
 import { parse } from "yaml";
 import {
@@ -538,21 +539,6 @@ async function promQuery(base: string, path: string, params: Record<string, stri
   const data = body.data as { resultType: string; result: PromSeries[] | [number, string] };
   if (data.resultType === "scalar") return [{ metric: {}, value: data.result as [number, string] }];
   return data.result as PromSeries[];
-}
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ""}`);
 }
 
 Deno.test({
