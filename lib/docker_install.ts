@@ -43,7 +43,9 @@ export function installScript(facts: Facts): string {
     ].join("\n");
   }
   if (facts.os.family === "rhel") {
-    const repo = facts.os.id === "centos" ? "centos" : "rhel";
+    // Docker publishes repositories for RHEL, Fedora and CentOS; Rocky and Alma use CentOS's, as
+    // Docker's own install notes for those rebuilds say.
+    const repo = facts.os.id === "rhel" ? "rhel" : facts.os.id === "fedora" ? "fedora" : "centos";
     return [
       "set -eu",
       "dnf -y install dnf-plugins-core",

@@ -58,4 +58,6 @@ export interface DockerFacts {
   networks: string[];
   /** Names of the bridge networks. */
   networkNames: string[];
+  /** Installed engine package and version (`docker-ce 27.0.3-1.el9`), null when none. */
+  package: string | null;
 }

@@ -28,6 +28,9 @@ if [ -n "$ctl" ]; then
 fi
 echo @@docker-version; docker version --format '{{.Server.Version}}' 2>/dev/null || true
 echo @@docker-installed; command -v dockerd 2>/dev/null || true
+echo @@docker-package
+if command -v rpm >/dev/null 2>&1; then rpm -q docker-ce moby-engine 2>&1; \
+elif command -v dpkg-query >/dev/null 2>&1; then dpkg-query -W -f '\${Package} \${Version}\n' docker.io docker-ce 2>/dev/null; fi
 echo @@docker-networks
 if docker info >/dev/null 2>&1; then
   docker network inspect $(docker network ls -q --filter driver=bridge) \\
@@ -105,6 +108,21 @@ export function parseModules(lines: string[]): Set<string> {
   return out;
 }
 
+/**
+ * The installed Docker package from `rpm -q docker-ce moby-engine` (NVRA lines, or "package X is
+ * not installed") or `dpkg-query -W` ("name version"); null when none is installed.
+ */
+export function parseDockerPackage(lines: string[]): string | null {
+  for (const l of lines.map((x) => x.trim()).filter(Boolean)) {
+    if (/ is not installed$/.test(l) || /no packages found/i.test(l)) continue;
+    const deb = /^(docker\.io|docker-ce) (\S+)$/.exec(l);
+    if (deb) return `${deb[1]} ${deb[2]}`;
+    const rpm = /^(docker-ce|moby-engine)-(\d[^-]*)-(\S+)$/.exec(l);
+    if (rpm) return `${rpm[1]} ${rpm[2]}-${rpm[3]}`;
+  }
+  return null;
+}
+
 /** Turns the probe's output into Facts. */
 export function parseFacts(output: string): Facts {
   const s = sections(output);
@@ -179,6 +197,7 @@ export function parseFacts(output: string): Facts {
       bridgeGateway,
       networks: [...new Set(networks)],
       networkNames,
+      package: parseDockerPackage(get("docker-package")),
     },
     // NaN when df printed nothing usable: unknown is not "0 MiB free".
     diskFreeMb: Number.parseInt(get("disk")[0] ?? "", 10),

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseApacheV, parseFacts, parseModules, parseOsRelease } from "../lib/facts_probe.ts";
+import {
+  parseApacheV,
+  parseDockerPackage,
+  parseFacts,
+  parseModules,
+  parseOsRelease,
+} from "../lib/facts_probe.ts";
 import { installScript } from "../lib/docker_install.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -110,4 +116,49 @@ isa-monitoring 172.18.0.0/16,172.18.0.1
   assert.deepEqual(facts.docker.networks, ["172.17.0.0/16", "172.18.0.0/16"]);
   assert.deepEqual(facts.docker.networkNames, ["bridge", "isa-monitoring"]);
   assert.match(installScript(facts), /apt-get .*install -y -qq --no-install-recommends docker\.io/);
+});
+
+Deno.test("rpm -q and dpkg-query answers give the Docker package, or none", async () => {
+  assert.equal(
+    parseDockerPackage(["package docker-ce is not installed", "package moby-engine is not installed"]),
+    null,
+  );
+  assert.equal(
+    parseDockerPackage(["docker-ce-27.0.3-1.el9.x86_64", "package moby-engine is not installed"]),
+    "docker-ce 27.0.3-1.el9.x86_64",
+  );
+  assert.equal(
+    parseDockerPackage(["docker.io 20.10.24+dfsg1-1+deb12u1"]),
+    "docker.io 20.10.24+dfsg1-1+deb12u1",
+  );
+  // The shape of real EL9 `rpm -q` answers (shared/fixtures/hosts/el9-rpm-q*.txt), with our package names.
+  let transcript: string;
+  try {
+    transcript = await Deno.readTextFile(join(shared, "el9-rpm-q.txt"));
+  } catch {
+    console.log(
+      `skipped the transcript part: ${shared} not found (a clone outside the workplace has no ../shared/)`,
+    );
+    return;
+  }
+  const lines = transcript.split("\n").filter((l) => !l.startsWith("["));
+  assert.ok(lines.includes("package vim-enhanced is not installed"));
+  const asDocker = lines.map((l) =>
+    l.replace("vim-enhanced", "docker-ce").replace(/^vim-minimal-/, "docker-ce-")
+  );
+  assert.equal(parseDockerPackage(asDocker), "docker-ce 8.2.2637-20.el9_1.x86_64");
+});
+
+Deno.test("RHEL family: Docker's repository per distribution, conf.d, httpd reload without a2enconf", async () => {
+  const { applyScript } = await import("../lib/apache_block.ts");
+  const base = parseFacts(await Deno.readTextFile(join(here, "fixtures", "rhel9-fresh.probe")));
+  const as = (id: string) => ({ ...base, os: { ...base.os, id } });
+  assert.match(installScript(as("rhel")), /linux\/rhel\/docker-ce\.repo/);
+  assert.match(installScript(as("rocky")), /linux\/centos\/docker-ce\.repo/);
+  assert.match(installScript(as("almalinux")), /linux\/centos\/docker-ce\.repo/);
+  const script = applyScript(base.apache!, "true", { conf: false, mod: false });
+  assert.match(script, /f=\/etc\/httpd\/conf\.d\/EPFL_isa\.conf/);
+  assert.match(script, /apachectl -t/);
+  assert.match(script, /systemctl reload httpd/);
+  assert.doesNotMatch(script, /a2enconf|a2enmod|restart/);
 });
