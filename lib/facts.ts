@@ -43,8 +43,14 @@ export interface ApacheFacts {
   configOk: boolean;
   /** What the config test printed besides the module list (errors, warnings). */
   configMessage: string;
-  /** `file:line:text` of every `<Location /server-status>` in the config tree. */
+  /** `file:line:text` of every `<Location /server-status>` in the configuration Apache loads. */
   statusLocations: string[];
+  /** Content of our EPFL_isa.conf; null when absent (an empty file is ""). */
+  ourFile: string | null;
+  /** Debian: conf-enabled/EPFL_isa.conf exists. */
+  confEnabled: boolean;
+  /** Debian: mods-enabled/status.load exists. */
+  statusLoadEnabled: boolean;
 }
 
 /** The host's Docker engine. */
@@ -58,6 +64,8 @@ export interface DockerFacts {
   networks: string[];
   /** Names of the bridge networks. */
   networkNames: string[];
+  /** /etc/docker/daemon.json; null when absent. */
+  daemonJson: string | null;
   /** Installed engine package and version (`docker-ce 27.0.3-1.el9`), null when none. */
   package: string | null;
 }

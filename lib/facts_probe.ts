@@ -14,29 +14,40 @@ echo @@login-user; echo "\${SUDO_USER:-$(id -un)}"
 echo @@init; if [ -d /run/systemd/system ]; then echo systemd; else echo other; fi
 ctl=""
 for c in apachectl apache2ctl; do if command -v $c >/dev/null 2>&1; then ctl=$c; break; fi; done
-echo @@apache-binary; for b in /usr/sbin/httpd /usr/sbin/apache2; do [ -x $b ] && echo $b && break; done
+bin=""; for b in /usr/sbin/httpd /usr/sbin/apache2; do [ -x $b ] && bin=$b && break; done
+echo @@apache-binary; [ -n "$bin" ] && echo $bin
 if [ -n "$ctl" ]; then
-  echo @@apache-V; $ctl -V 2>&1
+  v=$($ctl -V 2>&1)
+  echo @@apache-V; printf '%s\\n' "$v"
   echo @@apache-M; $ctl -t -D DUMP_MODULES 2>&1
-  root=$($ctl -V 2>/dev/null | sed -n 's/.*HTTPD_ROOT="\\(.*\\)"/\\1/p')
+  root=$(printf '%s\\n' "$v" | sed -n 's/.*HTTPD_ROOT="\\(.*\\)"/\\1/p')
+  # Only what Apache loads: Debian's *-available folders hold files that are not in force.
+  case "$bin" in
+    *apache2) live="$root/apache2.conf $root/ports.conf $root/conf-enabled $root/mods-enabled $root/sites-enabled"
+              ours="$root/conf-available/EPFL_isa.conf" ;;
+    *)        live="$root/conf $root/conf.d $root/conf.modules.d"; ours="$root/conf.d/EPFL_isa.conf" ;;
+  esac
   echo @@apache-status-locations
-  [ -n "$root" ] && grep -rniE --include='*.conf' '^[[:space:]]*<Location[[:space:]]+"?/server-status' "$root" 2>/dev/null
+  [ -n "$root" ] && grep -RniE --include='*.conf' '^[[:space:]]*<Location[[:space:]]+"?/server-status' $live 2>/dev/null
   echo @@apache-extendedstatus
-  [ -n "$root" ] && grep -rhiE --include='*.conf' '^[[:space:]]*ExtendedStatus[[:space:]]' "$root" 2>/dev/null
+  [ -n "$root" ] && grep -RhiE --include='*.conf' '^[[:space:]]*ExtendedStatus[[:space:]]' $live 2>/dev/null
+  echo @@apache-ours; [ -f "$ours" ] && base64 < "$ours"
+  echo @@apache-enabled
+  [ -e "$root/conf-enabled/EPFL_isa.conf" ] && echo conf
+  [ -e "$root/mods-enabled/status.load" ] && echo mod
   echo @@apache-active
   for s in httpd apache2; do systemctl is-active $s 2>/dev/null | grep -qx active && echo $s; done
 fi
-echo @@docker-version; docker version --format '{{.Server.Version}}' 2>/dev/null || true
+# The engine's API through curl rather than the docker CLI (a large binary to start, on every host at once).
+api() { curl -s -m 5 --unix-socket /var/run/docker.sock "http://docker$1" 2>/dev/null; echo; }
+echo @@docker-version; [ -S /var/run/docker.sock ] && api /version
 echo @@docker-installed; command -v dockerd 2>/dev/null || true
 echo @@docker-package
 if command -v rpm >/dev/null 2>&1; then rpm -q docker-ce moby-engine 2>&1; \
 elif command -v dpkg-query >/dev/null 2>&1; then dpkg-query -W -f '\${Package} \${Version}\n' docker.io docker-ce 2>/dev/null; fi
-echo @@docker-networks
-if docker info >/dev/null 2>&1; then
-  docker network inspect $(docker network ls -q --filter driver=bridge) \\
-    --format '{{.Name}} {{range .IPAM.Config}}{{.Subnet}},{{.Gateway}} {{end}}' 2>/dev/null
-fi
+echo @@docker-networks; [ -S /var/run/docker.sock ] && api '/networks?filters=%7B%22driver%22%3A%5B%22bridge%22%5D%7D'
 echo @@docker0; ip -4 -o addr show docker0 2>/dev/null | awk '{print $4}'
+echo @@daemon-json; [ -f /etc/docker/daemon.json ] && base64 < /etc/docker/daemon.json
 echo @@disk
 d=${quote(installDir)}; while [ ! -d "$d" ]; do d=$(dirname "$d"); done; df -Pm "$d" | awk 'NR==2 {print $4}'
 echo @@firewall
@@ -123,6 +134,30 @@ export function parseDockerPackage(lines: string[]): string | null {
   return null;
 }
 
+/** A file the probe sent base64-encoded (any bytes survive); null when the section is empty (absent). */
+function fromBase64(lines: string[]): string | null {
+  const b64 = lines.join("").replace(/\s+/g, "");
+  if (!b64) return null;
+  const bin = atob(b64);
+  return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
+}
+
+/** A network as the engine's API lists it (the fields we read). */
+interface DockerNetwork {
+  Name: string;
+  IPAM?: { Config?: { Subnet?: string; Gateway?: string }[] };
+}
+
+/** JSON from a section, or null when it is empty or not JSON (engine absent or not answering). */
+function parseJson<T>(lines: string[]): T | null {
+  try {
+    const text = lines.join("\n").trim();
+    return text ? JSON.parse(text) as T : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Turns the probe's output into Facts. */
 export function parseFacts(output: string): Facts {
   const s = sections(output);
@@ -161,25 +196,26 @@ export function parseFacts(output: string): Facts {
       )
         .join("\n").trim(),
       statusLocations: get("apache-status-locations").filter(Boolean),
+      ourFile: fromBase64(get("apache-ours")),
+      confEnabled: get("apache-enabled").includes("conf"),
+      statusLoadEnabled: get("apache-enabled").includes("mod"),
     };
   }
 
   const networks: string[] = [];
   const networkNames: string[] = [];
   let bridgeGateway: string | null = null;
-  for (const line of get("docker-networks")) {
-    const [name, ...cfgs] = line.trim().split(/\s+/);
-    if (name) networkNames.push(name);
-    for (const c of cfgs) {
-      const [subnet, gw] = c.split(",");
-      if (subnet && /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(subnet)) networks.push(subnet);
-      if (name === "bridge" && gw) bridgeGateway = gw;
+  for (const n of parseJson<DockerNetwork[]>(get("docker-networks")) ?? []) {
+    networkNames.push(n.Name);
+    for (const c of n.IPAM?.Config ?? []) {
+      if (c.Subnet && /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(c.Subnet)) networks.push(c.Subnet);
+      if (n.Name === "bridge" && c.Gateway) bridgeGateway = c.Gateway;
     }
   }
   const docker0 = get("docker0")[0];
   if (!bridgeGateway && docker0) bridgeGateway = docker0.split("/")[0];
   const fw = new Set(get("firewall"));
-  const version = get("docker-version")[0]?.trim() || null;
+  const version = parseJson<{ Version?: string }>(get("docker-version"))?.Version ?? null;
   return {
     os: {
       id: os.ID ?? "",
@@ -198,6 +234,7 @@ export function parseFacts(output: string): Facts {
       networks: [...new Set(networks)],
       networkNames,
       package: parseDockerPackage(get("docker-package")),
+      daemonJson: fromBase64(get("daemon-json")),
     },
     // NaN when df printed nothing usable: unknown is not "0 MiB free".
     diskFreeMb: Number.parseInt(get("disk")[0] ?? "", 10),

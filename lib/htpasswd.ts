@@ -9,30 +9,55 @@
  * Prometheus.
  */
 import bcrypt from "bcryptjs";
+import { createHash } from "node:crypto";
 
 /** bcrypt cost of new hashes. */
 export const BCRYPT_COST = 10;
 
-/** A user and its password, as in the secrets. */
+/** A user and its password, as in the secrets; `cost` overrides BCRYPT_COST for that user. */
 export interface PlainCredential {
   user: string;
   pass: string;
+  cost?: number;
 }
 
-/** Hashes a password with bcrypt (cost 10), `$2y$` prefix. */
-export async function hashPassword(pass: string): Promise<string> {
-  const h = await bcrypt.hash(pass, BCRYPT_COST);
-  return h.replace(/^\$2[ab]\$/, "$2y$");
+// bcrypt is slow on purpose (about 65 ms a check at cost 10, on the one JS thread), and a run checks
+// the same password against every host. So within one process: a password hashed once is reused for
+// every host that needs a new hash, and each (hash, password) pair is checked once. Keys are digests,
+// not passwords.
+const hashedThisRun = new Map<string, Promise<string>>();
+const checked = new Map<string, Promise<boolean>>();
+
+function digest(...parts: string[]): string {
+  return createHash("sha256").update(parts.join("\0")).digest("hex");
+}
+
+/** Hashes a password with bcrypt (cost 10 unless given), `$2y$` prefix; one hash per password per run. */
+export function hashPassword(pass: string, cost = BCRYPT_COST): Promise<string> {
+  const key = digest(String(cost), pass);
+  let h = hashedThisRun.get(key);
+  if (!h) {
+    h = bcrypt.hash(pass, cost).then((x) => x.replace(/^\$2[ab]\$/, "$2y$"));
+    hashedThisRun.set(key, h);
+  }
+  return h;
 }
 
 /** True when `hash` is a bcrypt hash that matches `pass` (false for anything unparsable). */
-export async function hashMatches(pass: string, hash: string | undefined): Promise<boolean> {
-  if (!hash || !/^\$2[abxy]\$\d\d\$[./A-Za-z0-9]{53}$/.test(hash)) return false;
-  try {
-    return await bcrypt.compare(pass, hash);
-  } catch {
-    return false;
+export function hashMatches(pass: string, hash: string | undefined): Promise<boolean> {
+  if (!hash || !/^\$2[abxy]\$\d\d\$[./A-Za-z0-9]{53}$/.test(hash)) return Promise.resolve(false);
+  const key = digest(hash, pass);
+  let r = checked.get(key);
+  if (!r) {
+    r = bcrypt.compare(pass, hash).catch(() => false);
+    checked.set(key, r);
   }
+  return r;
+}
+
+/** The cost a bcrypt hash was made with. */
+function costOf(hash: string): number {
+  return Number(/^\$2[abxy]\$(\d\d)\$/.exec(hash)?.[1] ?? NaN);
 }
 
 /**
@@ -49,7 +74,9 @@ export async function hashCredentials(
       throw new Error(`invalid user name for basic auth: ${JSON.stringify(c.user)}`);
     }
     const old = existing.get(c.user);
-    out.push([c.user, (await hashMatches(c.pass, old)) ? old! : await hashPassword(c.pass)]);
+    const cost = c.cost ?? BCRYPT_COST;
+    const keep = old !== undefined && costOf(old) === cost && await hashMatches(c.pass, old);
+    out.push([c.user, keep ? old! : await hashPassword(c.pass, cost)]);
   }
   return out;
 }

@@ -99,18 +99,23 @@ export async function runHost(
   let lock: HostLock | undefined;
   try {
     await ssh.open();
-    if (!opts.check) {
-      step = "lock";
-      const who = `${Deno.env.get("USER") ?? "root"}@${Deno.hostname()} pid ${Deno.pid} since ${
-        new Date().toISOString()
-      }`;
-      lock = await HostLock.acquire(ssh, who);
-    }
+    // The lock and the facts probe are independent round trips: take them side by side.
+    step = opts.check ? "facts" : "lock";
+    const who = `${Deno.env.get("USER") ?? "root"}@${Deno.hostname()} pid ${Deno.pid} since ${
+      new Date().toISOString()
+    }`;
+    const [locked, facts] = await Promise.allSettled([
+      opts.check ? Promise.resolve(undefined) : HostLock.acquire(ssh, who),
+      gatherFacts(ssh),
+    ]);
+    if (locked.status === "rejected") throw locked.reason;
+    lock = locked.value;
+    if (facts.status === "rejected") throw facts.reason;
     step = "facts";
     const ctx: HostContext = {
       host,
       ssh,
-      facts: await gatherFacts(ssh),
+      facts: facts.value,
       secrets: () => shared.secrets(),
       docker: async () => (docker ??= new Docker({ socketPath: await ssh.dockerSocketPath() })),
       opts,

@@ -2,7 +2,6 @@ import { applyScript, statusBlock, unmanagedStatusLocations, withBlock } from ".
 import type { Change } from "../lib/change.ts";
 import { RemoteError } from "../lib/errors.ts";
 import { unifiedDiff } from "../lib/plan.ts";
-import { quote } from "../lib/quote.ts";
 import { runStep } from "../lib/runner.ts";
 import { writeFileScript } from "../lib/ssh.ts";
 import type { Step } from "../lib/step.ts";
@@ -11,36 +10,31 @@ import type { Step } from "../lib/step.ts";
 export const apacheStep: Step = {
   id: "apache",
   title: "Apache status block",
-  plan: async (ctx) => {
+  plan: (ctx) => {
     const { ssh, facts } = ctx;
     const apache = facts.apache;
     if (!apache) throw new Error("no Apache httpd on this host");
     if (!apache.configOk) {
       throw new Error(`Apache's configuration is already broken, not touching it:\n${apache.configMessage}`);
     }
-    const root = apache.confDir.replace(/\/[^/]+$/, "");
-    const probe = await ssh.run(
-      `cat ${quote(apache.confFile)} 2>/dev/null && echo; echo @@@; ` +
-        `[ -e ${quote(root + "/conf-enabled/EPFL_isa.conf")} ] && echo conf-enabled; ` +
-        `[ -e ${quote(root + "/mods-enabled/status.load")} ] && echo mod-enabled; true`,
-      { log: `read ${apache.confFile}` },
-    );
-    const [fileRaw, flags] = probe.stdout.split("@@@\n");
-    // `cat && echo` adds one newline when the file exists, so an empty file and a missing one differ.
-    const current = fileRaw === "" ? null : fileRaw.slice(0, -1);
+    // Read by the facts probe, in the same round trip as everything else.
+    const current = apache.ourFile;
     const unmanaged = unmanagedStatusLocations(apache, current);
     if (unmanaged.length) {
       throw new Error(
         `an unmanaged <Location /server-status> exists; remove it or move it between our markers:\n  ` +
-          unmanaged.join("\n  "),
+          unmanaged.join("\n  ") +
+          (unmanaged.some((u) => u.includes("mods-enabled/status.conf"))
+            ? "\n(Debian and Ubuntu ship one in mods-available/status.conf: delete its <Location> block there)"
+            : ""),
       );
     }
     const desired = withBlock(current, statusBlock(apache, facts.docker.networks));
     const enable = {
-      conf: apache.layout === "debian" && !flags.includes("conf-enabled"),
-      mod: apache.layout === "debian" && !flags.includes("mod-enabled"),
+      conf: apache.layout === "debian" && !apache.confEnabled,
+      mod: apache.layout === "debian" && !apache.statusLoadEnabled,
     };
-    if (desired === current && !enable.conf && !enable.mod) return [];
+    if (desired === current && !enable.conf && !enable.mod) return Promise.resolve([]);
     const what = [
       desired !== current ? `${current === null ? "create" : "update"} ${apache.confFile}` : "",
       enable.conf ? "a2enconf EPFL_isa" : "",
@@ -68,7 +62,7 @@ export const apacheStep: Step = {
         }
       },
     };
-    return [change];
+    return Promise.resolve([change]);
   },
 };
 

@@ -99,12 +99,11 @@ Loaded Modules:
 @@apache-extendedstatus
 ExtendedStatus Off
 @@docker-version
-20.10.24+dfsg1
+{"Version":"20.10.24+dfsg1","ApiVersion":"1.41","Os":"linux"}
 @@docker-installed
 /usr/sbin/dockerd
 @@docker-networks
-bridge 172.17.0.0/16,172.17.0.1 
-isa-monitoring 172.18.0.0/16,172.18.0.1 
+[{"Name":"bridge","Driver":"bridge","IPAM":{"Driver":"default","Config":[{"Subnet":"172.17.0.0/16","Gateway":"172.17.0.1"}]}},{"Name":"isa-monitoring","Driver":"bridge","IPAM":{"Driver":"default","Config":[{"Subnet":"172.18.0.0/16","Gateway":"172.18.0.1"}]}}]
 @@end
 `);
   const a = facts.apache!;
@@ -112,6 +111,8 @@ isa-monitoring 172.18.0.0/16,172.18.0.1
   assert.equal(a.confFile, "/etc/apache2/conf-available/EPFL_isa.conf");
   assert.equal(a.statusModule, false);
   assert.equal(a.extendedStatus, false);
+  assert.equal(facts.docker.version, "20.10.24+dfsg1");
+  assert.equal(facts.docker.running, true);
   assert.equal(facts.docker.bridgeGateway, "172.17.0.1");
   assert.deepEqual(facts.docker.networks, ["172.17.0.0/16", "172.18.0.0/16"]);
   assert.deepEqual(facts.docker.networkNames, ["bridge", "isa-monitoring"]);

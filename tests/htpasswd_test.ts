@@ -77,6 +77,16 @@ Deno.test("user names that would break the file are refused", async () => {
   await assert.rejects(() => hashCredentials([{ user: "a:b", pass: "x" }], new Map()), /invalid user name/);
 });
 
-Deno.test("hashPassword salts: two hashes of one password differ", async () => {
-  assert.notEqual(await hashPassword("same-password"), await hashPassword("same-password"));
+Deno.test("one run hashes a password once (every host gets that hash), with its own salt and cost", async () => {
+  const a = await hashPassword("same-password");
+  assert.equal(await hashPassword("same-password"), a, "reused within the run: one bcrypt for N hosts");
+  assert.notEqual(await hashPassword("other-password"), a);
+  assert.match(await hashPassword("same-password", 4), /^\$2y\$04\$/, "another cost is another hash");
+  const [[, kept]] = await hashCredentials([{ user: "isa", pass: "same-password" }], new Map([["isa", a]]));
+  assert.equal(kept, a, "a matching hash is kept");
+  const [[, redone]] = await hashCredentials(
+    [{ user: "self", pass: "same-password", cost: 4 }],
+    new Map([["self", a]]),
+  );
+  assert.match(redone, /^\$2y\$04\$/, "a hash of another cost is redone");
 });
