@@ -24,6 +24,9 @@ const rhel: ApacheFacts = {
   configOk: true,
   configMessage: "",
   statusLocations: [],
+  ourFile: null,
+  confEnabled: false,
+  statusLoadEnabled: true,
 };
 
 Deno.test("the block opens /server-status to localhost and the Docker networks only", () => {

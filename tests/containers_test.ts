@@ -66,6 +66,8 @@ const docker0: DockerFacts = {
   bridgeGateway: "172.17.0.1",
   networks: ["172.17.0.0/16"],
   networkNames: ["bridge"],
+  daemonJson: null,
+  package: null,
 };
 const facts: Pick<Facts, "docker"> = { docker: docker0 };
 
