@@ -29,14 +29,19 @@ async function query(
   pem: string,
 ): Promise<{ status: number; body: string }> {
   const client = Deno.createHttpClient({ caCerts: [pem] });
+  const auth = "Basic " + btoa(String.fromCharCode(...new TextEncoder().encode(`${user}:${pass}`)));
+  // A container the deploy has just recreated needs a moment before it listens again.
+  const deadline = Date.now() + 30_000;
   try {
-    const r = await fetch(url, {
-      client,
-      headers: {
-        Authorization: "Basic " + btoa(String.fromCharCode(...new TextEncoder().encode(`${user}:${pass}`))),
-      },
-    });
-    return { status: r.status, body: await r.text() };
+    for (;;) {
+      try {
+        const r = await fetch(url, { client, headers: { Authorization: auth } });
+        return { status: r.status, body: await r.text() };
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+        await new Promise((res) => setTimeout(res, 500));
+      }
+    }
   } finally {
     client.close();
   }
