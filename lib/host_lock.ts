@@ -5,9 +5,13 @@ const LOCK = "/run/lock/isa-monitoring.lock";
 // Holds flock(1) on the host for as long as this ssh session lives: when our process ends,
 // however it ends, the session closes, `cat` sees EOF and the kernel drops the lock. No stale
 // lock file can outlive a killed run. The first stdin line says who holds it.
-const HOLDER = `exec 9>>${LOCK}
-if ! flock -n 9; then echo "busy $(cat ${LOCK}.owner 2>/dev/null)"; exit 75; fi
-IFS= read -r owner; printf '%s\\n' "$owner" > ${LOCK}.owner
+const HOLDER = `IFS= read -r owner
+exec 9>>${LOCK}
+if ! flock -n 9; then
+  # The holder writes its name right after it gets the lock: give it that instant.
+  sleep 0.3; echo "busy $(cat ${LOCK}.owner 2>/dev/null)"; exit 75
+fi
+printf '%s\\n' "$owner" > ${LOCK}.owner
 echo locked
 cat >/dev/null
 `;

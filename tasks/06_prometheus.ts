@@ -25,6 +25,7 @@ import type { Step } from "../lib/step.ts";
 import { parseWebConfigUsers, renderWebConfig, SELF_SCRAPE_USER } from "../lib/web_config.ts";
 
 const SECRET = { mode: 0o600, owner: "0:0", secret: true } as const;
+const PUBLIC = { mode: 0o644, owner: "0:0" } as const;
 
 /**
  * Step 6: Prometheus. Config files are written first (each checked by promtool from the Prometheus
@@ -117,6 +118,16 @@ export const prometheusStep: Step = {
       inContainer(hostPath, p.prometheusDir, IN_CONTAINER.prometheusConfigDir);
     const promtool = (...args: string[]) =>
       promtoolValidator(ctx.docker, spec.image, args, mounts, toContainer);
+    // A file promtool must accept before it replaces the deployed one; it also enters the spec hash.
+    const validated = (
+      path: string,
+      content: string,
+      opts: typeof SECRET | typeof PUBLIC,
+      check: ReturnType<typeof promtool>,
+    ) => {
+      desired[path] = content;
+      changes.push(validatedFileChange(ssh, path, probe.files[path], content, opts, check));
+    };
 
     if (native) {
       const cert = await planCertificate(ssh, host, p);
@@ -143,43 +154,17 @@ export const prometheusStep: Step = {
         keyFile: `${IN_CONTAINER.prometheusSsl}/key.pem`,
         users,
       });
-      desired[p.webYml] = web;
-      changes.push(
-        validatedFileChange(
-          ssh,
-          p.webYml,
-          probe.files[p.webYml],
-          web,
-          SECRET,
-          promtool("check", "web-config"),
-        ),
-      );
+      validated(p.webYml, web, SECRET, promtool("check", "web-config"));
     }
 
     if (alerts !== null) {
-      desired[p.alertsYml] = alerts;
-      changes.push(
-        validatedFileChange(
-          ssh,
-          p.alertsYml,
-          probe.files[p.alertsYml],
-          alerts,
-          { mode: 0o644, owner: "0:0" },
-          promtool("check", "rules"),
-        ),
-      );
+      validated(p.alertsYml, alerts, PUBLIC, promtool("check", "rules"));
     }
 
     const config = renderPrometheusConfig(
       prometheusConfigInput(host, alerts !== null, secrets.remote_write?.username),
     );
-    desired[p.prometheusYml] = config;
-    changes.push(
-      validatedFileChange(ssh, p.prometheusYml, probe.files[p.prometheusYml], config, {
-        mode: 0o644,
-        owner: "0:0",
-      }, promtool("check", "config")),
-    );
+    validated(p.prometheusYml, config, PUBLIC, promtool("check", "config"));
 
     changes.push(await containerChange(docker, ssh, spec, desired));
     return changes.filter((c): c is Change => c !== null);
