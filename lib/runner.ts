@@ -22,6 +22,31 @@ export async function gatherFacts(ssh: Ssh): Promise<Facts> {
   return parseFacts(r.stdout);
 }
 
+/** What steps see on one host; the Docker client is made on first use, over the SSH connection. */
+export function hostContext(
+  ssh: Ssh,
+  facts: Facts,
+  opts: RunOptions,
+  secrets: () => Promise<Secrets>,
+  log: { debug: (line: string) => void; progress: (line: string) => void },
+): HostContext {
+  let docker: Docker | undefined;
+  const ctx: HostContext = {
+    host: ssh.host,
+    ssh,
+    facts,
+    secrets,
+    docker: async () => (docker ??= new Docker({ socketPath: await ssh.dockerSocketPath() })),
+    opts,
+    debug: log.debug,
+    progress: log.progress,
+    refreshFacts: async () => {
+      ctx.facts = await gatherFacts(ssh);
+    },
+  };
+  return ctx;
+}
+
 /** Runs `fn` over items with at most `limit` in flight. */
 export async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
@@ -95,7 +120,6 @@ export async function runHost(
   let step = "connect";
   const p = () => printer(host.name, step, opts);
   const ssh = new Ssh(host, { debug: (l) => p().debug(l) });
-  let docker: Docker | undefined;
   let lock: HostLock | undefined;
   try {
     await ssh.open();
@@ -112,19 +136,10 @@ export async function runHost(
     lock = locked.value;
     if (facts.status === "rejected") throw facts.reason;
     step = "facts";
-    const ctx: HostContext = {
-      host,
-      ssh,
-      facts: facts.value,
-      secrets: () => shared.secrets(),
-      docker: async () => (docker ??= new Docker({ socketPath: await ssh.dockerSocketPath() })),
-      opts,
+    const ctx = hostContext(ssh, facts.value, opts, () => shared.secrets(), {
       debug: (l) => p().debug(l),
       progress: (l) => p().line(colour.dim(`… ${l}`)),
-      refreshFacts: async () => {
-        ctx.facts = await gatherFacts(ssh);
-      },
-    };
+    });
     for (const s of steps) {
       step = s.id;
       const t0 = performance.now();

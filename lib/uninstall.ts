@@ -40,11 +40,12 @@ export const removeContainersStep: Step = {
 export const removeApacheBlockStep: Step = {
   id: "apache",
   title: "Remove the Apache status block",
-  plan: async (ctx) => {
+  plan: (ctx) => {
     const apache = ctx.facts.apache;
-    if (!apache) return [];
-    const current = await ctx.ssh.readFile(apache.confFile);
-    if (current === null || !current.includes(BEGIN)) return [];
+    if (!apache) return Promise.resolve([]);
+    // Read by the facts probe, in the same round trip as everything else.
+    const current = apache.ourFile;
+    if (current === null || !current.includes(BEGIN)) return Promise.resolve([]);
     const rest = withoutBlock(current);
     const removeFile = rest.trim() === "";
     const f = quote(apache.confFile);
@@ -62,7 +63,7 @@ fi
 rm -f ${f}.isa-bak
 if systemctl is-active --quiet ${apache.service}; then systemctl reload ${apache.service}; fi
 `;
-    return [{
+    return Promise.resolve([{
       summary: `${
         removeFile ? "remove" : "update"
       } ${apache.confFile}; apachectl -t; graceful reload of ${apache.service}`,
@@ -79,7 +80,7 @@ if systemctl is-active --quiet ${apache.service}; then systemctl reload ${apache
           throw e;
         }
       },
-    }];
+    }]);
   },
 };
 

@@ -1,13 +1,12 @@
-import Docker from "dockerode";
-import { parseCli, usage } from "../lib/cli.ts";
+import { BEGIN } from "../lib/apache_block.ts";
+import { parseCli, type RunOptions, usage } from "../lib/cli.ts";
 import { MANAGED_LABEL } from "../lib/containers/spec.ts";
 import { UnreachableError, UsageError } from "../lib/errors.ts";
 import { colour, say, warn } from "../lib/output.ts";
 import { redact } from "../lib/redact.ts";
-import { gatherFacts, pool, selectFromOptions } from "../lib/runner.ts";
+import { gatherFacts, hostContext, pool, selectFromOptions } from "../lib/runner.ts";
 import { loadSecrets, type Secrets } from "../lib/secrets.ts";
 import { Ssh } from "../lib/ssh.ts";
-import type { HostContext } from "../lib/step.ts";
 import { deploySteps } from "./steps.ts";
 
 /** One container as status reports it. */
@@ -39,21 +38,17 @@ function since(iso: string): string {
 }
 
 async function hostStatus(
-  ctxBase: Omit<HostContext, "facts" | "docker">,
+  ssh: Ssh,
+  opts: RunOptions,
   secrets: () => Promise<Secrets>,
+  debug: (line: string) => void,
 ): Promise<HostStatus> {
-  const { ssh, host } = ctxBase;
+  const host = ssh.host;
   const out: HostStatus = { host: host.name, reachable: true, containers: [], apacheBlock: false, drift: [] };
   try {
     await ssh.open();
     const facts = await gatherFacts(ssh);
-    let docker: Docker | undefined;
-    const ctx: HostContext = {
-      ...ctxBase,
-      facts,
-      secrets,
-      docker: async () => (docker ??= new Docker({ socketPath: await ssh.dockerSocketPath() })),
-    };
+    const ctx = hostContext(ssh, facts, opts, secrets, { debug, progress: () => {} });
     if (facts.docker.running) {
       const d = await ctx.docker();
       const list = await d.listContainers({ all: true, filters: { label: [`${MANAGED_LABEL}=true`] } });
@@ -81,8 +76,8 @@ async function hostStatus(
       }
     }
     if (facts.apache) {
-      const f = await ssh.readFile(facts.apache.confFile);
-      out.apacheBlock = f?.includes("# BEGIN apache server status") ?? false;
+      // The facts probe already read our file.
+      out.apacheBlock = facts.apache.ourFile?.includes(BEGIN) ?? false;
     }
   } catch (e) {
     out.reachable = !(e instanceof UnreachableError);
@@ -128,16 +123,7 @@ export async function status(args: string[]): Promise<number> {
     const results = await pool(hosts, opts.forks, async (host) => {
       const debug = (l: string) =>
         opts.verbose && !opts.json && say(colour.dim(`${host.name.padEnd(10)} ${l}`));
-      const ssh = new Ssh(host, { debug });
-      const r = await hostStatus({
-        host,
-        ssh,
-        opts,
-        debug,
-        progress: () => {},
-        refreshFacts: async () => {},
-        secrets,
-      }, secrets);
+      const r = await hostStatus(new Ssh(host, { debug }), opts, secrets, debug);
       if (!opts.json) print(r);
       return r;
     });

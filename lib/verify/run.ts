@@ -1,7 +1,6 @@
 import Docker from "dockerode";
 import type { RunOptions } from "../cli.ts";
 import { UnreachableError } from "../errors.ts";
-import { installPaths } from "../containers/paths.ts";
 import type { Host } from "../host.ts";
 import { colour, say } from "../output.ts";
 import { redact } from "../redact.ts";
@@ -21,8 +20,12 @@ export interface HostVerdict {
   seconds: number;
 }
 
-/** One round of checks 1–6 on a host. */
-export async function checkHost(ssh: Ssh, docker: Docker, cred: Credential): Promise<CheckResult[]> {
+/** One round of checks 1–6 on a host, with the host certificate it read. */
+export async function checkHost(
+  ssh: Ssh,
+  docker: Docker,
+  cred: Credential,
+): Promise<{ checks: CheckResult[]; certPem: string | null }> {
   const host = ssh.host;
   const intervalS = seconds(host.vars.scrape_interval);
   const ev = await gatherHostEvidence(ssh, docker, cred);
@@ -33,7 +36,7 @@ export async function checkHost(ssh: Ssh, docker: Docker, cred: Credential): Pro
       frontendCheck(host, client, cred),
       dashboardPortCheck(host, client, cred),
     ]);
-    return [
+    const checks = [
       checkServerStatus(ev.serverStatus.status, ev.serverStatus.body),
       checkExporter(ev.exporterRunning, ev.exporterMetrics),
       checkTarget(ev.targets, intervalS),
@@ -41,6 +44,7 @@ export async function checkHost(ssh: Ssh, docker: Docker, cred: Credential): Pro
       c5,
       c6,
     ];
+    return { checks, certPem: ev.certPem };
   } finally {
     client?.close();
   }
@@ -60,8 +64,9 @@ export async function verifyHost(
     await ssh.open();
     const docker = new Docker({ socketPath: await ssh.dockerSocketPath() });
     const deadline = Date.now() + opts.waitS * 1000;
+    let certPem: string | null = null;
     for (;;) {
-      verdict.checks = await checkHost(ssh, docker, cred);
+      ({ checks: verdict.checks, certPem } = await checkHost(ssh, docker, cred));
       if (verdict.checks.every((c) => c.ok) || Date.now() >= deadline) break;
       if (!opts.json) {
         const failing = verdict.checks.filter((c) => !c.ok).map((c) => c.id).join(",");
@@ -70,7 +75,7 @@ export async function verifyHost(
       await new Promise((r) => setTimeout(r, 3000));
     }
     if (opts.live && verdict.checks.every((c) => c.ok)) {
-      const certPem = await ssh.readFile(installPaths(host.vars).cert);
+      // The certificate the checks already read: no second round trip.
       const client = clientFor(certPem);
       try {
         verdict.checks.push(await liveCheck(host, client, cred, seconds(host.vars.scrape_interval)));
