@@ -17,7 +17,7 @@ import { ensureHostImage } from "../lib/lab/host_image.ts";
 import { ensureClientKey, ensureHostKey } from "../lib/lab/ssh.ts";
 import { inventoryText } from "../lib/lab/inventory.ts";
 import { containerName, dockerVolumeName, hostName, LAB_DIR, labFiles, numberOf } from "../lib/lab/layout.ts";
-import { defaultControlDir } from "../lib/ssh.ts";
+import { defaultControlDir } from "../lib/transport/ssh.ts";
 import { bytesOf, durationMs, mib, secs, summarize, type Summary, table } from "./stats.ts";
 
 const ROOT = join(LAB_DIR, "..");

@@ -2,10 +2,10 @@
  * `deno task demo`: the whole story on this machine: lab up, deploy onto it, verify-metrics, then
  * where to look (URL, credentials, a curl line that shows apache_scoreboard).
  */
-import { ensureControllerTools } from "../lib/controller_tools.ts";
+import { ensureControllerTools } from "../lib/lab/controller_tools.ts";
 import { labUp } from "../lib/lab/mod.ts";
-import { inventoryPath, loadInventory } from "../lib/inventory.ts";
-import { installPaths } from "../lib/containers/paths.ts";
+import { inventoryPath, loadInventory } from "../lib/inventory/load.ts";
+import { installPaths } from "../lib/inventory/paths.ts";
 
 async function task(name: string, args: string[]): Promise<number> {
   console.log(`\n$ deno task ${name} ${args.join(" ")}`);

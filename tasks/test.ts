@@ -2,7 +2,7 @@
  * `deno task test`: the whole suite, lab-backed tests included, on a fresh Debian machine too:
  * installs the controller's tools when missing, then runs `deno test -A` (extra args passed on).
  */
-import { ensureControllerTools } from "../lib/controller_tools.ts";
+import { ensureControllerTools } from "../lib/lab/controller_tools.ts";
 
 if (import.meta.main) {
   await ensureControllerTools();

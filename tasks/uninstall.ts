@@ -1,10 +1,10 @@
-import { main } from "../lib/runner.ts";
+import { main } from "../lib/engine/runner.ts";
 import {
   purgeStep,
   removeApacheBlockStep,
   removeContainersStep,
   removeFirewallStep,
-} from "../lib/uninstall.ts";
+} from "../lib/steps/uninstall.ts";
 
 // --purge is this task's own flag; the rest are the shared ones.
 const purge = Deno.args.includes("--purge");

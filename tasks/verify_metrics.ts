@@ -1,9 +1,9 @@
-import { parseCli, usage } from "../lib/cli.ts";
-import { UsageError } from "../lib/errors.ts";
-import { colour, say, warn } from "../lib/output.ts";
-import { redact } from "../lib/redact.ts";
-import { pool, selectFromOptions } from "../lib/runner.ts";
-import { loadSecrets } from "../lib/secrets.ts";
+import { parseCli, usage } from "../lib/engine/cli.ts";
+import { UsageError } from "../lib/engine/errors.ts";
+import { colour, say, warn } from "../lib/engine/output.ts";
+import { redact } from "../lib/inventory/redact.ts";
+import { pool, selectFromOptions } from "../lib/engine/runner.ts";
+import { loadSecrets } from "../lib/inventory/secrets.ts";
 import { seconds } from "../lib/verify/evidence.ts";
 import { printVerdict, verifyHost } from "../lib/verify/run.ts";
 

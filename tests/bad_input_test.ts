@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { parseSecrets } from "../lib/secrets.ts";
+import { parseSecrets } from "../lib/inventory/secrets.ts";
 import { cli } from "./lab_helpers.ts";
 
 /** A TCP listener standing in for a host's sshd: it records whether anybody connected. */

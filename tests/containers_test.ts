@@ -7,8 +7,8 @@ import {
   certificateScript,
   parseCertificateProbe,
   subjectAltNames,
-} from "../lib/certificate.ts";
-import { parseProbe, probeScript } from "../lib/containers/host_probe.ts";
+} from "../lib/steps/certificate.ts";
+import { parseProbe, probeScript } from "../lib/facts/files_probe.ts";
 import { exporterSpec, prometheusSpec, traefikSpec } from "../lib/containers/builders.ts";
 import {
   containerState,
@@ -18,9 +18,9 @@ import {
   removeContainer,
 } from "../lib/containers/reconcile.ts";
 import { type ContainerSpec, SPEC_HASH_LABEL, specHash } from "../lib/containers/spec.ts";
-import type { DockerFacts, Facts } from "../lib/facts.ts";
-import type { Host } from "../lib/host.ts";
-import type { Vars } from "../lib/vars.ts";
+import type { DockerFacts, Facts } from "../lib/facts/facts.ts";
+import type { Host } from "../lib/inventory/host.ts";
+import type { Vars } from "../lib/inventory/vars.ts";
 
 function testHost(over: Partial<Vars> = {}): Host {
   const vars: Vars = {

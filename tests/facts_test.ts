@@ -7,8 +7,8 @@ import {
   parseFacts,
   parseModules,
   parseOsRelease,
-} from "../lib/facts_probe.ts";
-import { installScript } from "../lib/docker_install.ts";
+} from "../lib/facts/probe.ts";
+import { installScript } from "../lib/steps/docker_install.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const shared = join(here, "..", "..", "shared", "fixtures", "hosts");
@@ -151,7 +151,7 @@ Deno.test("rpm -q and dpkg-query answers give the Docker package, or none", asyn
 });
 
 Deno.test("RHEL family: Docker's repository per distribution, conf.d, httpd reload without a2enconf", async () => {
-  const { applyScript } = await import("../lib/apache_block.ts");
+  const { applyScript } = await import("../lib/render/apache_block.ts");
   const base = parseFacts(await Deno.readTextFile(join(here, "fixtures", "rhel9-fresh.probe")));
   const as = (id: string) => ({ ...base, os: { ...base.os, id } });
   assert.match(installScript(as("rhel")), /linux\/rhel\/docker-ce\.repo/);

@@ -1,7 +1,7 @@
 /** Helpers for lab-backed tests: run the real CLI, reach lab hosts, write variant inventories. */
 import $ from "dax";
 import { join } from "node:path";
-import { projectRoot } from "../lib/inventory.ts";
+import { projectRoot } from "../lib/inventory/load.ts";
 import { ensureLab, type LabInfo } from "../lib/lab/mod.ts";
 
 /** A finished CLI run. */
@@ -88,7 +88,7 @@ export async function httpStatus(url: string, init: RequestInit = {}): Promise<n
 
 /** Stops the tool's shared SSH master to a host (its socket is in the tool's control folder). */
 export async function dropMaster(info: LabInfo, name: string): Promise<void> {
-  const { defaultControlDir } = await import("../lib/ssh.ts");
+  const { defaultControlDir } = await import("../lib/transport/ssh.ts");
   await $`ssh -F ${info.sshConfig} -o ${`ControlPath=${defaultControlDir()}/%C`} -O exit ${name}`.quiet()
     .noThrow();
 }

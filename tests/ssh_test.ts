@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { loadInventory } from "../lib/inventory.ts";
-import { RemoteError, UnreachableError } from "../lib/errors.ts";
-import { quote } from "../lib/quote.ts";
-import { Ssh } from "../lib/ssh.ts";
+import { loadInventory } from "../lib/inventory/load.ts";
+import { RemoteError, UnreachableError } from "../lib/engine/errors.ts";
+import { quote } from "../lib/transport/quote.ts";
+import { Ssh } from "../lib/transport/ssh.ts";
 import { lab } from "./lab_helpers.ts";
 import { HOSTILE } from "./quote_test.ts";
 

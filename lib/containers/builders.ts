@@ -3,10 +3,10 @@
  * compute drift, so they depend only on the host, its facts and which optional files exist.
  */
 import type Docker from "dockerode";
-import type { Facts } from "../facts.ts";
-import type { Host } from "../host.ts";
-import { TRAEFIK_DASHBOARD_PORT, TRAEFIK_HTTPS_PORT } from "../traefik_config.ts";
-import { IN_CONTAINER, installPaths } from "./paths.ts";
+import type { Facts } from "../facts/facts.ts";
+import type { Host } from "../inventory/host.ts";
+import { TRAEFIK_DASHBOARD_PORT, TRAEFIK_HTTPS_PORT } from "../render/traefik_config.ts";
+import { IN_CONTAINER, installPaths } from "../inventory/paths.ts";
 import { baseCreate, type ContainerSpec } from "./spec.ts";
 
 /** Container names; also their DNS names on our Docker network. */

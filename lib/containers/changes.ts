@@ -1,12 +1,12 @@
 /** Changes shared by the container steps: folders, network, containers, validated files. */
 import type Docker from "dockerode";
-import type { Change } from "../change.ts";
-import { fileChange, type FileOptions } from "../plan.ts";
-import { imageChange } from "../image_delivery.ts";
-import { quote } from "../quote.ts";
-import type { Ssh } from "../ssh.ts";
-import type { HostContext } from "../step.ts";
-import { type HostProbe, probeHost } from "./host_probe.ts";
+import type { Change } from "../engine/change.ts";
+import { fileChange, type FileOptions } from "../engine/file_change.ts";
+import { imageChange } from "./image_delivery.ts";
+import { quote } from "../transport/quote.ts";
+import type { Ssh } from "../transport/ssh.ts";
+import type { HostContext } from "../engine/step.ts";
+import { type HostProbe, probeHost } from "../facts/files_probe.ts";
 import {
   type ContainerAction,
   type ContainerState,

@@ -1,7 +1,7 @@
 /** Container specifications: the shape shared by our three containers, and the spec hash. */
 import { createHash } from "node:crypto";
 import type Docker from "dockerode";
-import type { ContainerLimits, Vars } from "../vars.ts";
+import type { ContainerLimits, Vars } from "../inventory/vars.ts";
 
 /** Label holding the spec hash of a container we created. */
 export const SPEC_HASH_LABEL = "ch.epfl.isa.spec-hash";

@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
-import type { Credential, Secrets } from "../secrets.ts";
-import type { GrafanaTarget, RemoteWrite } from "../vars.ts";
+import type { Credential, Secrets } from "../inventory/secrets.ts";
+import type { GrafanaTarget, RemoteWrite } from "../inventory/vars.ts";
 import { type Dashboard, datasourceNamePrefix, type Deployment, renderDashboard } from "./dashboard.ts";
 
 /** One Grafana HTTP API call, relative to the Grafana base URL. */

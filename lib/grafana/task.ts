@@ -4,17 +4,17 @@
  * hosted Grafana. Only this file talks to hosts and Grafana; lib/grafana/api.ts and publish.ts stay pure
  * and injectable.
  */
-import { parseCli, type RunOptions, usage } from "../cli.ts";
-import { installPaths } from "../containers/paths.ts";
-import { UnreachableError, UsageError } from "../errors.ts";
-import type { Host } from "../host.ts";
-import type { Inventory } from "../inventory.ts";
-import { colour, say, statusWord, warn } from "../output.ts";
-import { redact } from "../redact.ts";
-import { pool, selectFromOptions } from "../runner.ts";
-import { loadSecrets, type Secrets } from "../secrets.ts";
-import { Ssh } from "../ssh.ts";
-import type { GrafanaTarget, RemoteWrite } from "../vars.ts";
+import { parseCli, type RunOptions, usage } from "../engine/cli.ts";
+import { installPaths } from "../inventory/paths.ts";
+import { UnreachableError, UsageError } from "../engine/errors.ts";
+import type { Host } from "../inventory/host.ts";
+import type { Inventory } from "../inventory/load.ts";
+import { colour, say, statusWord, warn } from "../engine/output.ts";
+import { redact } from "../inventory/redact.ts";
+import { pool, selectFromOptions } from "../engine/runner.ts";
+import { loadSecrets, type Secrets } from "../inventory/secrets.ts";
+import { Ssh } from "../transport/ssh.ts";
+import type { GrafanaTarget, RemoteWrite } from "../inventory/vars.ts";
 import { buildPlan, centralDatasource, type GrafanaHostInput } from "./api.ts";
 import { GrafanaError, publish, type PublishAction } from "./publish.ts";
 

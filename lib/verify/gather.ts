@@ -1,11 +1,11 @@
 import type Docker from "dockerode";
 import { CONTAINER_NAMES, EXPORTER_PORT, PROMETHEUS_PORT } from "../containers/builders.ts";
-import { installPaths } from "../containers/paths.ts";
-import { sections } from "../facts_probe.ts";
-import type { Host } from "../host.ts";
-import { quote } from "../quote.ts";
-import type { Credential } from "../secrets.ts";
-import type { Ssh } from "../ssh.ts";
+import { installPaths } from "../inventory/paths.ts";
+import { sections } from "../facts/probe.ts";
+import type { Host } from "../inventory/host.ts";
+import { quote } from "../transport/quote.ts";
+import type { Credential } from "../inventory/secrets.ts";
+import type { Ssh } from "../transport/ssh.ts";
 import type { Target } from "./evidence.ts";
 
 /** What verify-metrics reads on the host itself, in one SSH round trip. */

@@ -1,5 +1,5 @@
-import type { Host } from "../host.ts";
-import type { Credential } from "../secrets.ts";
+import type { Host } from "../inventory/host.ts";
+import type { Credential } from "../inventory/secrets.ts";
 import type { CheckResult } from "./evidence.ts";
 import { get, publicUrl } from "./public.ts";
 

@@ -1,5 +1,5 @@
-import type { Host } from "../host.ts";
-import type { Credential } from "../secrets.ts";
+import type { Host } from "../inventory/host.ts";
+import type { Credential } from "../inventory/secrets.ts";
 import { checkPublicQuery, type CheckResult, type Sample } from "./evidence.ts";
 
 /** An HTTP answer, or the error that stood in for one. */

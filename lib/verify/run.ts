@@ -1,11 +1,11 @@
 import Docker from "dockerode";
-import type { RunOptions } from "../cli.ts";
-import { UnreachableError } from "../errors.ts";
-import type { Host } from "../host.ts";
-import { colour, say } from "../output.ts";
-import { redact } from "../redact.ts";
-import type { Credential } from "../secrets.ts";
-import { Ssh } from "../ssh.ts";
+import type { RunOptions } from "../engine/cli.ts";
+import { UnreachableError } from "../engine/errors.ts";
+import type { Host } from "../inventory/host.ts";
+import { colour, say } from "../engine/output.ts";
+import { redact } from "../inventory/redact.ts";
+import type { Credential } from "../inventory/secrets.ts";
+import { Ssh } from "../transport/ssh.ts";
 import { checkExporter, type CheckResult, checkServerStatus, checkTarget, seconds } from "./evidence.ts";
 import { gatherHostEvidence } from "./gather.ts";
 import { liveCheck } from "./live.ts";

@@ -1,17 +1,17 @@
 import Docker from "dockerode";
 import { parseCli, type RunOptions, usage } from "./cli.ts";
 import { RemoteError, UnreachableError, UsageError } from "./errors.ts";
-import type { Facts } from "./facts.ts";
-import { factsScript, parseFacts } from "./facts_probe.ts";
-import type { Host } from "./host.ts";
-import { type Inventory, inventoryPath, loadInventory } from "./inventory.ts";
-import { selectHosts } from "./limit.ts";
+import type { Facts } from "../facts/facts.ts";
+import { factsScript, parseFacts } from "../facts/probe.ts";
+import type { Host } from "../inventory/host.ts";
+import { type Inventory, inventoryPath, loadInventory } from "../inventory/load.ts";
+import { selectHosts } from "../inventory/limit.ts";
 import { colour, say, statusWord, warn } from "./output.ts";
-import { redact } from "./redact.ts";
+import { redact } from "../inventory/redact.ts";
 import { exitCode, type HostReport, recapCounts, type StepReport } from "./report.ts";
 import { HostLock } from "./host_lock.ts";
-import { loadSecrets, type Secrets } from "./secrets.ts";
-import { Ssh } from "./ssh.ts";
+import { loadSecrets, type Secrets } from "../inventory/secrets.ts";
+import { Ssh } from "../transport/ssh.ts";
 import type { HostContext, Step } from "./step.ts";
 
 /** Probes a host once (one round trip) and parses its facts. */

@@ -1,7 +1,7 @@
 import $ from "dax";
 import { parse } from "yaml";
-import { UsageError } from "./errors.ts";
-import type { SecretsSource } from "./inventory.ts";
+import { UsageError } from "../engine/errors.ts";
+import type { SecretsSource } from "./load.ts";
 import { registerSecret } from "./redact.ts";
 
 /** A user allowed through the frontend's basic auth. */

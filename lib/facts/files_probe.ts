@@ -1,6 +1,6 @@
 /** One-round-trip probe of the files and folders a step manages on the host. */
-import { quote } from "../quote.ts";
-import type { Ssh } from "../ssh.ts";
+import { quote } from "../transport/quote.ts";
+import type { Ssh } from "../transport/ssh.ts";
 
 /** What the probe found. */
 export interface HostProbe {

@@ -1,13 +1,13 @@
-import { BEGIN, withoutBlock } from "./apache_block.ts";
-import type { Change } from "./change.ts";
-import { installPaths } from "./containers/paths.ts";
-import { MANAGED_LABEL } from "./containers/spec.ts";
-import { RemoteError } from "./errors.ts";
-import { CHAIN, SCRIPT_PATH, UNIT_NAME, UNIT_PATH } from "./firewall.ts";
-import { unifiedDiff } from "./plan.ts";
-import { quote } from "./quote.ts";
-import { writeFileScript } from "./ssh.ts";
-import type { Step } from "./step.ts";
+import { BEGIN, withoutBlock } from "../render/apache_block.ts";
+import type { Change } from "../engine/change.ts";
+import { installPaths } from "../inventory/paths.ts";
+import { MANAGED_LABEL } from "../containers/spec.ts";
+import { RemoteError } from "../engine/errors.ts";
+import { CHAIN, SCRIPT_PATH, UNIT_NAME, UNIT_PATH } from "../render/firewall.ts";
+import { unifiedDiff } from "../engine/file_change.ts";
+import { quote } from "../transport/quote.ts";
+import { writeFileScript } from "../transport/ssh.ts";
+import type { Step } from "../engine/step.ts";
 
 /** Removes our containers and network (the Docker engine itself stays: other things may use it). */
 export const removeContainersStep: Step = {

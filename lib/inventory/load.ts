@@ -1,13 +1,13 @@
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../engine/errors.ts";
 import type { Host } from "./host.ts";
 import { entries, Located, validate } from "./schema.ts";
 import type { Vars } from "./vars.ts";
 import { inventorySchema, varsSchema } from "./vars_schema.ts";
 
 /** Root of the project (where deno.json is). */
-export const projectRoot: string = resolve(dirname(new URL(import.meta.url).pathname), "..");
+export const projectRoot: string = resolve(dirname(new URL(import.meta.url).pathname), "..", "..");
 
 /** Where the secrets of a deployment come from. */
 export type SecretsSource = { file: string } | { command: string };

@@ -1,4 +1,4 @@
-import type { Host } from "./host.ts";
+import type { Host } from "../inventory/host.ts";
 
 /** Our chain; DOCKER-USER jumps to it first. We never touch any other rule. */
 export const CHAIN = "ISA-MONITORING";

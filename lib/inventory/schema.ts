@@ -8,7 +8,7 @@ import {
   type Scalar,
   type YAMLMap,
 } from "yaml";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../engine/errors.ts";
 
 /** A tiny schema language for inventory values, so every error can point at file:line:column. */
 export type Schema =

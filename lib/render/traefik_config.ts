@@ -1,9 +1,9 @@
 /** Renders Traefik's static (traefik.yml) and dynamic (file provider) configuration for one host. */
 import { parseDocument } from "yaml";
-import { IN_CONTAINER } from "./containers/paths.ts";
+import { IN_CONTAINER } from "../inventory/paths.ts";
 
-const STATIC_URL = new URL("../files/traefik/traefik.yml", import.meta.url);
-const DYNAMIC_URL = new URL("../files/traefik/dynamic.yml", import.meta.url);
+const STATIC_URL = new URL("../../files/traefik/traefik.yml", import.meta.url);
+const DYNAMIC_URL = new URL("../../files/traefik/dynamic.yml", import.meta.url);
 
 /** Container port of the HTTPS entry point (published on `vars.ports.https`). */
 export const TRAEFIK_HTTPS_PORT = 8443;

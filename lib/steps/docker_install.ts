@@ -1,5 +1,5 @@
-import type { Facts } from "./facts.ts";
-import type { Ssh } from "./ssh.ts";
+import type { Facts } from "../facts/facts.ts";
+import type { Ssh } from "../transport/ssh.ts";
 
 /** Default engine config: log rotation so no container can fill the disk. */
 export const DAEMON_DEFAULTS = {

@@ -1,7 +1,7 @@
 import { createTwoFilesPatch } from "diff";
 import type { Change } from "./change.ts";
-import { redact } from "./redact.ts";
-import type { Ssh } from "./ssh.ts";
+import { redact } from "../inventory/redact.ts";
+import type { Ssh } from "../transport/ssh.ts";
 
 /** A unified diff between two versions of a file, with registered secrets redacted. */
 export function unifiedDiff(path: string, before: string | null, after: string | null): string {

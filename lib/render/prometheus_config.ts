@@ -1,11 +1,11 @@
 /** Renders prometheus.yml from files/prometheus/prometheus.yml for one host. */
 import { parseDocument, YAMLMap, YAMLSeq } from "yaml";
-import type { Host } from "./host.ts";
-import { IN_CONTAINER } from "./containers/paths.ts";
-import type { RemoteWrite } from "./vars.ts";
+import type { Host } from "../inventory/host.ts";
+import { IN_CONTAINER } from "../inventory/paths.ts";
+import type { RemoteWrite } from "../inventory/vars.ts";
 import { SELF_SCRAPE_USER } from "./web_config.ts";
 
-const TEMPLATE_URL = new URL("../files/prometheus/prometheus.yml", import.meta.url);
+const TEMPLATE_URL = new URL("../../files/prometheus/prometheus.yml", import.meta.url);
 
 /** The template shipped in files/prometheus/prometheus.yml. */
 export function prometheusTemplate(): string {
@@ -129,7 +129,7 @@ export function renderPrometheusConfig(
 /** The alerting rules shipped in files/prometheus/alerts.yml, or null when the project has none. */
 export function shippedAlerts(): string | null {
   try {
-    return Deno.readTextFileSync(new URL("../files/prometheus/alerts.yml", import.meta.url));
+    return Deno.readTextFileSync(new URL("../../files/prometheus/alerts.yml", import.meta.url));
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return null;
     throw e;

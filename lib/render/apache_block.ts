@@ -1,5 +1,5 @@
-import type { ApacheFacts } from "./facts.ts";
-import { quote } from "./quote.ts";
+import type { ApacheFacts } from "../facts/facts.ts";
+import { quote } from "../transport/quote.ts";
 
 /** Markers around the block we own; everything outside them is left byte for byte. */
 export const BEGIN = "# BEGIN apache server status";

@@ -1,4 +1,4 @@
-import type { Ssh } from "./ssh.ts";
+import type { Ssh } from "../transport/ssh.ts";
 
 const LOCK = "/run/lock/isa-monitoring.lock";
 

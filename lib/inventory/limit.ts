@@ -1,5 +1,5 @@
-import { UsageError } from "./errors.ts";
-import type { Inventory } from "./inventory.ts";
+import { UsageError } from "../engine/errors.ts";
+import type { Inventory } from "./load.ts";
 
 function globToRegExp(glob: string): RegExp {
   const body = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replaceAll("*", ".*").replaceAll("?", ".");

@@ -1,9 +1,9 @@
 import type Docker from "dockerode";
 import type { Change } from "./change.ts";
-import type { Facts } from "./facts.ts";
-import type { Host } from "./host.ts";
-import type { Secrets } from "./secrets.ts";
-import type { Ssh } from "./ssh.ts";
+import type { Facts } from "../facts/facts.ts";
+import type { Host } from "../inventory/host.ts";
+import type { Secrets } from "../inventory/secrets.ts";
+import type { Ssh } from "../transport/ssh.ts";
 import type { RunOptions } from "./cli.ts";
 
 /** Everything a step may use on one host. */

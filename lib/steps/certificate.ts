@@ -3,10 +3,10 @@
  * renewed only when it expires within 30 days (`openssl x509 -checkend`) or no longer names the host.
  * The key never leaves the host: mode 0600, owned by root.
  */
-import type { Change } from "./change.ts";
-import type { Host } from "./host.ts";
-import { quote } from "./quote.ts";
-import type { Ssh } from "./ssh.ts";
+import type { Change } from "../engine/change.ts";
+import type { Host } from "../inventory/host.ts";
+import { quote } from "../transport/quote.ts";
+import type { Ssh } from "../transport/ssh.ts";
 
 /** Renew when the certificate expires within this many seconds (30 days). */
 export const RENEW_BEFORE_SECONDS = 30 * 24 * 3600;

@@ -1,5 +1,5 @@
 import type { ApacheFacts, Facts } from "./facts.ts";
-import { quote } from "./quote.ts";
+import { quote } from "../transport/quote.ts";
 
 /**
  * The one script that probes a host (one SSH round trip). It prints sections `@@name` followed by

@@ -4,7 +4,7 @@
  * socket (for hosts without registry access, and the lab).
  */
 import Docker from "dockerode";
-import type { Change } from "./change.ts";
+import type { Change } from "../engine/change.ts";
 
 /** The controller's own Docker engine (source of `push`). */
 export const CONTROLLER_SOCKET = "/var/run/docker.sock";

@@ -1,7 +1,7 @@
 import $ from "dax";
 import { createHash } from "node:crypto";
-import { RemoteError, UnreachableError } from "./errors.ts";
-import type { Host } from "./host.ts";
+import { RemoteError, UnreachableError } from "../engine/errors.ts";
+import type { Host } from "../inventory/host.ts";
 import { quote } from "./quote.ts";
 
 /** Output of a remote script. */

@@ -2,7 +2,7 @@
  * Where our files live on the host and where the containers see them. One place, so that the steps,
  * `status` and `uninstall` agree on every path.
  */
-import type { Vars } from "../vars.ts";
+import type { Vars } from "./vars.ts";
 
 /** Container-side paths (fixed: they are part of the container specification). */
 export const IN_CONTAINER = {

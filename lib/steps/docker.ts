@@ -1,0 +1,72 @@
+import type { Change } from "../engine/change.ts";
+import { installScript, mergedDaemonJson, START_SCRIPT, waitForPackageLock } from "./docker_install.ts";
+import { fileChange } from "../engine/file_change.ts";
+import type { Step } from "../engine/step.ts";
+
+const DAEMON_JSON = "/etc/docker/daemon.json";
+
+/** Step 2: a running Docker engine, enabled at boot, with default log rotation, and our network. */
+export const dockerStep: Step = {
+  id: "docker",
+  title: "Docker engine",
+  plan: (ctx) => {
+    const { ssh, facts } = ctx;
+    const changes: Change[] = [];
+    const current = facts.docker.daemonJson;
+    const daemon = mergedDaemonJson(current, ctx.host.name);
+    if (!facts.docker.installed) {
+      // daemon.json first, so the engine starts with log rotation from its very first container.
+      if (daemon) changes.push(fileChange(ssh, DAEMON_JSON, current, daemon, { mode: 0o644 })!);
+      changes.push({
+        summary: facts.os.family === "rhel" ? "install docker-ce (Docker's repository)" : "install docker.io",
+        apply: async () => {
+          await waitForPackageLock(ssh, facts, ctx.progress);
+          ctx.progress("installing the Docker engine (package download, may take a minute)");
+          await ssh.run(installScript(facts), { log: "install Docker engine", timeoutMs: 900_000 });
+        },
+      });
+    } else if (daemon) {
+      // A running engine only reads log options at start; we don't restart it for that (it
+      // would restart every container on the host). Our containers carry their own rotation.
+      const c = fileChange(ssh, DAEMON_JSON, current, daemon, { mode: 0o644 })!;
+      changes.push({
+        ...c,
+        summary: `${c.summary} (log rotation; takes effect at the engine's next restart)`,
+      });
+    }
+    if (!facts.docker.running || !facts.docker.installed) {
+      changes.push({
+        summary: "enable and start docker, wait for its API",
+        apply: async () => {
+          await ssh.run(START_SCRIPT, { log: "systemctl enable --now docker; wait for docker info" });
+          await ctx.refreshFacts();
+        },
+      });
+    }
+    const net = ctx.host.vars.docker_network;
+    if (!facts.docker.networkNames.includes(net)) {
+      // Created here, before the Apache step, so Apache can allow its subnet by name. A stopped
+      // engine lists no networks: whether ours exists is only known once the engine is started, and
+      // Docker before 25 creates a second network of the same name (then every container that names
+      // it fails as "ambiguous"). So apply looks again, and asks Docker to refuse a duplicate.
+      const known = facts.docker.running;
+      changes.push({
+        summary: known
+          ? `create Docker network ${net}`
+          : `create Docker network ${net} unless the started engine has it`,
+        apply: async () => {
+          if (ctx.facts.docker.networkNames.includes(net)) return;
+          const docker = await ctx.docker();
+          await docker.createNetwork({
+            Name: net,
+            Driver: "bridge",
+            CheckDuplicate: true,
+            Labels: { "ch.epfl.isa.managed": "true" },
+          });
+          await ctx.refreshFacts();
+        },
+      });
+    }
+    return Promise.resolve(changes);
+  },
+};

@@ -1,0 +1,56 @@
+import type { Change } from "../engine/change.ts";
+import { sections } from "../facts/probe.ts";
+import {
+  firewallScript,
+  parseProbe,
+  probeScript,
+  SCRIPT_PATH,
+  UNIT_NAME,
+  UNIT_PATH,
+  unitFile,
+} from "../render/firewall.ts";
+import { fileChange } from "../engine/file_change.ts";
+import type { Step } from "../engine/step.ts";
+
+/** Step 3: quality opens 8080 and 8443, production only 8443 — enforced where Docker traffic flows. */
+export const firewallStep: Step = {
+  id: "firewall",
+  title: "Firewall",
+  plan: async (ctx) => {
+    const { ssh, host, facts } = ctx;
+    if (!facts.firewall.iptables) {
+      throw new Error("iptables is not installed; the firewall step manages iptables rules");
+    }
+    const state = parseProbe(
+      sections((await ssh.run(probeScript(host), { log: "probe firewall" })).stdout),
+      host,
+    );
+    const changes: Change[] = [];
+    const script = firewallScript(host);
+    const s = fileChange(ssh, SCRIPT_PATH, state.script, script, { mode: 0o755 });
+    if (s) changes.push(s);
+    const u = fileChange(ssh, UNIT_PATH, state.unit, unitFile(), {
+      mode: 0o644,
+      after: async () => void await ssh.run("systemctl daemon-reload", { log: "systemctl daemon-reload" }),
+    });
+    if (u) changes.push(u);
+    if (!state.enabled) {
+      changes.push({
+        summary: `enable ${UNIT_NAME} (rules come back after reboots and Docker restarts)`,
+        apply: async () =>
+          void await ssh.run(`systemctl enable ${UNIT_NAME}`, { log: `systemctl enable ${UNIT_NAME}` }),
+      });
+    }
+    if (!state.rulesOk || !state.jumpOk || s) {
+      const ports = host.vars.dashboard
+        ? `${host.vars.ports.https} and ${host.vars.ports.dashboard} open`
+        : `${host.vars.ports.https} open, ${host.vars.ports.dashboard} closed`;
+      changes.push({
+        summary: `apply iptables chain ISA-MONITORING in DOCKER-USER (${ports})`,
+        apply: async () =>
+          void await ssh.run(`${SCRIPT_PATH} && systemctl start ${UNIT_NAME}`, { log: SCRIPT_PATH }),
+      });
+    }
+    return changes;
+  },
+};

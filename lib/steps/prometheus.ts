@@ -1,0 +1,171 @@
+import { encodeHex } from "../containers/hex.ts";
+import { planCertificate } from "./certificate.ts";
+import type { Change } from "../engine/change.ts";
+import { CONTAINER_NAMES, prometheusSpec } from "../containers/builders.ts";
+import {
+  containerChange,
+  type DesiredFiles,
+  dirChange,
+  dockerFor,
+  imageChangeFor,
+  networkChange,
+  PENDING,
+  promtoolValidator,
+  removeContainerChange,
+  validatedFileChange,
+} from "../containers/changes.ts";
+import { probeHost } from "../facts/files_probe.ts";
+import { IN_CONTAINER, inContainer, installPaths } from "../inventory/paths.ts";
+import { hashCredentials } from "../render/htpasswd.ts";
+import { fileChange } from "../engine/file_change.ts";
+import { prometheusConfigInput, renderPrometheusConfig, shippedAlerts } from "../render/prometheus_config.ts";
+import { quote } from "../transport/quote.ts";
+import type { Step } from "../engine/step.ts";
+import { parseWebConfigUsers, renderWebConfig, SELF_SCRAPE_USER } from "../render/web_config.ts";
+
+const SECRET = { mode: 0o600, owner: "0:0", secret: true } as const;
+const PUBLIC = { mode: 0o644, owner: "0:0" } as const;
+
+/**
+ * Step 6: Prometheus. Config files are written first (each checked by promtool from the Prometheus
+ * image before it replaces the old one), then the container is reconciled by its spec hash.
+ */
+export const prometheusStep: Step = {
+  id: "prometheus",
+  title: "Prometheus container",
+  needsSecrets: true,
+  plan: async (ctx) => {
+    const { host, ssh } = ctx;
+    const v = host.vars;
+    const p = installPaths(v);
+    const native = v.frontend === "native";
+    const secrets = await ctx.secrets();
+    const alerts = shippedAlerts();
+
+    const probe = await probeHost(
+      ssh,
+      [
+        p.prometheusYml,
+        p.alertsYml,
+        p.webYml,
+        p.selfScrapePassword,
+        p.remoteWritePassword,
+        p.remoteWriteToken,
+        p.cert,
+      ],
+      [p.prometheusDir, p.prometheusSecretsDir, p.prometheusData],
+    );
+    const docker = await dockerFor(ctx);
+    const spec = prometheusSpec(host, ctx.facts, { alerts: alerts !== null });
+    const desired: DesiredFiles = {};
+    const changes: (Change | null)[] = [
+      await networkChange(docker, v.docker_network),
+      await imageChangeFor(ctx, docker, spec.image),
+      // Switching to the native frontend: Traefik holds the HTTPS port Prometheus is about to publish.
+      native
+        ? await removeContainerChange(docker, CONTAINER_NAMES.traefik, "the native frontend replaces it")
+        : null,
+      dirChange(ssh, p.prometheusDir, "755", probe),
+      dirChange(ssh, p.prometheusSecretsDir, "700", probe),
+      // An earlier install (official image, user nobody) may have left the data owned by 65534:
+      // root without CAP_DAC_OVERRIDE could not write there.
+      dirChange(ssh, p.prometheusData, "700", probe, {
+        recursiveOwner: true,
+        why: "Prometheus runs as root without CAP_DAC_OVERRIDE and must own its data",
+      }),
+    ];
+
+    const secretFile = (path: string, value: string) => {
+      desired[path] = value;
+      changes.push(fileChange(ssh, path, probe.files[path], value, SECRET));
+    };
+    const rw = v.remote_write;
+    if (rw?.auth === "basic") {
+      if (!secrets.remote_write?.username || !secrets.remote_write.password) {
+        throw new Error(
+          "remote_write.auth is basic: the secrets need remote_write.username and remote_write.password",
+        );
+      }
+      secretFile(p.remoteWritePassword, secrets.remote_write.password);
+    } else if (rw?.auth === "bearer") {
+      if (!secrets.remote_write?.bearer_token) {
+        throw new Error("remote_write.auth is bearer: the secrets need remote_write.bearer_token");
+      }
+      secretFile(p.remoteWriteToken, secrets.remote_write.bearer_token);
+    }
+    // A credential the configuration no longer uses must not linger on the host.
+    for (
+      const [path, used] of [[p.remoteWritePassword, rw?.auth === "basic"], [
+        p.remoteWriteToken,
+        rw?.auth === "bearer",
+      ]] as const
+    ) {
+      if (!used && probe.files[path] !== null && probe.files[path] !== undefined) {
+        changes.push({
+          summary: `remove ${path} (remote_write no longer uses it)`,
+          apply: async () => void await ssh.run(`rm -f ${quote(path)}`, { log: `rm -f ${path}` }),
+        });
+      }
+    }
+
+    // promtool runs from the image with the same mounts as Prometheus (minus the data), so every
+    // path the candidate names resolves as it will in production.
+    const mounts = (spec.create.HostConfig!.Mounts ?? []).filter((m) =>
+      m.Target !== IN_CONTAINER.prometheusData
+    );
+    const toContainer = (hostPath: string) =>
+      inContainer(hostPath, p.prometheusDir, IN_CONTAINER.prometheusConfigDir);
+    const promtool = (...args: string[]) =>
+      promtoolValidator(ctx.docker, spec.image, args, mounts, toContainer);
+    // A file promtool must accept before it replaces the deployed one; it also enters the spec hash.
+    const validated = (
+      path: string,
+      content: string,
+      opts: typeof SECRET | typeof PUBLIC,
+      check: ReturnType<typeof promtool>,
+    ) => {
+      desired[path] = content;
+      changes.push(validatedFileChange(ssh, path, probe.files[path], content, opts, check));
+    };
+
+    if (native) {
+      const cert = await planCertificate(ssh, host, p);
+      changes.push(...cert.changes);
+      desired[p.cert] = cert.willChange ? PENDING : probe.files[p.cert];
+      // The internal user Prometheus scrapes itself with: random, made once, kept on the host.
+      const selfPass = probe.files[p.selfScrapePassword] ??
+        encodeHex(crypto.getRandomValues(new Uint8Array(24)));
+      secretFile(p.selfScrapePassword, selfPass);
+      const creds = secrets.frontend.credentials;
+      if (creds.some((c) => c.user === SELF_SCRAPE_USER)) {
+        throw new Error(`frontend user name ${SELF_SCRAPE_USER} is reserved`);
+      }
+      const users = await hashCredentials(
+        [
+          ...creds,
+          // 192 random bits: bcrypt's slowness adds nothing to it, and cost 4 keeps every check ~1 ms.
+          { user: SELF_SCRAPE_USER, pass: selfPass, cost: 4 },
+        ],
+        parseWebConfigUsers(probe.files[p.webYml]),
+      );
+      const web = renderWebConfig({
+        certFile: `${IN_CONTAINER.prometheusSsl}/cert.pem`,
+        keyFile: `${IN_CONTAINER.prometheusSsl}/key.pem`,
+        users,
+      });
+      validated(p.webYml, web, SECRET, promtool("check", "web-config"));
+    }
+
+    if (alerts !== null) {
+      validated(p.alertsYml, alerts, PUBLIC, promtool("check", "rules"));
+    }
+
+    const config = renderPrometheusConfig(
+      prometheusConfigInput(host, alerts !== null, secrets.remote_write?.username),
+    );
+    validated(p.prometheusYml, config, PUBLIC, promtool("check", "config"));
+
+    changes.push(await containerChange(docker, ssh, spec, desired));
+    return changes.filter((c): c is Change => c !== null);
+  },
+};
