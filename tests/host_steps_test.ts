@@ -101,7 +101,7 @@ Deno.test("host steps on a fresh lab host: Docker, firewall, Apache block; idemp
     const ours = (await onHost(info, HOST, `sha256sum ${conf}`)).out;
     const { Ssh, writeFileScript } = await import("../lib/transport/ssh.ts");
     const { loadInventory } = await import("../lib/inventory/load.ts");
-    const { gatherFacts } = await import("../lib/engine/runner.ts");
+    const { gatherFacts } = await import("../lib/facts/gather.ts");
     const { applyScript } = await import("../lib/render/apache_block.ts");
     const host = (await loadInventory(inv)).hosts.find((h) => h.name === HOST)!;
     const ssh = new Ssh(host);

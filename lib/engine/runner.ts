@@ -1,88 +1,23 @@
-import Docker from "dockerode";
-import { parseCli, type RunOptions, usage } from "./cli.ts";
+import type { RunOptions } from "./cli.ts";
+import { parseCli, usage } from "./cli.ts";
 import { RemoteError, UnreachableError, UsageError } from "./errors.ts";
-import type { Facts } from "../facts/facts.ts";
-import { factsScript, parseFacts } from "../facts/probe.ts";
+import { gatherFacts } from "../facts/gather.ts";
 import type { Host } from "../inventory/host.ts";
-import { type Inventory, inventoryPath, loadInventory } from "../inventory/load.ts";
-import { selectHosts } from "../inventory/limit.ts";
+import type { Inventory } from "../inventory/load.ts";
 import { colour, say, statusWord, warn } from "./output.ts";
 import { redact } from "../inventory/redact.ts";
-import { exitCode, type HostReport, recapCounts, type StepReport } from "./report.ts";
+import type { HostReport, StepReport } from "./report.ts";
 import { HostLock } from "./host_lock.ts";
 import { loadSecrets, type Secrets } from "../inventory/secrets.ts";
 import { Ssh } from "../transport/ssh.ts";
-import type { HostContext, Step } from "./step.ts";
-
-/** Probes a host once (one round trip) and parses its facts. */
-export async function gatherFacts(ssh: Ssh): Promise<Facts> {
-  const r = await ssh.run(factsScript(ssh.host.vars.install_dir), {
-    log: "probe facts (one batched script)",
-  });
-  return parseFacts(r.stdout);
-}
-
-/** What steps see on one host; the Docker client is made on first use, over the SSH connection. */
-export function hostContext(
-  ssh: Ssh,
-  facts: Facts,
-  opts: RunOptions,
-  secrets: () => Promise<Secrets>,
-  log: { debug: (line: string) => void; progress: (line: string) => void },
-): HostContext {
-  let docker: Docker | undefined;
-  const ctx: HostContext = {
-    host: ssh.host,
-    ssh,
-    facts,
-    secrets,
-    docker: async () => (docker ??= new Docker({ socketPath: await ssh.dockerSocketPath() })),
-    opts,
-    debug: log.debug,
-    progress: log.progress,
-    refreshFacts: async () => {
-      ctx.facts = await gatherFacts(ssh);
-    },
-  };
-  return ctx;
-}
-
-/** Runs `fn` over items with at most `limit` in flight. */
-export async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  });
-  await Promise.all(workers);
-  return out;
-}
+import type { Step } from "./step.ts";
+import { hostContext } from "./context.ts";
+import { pool } from "./pool.ts";
+import { confirmProd, selectFromOptions } from "./selection.ts";
+import { diffColour, finish, printer } from "./recap.ts";
 
 function errorText(e: unknown): string {
   return redact(e instanceof Error ? e.message : String(e));
-}
-
-/** Selected hosts of the inventory the options name; usage errors for bad input. */
-export async function selectFromOptions(opts: RunOptions): Promise<{ inventory: Inventory; hosts: Host[] }> {
-  const inventory = await loadInventory(inventoryPath(opts));
-  if (opts.prod && inventory.deployment !== "prod") {
-    throw new UsageError(
-      `${inventory.file}: --prod needs a prod inventory, this one is '${inventory.deployment}'`,
-    );
-  }
-  const names = selectHosts(inventory, opts.limit);
-  return { inventory, hosts: inventory.hosts.filter((h) => names.includes(h.name)) };
-}
-
-function confirmProd(hosts: Host[], opts: RunOptions, task: string): void {
-  if (!opts.prod || opts.yes || opts.check || opts.listHosts || !Deno.stdin.isTerminal()) return;
-  const answer = prompt(
-    `${task} on PRODUCTION hosts ${hosts.map((h) => h.name).join(", ")}? Type 'yes' to go on:`,
-  );
-  if (answer?.trim() !== "yes") throw new UsageError("not confirmed; nothing was changed");
 }
 
 /** Per-run shared state: one secrets load per deployment. */
@@ -92,20 +27,6 @@ class Shared {
   secrets(): Promise<Secrets> {
     return (this.#secrets ??= loadSecrets(this.inventory.secrets));
   }
-}
-
-function printer(host: string, step: string, opts: RunOptions) {
-  const prefix = `${colour.bold(host.padEnd(10))} ${step.padEnd(13)}`;
-  return {
-    line: (s: string) => {
-      if (!opts.json) say(`${prefix} ${s}`);
-    },
-    debug: (s: string) => {
-      if (opts.verbose && !opts.json) {
-        say(colour.dim(`${prefix} ${s.split("\n").join(`\n${" ".repeat(25)}`)}`));
-      }
-    },
-  };
 }
 
 /** Runs the steps on one host; never throws (failures land in the report). */
@@ -188,45 +109,6 @@ export async function runHost(
     report.seconds = (performance.now() - started) / 1000;
   }
   return report;
-}
-
-function diffColour(l: string): string {
-  if (l.startsWith("+") && !l.startsWith("+++")) return colour.green(l);
-  if (l.startsWith("-") && !l.startsWith("---")) return colour.red(l);
-  return l;
-}
-
-/** Prints the recap (or the JSON document) and returns the exit code. */
-export function finish(task: string, reports: HostReport[], opts: RunOptions, started: number): number {
-  const seconds = (performance.now() - started) / 1000;
-  const code = exitCode(reports);
-  if (opts.json) {
-    console.log(
-      redact(JSON.stringify({ task, check: opts.check, seconds, exitCode: code, hosts: reports }, null, 2)),
-    );
-    return code;
-  }
-  say("");
-  say(colour.bold(`RECAP ${task}${opts.check ? " (check mode: nothing was changed)" : ""}`));
-  const shown = (st: string) => (opts.check && st === "changed" ? "would change" : st);
-  for (const r of reports) {
-    const c = recapCounts(r);
-    say(
-      `${colour.bold(r.host.padEnd(10))} ${statusWord(shown(r.status)).padEnd(useWidth(shown(r.status)))} ` +
-        `ok=${c.ok} changed=${c.changed} failed=${c.failed} unreachable=${c.unreachable}  ` +
-        colour.dim(`${r.seconds.toFixed(1)}s`),
-    );
-  }
-  const changes = reports.reduce((n, r) => n + r.steps.reduce((m, s) => m + s.changes.length, 0), 0);
-  const verdict = changes === 0
-    ? "no changes"
-    : `${changes} change(s)${opts.check ? " planned, none applied" : ""}`;
-  say(colour.dim(`${reports.length} host(s) in ${seconds.toFixed(1)}s: ${verdict}`));
-  return code;
-}
-
-function useWidth(status: string): number {
-  return 12 + (statusWord(status).length - status.length);
 }
 
 /** Entry point of a deployment task: parse flags, select hosts, run the steps, recap, exit. */

@@ -1,0 +1,59 @@
+import type { RunOptions } from "./cli.ts";
+import { colour, say, statusWord } from "./output.ts";
+import { redact } from "../inventory/redact.ts";
+import { exitCode, type HostReport, recapCounts } from "./report.ts";
+
+/** Prefixed output lines of one host and step. */
+export function printer(host: string, step: string, opts: RunOptions) {
+  const prefix = `${colour.bold(host.padEnd(10))} ${step.padEnd(13)}`;
+  return {
+    line: (s: string) => {
+      if (!opts.json) say(`${prefix} ${s}`);
+    },
+    debug: (s: string) => {
+      if (opts.verbose && !opts.json) {
+        say(colour.dim(`${prefix} ${s.split("\n").join(`\n${" ".repeat(25)}`)}`));
+      }
+    },
+  };
+}
+
+/** Colours a unified diff line. */
+export function diffColour(l: string): string {
+  if (l.startsWith("+") && !l.startsWith("+++")) return colour.green(l);
+  if (l.startsWith("-") && !l.startsWith("---")) return colour.red(l);
+  return l;
+}
+
+/** Prints the recap (or the JSON document) and returns the exit code. */
+export function finish(task: string, reports: HostReport[], opts: RunOptions, started: number): number {
+  const seconds = (performance.now() - started) / 1000;
+  const code = exitCode(reports);
+  if (opts.json) {
+    console.log(
+      redact(JSON.stringify({ task, check: opts.check, seconds, exitCode: code, hosts: reports }, null, 2)),
+    );
+    return code;
+  }
+  say("");
+  say(colour.bold(`RECAP ${task}${opts.check ? " (check mode: nothing was changed)" : ""}`));
+  const shown = (st: string) => (opts.check && st === "changed" ? "would change" : st);
+  for (const r of reports) {
+    const c = recapCounts(r);
+    say(
+      `${colour.bold(r.host.padEnd(10))} ${statusWord(shown(r.status)).padEnd(useWidth(shown(r.status)))} ` +
+        `ok=${c.ok} changed=${c.changed} failed=${c.failed} unreachable=${c.unreachable}  ` +
+        colour.dim(`${r.seconds.toFixed(1)}s`),
+    );
+  }
+  const changes = reports.reduce((n, r) => n + r.steps.reduce((m, s) => m + s.changes.length, 0), 0);
+  const verdict = changes === 0
+    ? "no changes"
+    : `${changes} change(s)${opts.check ? " planned, none applied" : ""}`;
+  say(colour.dim(`${reports.length} host(s) in ${seconds.toFixed(1)}s: ${verdict}`));
+  return code;
+}
+
+function useWidth(status: string): number {
+  return 12 + (statusWord(status).length - status.length);
+}
