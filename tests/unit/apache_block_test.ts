@@ -6,8 +6,8 @@ import {
   unmanagedStatusLocations,
   withBlock,
   withoutBlock,
-} from "../lib/render/apache_block.ts";
-import type { ApacheFacts } from "../lib/facts/facts.ts";
+} from "../../lib/render/apache_block.ts";
+import type { ApacheFacts } from "../../lib/facts/facts.ts";
 
 const rhel: ApacheFacts = {
   binary: "/usr/sbin/httpd",

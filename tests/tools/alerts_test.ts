@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { parse } from "yaml";
 
-const DIR = new URL("../files/prometheus/", import.meta.url);
+const DIR = new URL("../../files/prometheus/", import.meta.url);
 const RULES = new URL("alerts.yml", DIR).pathname;
 const TESTS = new URL("alerts_test.yml", DIR).pathname;
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import $ from "dax";
-import { command, quote } from "../lib/transport/quote.ts";
+import { command, quote } from "../../lib/transport/quote.ts";
 
 /** Values an attacker or a typo could put in an inventory or a path. */
 export const HOSTILE = [

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { exitCode, type HostReport, recapCounts } from "../lib/engine/report.ts";
+import { exitCode, type HostReport, recapCounts } from "../../lib/engine/report.ts";
 
 const host = (status: HostReport["status"], steps: HostReport["steps"] = []): HostReport => ({
   host: "h",

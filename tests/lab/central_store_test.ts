@@ -4,17 +4,17 @@
  * the receiver after a deploy, and the remote-write password stays in a 0600 file on the hosts.
  */
 import assert from "node:assert/strict";
-import { until } from "./until.ts";
+import { until } from "../helpers/until.ts";
 import $ from "dax";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
-import { installPaths } from "../lib/inventory/paths.ts";
-import { hashPassword } from "../lib/render/htpasswd.ts";
-import { loadInventory, projectRoot } from "../lib/inventory/load.ts";
-import { NETWORK } from "../lib/lab/layout.ts";
-import { randomPassword } from "../lib/lab/secrets.ts";
-import { cli, lab, labVariant, onHost } from "./lab_helpers.ts";
-import { fakeGrafana } from "./grafana_double.ts";
+import { installPaths } from "../../lib/inventory/paths.ts";
+import { hashPassword } from "../../lib/render/htpasswd.ts";
+import { loadInventory, projectRoot } from "../../lib/inventory/load.ts";
+import { NETWORK } from "../../lib/lab/layout.ts";
+import { randomPassword } from "../../lib/lab/secrets.ts";
+import { cli, lab, labVariant, onHost } from "../helpers/lab.ts";
+import { fakeGrafana } from "../helpers/grafana_double.ts";
 
 const RECEIVER = {
   container: "isa-lab-receiver",

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { Ajv } from "ajv";
 import { parse } from "yaml";
-import { renderTraefikDynamic, renderTraefikStatic } from "../lib/render/traefik_config.ts";
+import { renderTraefikDynamic, renderTraefikStatic } from "../../lib/render/traefik_config.ts";
 
 // Schemas from ../shared/schemas (SchemaStore, draft-07); never copied into the project.
-const SCHEMAS = new URL("../../shared/schemas/", import.meta.url);
+const SCHEMAS = new URL("../../../shared/schemas/", import.meta.url);
 
 async function loadSchema(name: string): Promise<object | null> {
   try {

@@ -5,9 +5,9 @@
 import assert from "node:assert/strict";
 import $ from "dax";
 import { parse } from "yaml";
-import { ensureLab, labUp } from "../lib/lab/mod.ts";
-import { runOnce } from "../lib/lab/engine.ts";
-import { resetHost } from "./lab_helpers.ts";
+import { ensureLab, labUp } from "../../lib/lab/mod.ts";
+import { runOnce } from "../../lib/lab/engine.ts";
+import { resetHost } from "../helpers/lab.ts";
 
 /** Runs `command` on a lab host with nothing but the generated ssh_config. */
 function ssh(sshConfig: string, host: string, command: string) {

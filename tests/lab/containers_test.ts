@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import $ from "dax";
 import { join } from "node:path";
-import { cli, httpStatus, lab, labVariant, onHost, rebootHost } from "./lab_helpers.ts";
+import { cli, httpStatus, lab, labVariant, onHost, rebootHost } from "../helpers/lab.ts";
 
 const HOST = "isaqal09";
 const ADDR = "127.0.10.9";

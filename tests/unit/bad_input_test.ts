@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { parseSecrets } from "../lib/inventory/secrets.ts";
-import { cli } from "./lab_helpers.ts";
+import { parseSecrets } from "../../lib/inventory/secrets.ts";
+import { cli } from "../helpers/lab.ts";
 
 /** A TCP listener standing in for a host's sshd: it records whether anybody connected. */
 function tripwire(): { port: number; touched: () => boolean; close: () => void } {

@@ -7,14 +7,14 @@ import {
   parseFacts,
   parseModules,
   parseOsRelease,
-} from "../lib/facts/probe.ts";
-import { installScript } from "../lib/steps/docker_install.ts";
+} from "../../lib/facts/probe.ts";
+import { installScript } from "../../lib/steps/docker_install.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const shared = join(here, "..", "..", "shared", "fixtures", "hosts");
+const shared = join(here, "..", "..", "..", "shared", "fixtures", "hosts");
 
 Deno.test("facts of a fresh RHEL 9 host with httpd (real os-release, httpd -V, httpd -M)", async () => {
-  const facts = parseFacts(await Deno.readTextFile(join(here, "fixtures", "rhel9-fresh.probe")));
+  const facts = parseFacts(await Deno.readTextFile(join(here, "..", "fixtures", "rhel9-fresh.probe")));
   assert.equal(facts.os.family, "rhel");
   assert.equal(facts.os.id, "rhel");
   assert.equal(facts.os.versionId, "9.6");
@@ -151,8 +151,8 @@ Deno.test("rpm -q and dpkg-query answers give the Docker package, or none", asyn
 });
 
 Deno.test("RHEL family: Docker's repository per distribution, conf.d, httpd reload without a2enconf", async () => {
-  const { applyScript } = await import("../lib/render/apache_block.ts");
-  const base = parseFacts(await Deno.readTextFile(join(here, "fixtures", "rhel9-fresh.probe")));
+  const { applyScript } = await import("../../lib/render/apache_block.ts");
+  const base = parseFacts(await Deno.readTextFile(join(here, "..", "fixtures", "rhel9-fresh.probe")));
   const as = (id: string) => ({ ...base, os: { ...base.os, id } });
   assert.match(installScript(as("rhel")), /linux\/rhel\/docker-ce\.repo/);
   assert.match(installScript(as("rocky")), /linux\/centos\/docker-ce\.repo/);

@@ -7,7 +7,7 @@ import {
   hashPassword,
   parseHtpasswd,
   renderHtpasswd,
-} from "../lib/render/htpasswd.ts";
+} from "../../lib/render/htpasswd.ts";
 
 /** Runs the real `htpasswd -v`, the password on stdin (`-i`), never in argv. */
 async function htpasswdVerifies(file: string, user: string, pass: string): Promise<boolean> {

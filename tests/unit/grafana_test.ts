@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { until } from "./until.ts";
-import { fakeGrafana } from "./grafana_double.ts";
+import { until } from "../helpers/until.ts";
+import { fakeGrafana } from "../helpers/grafana_double.ts";
 import { parse } from "yaml";
 import {
   allPanels,
@@ -26,7 +26,7 @@ import {
   SCOREBOARD_STATES,
   SECURE_HASH_KEY,
   updateDatasourceRequest,
-} from "../lib/grafana/mod.ts";
+} from "../../lib/grafana/mod.ts";
 
 const TOKEN = "glsa_TestToken_0123456789abcdef";
 const PASS = "frontend-Secret-pass";
@@ -571,7 +571,7 @@ Deno.test({
         `--telemetry.address=127.0.0.1:${exp2}`,
       ]));
       const promPort = freePort();
-      const rules = new URL("../files/prometheus/alerts.yml", import.meta.url).pathname;
+      const rules = new URL("../../files/prometheus/alerts.yml", import.meta.url).pathname;
       // Same shape as a host's Prometheus: job names apache and prometheus, instance = inventory name.
       const config = {
         global: { scrape_interval: "1s", evaluation_interval: "1s" },
@@ -683,7 +683,9 @@ Deno.test({
 });
 
 Deno.test("alerts.yml parses as a rule file with the expected alerts", async () => {
-  const doc = parse(await Deno.readTextFile(new URL("../files/prometheus/alerts.yml", import.meta.url))) as {
+  const doc = parse(
+    await Deno.readTextFile(new URL("../../files/prometheus/alerts.yml", import.meta.url)),
+  ) as {
     groups: { rules: { alert?: string }[] }[];
   };
   const names = doc.groups.flatMap((g) => g.rules.map((r) => r.alert)).sort();

@@ -9,7 +9,7 @@ import {
   onHost,
   rebootHost,
   resetHost,
-} from "./lab_helpers.ts";
+} from "../helpers/lab.ts";
 
 const HOST = "isaqal10";
 const ADDR = "127.0.10.10";
@@ -99,10 +99,10 @@ Deno.test("host steps on a fresh lab host: Docker, firewall, Apache block; idemp
   await t.step("a change that fails validation is rolled back and Apache keeps running", async () => {
     const conf = "/etc/apache2/conf-available/EPFL_isa.conf";
     const ours = (await onHost(info, HOST, `sha256sum ${conf}`)).out;
-    const { Ssh, writeFileScript } = await import("../lib/transport/ssh.ts");
-    const { loadInventory } = await import("../lib/inventory/load.ts");
-    const { gatherFacts } = await import("../lib/facts/gather.ts");
-    const { applyScript } = await import("../lib/render/apache_block.ts");
+    const { Ssh, writeFileScript } = await import("../../lib/transport/ssh.ts");
+    const { loadInventory } = await import("../../lib/inventory/load.ts");
+    const { gatherFacts } = await import("../../lib/facts/gather.ts");
+    const { applyScript } = await import("../../lib/render/apache_block.ts");
     const host = (await loadInventory(inv)).hosts.find((h) => h.name === HOST)!;
     const ssh = new Ssh(host);
     const facts = await gatherFacts(ssh);

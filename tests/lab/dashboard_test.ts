@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { dashboardQueries, renderDashboard } from "../lib/grafana/mod.ts";
-import { cli, lab, onHost } from "./lab_helpers.ts";
+import { dashboardQueries, renderDashboard } from "../../lib/grafana/mod.ts";
+import { cli, lab, onHost } from "../helpers/lab.ts";
 
 const HOST = "isaqal09";
 

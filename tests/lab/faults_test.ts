@@ -5,12 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { projectRoot } from "../lib/inventory/load.ts";
-import { loadInventory } from "../lib/inventory/load.ts";
-import { Ssh } from "../lib/transport/ssh.ts";
-import { MIN_FREE_MB } from "../lib/steps/facts.ts";
-import { apacheGeneration, cli, type CliRun, lab, labVariant, onHost, resetHost } from "./lab_helpers.ts";
-import type { LabInfo } from "../lib/lab/mod.ts";
+import { projectRoot } from "../../lib/inventory/load.ts";
+import { loadInventory } from "../../lib/inventory/load.ts";
+import { Ssh } from "../../lib/transport/ssh.ts";
+import { MIN_FREE_MB } from "../../lib/steps/facts.ts";
+import { apacheGeneration, cli, type CliRun, lab, labVariant, onHost, resetHost } from "../helpers/lab.ts";
+import type { LabInfo } from "../../lib/lab/mod.ts";
 
 const H9 = "isaqal09";
 const H10 = "isaqal10";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cli, lab, onHost } from "./lab_helpers.ts";
+import { cli, lab, onHost } from "../helpers/lab.ts";
 
 const HOST = "isaqal09";
 

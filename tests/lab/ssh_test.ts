@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { loadInventory } from "../lib/inventory/load.ts";
-import { RemoteError, UnreachableError } from "../lib/engine/errors.ts";
-import { quote } from "../lib/transport/quote.ts";
-import { Ssh } from "../lib/transport/ssh.ts";
-import { lab } from "./lab_helpers.ts";
-import { HOSTILE } from "./quote_test.ts";
+import { loadInventory } from "../../lib/inventory/load.ts";
+import { RemoteError, UnreachableError } from "../../lib/engine/errors.ts";
+import { quote } from "../../lib/transport/quote.ts";
+import { Ssh } from "../../lib/transport/ssh.ts";
+import { lab } from "../helpers/lab.ts";
+import { HOSTILE } from "../unit/quote_test.ts";
 
 Deno.test("SSH engine against a real sshd on a loopback address", async (t) => {
   const info = await lab();

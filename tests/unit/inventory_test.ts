@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { UsageError } from "../lib/engine/errors.ts";
-import { inventoryPath, loadInventory, projectRoot } from "../lib/inventory/load.ts";
-import { selectHosts } from "../lib/inventory/limit.ts";
+import { UsageError } from "../../lib/engine/errors.ts";
+import { inventoryPath, loadInventory, projectRoot } from "../../lib/inventory/load.ts";
+import { selectHosts } from "../../lib/inventory/limit.ts";
 
 async function withInventory(text: string, fn: (file: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir();

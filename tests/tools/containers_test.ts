@@ -7,20 +7,20 @@ import {
   certificateScript,
   parseCertificateProbe,
   subjectAltNames,
-} from "../lib/steps/certificate.ts";
-import { parseProbe, probeScript } from "../lib/facts/files_probe.ts";
-import { exporterSpec, prometheusSpec, traefikSpec } from "../lib/containers/builders.ts";
+} from "../../lib/steps/certificate.ts";
+import { parseProbe, probeScript } from "../../lib/facts/files_probe.ts";
+import { exporterSpec, prometheusSpec, traefikSpec } from "../../lib/containers/builders.ts";
 import {
   containerState,
   decideAction,
   ensureNetwork,
   reconcileContainer,
   removeContainer,
-} from "../lib/containers/reconcile.ts";
-import { type ContainerSpec, SPEC_HASH_LABEL, specHash } from "../lib/containers/spec.ts";
-import type { DockerFacts, Facts } from "../lib/facts/facts.ts";
-import type { Host } from "../lib/inventory/host.ts";
-import type { Vars } from "../lib/inventory/vars.ts";
+} from "../../lib/containers/reconcile.ts";
+import { type ContainerSpec, SPEC_HASH_LABEL, specHash } from "../../lib/containers/spec.ts";
+import type { DockerFacts, Facts } from "../../lib/facts/facts.ts";
+import type { Host } from "../../lib/inventory/host.ts";
+import type { Vars } from "../../lib/inventory/vars.ts";
 
 function testHost(over: Partial<Vars> = {}): Host {
   const vars: Vars = {

@@ -1,8 +1,8 @@
 /** Helpers for lab-backed tests: run the real CLI, reach lab hosts, write variant inventories. */
 import $ from "dax";
 import { join } from "node:path";
-import { projectRoot } from "../lib/inventory/load.ts";
-import { ensureLab, type LabInfo } from "../lib/lab/mod.ts";
+import { projectRoot } from "../../lib/inventory/load.ts";
+import { ensureLab, type LabInfo } from "../../lib/lab/mod.ts";
 
 /** A finished CLI run. */
 export interface CliRun {
@@ -63,7 +63,7 @@ export async function lab(): Promise<LabInfo> {
 }
 
 async function scoped(info: LabInfo): Promise<LabInfo> {
-  const { inventoryText } = await import("../lib/lab/inventory.ts");
+  const { inventoryText } = await import("../../lib/lab/inventory.ts");
   const hosts = info.hosts.slice(0, TEST_HOSTS);
   const file = join(info.dir, "tests-inventory.yml");
   await Deno.writeTextFile(file, inventoryText(hosts.map((h) => h.name), info.images));
@@ -88,14 +88,14 @@ export async function httpStatus(url: string, init: RequestInit = {}): Promise<n
 
 /** Stops the tool's shared SSH master to a host (its socket is in the tool's control folder). */
 export async function dropMaster(info: LabInfo, name: string): Promise<void> {
-  const { defaultControlDir } = await import("../lib/transport/ssh.ts");
+  const { defaultControlDir } = await import("../../lib/transport/ssh.ts");
   await $`ssh -F ${info.sshConfig} -o ${`ControlPath=${defaultControlDir()}/%C`} -O exit ${name}`.quiet()
     .noThrow();
 }
 
 /** Makes a lab host fresh again (new container, empty /var/lib/docker), as a newly installed server. */
 export async function resetHost(info: LabInfo, name: string): Promise<LabInfo> {
-  const { containerName, dockerVolumeName } = await import("../lib/lab/layout.ts");
+  const { containerName, dockerVolumeName } = await import("../../lib/lab/layout.ts");
   await $`docker rm -f ${containerName(name)}`.quiet().noThrow();
   await $`docker volume rm ${dockerVolumeName(name)}`.quiet().noThrow();
   // Drop the tool's shared ControlMaster: it points at the old container.
@@ -105,7 +105,7 @@ export async function resetHost(info: LabInfo, name: string): Promise<LabInfo> {
 
 /** Reboots a lab host (`docker restart`) and waits until SSH answers and systemd has settled. */
 export async function rebootHost(info: LabInfo, name: string): Promise<void> {
-  const { containerName } = await import("../lib/lab/layout.ts");
+  const { containerName } = await import("../../lib/lab/layout.ts");
   await dropMaster(info, name);
   await $`docker restart ${containerName(name)}`.quiet();
   const deadline = Date.now() + 90_000;
