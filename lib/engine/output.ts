@@ -40,3 +40,20 @@ export function statusWord(status: string): string {
       return colour.magenta(status);
   }
 }
+
+/**
+ * Remote (or otherwise foreign) text made safe for the operator's terminal: control characters
+ * (escape sequences, carriage returns, backspaces, C1 codes) and bidirectional overrides are shown
+ * escaped (`\x1b`), so a host cannot repaint, hide or reorder what the operator reads. Newlines and tabs
+ * stay.
+ */
+export function printable(text: string): string {
+  return text.replaceAll("\r\n", "\n").replace(
+    // deno-lint-ignore no-control-regex
+    /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => {
+      const code = c.codePointAt(0)!;
+      return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16)}`;
+    },
+  );
+}

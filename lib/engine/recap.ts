@@ -1,18 +1,18 @@
 import type { RunOptions } from "./cli.ts";
-import { colour, say, statusWord } from "./output.ts";
+import { colour, printable, say, statusWord } from "./output.ts";
 import { redact } from "../inventory/redact.ts";
 import { exitCode, type HostReport, recapCounts } from "./report.ts";
 
-/** Prefixed output lines of one host and step. */
+/** Prefixed output lines of one host and step; remote text in them is made printable. */
 export function printer(host: string, step: string, opts: RunOptions) {
   const prefix = `${colour.bold(host.padEnd(10))} ${step.padEnd(13)}`;
   return {
     line: (s: string) => {
-      if (!opts.json) say(`${prefix} ${s}`);
+      if (!opts.json) say(`${prefix} ${printable(s)}`);
     },
     debug: (s: string) => {
       if (opts.verbose && !opts.json) {
-        say(colour.dim(`${prefix} ${s.split("\n").join(`\n${" ".repeat(25)}`)}`));
+        say(colour.dim(`${prefix} ${printable(s).split("\n").join(`\n${" ".repeat(25)}`)}`));
       }
     },
   };

@@ -4,7 +4,7 @@ import { RemoteError, UnreachableError, UsageError } from "./errors.ts";
 import { gatherFacts } from "../facts/gather.ts";
 import type { Host } from "../inventory/host.ts";
 import type { Inventory } from "../inventory/load.ts";
-import { colour, say, statusWord, warn } from "./output.ts";
+import { colour, printable, say, statusWord, warn } from "./output.ts";
 import { redact } from "../inventory/redact.ts";
 import type { HostReport, StepReport } from "./report.ts";
 import { HostLock } from "./host_lock.ts";
@@ -16,8 +16,9 @@ import { pool } from "./pool.ts";
 import { confirmProd, selectFromOptions } from "./selection.ts";
 import { diffColour, finish, printer } from "./recap.ts";
 
+// Failure messages carry remote stderr and lock holder lines: the host must not drive the terminal.
 function errorText(e: unknown): string {
-  return redact(e instanceof Error ? e.message : String(e));
+  return printable(redact(e instanceof Error ? e.message : String(e)));
 }
 
 /** Per-run shared state: one secrets load per deployment. */

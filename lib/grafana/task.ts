@@ -9,7 +9,7 @@ import { installPaths } from "../inventory/paths.ts";
 import { UnreachableError, UsageError } from "../engine/errors.ts";
 import type { Host } from "../inventory/host.ts";
 import type { Inventory } from "../inventory/load.ts";
-import { colour, say, statusWord, warn } from "../engine/output.ts";
+import { colour, printable, say, statusWord, warn } from "../engine/output.ts";
 import { redact } from "../inventory/redact.ts";
 import { pool } from "../engine/pool.ts";
 import { selectFromOptions } from "../engine/selection.ts";
@@ -273,7 +273,7 @@ export async function grafanaTask(args: string[], deps: GrafanaTaskDeps = {}): P
   // With no readable host, the hosts' own statuses (failed, unreachable) already make the code.
   const code = grafanaExitCode(certs, error !== undefined && readable.length > 0);
   const seconds = (performance.now() - started) / 1000;
-  if (error) warn(`error: ${error}`);
+  if (error) warn(`error: ${printable(error)}`);
   if (opts.json) {
     const report: GrafanaReport = {
       task: TASK,

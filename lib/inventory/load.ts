@@ -1,8 +1,9 @@
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import { isMap, isSeq, type Node } from "yaml";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { UsageError } from "../engine/errors.ts";
 import type { Host } from "./host.ts";
-import { entries, Located, validate } from "./schema.ts";
+import { checkHostVars, type VarPath } from "./rules.ts";
+import { child, entries, type Infer, Located, type ObjectSchema, parseLocated, validate } from "./schema.ts";
 import type { Vars } from "./vars.ts";
 import { inventorySchema, varsSchema } from "./vars_schema.ts";
 
@@ -29,18 +30,6 @@ export function inventoryPath(opts: { prod: boolean; inventory?: string }): stri
   return join(projectRoot, "inventory", opts.prod ? "prod.yml" : "qual.yml");
 }
 
-function parseYaml(file: string, text: string): { loc: Located; root: Node | null } {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const loc = new Located(file, lines);
-  const problem = doc.errors[0];
-  if (problem) {
-    const { line, col } = lines.linePos(problem.pos[0]);
-    throw new UsageError(`${file}:${line}:${col}: invalid YAML: ${problem.message.split("\n")[0]}`);
-  }
-  return { loc, root: doc.contents as Node | null };
-}
-
 async function readText(file: string): Promise<string> {
   try {
     return await Deno.readTextFile(file);
@@ -50,13 +39,20 @@ async function readText(file: string): Promise<string> {
   }
 }
 
-type Flat = Map<string, { value: unknown; at: string }>;
+/** One variable as set somewhere: its value, `file:line:col`, and its node (to locate values within). */
+interface Setting {
+  value: unknown;
+  at: string;
+  node: Node | null;
+  loc: Located;
+}
+type Flat = Map<string, Setting>;
 
 /** Flattens nested objects of the vars schema into dotted keys, keeping where each was set. */
 function flatten(loc: Located, node: Node | null, prefix = ""): Flat {
   const out: Flat = new Map();
   if (!node || !isMap(node)) return out;
-  let fields = varsSchema.fields;
+  let fields: ObjectSchema["fields"] = varsSchema.fields;
   for (const part of prefix.split(".").filter(Boolean)) {
     const f = fields[part];
     fields = f.kind === "object" ? f.fields : {};
@@ -69,6 +65,8 @@ function flatten(loc: Located, node: Node | null, prefix = ""): Flat {
       out.set(key, {
         value: v === null ? null : (v as Node & { toJSON(): unknown }).toJSON(),
         at: loc.at(v),
+        node: v,
+        loc,
       });
     }
   }
@@ -82,16 +80,27 @@ function setPath(target: Record<string, unknown>, dotted: string, value: unknown
   cur[parts.at(-1)!] = value;
 }
 
-function child(map: Node | null, key: string): Node | null {
-  if (!map || !isMap(map)) return null;
-  const pair = map.items.find((p) => isScalar(p.key) && p.key.value === key);
-  return (pair?.value as Node | null) ?? null;
+/** `file:line:col` where a merged variable (or a value within it) was set. */
+function where(merged: Flat, path: VarPath): string {
+  for (let n = path.length; n > 0; n--) {
+    const entry = merged.get(path.slice(0, n).join("."));
+    if (!entry) continue;
+    let node = entry.node;
+    for (const p of path.slice(n)) {
+      node = typeof p === "number"
+        ? (isSeq(node) ? (node.items[p] as Node | null) ?? null : null)
+        : child(node, p);
+    }
+    return node ? entry.loc.at(node) : entry.at;
+  }
+  return "";
 }
 
 /** Loads `inventory/defaults.yml`: every variable, declared once. */
 export async function loadDefaults(file = join(projectRoot, "inventory", "defaults.yml")): Promise<Flat> {
-  const { loc, root } = parseYaml(file, await readText(file));
-  validate(loc, root, { ...varsSchema, required: Object.keys(varsSchema.fields) }, "defaults");
+  const { loc, root } = parseLocated(file, await readText(file));
+  // Complete: every variable has its default here, so the merged vars of a host are a whole `Vars`.
+  validate(loc, root, varsSchema, "defaults");
   return flatten(loc, root);
 }
 
@@ -100,16 +109,11 @@ export async function loadInventory(file: string, defaults?: Flat): Promise<Inve
   defaults ??= await loadDefaults();
   const text = await readText(file);
   if (text.trim() === "") throw new UsageError(`${file}:1:1: the inventory is empty`);
-  const { loc, root } = parseYaml(file, text);
+  const { loc, root } = parseLocated(file, text);
   if (!root || !isMap(root)) {
     throw loc.error(root, "the inventory must be a mapping (deployment, hosts, ...)");
   }
-  const inv = validate(loc, root, inventorySchema, "") as {
-    deployment: "qual" | "prod";
-    ssh_config?: string;
-    secrets?: { file?: string; command?: string };
-    groups?: Record<string, { hosts: string[] }>;
-  };
+  const inv = validate(loc, root, inventorySchema, "") as Infer<typeof inventorySchema>;
   const base = dirname(file);
   const rel = (p: string) => (isAbsolute(p) ? p : p.startsWith("~/") ? p : join(base, p));
 
@@ -158,7 +162,7 @@ export async function loadInventory(file: string, defaults?: Flat): Promise<Inve
   for (const [name, hnode, pair] of entries(loc, hostsNode)) {
     const merged: Flat = new Map([...defaults, ...invVars]);
     // Two groups giving one host different values is ambiguous; Ansible picks silently, we refuse.
-    const fromGroup = new Map<string, { value: unknown; at: string; group: string }>();
+    const fromGroup = new Map<string, Setting & { group: string }>();
     const memberOf = [...groups].filter(([g, m]) => groupFlat.has(g) && m.includes(name)).map(([g]) => g);
     for (const g of memberOf.sort()) {
       for (const [k, v] of groupFlat.get(g)!) {
@@ -177,11 +181,10 @@ export async function loadInventory(file: string, defaults?: Flat): Promise<Inve
     const vars: Record<string, unknown> = {};
     for (const [k, v] of merged) setPath(vars, k, v.value);
     // Already validated with the whole file above.
-    const h = (hnode as (Node & { toJSON(): unknown }) | null)?.toJSON() as
-      | { address?: string; user?: string; port?: number; jump?: string }
-      | null;
+    const h = inv.hosts[name];
     const address = h?.address ?? name;
     const v = vars as unknown as Vars;
+    checkHostVars(name, inv.deployment, v, (path) => where(merged, path));
     if (!v.fqdn) v.fqdn = address.includes(".") && !/^[\d.]+$/.test(address) ? address : name;
     if (!v.public_address) v.public_address = v.fqdn;
     const { line, col } = loc.lines.linePos(pair.key ? (pair.key as Node).range?.[0] ?? 0 : 0);

@@ -1,21 +1,72 @@
 import $ from "dax";
-import { parse } from "yaml";
+import { isMap, parseDocument, visit } from "yaml";
+import { printable } from "../engine/output.ts";
 import { UsageError } from "../engine/errors.ts";
 import type { SecretsSource } from "./load.ts";
 import { registerSecret } from "./redact.ts";
+import { type Infer, parseLocated, type Schema, validate } from "./schema.ts";
 
-/** A user allowed through the frontend's basic auth. */
-export interface Credential {
-  user: string;
-  pass: string;
+/** Why a frontend password is unusable, or undefined. Never quotes it. */
+function passwordProblem(pass: string): string | undefined {
+  if (pass.length === 0) return "is empty";
+  // Browsers, curl -u and Grafana's form can't send it: better refuse than lock everyone out.
+  if (/[\r\n]/.test(pass)) return "contains a line break";
+  if (pass.length < 8) return "is shorter than 8 characters";
+  // bcrypt ignores bytes past 72: a longer password would be silently truncated.
+  if (new TextEncoder().encode(pass).length > 72) return "is longer than 72 bytes (bcrypt's limit)";
+  return undefined;
 }
+
+const secretString = { kind: "string", secret: true, hint: "a string" } as const satisfies Schema;
+
+/**
+ * Schema of the secrets file: the same layer as the inventory's, so a password YAML reads as a number
+ * (`012345678`, `.inf`) is an error naming file:line:column, and no error ever shows a secret.
+ */
+export const secretsSchema = {
+  kind: "object",
+  required: ["frontend"],
+  fields: {
+    frontend: {
+      kind: "object",
+      fields: {
+        credentials: {
+          kind: "list",
+          min: 1,
+          hint: "a non-empty list of {user, pass}",
+          of: {
+            kind: "object",
+            fields: {
+              user: {
+                kind: "string",
+                check: (u: string) =>
+                  /^[A-Za-z0-9._@-]{1,64}$/.test(u)
+                    ? undefined
+                    : "must be a name of letters, digits, . _ @ -",
+              },
+              pass: { ...secretString, check: passwordProblem },
+            },
+          },
+        },
+      },
+    },
+    grafana: {
+      kind: "object",
+      fields: { token: { ...secretString, check: (t: string) => (t ? undefined : "is empty") } },
+    },
+    remote_write: {
+      kind: "object",
+      fields: { username: secretString, password: secretString, bearer_token: secretString },
+      required: [],
+    },
+  },
+} as const satisfies Schema;
 
 /** Secrets of one deployment. */
-export interface Secrets {
-  frontend: { credentials: Credential[] };
-  grafana?: { token: string };
-  remote_write?: { username?: string; password?: string; bearer_token?: string };
-}
+export type Secrets = Infer<typeof secretsSchema>;
+
+/** A user allowed through the frontend's basic auth. */
+export type Credential = Secrets["frontend"]["credentials"][number];
 
 /** Environment variables that override the inventory's secrets source. */
 export const SECRETS_ENV = { file: "ISA_SECRETS_FILE", command: "ISA_SECRETS_COMMAND" } as const;
@@ -64,82 +115,44 @@ async function readSource(source: SecretsSource): Promise<{ text: string; name: 
   const name = `secrets command '${source.command}'`;
   const r = await $`sh -c ${source.command}`.stdout("piped").stderr("piped").noThrow();
   if (r.code !== 0) {
-    // stderr of a failing command is safe to show in part; stdout might hold secrets, so never.
-    throw new UsageError(
-      `${name} failed with exit ${r.code}: ${r.stderr.trim().split("\n").slice(-1)[0] ?? ""}`,
-    );
+    // stdout might hold secrets, so never shown; stderr only redacted (a tool may echo its input).
+    throw new UsageError(`${name} failed with exit ${r.code}: ${redactCommandStderr(r.stderr, r.stdout)}`);
   }
   return { text: r.stdout, name };
 }
 
-/** Parses and checks secrets YAML; errors say what is wrong without echoing any value. */
+/** Parses and checks secrets YAML; errors name file:line:column without echoing any value. */
 export function parseSecrets(text: string, name: string): Secrets {
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (e) {
-    const pos = (e as { linePos?: { line: number; col: number }[] }).linePos?.[0];
-    throw new UsageError(`${name}${pos ? `:${pos.line}:${pos.col}` : ""}: not valid YAML`);
-  }
-  const o = doc as Record<string, unknown> | null;
-  if (!o || typeof o !== "object" || Array.isArray(o)) {
-    throw new UsageError(`${name}: expected a mapping with frontend.credentials`);
-  }
-  const known = ["frontend", "grafana", "remote_write"];
-  for (const k of Object.keys(o)) {
-    if (!known.includes(k)) throw new UsageError(`${name}: unknown key '${k}' (known: ${known.join(", ")})`);
-  }
-  const creds = (o.frontend as { credentials?: unknown } | undefined)?.credentials;
-  if (!Array.isArray(creds) || creds.length === 0) {
-    throw new UsageError(`${name}: frontend.credentials must be a non-empty list of {user, pass}`);
-  }
-  const credentials: Credential[] = creds.map((c, i) => {
-    const cc = c as Record<string, unknown>;
-    if (!cc || typeof cc.user !== "string" || !/^[A-Za-z0-9._@-]{1,64}$/.test(cc.user)) {
-      throw new UsageError(
-        `${name}: frontend.credentials[${i}].user must be a name of letters, digits, . _ @ -`,
-      );
-    }
-    if (typeof cc.pass !== "string" && typeof cc.pass !== "number") {
-      throw new UsageError(`${name}: frontend.credentials[${i}].pass must be a string`);
-    }
-    const pass = String(cc.pass);
-    if (pass.length === 0) throw new UsageError(`${name}: frontend.credentials[${i}].pass is empty`);
-    if (/[\r\n]/.test(pass)) {
-      // Browsers, curl -u and Grafana's form can't send it: better refuse than lock everyone out.
-      throw new UsageError(`${name}: frontend.credentials[${i}].pass contains a line break`);
-    }
-    if (pass.length < 8) {
-      throw new UsageError(`${name}: frontend.credentials[${i}].pass is shorter than 8 characters`);
-    }
-    if (new TextEncoder().encode(pass).length > 72) {
-      // bcrypt ignores bytes past 72: a longer password would be silently truncated.
-      throw new UsageError(
-        `${name}: frontend.credentials[${i}].pass is longer than 72 bytes (bcrypt's limit)`,
-      );
-    }
-    return { user: cc.user, pass };
+  const { loc, root } = parseLocated(name, text, true);
+  if (!root || !isMap(root)) throw loc.error(root, "expected a mapping with frontend.credentials");
+  return validate(loc, root, secretsSchema, "") as Secrets;
+}
+
+/**
+ * The failing secrets command's stderr as it may be shown: its last line, with anything the command
+ * printed on stdout (perhaps half the secrets) and any `password=…`-like value masked, control
+ * characters escaped, and cut to 200 characters.
+ */
+export function redactCommandStderr(stderr: string, stdout: string): string {
+  let line = stderr.trim().split("\n").filter(Boolean).at(-1) ?? "";
+  line = line.replace(/((?:pass(?:word)?|passwd|token|secret|key)["']?\s*[:=]\s*)[^\s)"',;]+/gi, "$1***");
+  // Whole values first (a pass phrase with spaces), then every word of stdout standing alone.
+  const values = new Set<string>();
+  visit(parseDocument(stdout), {
+    Scalar: (key, node) => {
+      if (key === "key") return; // field names (pass, token) are not secret
+      const text = String(node.source ?? node.value ?? "");
+      if (text.length >= 4) values.add(text);
+    },
   });
-  const out: Secrets = { frontend: { credentials } };
-  if (o.grafana !== undefined) {
-    const t = (o.grafana as { token?: unknown })?.token;
-    if (typeof t !== "string" || !t) {
-      throw new UsageError(`${name}: grafana.token must be a non-empty string`);
-    }
-    out.grafana = { token: t };
+  for (const v of [...values].sort((a, b) => b.length - a.length)) line = line.replaceAll(v, "***");
+  const words = new Set(stdout.split(/[\s"',:{}[\]]+/).filter((w) => w.length >= 4));
+  for (const w of [...words].sort((a, b) => b.length - a.length)) {
+    const escaped = w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    line = line.replace(new RegExp(`(?<![\\w*])${escaped}(?![\\w*])`, "g"), "***");
   }
-  if (o.remote_write !== undefined) {
-    const r = o.remote_write as Record<string, unknown>;
-    for (const k of Object.keys(r ?? {})) {
-      if (!["username", "password", "bearer_token"].includes(k) || typeof r[k] !== "string") {
-        throw new UsageError(
-          `${name}: remote_write.${k} is not a known string field (username, password, bearer_token)`,
-        );
-      }
-    }
-    out.remote_write = r as Secrets["remote_write"];
-  }
-  return out;
+  line = printable(line);
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
 }
 
 /** Loads the secrets and registers every value for redaction. */

@@ -1,75 +1,119 @@
+/**
+ * Every inventory variable, declared once: the validation (with file:line:column errors) and, through
+ * `Infer` in vars.ts, the `Vars` type. To add a variable: one entry in `varsSchema.fields` (with its
+ * JSDoc line) and its default in inventory/defaults.yml. See schema.ts for the entry format.
+ */
+import { installDirProblem } from "./paths.ts";
 import type { Schema } from "./schema.ts";
 
-const limits: Schema = {
+const limits = {
   kind: "object",
   fields: { memory_mb: { kind: "int", min: 16, max: 65536 }, cpus: { kind: "number", min: 0.01, max: 64 } },
-};
+} as const satisfies Schema;
 
-const image: Schema = {
+const image = {
   kind: "string",
   // A pinned reference: a tag other than `latest`, or a digest.
   pattern: /^(?!.*:latest$)[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$/,
   hint: "a pinned image reference (name:tag, not latest)",
-};
+} as const satisfies Schema;
+
+/** A URL credentials are sent to: https only (see rules.ts for the lab's opt-out). */
+const credentialUrl = {
+  kind: "string",
+  pattern: /^https?:\/\/\S+$/,
+  hint: "an https:// URL",
+  https: true,
+} as const satisfies Schema;
 
 /** Schema of every variable an inventory may set (in defaults, vars, group or host vars). */
-export const varsSchema: Schema & { kind: "object" } = {
+export const varsSchema = {
   kind: "object",
   fields: {
-    install_dir: { kind: "string", pattern: /^\/[A-Za-z0-9._/-]+$/, hint: "an absolute path" },
+    /** Root of everything we write on the host (configs and data); `uninstall --purge` removes it. */
+    install_dir: {
+      kind: "string",
+      pattern: /^\/[A-Za-z0-9._/-]*$/,
+      hint: "an absolute path",
+      check: installDirProblem,
+    },
+    /** `traefik` (HTTPS and basic auth by Traefik) or `native` (Prometheus serves HTTPS itself). */
     frontend: { kind: "string", enum: ["traefik", "native"] },
+    /** Whether the dashboard port (8080) is published and opened in the firewall; never in prod. */
     dashboard: { kind: "boolean" },
+    /** `pull` from the registry on the host, or `push` from the controller's Docker engine over SSH. */
     image_delivery: { kind: "string", enum: ["pull", "push"] },
+    /** Pinned image references. */
     images: {
       kind: "object",
       fields: { apache_exporter: image, prometheus: image, traefik: image },
     },
+    /** Host ports. */
     ports: {
       kind: "object",
       fields: { https: { kind: "int", min: 1, max: 65535 }, dashboard: { kind: "int", min: 1, max: 65535 } },
     },
+    /** Name on the host's certificate; defaults to the SSH address. */
     fqdn: { kind: "string", pattern: /^[A-Za-z0-9.-]*$/, hint: "a DNS name" },
+    /** Address clients (verify-metrics, Grafana) use for the HTTPS endpoint; empty means `fqdn`. Also on the certificate. */
     public_address: { kind: "string", pattern: /^[A-Za-z0-9.:-]*$/, hint: "a DNS name or IP address" },
+    /** Prometheus retention by time. */
     retention_time: { kind: "string", pattern: /^\d+[smhdwy]$/, hint: "a duration such as 15d" },
+    /** Prometheus retention by size. */
     retention_size: { kind: "string", pattern: /^\d+(B|KB|MB|GB|TB)$/, hint: "a size such as 2GB" },
+    /** Prometheus scrape interval. */
     scrape_interval: { kind: "string", pattern: /^\d+[smh]$/, hint: "a duration such as 15s" },
+    /** Name of the Docker network that holds our containers. */
     docker_network: {
       kind: "string",
       pattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/,
       hint: "a Docker network name",
     },
+    /** Resource limits per container. */
     limits: { kind: "object", fields: { apache_exporter: limits, prometheus: limits, traefik: limits } },
+    /** Optional central store that every host's Prometheus writes to. */
     remote_write: {
       kind: "nullable",
       of: {
         kind: "object",
         fields: {
-          url: { kind: "string", pattern: /^https?:\/\/\S+$/, hint: "an http(s) URL" },
+          url: credentialUrl,
+          /** How to authenticate; the credentials come from the secrets (`remote_write`). */
           auth: { kind: "string", enum: ["none", "basic", "bearer"] },
-          query_url: { kind: "string", pattern: /^https?:\/\/\S+$/, hint: "an http(s) URL" },
+          /** URL Grafana queries for the central store (Prometheus API), when it differs from `url`. */
+          query_url: credentialUrl,
         },
         required: ["url", "auth"],
       },
     },
+    /** Optional hosted Grafana to publish data sources and the dashboard to. */
     grafana: {
       kind: "nullable",
       of: {
         kind: "object",
         fields: {
-          url: { kind: "string", pattern: /^https?:\/\/\S+$/, hint: "an http(s) URL" },
+          url: credentialUrl,
           org: { kind: "string" },
           dashboard_uid: { kind: "string", pattern: /^[A-Za-z0-9_-]{1,40}$/, hint: "a Grafana uid" },
         },
-        required: ["url", "org", "dashboard_uid"],
       },
     },
+    /**
+     * LAB ONLY: lets the credential URLs above be `http://`, so tokens and passwords travel in clear.
+     * Refused on a prod deployment.
+     */
+    insecure_http_for_lab: { kind: "boolean" },
   },
-};
+} as const satisfies Schema;
 
-const hostName: Schema = { kind: "string", pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, hint: "a host name" };
+const hostName = {
+  kind: "string",
+  pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+  hint: "a host name (letters, digits, . _ -, not starting with - or .)",
+} as const satisfies Schema;
 
 /** Schema of an inventory file. */
-export const inventorySchema: Schema & { kind: "object" } = {
+export const inventorySchema = {
   kind: "object",
   required: ["deployment", "hosts"],
   fields: {
@@ -78,31 +122,48 @@ export const inventorySchema: Schema & { kind: "object" } = {
     secrets: {
       kind: "object",
       fields: { file: { kind: "string" }, command: { kind: "string" } },
+      required: [],
     },
-    vars: varsSchema,
+    vars: { ...varsSchema, partial: true },
     hosts: {
       kind: "map",
+      key: hostName,
       of: {
         kind: "nullable",
         of: {
           kind: "object",
           fields: {
-            address: { kind: "string", pattern: /^[A-Za-z0-9._:%-]+$/, hint: "a host name or address" },
-            user: { kind: "string", pattern: /^[a-z_][a-z0-9_.-]*$/, hint: "a user name" },
+            // None of these may start with `-`: ssh would read it as an option.
+            address: {
+              kind: "string",
+              pattern: /^(?!-)[A-Za-z0-9._:%-]+$/,
+              hint: "a host name or address (not starting with -)",
+            },
+            user: {
+              kind: "string",
+              pattern: /^[a-z_][a-z0-9_.-]*$/,
+              hint: "a user name (not starting with -)",
+            },
             port: { kind: "int", min: 1, max: 65535 },
-            jump: { kind: "string", pattern: /^[A-Za-z0-9@._:%,-]+$/, hint: "a ProxyJump value" },
-            vars: varsSchema,
+            jump: {
+              kind: "string",
+              pattern: /^(?![-,@])(?!.*[,@]-)[A-Za-z0-9@._:%,-]+$/,
+              hint: "a ProxyJump value ([user@]host[:port],...; no part starting with -)",
+            },
+            vars: { ...varsSchema, partial: true },
           },
+          required: [],
         },
       },
     },
     groups: {
       kind: "map",
+      key: hostName,
       of: {
         kind: "object",
         required: ["hosts"],
-        fields: { hosts: { kind: "list", of: hostName }, vars: varsSchema },
+        fields: { hosts: { kind: "list", of: hostName }, vars: { ...varsSchema, partial: true } },
       },
     },
   },
-};
+} as const satisfies Schema;

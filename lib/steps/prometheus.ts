@@ -27,6 +27,15 @@ const SECRET = { mode: 0o600, owner: "0:0", secret: true } as const;
 const PUBLIC = { mode: 0o644, owner: "0:0" } as const;
 
 /**
+ * The self-scrape password: the host's, if it is what we make (48 hex digits, 192 random bits), else a
+ * new one. A shortened or edited file is replaced, never trusted.
+ */
+export function selfScrapePassword(onHost: string | null | undefined): string {
+  if (onHost && /^[0-9a-f]{48}$/.test(onHost)) return onHost;
+  return encodeHex(crypto.getRandomValues(new Uint8Array(24)));
+}
+
+/**
  * Step 6: Prometheus. Config files are written first (each checked by promtool from the Prometheus
  * image before it replaces the old one), then the container is reconciled by its spec hash.
  */
@@ -133,8 +142,7 @@ export const prometheusStep: Step = {
       changes.push(...cert.changes);
       desired[p.cert] = cert.willChange ? PENDING : probe.files[p.cert];
       // The internal user Prometheus scrapes itself with: random, made once, kept on the host.
-      const selfPass = probe.files[p.selfScrapePassword] ??
-        encodeHex(crypto.getRandomValues(new Uint8Array(24)));
+      const selfPass = selfScrapePassword(probe.files[p.selfScrapePassword]);
       secretFile(p.selfScrapePassword, selfPass);
       const creds = secrets.frontend.credentials;
       if (creds.some((c) => c.user === SELF_SCRAPE_USER)) {

@@ -2,7 +2,7 @@ import { BEGIN } from "../render/apache_block.ts";
 import { parseCli, type RunOptions, usage } from "../engine/cli.ts";
 import { MANAGED_LABEL } from "../containers/spec.ts";
 import { UnreachableError, UsageError } from "../engine/errors.ts";
-import { colour, say, warn } from "../engine/output.ts";
+import { colour, printable, say, warn } from "../engine/output.ts";
 import { redact } from "../inventory/redact.ts";
 import { gatherFacts } from "../facts/gather.ts";
 import { hostContext } from "../engine/context.ts";
@@ -101,11 +101,11 @@ function print(s: HostStatus): void {
     ? colour.yellow("drift")
     : colour.green("as deployed");
   say(`${colour.bold(s.host)} ${head}`);
-  if (s.error) say(`  ${s.error}`);
+  if (s.error) say(`  ${printable(s.error)}`);
   if (!s.reachable) return;
   if (s.containers.length === 0) say("  containers: none of ours");
   for (const c of s.containers) {
-    say(`  ${c.name.padEnd(16)} ${c.state.padEnd(9)} ${c.image.padEnd(42)} up ${c.uptime}`);
+    say(printable(`  ${c.name.padEnd(16)} ${c.state.padEnd(9)} ${c.image.padEnd(42)} up ${c.uptime}`));
   }
   say(`  apache block: ${s.apacheBlock ? "present" : "absent"}`);
   for (const d of s.drift) for (const c of d.changes) say(`  ${colour.yellow("drift")} ${d.step}: ${c}`);

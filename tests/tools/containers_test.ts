@@ -47,6 +47,7 @@ function testHost(over: Partial<Vars> = {}): Host {
     },
     remote_write: null,
     grafana: null,
+    insecure_http_for_lab: false,
     ...over,
   };
   return {

@@ -134,7 +134,7 @@ Deno.test("secrets: missing, failing command, garbage, empty or too long passwor
   );
   assert.throws(
     () => parseSecrets("frontend: {credentials: [{user: 'a:b', pass: longenough}]}", "s.yml"),
-    /user must be/,
+    /s\.yml:1:\d+: frontend\.credentials\[0\]\.user 'a:b' must be a name/,
   );
   assert.throws(
     () => parseSecrets(`frontend: {credentials: [{user: isa, pass: "line one\\nline two"}]}`, "s.yml"),

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { UsageError } from "../../lib/engine/errors.ts";
-import { inventoryPath, loadInventory, projectRoot } from "../../lib/inventory/load.ts";
+import { inventoryPath, loadDefaults, loadInventory, projectRoot } from "../../lib/inventory/load.ts";
 import { selectHosts } from "../../lib/inventory/limit.ts";
 
 async function withInventory(text: string, fn: (file: string) => Promise<void>): Promise<void> {
@@ -137,6 +137,147 @@ groups:
         /matches no host or group; known hosts: isaqal09, isaqal10, isaqal11/,
       );
       assert.throws(() => selectHosts(inv, "web,&isaqal11"), /selects no host/);
+    },
+  );
+});
+
+Deno.test("prod with the dashboard on is an inventory error, wherever dashboard was set", async () => {
+  await rejects(
+    "deployment: prod\nvars:\n  dashboard: true\nhosts: {a: }\n",
+    /:3:14: host 'a': dashboard is true on a prod deployment, where 8080 stays closed/,
+  );
+  await rejects(
+    "deployment: prod\nhosts:\n  a:\n    vars: { dashboard: true }\n",
+    /:4:24: host 'a': dashboard is true on a prod deployment/,
+  );
+  await withInventory("deployment: qual\nvars:\n  dashboard: true\nhosts: {a: }\n", async (file) => {
+    assert.equal((await loadInventory(file)).hosts[0].vars.dashboard, true, "qual may have it");
+  });
+});
+
+Deno.test("credential URLs: https only; http needs insecure_http_for_lab, never on prod", async () => {
+  const grafana = (url: string) => `  grafana: { url: "${url}", org: o, dashboard_uid: d }\n`;
+  const rw = (url: string, query = "https://q.example/") =>
+    `  remote_write: { url: "${url}", auth: basic, query_url: "${query}" }\n`;
+  await rejects(
+    `deployment: qual\nvars:\n${grafana("http://g.example")}hosts: {a: }\n`,
+    /:3:19: host 'a': grafana\.url 'http:\/\/g\.example' is not https:\/\/: .*in clear \(for a lab receiver only: insecure_http_for_lab: true\)/,
+  );
+  await rejects(
+    `deployment: qual\nvars:\n${rw("http://r.example/api/v1/write")}hosts: {a: }\n`,
+    /:3:24: host 'a': remote_write\.url .* is not https/,
+  );
+  await rejects(
+    `deployment: qual\nvars:\n${rw("https://r.example/api/v1/write", "http://q.example")}hosts: {a: }\n`,
+    /:3:\d+: host 'a': remote_write\.query_url 'http:\/\/q\.example' is not https/,
+  );
+  await rejects(
+    `deployment: qual\nvars:\n  grafana: { url: "ftp://g", org: o, dashboard_uid: d }\nhosts: {a: }\n`,
+    /:3:19: vars\.grafana\.url 'ftp:\/\/g' is not an https:\/\/ URL/,
+  );
+  // The opt-in, set per host: that host only.
+  await withInventory(
+    `deployment: qual\nvars:\n${
+      grafana("http://127.0.0.1:3000")
+    }hosts:\n  a:\n    vars: { insecure_http_for_lab: true }\n  b:\n`,
+    async (file) => {
+      await assert.rejects(loadInventory(file), /:3:19: host 'b': grafana\.url .* is not https/);
+    },
+  );
+  await withInventory(
+    `deployment: qual\nvars:\n  insecure_http_for_lab: true\n${grafana("http://127.0.0.1:3000")}${
+      rw("http://10.0.0.1/api/v1/write", "http://10.0.0.1:9090")
+    }hosts: {a: }\n`,
+    async (file) => {
+      const [a] = (await loadInventory(file)).hosts;
+      assert.equal(a.vars.grafana?.url, "http://127.0.0.1:3000");
+      assert.equal(a.vars.remote_write?.query_url, "http://10.0.0.1:9090");
+    },
+  );
+  await rejects(
+    `deployment: prod\nvars:\n  insecure_http_for_lab: true\n${grafana("http://g.example")}hosts: {a: }\n`,
+    /:4:19: host 'a': grafana\.url .* is not https:\/\/.*insecure_http_for_lab does not apply to prod/,
+  );
+});
+
+Deno.test("hostile host entries: names and values that ssh would read as options are refused", async () => {
+  await rejects(
+    "deployment: qual\nhosts:\n  -oProxyCommand=touch /tmp/x:\n",
+    /:3:3: hosts key '-oProxyCommand=touch \/tmp\/x' is not a host name/,
+  );
+  await rejects("deployment: qual\nhosts:\n  a b:\n", /:3:3: hosts key 'a b' is not a host name/);
+  await rejects(
+    "deployment: qual\nhosts:\n  a:\n    address: -oProxyCommand=x\n",
+    /:4:14: hosts\.a\.address '-oProxyCommand=x' is not a host name or address \(not starting with -\)/,
+  );
+  await rejects(
+    "deployment: qual\nhosts:\n  a:\n    jump: -V\n",
+    /:4:11: hosts\.a\.jump '-V' is not a ProxyJump/,
+  );
+  await rejects("deployment: qual\nhosts:\n  a:\n    jump: ok.example,-V\n", /:4:11: hosts\.a\.jump/);
+  await rejects("deployment: qual\nhosts:\n  a:\n    jump: root@-V\n", /:4:11: hosts\.a\.jump/);
+  await rejects(
+    "deployment: qual\nhosts:\n  a:\n    user: -lroot\n",
+    /:4:11: hosts\.a\.user '-lroot' is not a user/,
+  );
+  await rejects(
+    "deployment: qual\nhosts: {a: }\ngroups:\n  -g: { hosts: [a] }\n",
+    /:4:3: groups key '-g' is not a host name/,
+  );
+  await withInventory(
+    "deployment: qual\nhosts:\n  a:\n    address: fe80::1%eth0\n    jump: admin@bastion.example:2222,next\n",
+    async (file) => {
+      const [a] = (await loadInventory(file)).hosts;
+      assert.equal(a.ssh.address, "fe80::1%eth0");
+      assert.equal(a.ssh.jump, "admin@bastion.example:2222,next");
+    },
+  );
+});
+
+Deno.test("install_dir: absolute, normalised, not / nor a system folder", async () => {
+  const cases: [string, RegExp][] = [
+    ["/srv/../etc", /is not a normalised path/],
+    ["/srv/./isa", /is not a normalised path/],
+    ["/srv//isa", /is not a normalised path/],
+    ["/srv/isa/", /is not a normalised path/],
+    ["srv/isa", /is not an absolute path/],
+    ["/", /is the root folder/],
+    ["/etc", /is a system folder/],
+    ["/usr/local", /is a system folder/],
+    ["/srv", /is a system folder/],
+    ["/var/lib/docker", /is a system folder/],
+    ["/home/alice", /is a user's home folder/],
+    ["/tmp/isa", /is under \/tmp/],
+    ["/proc/self", /is under \/proc/],
+    ["/srv/isa;rm", /is not an absolute path/],
+  ];
+  for (const [dir, pattern] of cases) {
+    await rejects(
+      `deployment: qual\nvars:\n  install_dir: "${dir}"\nhosts: {a: }\n`,
+      new RegExp(
+        `:3:16: vars\\.install_dir '${dir.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}' ${pattern.source}`,
+      ),
+    );
+  }
+  for (const dir of ["/srv/isa", "/opt/isa-monitoring", "/data/isa", "/etc/isa"]) {
+    await withInventory(`deployment: qual\nvars:\n  install_dir: ${dir}\nhosts: {a: }\n`, async (file) => {
+      assert.equal((await loadInventory(file)).hosts[0].vars.install_dir, dir);
+    });
+  }
+});
+
+Deno.test("defaults.yml declares every variable: one missing is an error naming the file", async () => {
+  const text = await Deno.readTextFile(join(projectRoot, "inventory", "defaults.yml"));
+  await withInventory(text.replace(/^retention_size: .*\n/m, ""), async (file) => {
+    await assert.rejects(
+      loadDefaults(file),
+      new RegExp(`^UsageError: ${file}:\\d+:1: defaults lacks the required key 'retention_size'`),
+    );
+  });
+  await withInventory(
+    text.replace(/^ {2}traefik: traefik:.*\n/m, ""),
+    async (file) => {
+      await assert.rejects(loadDefaults(file), /images lacks the required key 'traefik'/);
     },
   );
 });
