@@ -109,6 +109,8 @@ Deno.test("central store: a real remote-write receiver gets apache_scoreboard of
       const doc = parse(text);
       doc.secrets = { file: secrets };
       doc.vars.remote_write = remoteWrite;
+      // The lab's receiver speaks plain http: the explicit, lab-only opt-in.
+      doc.vars.insecure_http_for_lab = true;
       return stringify(doc);
     });
     files.push(inventory);
@@ -165,6 +167,7 @@ Deno.test("central store: a real remote-write receiver gets apache_scoreboard of
           doc.secrets = { file: secrets };
           doc.vars.remote_write = remoteWrite;
           doc.vars.grafana = { url: g.url, org: "EPFL IS-Academia", dashboard_uid: "isaqal" };
+          doc.vars.insecure_http_for_lab = true;
           return stringify(doc);
         });
         files.push(inv);

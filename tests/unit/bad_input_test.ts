@@ -29,6 +29,14 @@ async function inventory(text: string): Promise<{ dir: string; file: string }> {
   return { dir, file };
 }
 
+/** Runs `fn` over `items`, `width` at a time (each CLI run is a process start: side by side saves seconds). */
+async function inParallel<T>(items: T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  await Promise.all(Array.from({ length: width }, async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
+  }));
+}
+
 Deno.test("bad inventories exit 1 with file:line:column and contact no host", async () => {
   const wire = tripwire();
   const host = `  h1:\n    address: 127.0.0.77\n    port: ${wire.port}\n`;
@@ -48,16 +56,37 @@ Deno.test("bad inventories exit 1 with file:line:column and contact no host", as
       `deployment: qual\nhosts:\n${host}groups:\n  a: { hosts: [h1], vars: { scrape_interval: 10s } }\n  b: { hosts: [h1], vars: { scrape_interval: 20s } }\n`,
       /conflicting values for scrape_interval from groups 'a'/,
     ],
+    // Issue 14's hostile inputs, one per kind (tests/unit/inventory_test.ts has the variants).
+    [
+      `deployment: prod\nhosts:\n${host}vars:\n  dashboard: true\n`,
+      /inv\.yml:7:14: host 'h1': dashboard is true on a prod deployment/,
+    ],
+    [
+      `deployment: qual\nhosts:\n${host}vars:\n  grafana: { url: "http://127.0.0.77:${wire.port}", org: o, dashboard_uid: d }\n`,
+      /inv\.yml:7:19: host 'h1': grafana\.url '[^']+' is not https:\/\/: the credentials sent to it would travel in clear/,
+    ],
+    [
+      `deployment: qual\nhosts:\n  -oProxyCommand=touch /tmp/isa-pwned:\n    address: 127.0.0.77\n    port: ${wire.port}\n`,
+      /inv\.yml:3:3: hosts key '-oProxyCommand=touch \/tmp\/isa-pwned' is not a host name/,
+    ],
+    [
+      `deployment: qual\nhosts:\n${host}    jump: -V\n`,
+      /inv\.yml:6:11: hosts\.h1\.jump '-V' is not a ProxyJump value/,
+    ],
+    [
+      `deployment: qual\nhosts:\n${host}vars:\n  install_dir: /srv/../etc\n`,
+      /inv\.yml:7:16: vars\.install_dir '\/srv\/\.\.\/etc' is not a normalised path/,
+    ],
   ];
   try {
-    for (const [text, pattern] of cases) {
+    await inParallel(cases, 4, async ([text, pattern]) => {
       const { dir, file } = await inventory(text);
       const r = await cli("deploy.ts", ["--inventory", file]);
       await Deno.remove(dir, { recursive: true });
       assert.equal(r.code, 1, `${pattern}: ${r.stdout}${r.stderr}`);
       assert.match(r.stderr, pattern);
       assert.ok(r.stderr.includes(file), "the message names the file");
-    }
+    });
     assert.equal(wire.touched(), false, "no host was contacted");
   } finally {
     wire.close();
@@ -118,6 +147,30 @@ Deno.test("secrets: missing, failing command, garbage, empty or too long passwor
     await Deno.chmod(open, 0o644);
     const readable = await run({ ISA_SECRETS_FILE: open });
     assert.match(readable.stderr, /readable by others \(mode 644\); chmod 600 it/);
+    // A password YAML reads as a number: refused at its line, the value never shown.
+    const numeric = join(dir, "numeric.yml");
+    await Deno.writeTextFile(numeric, "frontend:\n  credentials:\n    - {user: isa, pass: 012345678}\n", {
+      mode: 0o600,
+    });
+    await Deno.chmod(numeric, 0o600);
+    const number = await run({ ISA_SECRETS_FILE: numeric });
+    assert.equal(number.code, 1);
+    assert.match(
+      number.stderr,
+      /numeric\.yml:3:25: frontend\.credentials\[0\]\.pass must be a string; YAML reads it as a number/,
+    );
+    assert.ok(!number.stderr.includes("12345678"), number.stderr);
+    // A failing command's stderr: shown, but not what it printed on stdout nor a `token=` value.
+    const script = join(dir, "leaky.sh");
+    await Deno.writeTextFile(
+      script,
+      "echo 'frontend: {credentials: [{user: isa, pass: hunter2hunter2}]}'\n" +
+        "echo 'decrypt failed: token=glsa_abcdef near hunter2hunter2' >&2; exit 4\n",
+    );
+    const leaky = await run({ ISA_SECRETS_COMMAND: `sh ${script}` });
+    assert.equal(leaky.code, 1);
+    assert.match(leaky.stderr, /failed with exit 4: decrypt failed: token=\*\*\* near \*\*\*/);
+    assert.ok(!leaky.stderr.includes("hunter2") && !leaky.stderr.includes("glsa_abcdef"), leaky.stderr);
     assert.equal(wire.touched(), false, "no host was contacted");
     wire.close();
   } finally {
