@@ -162,6 +162,8 @@ export function entries(loc: Located, map: YAMLMap): [string, Node | null, Pair]
     if (!isScalar(key) || typeof (key as Scalar).value !== "string") {
       throw loc.error(key, "keys must be plain strings");
     }
+    // It would set the prototype of the plain object the values are collected in.
+    if ((key as Scalar).value === "__proto__") throw loc.error(key, "'__proto__' is not allowed as a key");
     return [(key as Scalar<string>).value, pair.value as Node | null, pair];
   });
 }

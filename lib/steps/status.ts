@@ -125,7 +125,7 @@ export async function status(args: string[]): Promise<number> {
     const secrets = () => (sec ??= loadSecrets(inventory.secrets));
     const results = await pool(hosts, opts.forks, async (host) => {
       const debug = (l: string) =>
-        opts.verbose && !opts.json && say(colour.dim(`${host.name.padEnd(10)} ${l}`));
+        opts.verbose && !opts.json && say(colour.dim(`${host.name.padEnd(10)} ${printable(l)}`));
       const r = await hostStatus(new Ssh(host, { debug }), opts, secrets, debug);
       if (!opts.json) print(r);
       return r;

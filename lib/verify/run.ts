@@ -2,7 +2,7 @@ import Docker from "dockerode";
 import type { RunOptions } from "../engine/cli.ts";
 import { UnreachableError } from "../engine/errors.ts";
 import type { Host } from "../inventory/host.ts";
-import { colour, say } from "../engine/output.ts";
+import { colour, printable, say } from "../engine/output.ts";
 import { redact } from "../inventory/redact.ts";
 import type { Credential } from "../inventory/secrets.ts";
 import { Ssh } from "../transport/ssh.ts";
@@ -57,7 +57,8 @@ export async function verifyHost(
   opts: RunOptions & { waitS: number; live: boolean },
 ): Promise<HostVerdict> {
   const t0 = performance.now();
-  const debug = (l: string) => opts.verbose && !opts.json && say(colour.dim(`${host.name.padEnd(10)} ${l}`));
+  const debug = (l: string) =>
+    opts.verbose && !opts.json && say(colour.dim(`${host.name.padEnd(10)} ${printable(l)}`));
   const ssh = new Ssh(host, { debug });
   const verdict: HostVerdict = { host: host.name, status: "ok", checks: [], seconds: 0 };
   try {

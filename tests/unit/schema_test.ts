@@ -161,4 +161,6 @@ Deno.test("map keys are checked against their schema, at the key's position", ()
   } as const satisfies Schema;
   assert.deepEqual(check("ab: 1\n", s), { ab: 1 });
   assert.throws(() => check("ab: 1\n-x: 2\n", s), /f\.yml:2:1: the file key '-x' is not a name/);
+  const free = { kind: "map", of: { kind: "int" } } as const satisfies Schema;
+  assert.throws(() => check("a: 1\n__proto__: 2\n", free), /f\.yml:2:1: '__proto__' is not allowed as a key/);
 });
