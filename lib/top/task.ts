@@ -1,0 +1,138 @@
+/**
+ * `deno task top`: every host's scoreboard, refreshed every 2 s, in the terminal's alternate screen
+ * (`q` or Ctrl-C restores it); `--once` one plain frame, `--json` one document.
+ */
+import { parseCli, usage } from "../engine/cli.ts";
+import { UsageError } from "../engine/errors.ts";
+import { warn } from "../engine/output.ts";
+import { exitCode, type HostReport } from "../engine/report.ts";
+import { selectFromOptions } from "../engine/selection.ts";
+import { redact } from "../inventory/redact.ts";
+import { loadSecrets } from "../inventory/secrets.ts";
+import { renderFrame } from "./frame.ts";
+import { TopSource } from "./source.ts";
+import type { HostView } from "./view.ts";
+
+const EXTRA = { once: { type: "boolean", default: false } } as const;
+const EXTRA_USAGE = "[--once]";
+/** Refresh period of the live view. */
+export const REFRESH_MS = 2000;
+
+/** The run's exit code through the shared rule: a host without answer is unreachable, a stale one failed. */
+export function topExitCode(views: HostView[]): number {
+  return exitCode(views.map((v): HostReport => ({
+    host: v.host,
+    status: v.state === "down" ? "unreachable" : v.state === "stale" ? "failed" : "ok",
+    steps: [],
+    seconds: 0,
+  })));
+}
+
+function title(source: TopSource): string {
+  return `isa-monitoring top: ${source.hosts.length} host(s) from ${source.label}, ${
+    new Date().toISOString().replace(/\.\d+Z$/, "Z")
+  }`;
+}
+
+const enc = new TextEncoder();
+const write = (s: string) => Deno.stdout.writeSync(enc.encode(s));
+
+async function live(source: TopSource): Promise<number> {
+  const tty = Deno.stdin.isTerminal();
+  // Alternate screen, hidden cursor; undone on every way out.
+  write("\x1b[?1049h\x1b[?25l");
+  let done = false;
+  let wake: () => void = () => {};
+  const stop = () => {
+    done = true;
+    wake();
+  };
+  const restore = () => {
+    if (tty) Deno.stdin.setRaw(false);
+    write("\x1b[?25h\x1b[?1049l");
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  let views: HostView[] = [];
+  try {
+    if (tty) {
+      Deno.stdin.setRaw(true, { cbreak: true });
+      (async () => {
+        const buf = new Uint8Array(16);
+        while (!done) {
+          const n = await Deno.stdin.read(buf);
+          // q, Q, Ctrl-C (raw mode delivers it as a byte), or end of input.
+          if (n === null || buf.subarray(0, n).some((b) => b === 0x71 || b === 0x51 || b === 0x03)) stop();
+        }
+      })();
+    }
+    while (!done) {
+      const t0 = Date.now();
+      views = await source.views();
+      const width = Math.max(10, Math.min(50, (Deno.consoleSize?.().columns ?? 120) - 80));
+      const frame = renderFrame(views, {
+        colour: !Deno.env.get("NO_COLOR"),
+        barWidth: width,
+        title: title(source),
+      });
+      write("\x1b[H\x1b[2J" + frame.replaceAll("\n", "\r\n") + "\r\nq or Ctrl-C to quit");
+      await new Promise<void>((r) => {
+        wake = r;
+        setTimeout(r, Math.max(0, REFRESH_MS - (Date.now() - t0)));
+      });
+    }
+  } finally {
+    restore();
+    Deno.removeSignalListener("SIGINT", stop);
+    Deno.removeSignalListener("SIGTERM", stop);
+  }
+  return topExitCode(views);
+}
+
+/** Entry point; returns the exit code. */
+export async function top(args: string[]): Promise<number> {
+  let source: TopSource;
+  let once = false;
+  let json = false;
+  try {
+    const parsed = parseCli("top", args, EXTRA, EXTRA_USAGE);
+    if (parsed.help) {
+      console.log(usage("top", EXTRA_USAGE));
+      return 0;
+    }
+    const o = parsed.opts;
+    if (o.check || o.diff) throw new UsageError("top only reads: --check and --diff don't apply");
+    once = Boolean(parsed.extra.once);
+    json = o.json;
+    const { inventory, hosts } = await selectFromOptions(o);
+    if (o.listHosts) {
+      for (const h of hosts) console.log(h.name);
+      return 0;
+    }
+    source = new TopSource(hosts, await loadSecrets(inventory.secrets));
+  } catch (e) {
+    if (e instanceof UsageError) {
+      warn(`error: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+  try {
+    if (json) {
+      const views = await source.views();
+      const code = topExitCode(views);
+      console.log(
+        redact(JSON.stringify({ task: "top", source: source.label, exitCode: code, hosts: views }, null, 2)),
+      );
+      return code;
+    }
+    if (once || !Deno.stdout.isTerminal()) {
+      const views = await source.views();
+      write(renderFrame(views, { colour: false, barWidth: 40, title: title(source) }));
+      return topExitCode(views);
+    }
+    return await live(source);
+  } finally {
+    source.close();
+  }
+}
