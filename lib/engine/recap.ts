@@ -46,6 +46,17 @@ export function finish(task: string, reports: HostReport[], opts: RunOptions, st
         colour.dim(`${r.seconds.toFixed(1)}s`),
     );
   }
+  const skipped = reports.filter((r) => r.status === "not started").map((r) => r.host);
+  if (skipped.length) {
+    const failed = reports.filter((r) => r.status === "failed" || r.status === "unreachable").map((r) =>
+      r.host
+    );
+    say(
+      colour.red(
+        `not started: ${skipped.join(", ")} (rolling deploy stopped after ${failed.join(", ")} failed)`,
+      ),
+    );
+  }
   const changes = reports.reduce((n, r) => n + r.steps.reduce((m, s) => m + s.changes.length, 0), 0);
   const verdict = changes === 0
     ? "no changes"

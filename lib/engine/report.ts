@@ -10,7 +10,8 @@ export interface StepReport {
 /** Outcome of a run on one host. */
 export interface HostReport {
   host: string;
-  status: "ok" | "changed" | "failed" | "unreachable";
+  /** `not started`: a rolling deploy (--serial) stopped before this host's batch. */
+  status: "ok" | "changed" | "failed" | "unreachable" | "not started";
   steps: StepReport[];
   error?: string;
   seconds: number;

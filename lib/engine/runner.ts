@@ -15,11 +15,15 @@ import { hostContext } from "./context.ts";
 import { pool } from "./pool.ts";
 import { confirmProd, selectFromOptions } from "./selection.ts";
 import { diffColour, finish, printer } from "./recap.ts";
+import { parseSerial, runSerial, serialSize } from "./serial.ts";
 
 // Failure messages carry remote stderr and lock holder lines: the host must not drive the terminal.
 function errorText(e: unknown): string {
   return printable(redact(e instanceof Error ? e.message : String(e)));
 }
+
+const SERIAL_FLAG = { serial: { type: "string" } } as const;
+const SERIAL_USAGE = "[--serial N]";
 
 /** Per-run shared state: one secrets load per deployment. */
 class Shared {
@@ -118,15 +122,23 @@ export async function runSteps(task: string, steps: Step[], args: string[] = Den
   let opts: RunOptions;
   let shared: Shared;
   let hosts: Host[];
+  let serial: number;
   try {
-    const parsed = parseCli(task, args);
+    const parsed = parseCli(task, args, SERIAL_FLAG, SERIAL_USAGE);
     if (parsed.help) {
-      say(usage(task));
+      say(usage(task, SERIAL_USAGE));
       return 0;
     }
     opts = parsed.opts;
+    let flag: number | undefined;
+    try {
+      flag = parseSerial(parsed.extra.serial as string | undefined);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
     const sel = await selectFromOptions(opts);
     hosts = sel.hosts;
+    serial = serialSize(flag, sel.inventory, hosts.length);
     if (opts.listHosts) {
       if (opts.json) console.log(JSON.stringify({ hosts: hosts.map((h) => h.name) }));
       else for (const h of hosts) say(h.name);
@@ -154,7 +166,12 @@ export async function runSteps(task: string, steps: Step[], args: string[] = Den
   if (!opts.json) {
     say(colour.bold(`${task} on ${hosts.map((h) => h.name).join(", ")}${opts.check ? " (check mode)" : ""}`));
   }
-  const reports = await pool(hosts, opts.forks, (h) => runHost(h, steps, opts, shared));
+  const reports = await runSerial(hosts, serial, (batch) => {
+    if (serial < hosts.length && !opts.json) {
+      say(colour.dim(`batch (--serial ${serial}): ${batch.map((h) => h.name).join(", ")}`));
+    }
+    return pool(batch, opts.forks, (h) => runHost(h, steps, opts, shared));
+  });
   Deno.removeSignalListener("SIGINT", onInterrupt);
   Deno.removeSignalListener("SIGTERM", onInterrupt);
   return finish(task, reports, opts, started);

@@ -17,6 +17,8 @@ export type SecretsSource = { file: string } | { command: string };
 export interface Inventory {
   file: string;
   deployment: "qual" | "prod";
+  /** Hosts per batch of a rolling deploy, when the inventory sets it (see engine/serial.ts). */
+  serial: number | null;
   hosts: Host[];
   /** Group name → member host names. */
   groups: Map<string, string[]>;
@@ -203,5 +205,5 @@ export async function loadInventory(file: string, defaults?: Flat): Promise<Inve
       pos: { file, line, col },
     });
   }
-  return { file, deployment: inv.deployment, hosts, groups, secrets };
+  return { file, deployment: inv.deployment, serial: inv.serial ?? null, hosts, groups, secrets };
 }

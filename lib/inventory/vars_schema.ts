@@ -118,6 +118,8 @@ export const inventorySchema = {
   required: ["deployment", "hosts"],
   fields: {
     deployment: { kind: "string", enum: ["qual", "prod"] },
+    /** Rolling deploys: hosts per batch (0 = all at once); unset means 1 in production, all in quality. */
+    serial: { kind: "int", min: 0, max: 100000 },
     ssh_config: { kind: "string" },
     secrets: {
       kind: "object",

@@ -81,7 +81,7 @@ Deno.test("frame: --once text has every host, all 11 state counts, rates; no esc
   assertMatch(f, /web1\s+\[[_R.]+\]\s+9\s+20\s+10\.00\s+5\.0\s+10ms\s+1d2h\s+none/);
   assertMatch(f, /web2\s+UNREACHABLE: connection refused/);
   const c = renderFrame(views, { colour: true, barWidth: 30, title: "t" });
-  assertMatch(c, /\x1b\[33;1mR/);
+  assert(c.includes("\x1b[33;1mR"));
   // A host name or reason cannot drive the terminal.
   const evil = renderFrame([downView("x", "\x1b[2Jboom")], { colour: false, barWidth: 10, title: "t" });
   assert(!evil.includes("\x1b"));
