@@ -2,7 +2,7 @@
  * Lab stand-ins for the apache_exporter and Prometheus images (no registry is reachable from the lab):
  * the binaries of Debian's packages in a minimal root file system, shaped like the official images.
  */
-import { dirname, join } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import $ from "dax";
 import { docker, runOnce } from "./engine.ts";
 import { importRootfs, makeWorkDir, removeWorkDir } from "./rootfs.ts";
@@ -19,6 +19,14 @@ interface AppSpec {
   deb: string;
   /** Package path → image path. */
   binaries: Record<string, string>;
+  /**
+   * Folders of the package copied whole, symbolic links resolved: Debian links the web UI's
+   * JavaScript to other packages (`static/jquery -> ../../../javascript/jquery`, libjs-*), which the
+   * controller has as Depends of the same package.
+   */
+  trees?: string[];
+  /** Bumped when the recipe changes, so that `lab up` rebuilds an image made by an older one. */
+  recipe?: string;
   extraFiles: Record<string, { text: string; mode?: number }>;
   /** Folders created empty, owned by nobody. */
   dataDirs: string[];
@@ -49,6 +57,10 @@ const SPECS: AppSpec[] = [
     repo: "isa-lab/prometheus",
     deb: "prometheus",
     binaries: { "usr/bin/prometheus": "bin/prometheus", "usr/bin/promtool": "bin/promtool" },
+    // Debian's Prometheus serves its UI from here (the error page without it: "error reading base
+    // template: open /usr/share/prometheus/web/templates/_base.html").
+    trees: ["usr/share/prometheus/web"],
+    recipe: "web-assets-1",
     extraFiles: { "etc/prometheus/prometheus.yml": { text: PROMETHEUS_YML } },
     dataDirs: ["prometheus"],
     changes: [
@@ -77,9 +89,10 @@ export function upstreamVersion(debVersion: string): string {
   return m[1];
 }
 
-/** Newest local image of `repo` (any tag), if any. */
-async function existingImage(repo: string): Promise<string | undefined> {
-  const images = await docker().listImages({ filters: { reference: [`${repo}:*`] } });
+/** Newest local image of `repo` (any tag) built by the current recipe, if any. */
+async function existingImage(repo: string, recipe?: string): Promise<string | undefined> {
+  const images = (await docker().listImages({ filters: { reference: [`${repo}:*`] } }))
+    .filter((i) => recipe === undefined || i.Labels?.["isa-lab.recipe"] === recipe);
   images.sort((a, b) => b.Created - a.Created);
   return images[0]?.RepoTags?.find((t) => t.startsWith(`${repo}:`));
 }
@@ -108,6 +121,32 @@ async function sharedLibraries(binary: string): Promise<string[]> {
   });
 }
 
+/**
+ * Copies the package folder `rel` from the extracted package `x` into `root`, replacing each symbolic
+ * link by what it points to: inside the package when there, else the same path on this machine.
+ */
+async function copyTree(x: string, root: string, rel: string): Promise<void> {
+  const src = join(x, rel);
+  const info = await Deno.lstat(src);
+  if (info.isSymlink) {
+    const target = resolve(dirname(src), await Deno.readLink(src));
+    const inPackage = await Deno.stat(target).then(() => true, () => false);
+    const onController = "/" + relative(x, target);
+    const from = inPackage ? target : onController;
+    if (!inPackage && !(await Deno.stat(from).then(() => true, () => false))) {
+      throw new Error(`/${rel} links to ${from}, missing on this machine: apt-get install prometheus`);
+    }
+    await Deno.mkdir(dirname(join(root, rel)), { recursive: true });
+    await $`cp -rL ${from} ${join(root, rel)}`;
+  } else if (info.isDirectory) {
+    await Deno.mkdir(join(root, rel), { recursive: true });
+    for await (const e of Deno.readDir(src)) await copyTree(x, root, join(rel, e.name));
+  } else {
+    await Deno.mkdir(dirname(join(root, rel)), { recursive: true });
+    await Deno.copyFile(src, join(root, rel));
+  }
+}
+
 async function writeFile(root: string, path: string, text: string, mode = 0o644): Promise<void> {
   await Deno.mkdir(dirname(join(root, path)), { recursive: true });
   await Deno.writeTextFile(join(root, path), text, { mode });
@@ -130,6 +169,7 @@ async function buildApp(spec: AppSpec, log: (line: string) => void): Promise<str
       await Deno.copyFile(join(x, from), join(root, to));
       for (const lib of await sharedLibraries(join(root, to))) libs.add(lib);
     }
+    for (const tree of spec.trees ?? []) await copyTree(x, root, tree);
     for (const lib of libs) {
       await Deno.mkdir(dirname(join(root, lib)), { recursive: true });
       await Deno.copyFile(lib, join(root, lib));
@@ -150,7 +190,8 @@ async function buildApp(spec: AppSpec, log: (line: string) => void): Promise<str
     }
     await importRootfs(root, ref, [
       ...spec.changes,
-      `LABEL isa-lab="${spec.key}" org.opencontainers.image.version="${version}"`,
+      `LABEL isa-lab="${spec.key}" org.opencontainers.image.version="${version}"` +
+      (spec.recipe ? ` isa-lab.recipe="${spec.recipe}"` : ""),
     ]);
     const check = await runOnce(ref, ["--version"]);
     if (check.code !== 0) throw new Error(`${ref} --version failed (${check.code}):\n${check.output}`);
@@ -164,6 +205,8 @@ async function buildApp(spec: AppSpec, log: (line: string) => void): Promise<str
 /** Builds the lab's apache_exporter and Prometheus images unless present; returns their references. */
 export async function ensureLabImages(log: (line: string) => void): Promise<LabImages> {
   const out: Partial<LabImages> = {};
-  for (const spec of SPECS) out[spec.key] = await existingImage(spec.repo) ?? await buildApp(spec, log);
+  for (const spec of SPECS) {
+    out[spec.key] = await existingImage(spec.repo, spec.recipe) ?? await buildApp(spec, log);
+  }
   return out as LabImages;
 }

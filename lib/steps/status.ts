@@ -11,25 +11,43 @@ import { selectFromOptions } from "../engine/selection.ts";
 import { loadSecrets, type Secrets } from "../inventory/secrets.ts";
 import { Ssh } from "../transport/ssh.ts";
 import { deploySteps } from "./mod.ts";
-
-/** One container as status reports it. */
-interface ContainerRow {
-  name: string;
-  state: string;
-  image: string;
-  version: string;
-  uptime: string;
-}
+import { exitCode, type HostReport } from "../engine/report.ts";
+import type { Host } from "../inventory/host.ts";
+import { installPaths } from "../inventory/paths.ts";
+import type { Credential } from "../inventory/secrets.ts";
+import { sections } from "../facts/probe.ts";
+import { quote } from "../transport/quote.ts";
+import { seconds } from "../verify/evidence.ts";
+import { clientFor, get, publicUrl } from "../verify/public.ts";
+import {
+  certDaysLeft,
+  type ContainerRow,
+  human,
+  pinnedImage,
+  problems,
+  sizeBytes,
+  type TargetRow,
+  targetRows,
+} from "./status_checks.ts";
 
 /** status' answer for one host. */
 interface HostStatus {
   host: string;
+  /** ok, drift (a deploy would change something), attention (problems), or unreachable. */
+  status: "ok" | "drift" | "attention" | "unreachable";
   reachable: boolean;
   error?: string;
   containers: ContainerRow[];
   apacheBlock: boolean;
+  certificate: { daysLeft: number | null; notAfter: string | null };
+  tsdb: { bytes: number | null; retentionTime: string | null; retentionSize: string | null };
+  targets: TargetRow[] | null;
+  alerts: string[];
+  /** Seconds since the newest apache_scoreboard sample, as the host's endpoint answers it. */
+  lastSampleAgeS: number | null;
   /** Per step, what a deploy would now change (drift). */
   drift: { step: string; changes: string[] }[];
+  problems: string[];
 }
 
 function since(iso: string): string {
@@ -47,10 +65,28 @@ async function hostStatus(
   debug: (line: string) => void,
 ): Promise<HostStatus> {
   const host = ssh.host;
-  const out: HostStatus = { host: host.name, reachable: true, containers: [], apacheBlock: false, drift: [] };
+  const out: HostStatus = {
+    host: host.name,
+    status: "ok",
+    reachable: true,
+    containers: [],
+    apacheBlock: false,
+    certificate: { daysLeft: null, notAfter: null },
+    tsdb: { bytes: null, retentionTime: null, retentionSize: null },
+    targets: null,
+    alerts: [],
+    lastSampleAgeS: null,
+    drift: [],
+    problems: [],
+  };
   try {
     await ssh.open();
-    const facts = await gatherFacts(ssh);
+    const [facts, disk] = await Promise.all([gatherFacts(ssh), readDisk(ssh)]);
+    out.certificate = {
+      daysLeft: certDaysLeft(disk.enddate),
+      notAfter: disk.enddate.replace(/^notAfter=/, "") || null,
+    };
+    out.tsdb.bytes = disk.tsdbBytes;
     const ctx = hostContext(ssh, facts, opts, secrets, { debug, progress: () => {} });
     if (facts.docker.running) {
       const d = await ctx.docker();
@@ -61,7 +97,7 @@ async function hostStatus(
           name: c.Names[0].replace(/^\//, ""),
           state: c.State,
           image: c.Image,
-          version: c.Image.split(":").pop() ?? "",
+          pinned: pinnedImage(host.vars, c.Names[0].replace(/^\//, "")),
           uptime: info.State.Running ? since(info.State.StartedAt) : "-",
         });
       }
@@ -82,33 +118,160 @@ async function hostStatus(
       // The facts probe already read our file.
       out.apacheBlock = facts.apache.ourFile?.includes(BEGIN) ?? false;
     }
+    if (disk.certPem) await readEndpoint(host, disk.certPem, (await secrets()).frontend.credentials[0], out);
+    out.problems = problems({
+      ...out,
+      ...out.tsdb,
+      certDaysLeft: out.certificate.daysLeft,
+      tsdbBytes: out.tsdb.bytes,
+      intervalS: seconds(host.vars.scrape_interval),
+    });
   } catch (e) {
     out.reachable = !(e instanceof UnreachableError);
     out.error = redact((e as Error).message);
   } finally {
     await ssh.close().catch(() => {});
   }
+  out.status = !out.reachable
+    ? "unreachable"
+    : out.error || out.problems.length
+    ? "attention"
+    : out.drift.length
+    ? "drift"
+    : "ok";
   return out;
 }
 
+/** The certificate's end date and PEM, and the TSDB's size on disk, in one SSH round trip. */
+async function readDisk(
+  ssh: Ssh,
+): Promise<{ enddate: string; certPem: string | null; tsdbBytes: number | null }> {
+  const p = installPaths(ssh.host.vars);
+  const r = await ssh.run(
+    [
+      "echo @@enddate",
+      `openssl x509 -enddate -noout -in ${quote(p.cert)} 2>/dev/null`,
+      "echo @@cert",
+      `cat ${quote(p.cert)} 2>/dev/null`,
+      "echo @@tsdb",
+      `du -sb ${quote(p.prometheusData)} 2>/dev/null | cut -f1`,
+      "echo @@end",
+    ].join("\n"),
+    { log: "read the certificate's end date and the TSDB's size" },
+  );
+  const s = sections(r.stdout);
+  const cert = (s.get("cert") ?? []).join("\n");
+  const du = (s.get("tsdb") ?? [])[0];
+  return {
+    enddate: (s.get("enddate") ?? []).join("\n").trim(),
+    certPem: cert.includes("BEGIN CERTIFICATE") ? cert + "\n" : null,
+    tsdbBytes: du && /^\d+$/.test(du.trim()) ? Number(du) : null,
+  };
+}
+
+/** Retention flags, targets, firing alerts and sample age from the host's HTTPS endpoint (its certificate only). */
+async function readEndpoint(host: Host, certPem: string, cred: Credential, out: HostStatus): Promise<void> {
+  const client = clientFor(certPem);
+  const base = publicUrl(host);
+  const json = async (path: string) => {
+    const a = await get(`${base}${path}`, { client, cred, timeoutMs: 4000 });
+    return a.status === 200 ? JSON.parse(a.body)?.data : null;
+  };
+  try {
+    const q = `time() - timestamp(apache_scoreboard{instance="${host.name}"})`;
+    const [flags, targets, alerts, age] = await Promise.all([
+      json("/api/v1/status/flags"),
+      json("/api/v1/targets?state=active"),
+      json("/api/v1/alerts"),
+      json(`/api/v1/query?query=${encodeURIComponent(q)}`),
+    ]);
+    out.tsdb.retentionTime = flags?.["storage.tsdb.retention.time"] ?? null;
+    out.tsdb.retentionSize = flags?.["storage.tsdb.retention.size"] ?? null;
+    out.targets = targets ? targetRows(targets.activeTargets ?? []) : null;
+    out.alerts = [
+      ...new Set(
+        ((alerts?.alerts ?? []) as { labels: Record<string, string>; state: string }[])
+          .filter((a) => a.state === "firing").map((a) => a.labels.alertname),
+      ),
+    ].sort();
+    const ages = ((age?.result ?? []) as { value: [number, string] }[]).map((r) => Number(r.value[1]));
+    out.lastSampleAgeS = ages.length ? Math.min(...ages) : null;
+  } finally {
+    client?.close();
+  }
+}
+
 function print(s: HostStatus): void {
-  const drifted = s.drift.length > 0;
-  const head = !s.reachable
-    ? colour.magenta("unreachable")
-    : s.error
-    ? colour.red("error")
-    : drifted
-    ? colour.yellow("drift")
-    : colour.green("as deployed");
+  const head = {
+    unreachable: colour.magenta("unreachable"),
+    attention: colour.red("needs attention"),
+    drift: colour.yellow("drift"),
+    ok: colour.green("ok, as deployed"),
+  }[s.status];
   say(`${colour.bold(s.host)} ${head}`);
   if (s.error) say(`  ${printable(s.error)}`);
   if (!s.reachable) return;
   if (s.containers.length === 0) say("  containers: none of ours");
   for (const c of s.containers) {
-    say(printable(`  ${c.name.padEnd(16)} ${c.state.padEnd(9)} ${c.image.padEnd(42)} up ${c.uptime}`));
+    const pin = !c.pinned
+      ? ""
+      : c.image === c.pinned
+      ? colour.green("pinned ✓")
+      : colour.red(`pinned ${c.pinned} ✗`);
+    say(
+      printable(
+        `  ${c.name.padEnd(16)} ${c.state.padEnd(9)} ${c.image.padEnd(42)} up ${c.uptime.padEnd(5)} `,
+      ) + pin,
+    );
   }
+  const days = s.certificate.daysLeft;
+  say(
+    `  certificate: ${days === null ? colour.red("none readable") : `${days} days left`}${
+      s.certificate.notAfter ? colour.dim(` (until ${printable(s.certificate.notAfter)})`) : ""
+    }`,
+  );
+  say(
+    `  TSDB: ${s.tsdb.bytes === null ? "-" : human(s.tsdb.bytes)} on disk; retention ${
+      printable(s.tsdb.retentionTime ?? "?")
+    } or ${printable(s.tsdb.retentionSize ?? "?")}${
+      s.tsdb.bytes !== null && s.tsdb.retentionSize && sizeBytes(s.tsdb.retentionSize)
+        ? ` (${((100 * s.tsdb.bytes) / sizeBytes(s.tsdb.retentionSize)!).toFixed(1)}% of the size limit)`
+        : ""
+    }`,
+  );
+  say(
+    `  scrape: ${
+      s.targets === null
+        ? colour.red("Prometheus' API does not answer")
+        : s.targets.map((t) =>
+          `${printable(t.job)} ${t.health === "up" ? colour.green("up") : colour.red(printable(t.health))}${
+            t.lastScrapeAgeS === null ? "" : ` (${t.lastScrapeAgeS.toFixed(0)}s ago)`
+          }`
+        ).join(", ")
+    }`,
+  );
+  say(`  alerts firing: ${s.alerts.length ? colour.red(printable(s.alerts.join(", "))) : "none"}`);
+  say(
+    `  last sample: ${
+      s.lastSampleAgeS === null ? colour.red("none") : `${s.lastSampleAgeS.toFixed(0)}s ago`
+    }`,
+  );
   say(`  apache block: ${s.apacheBlock ? "present" : "absent"}`);
-  for (const d of s.drift) for (const c of d.changes) say(`  ${colour.yellow("drift")} ${d.step}: ${c}`);
+  if (s.drift.length === 0) say(`  drift: ${colour.green("no drift")}`);
+  for (const d of s.drift) {
+    for (const c of d.changes) say(`  ${colour.yellow("drift")} ${d.step}: ${printable(c)}`);
+  }
+  for (const p of s.problems) say(`  ${colour.red("✗")} ${printable(p)}`);
+}
+
+/** The run's exit code through the shared rule: unreachable → 4; drift, problems or errors → 2. */
+export function statusExitCode(results: { host: string; status: HostStatus["status"] }[]): number {
+  return exitCode(results.map((r): HostReport => ({
+    host: r.host,
+    status: r.status === "unreachable" ? "unreachable" : r.status === "ok" ? "ok" : "failed",
+    steps: [],
+    seconds: 0,
+  })));
 }
 
 /** status: read-only view of every host (containers, Apache block, firewall and config drift). */
@@ -130,8 +293,11 @@ export async function status(args: string[]): Promise<number> {
       if (!opts.json) print(r);
       return r;
     });
-    if (opts.json) console.log(redact(JSON.stringify({ task: "status", hosts: results }, null, 2)));
-    return results.some((r) => !r.reachable) ? 4 : results.some((r) => r.error) ? 2 : 0;
+    const code = statusExitCode(results);
+    if (opts.json) {
+      console.log(redact(JSON.stringify({ task: "status", exitCode: code, hosts: results }, null, 2)));
+    }
+    return code;
   } catch (e) {
     if (e instanceof UsageError) {
       warn(`error: ${e.message}`);
