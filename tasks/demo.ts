@@ -1,11 +1,14 @@
 /**
  * `deno task demo`: the whole story on this machine: lab up, deploy onto it, verify-metrics, then
- * where to look (URL, credentials, a curl line that shows apache_scoreboard).
+ * where to look (a link to a graph of apache_scoreboard per host, credentials, a curl line), and one
+ * frame of `deno task top`.
  */
 import { ensureControllerTools } from "../lib/lab/controller_tools.ts";
 import { labUp } from "../lib/lab/mod.ts";
 import { inventoryPath, loadInventory } from "../lib/inventory/load.ts";
 import { installPaths } from "../lib/inventory/paths.ts";
+import { graphUrl, scoreboardExpr } from "../lib/top/graph_link.ts";
+import { publicUrl } from "../lib/verify/public.ts";
 
 async function task(name: string, args: string[]): Promise<number> {
   console.log(`\n$ deno task ${name} ${args.join(" ")}`);
@@ -27,7 +30,8 @@ if (import.meta.main) {
 Where to look (lab user '${info.user}', password in ${info.dir}/secrets.yml):
 ${
     inv.hosts.map((x) =>
-      `  https://${x.vars.public_address}:${x.vars.ports.https}/   (${x.name}, Prometheus behind basic auth)`
+      `  ${x.name}: graph of apache_scoreboard (Prometheus' UI behind basic auth; its certificate is self-signed):\n` +
+      `    ${graphUrl(publicUrl(x), scoreboardExpr(x.name), "classic")}`
     ).join("\n")
   }
 
@@ -37,5 +41,6 @@ ${
        -u ${info.user}:"$(sed -n 's/^ *pass: *//p' ${info.dir}/secrets.yml | tr -d '"')" \\
        'https://${h.vars.fqdn}:${h.vars.ports.https}/api/v1/query?query=apache_scoreboard'
 `);
-  Deno.exit(verify);
+  const top = await task("top", ["--inventory", "lab", "--once"]);
+  Deno.exit(verify || top);
 }

@@ -25,8 +25,13 @@ interface AppSpec {
    * controller has as Depends of the same package.
    */
   trees?: string[];
-  /** Bumped when the recipe changes, so that `lab up` rebuilds an image made by an older one. */
+  /**
+   * Bumped when the recipe changes: part of the tag (`2.42.0-web1`), so that `lab up` rebuilds the
+   * image and the next deploy, seeing a new pinned reference, pushes it and recreates the container.
+   */
   recipe?: string;
+  /** Paths left out of `trees` (moment-timezone's 200 MB of raw zone data: the UI loads the bundle). */
+  exclude?: string[];
   extraFiles: Record<string, { text: string; mode?: number }>;
   /** Folders created empty, owned by nobody. */
   dataDirs: string[];
@@ -60,7 +65,8 @@ const SPECS: AppSpec[] = [
     // Debian's Prometheus serves its UI from here (the error page without it: "error reading base
     // template: open /usr/share/prometheus/web/templates/_base.html").
     trees: ["usr/share/prometheus/web"],
-    recipe: "web-assets-1",
+    recipe: "web1",
+    exclude: ["usr/share/prometheus/web/static/moment-timezone/data"],
     extraFiles: { "etc/prometheus/prometheus.yml": { text: PROMETHEUS_YML } },
     dataDirs: ["prometheus"],
     changes: [
@@ -125,7 +131,8 @@ async function sharedLibraries(binary: string): Promise<string[]> {
  * Copies the package folder `rel` from the extracted package `x` into `root`, replacing each symbolic
  * link by what it points to: inside the package when there, else the same path on this machine.
  */
-async function copyTree(x: string, root: string, rel: string): Promise<void> {
+async function copyTree(x: string, root: string, rel: string, exclude: string[]): Promise<void> {
+  if (exclude.includes(rel)) return;
   const src = join(x, rel);
   const info = await Deno.lstat(src);
   if (info.isSymlink) {
@@ -136,14 +143,30 @@ async function copyTree(x: string, root: string, rel: string): Promise<void> {
     if (!inPackage && !(await Deno.stat(from).then(() => true, () => false))) {
       throw new Error(`/${rel} links to ${from}, missing on this machine: apt-get install prometheus`);
     }
-    await Deno.mkdir(dirname(join(root, rel)), { recursive: true });
-    await $`cp -rL ${from} ${join(root, rel)}`;
+    await copyFollowing(from, join(root, rel), exclude.map((e) => join(root, e)));
   } else if (info.isDirectory) {
     await Deno.mkdir(join(root, rel), { recursive: true });
-    for await (const e of Deno.readDir(src)) await copyTree(x, root, join(rel, e.name));
+    for await (const e of Deno.readDir(src)) await copyTree(x, root, join(rel, e.name), exclude);
   } else {
     await Deno.mkdir(dirname(join(root, rel)), { recursive: true });
     await Deno.copyFile(src, join(root, rel));
+  }
+}
+
+/** Copies a file or folder, following symbolic links (as `cp -rL`, which dax's built-in cp lacks). */
+async function copyFollowing(from: string, to: string, exclude: string[]): Promise<void> {
+  if (exclude.includes(to)) return;
+  // A dangling link (a file the library package does not ship) is left out, as a browser would 404 it.
+  const info = await Deno.stat(from).catch(() => null);
+  if (!info) return;
+  if (info.isDirectory) {
+    await Deno.mkdir(to, { recursive: true });
+    for await (const e of Deno.readDir(from)) {
+      await copyFollowing(join(from, e.name), join(to, e.name), exclude);
+    }
+  } else {
+    await Deno.mkdir(dirname(to), { recursive: true });
+    await Deno.copyFile(from, to);
   }
 }
 
@@ -158,7 +181,7 @@ async function buildApp(spec: AppSpec, log: (line: string) => void): Promise<str
   try {
     const deb = await downloadDeb(spec.deb, work);
     const version = upstreamVersion(await $`dpkg-deb -f ${deb} Version`.text());
-    const ref = `${spec.repo}:${version}`;
+    const ref = `${spec.repo}:${version}${spec.recipe ? `-${spec.recipe}` : ""}`;
     log(`lab images: building ${ref} from ${deb.replace(/.*\//, "")}`);
     const x = join(work, "x");
     const root = join(work, "root");
@@ -169,7 +192,7 @@ async function buildApp(spec: AppSpec, log: (line: string) => void): Promise<str
       await Deno.copyFile(join(x, from), join(root, to));
       for (const lib of await sharedLibraries(join(root, to))) libs.add(lib);
     }
-    for (const tree of spec.trees ?? []) await copyTree(x, root, tree);
+    for (const tree of spec.trees ?? []) await copyTree(x, root, tree, spec.exclude ?? []);
     for (const lib of libs) {
       await Deno.mkdir(dirname(join(root, lib)), { recursive: true });
       await Deno.copyFile(lib, join(root, lib));

@@ -99,3 +99,16 @@ Deno.test("duration, exit code of top, the queries", () => {
   assertMatch(alertsQuery("web1", true), /host="web1"/);
   assert(!alertsQuery("web1", false).includes("host="));
 });
+
+Deno.test("graph link: the scoreboard expression, encoded so the classic UI's parser reads it back", async () => {
+  const { graphUrl, scoreboardExpr } = await import("../../lib/top/graph_link.ts");
+  const url = graphUrl("https://127.0.10.9:8443", scoreboardExpr("isaqal09"), "classic");
+  assert(url.startsWith("https://127.0.10.9:8443/classic/graph?g0.expr="));
+  // index.js splits each parameter on '=' and decodes the second part: no raw '=' or '&' may remain.
+  const params = new URL(url).search.slice(1).split("&").map((p) => p.split("="));
+  assert(params.every((p) => p.length === 2));
+  const expr = decodeURIComponent(params.find((p) => p[0] === "g0.expr")![1].replace(/\+/g, " "));
+  assertEquals(expr, 'apache_scoreboard{instance="isaqal09"}');
+  assertEquals(params.find((p) => p[0] === "g0.tab")![1], "0");
+  assertMatch(graphUrl("https://h:1", "up", "v3"), /\/query\?g0\.expr=up&g0\.tab=graph/);
+});
