@@ -115,7 +115,8 @@ export class TopSource {
       const why = e.name === "TimeoutError"
         ? "no answer within 3 s"
         : `${e.message}${e.cause ? `: ${e.cause.message}` : ""}`;
-      return downView(host.name, redact(why.split("\n")[0]));
+      // The URL (a long query) says nothing the line does not: left out.
+      return downView(host.name, redact(why.split("\n")[0].replace(/ for url \(\S+\)/, "")));
     }
   }
 

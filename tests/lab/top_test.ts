@@ -10,7 +10,9 @@ function hostBlock(frame: string, host: string): string {
   const lines = frame.split("\n");
   const i = lines.findIndex((l) => l.startsWith(host));
   assert.ok(i >= 0, `${host} in the frame:\n${frame}`);
-  return lines.slice(i, i + 3).join("\n");
+  let j = i + 1;
+  while (j < lines.length && lines[j].startsWith(" ")) j++;
+  return lines.slice(i, j).join("\n");
 }
 
 Deno.test("top --once: every host with its 11 states and rates; read workers rise under slow requests; a stopped Prometheus shown in place", async (t) => {
