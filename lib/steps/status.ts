@@ -22,6 +22,7 @@ import { clientFor, get, publicUrl } from "../verify/public.ts";
 import {
   certDaysLeft,
   type ContainerRow,
+  type FiringAlert,
   human,
   pinnedImage,
   problems,
@@ -42,7 +43,7 @@ interface HostStatus {
   certificate: { daysLeft: number | null; notAfter: string | null };
   tsdb: { bytes: number | null; retentionTime: string | null; retentionSize: string | null };
   targets: TargetRow[] | null;
-  alerts: string[];
+  alerts: FiringAlert[];
   /** Seconds since the newest apache_scoreboard sample, as the host's endpoint answers it. */
   lastSampleAgeS: number | null;
   /** Per step, what a deploy would now change (drift). */
@@ -188,12 +189,13 @@ async function readEndpoint(host: Host, certPem: string, cred: Credential, out: 
     out.tsdb.retentionTime = flags?.["storage.tsdb.retention.time"] ?? null;
     out.tsdb.retentionSize = flags?.["storage.tsdb.retention.size"] ?? null;
     out.targets = targets ? targetRows(targets.activeTargets ?? []) : null;
-    out.alerts = [
-      ...new Set(
-        ((alerts?.alerts ?? []) as { labels: Record<string, string>; state: string }[])
-          .filter((a) => a.state === "firing").map((a) => a.labels.alertname),
-      ),
-    ].sort();
+    const seen = new Map<string, FiringAlert>();
+    for (const a of (alerts?.alerts ?? []) as { labels: Record<string, string>; state: string }[]) {
+      if (a.state === "firing") {
+        seen.set(a.labels.alertname, { name: a.labels.alertname, severity: a.labels.severity ?? "" });
+      }
+    }
+    out.alerts = [...seen.values()].sort((a, b) => a.name.localeCompare(b.name));
     const ages = ((age?.result ?? []) as { value: [number, string] }[]).map((r) => Number(r.value[1]));
     out.lastSampleAgeS = ages.length ? Math.min(...ages) : null;
   } finally {
@@ -202,12 +204,14 @@ async function readEndpoint(host: Host, certPem: string, cred: Credential, out: 
 }
 
 function print(s: HostStatus): void {
-  const head = {
-    unreachable: colour.magenta("unreachable"),
-    attention: colour.red("needs attention"),
-    drift: colour.yellow("drift"),
-    ok: colour.green("ok, as deployed"),
-  }[s.status];
+  const head = s.status === "unreachable"
+    ? colour.magenta("unreachable")
+    : s.status === "ok"
+    ? colour.green("ok, as deployed")
+    : [
+      s.error || s.problems.length ? colour.red("needs attention") : "",
+      s.drift.length ? colour.yellow("drift") : "",
+    ].filter(Boolean).join(", ");
   say(`${colour.bold(s.host)} ${head}`);
   if (s.error) say(`  ${printable(s.error)}`);
   if (!s.reachable) return;
@@ -250,7 +254,17 @@ function print(s: HostStatus): void {
         ).join(", ")
     }`,
   );
-  say(`  alerts firing: ${s.alerts.length ? colour.red(printable(s.alerts.join(", "))) : "none"}`);
+  say(
+    `  alerts firing: ${
+      s.alerts.length
+        ? s.alerts.map((a) =>
+          a.severity === "info"
+            ? printable(`${a.name} (info)`)
+            : colour.red(printable(`${a.name} (${a.severity})`))
+        ).join(", ")
+        : "none"
+    }`,
+  );
   say(
     `  last sample: ${
       s.lastSampleAgeS === null ? colour.red("none") : `${s.lastSampleAgeS.toFixed(0)}s ago`

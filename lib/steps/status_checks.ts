@@ -42,11 +42,12 @@ export function certDaysLeft(enddate: string, now = Date.now()): number | null {
   return Number.isNaN(t) ? null : Math.floor((t - now) / 86_400_000);
 }
 
-/** Bytes of a Prometheus size (`2GB`): its units are powers of 1024 (Prometheus' units.Base2Bytes). */
+/** Bytes of a Prometheus size (`2GB`, `2GiB`): its units are powers of 1024 (Prometheus' units.Base2Bytes). */
 export function sizeBytes(size: string): number | null {
-  const m = /^(\d+)(B|KB|MB|GB|TB|PB|EB)$/.exec(size.trim());
+  // Prometheus prints its flag back as `2GiB`: both spellings mean powers of 1024.
+  const m = /^(\d+)([KMGTPE]?)i?B$/.exec(size.trim());
   if (!m) return null;
-  const p = ["B", "KB", "MB", "GB", "TB", "PB", "EB"].indexOf(m[2]);
+  const p = ["", "K", "M", "G", "T", "P", "E"].indexOf(m[2]);
   return Number(m[1]) * 1024 ** p;
 }
 
@@ -77,6 +78,12 @@ export function targetRows(
   });
 }
 
+/** A firing alert: its name and `severity` label. */
+export interface FiringAlert {
+  name: string;
+  severity: string;
+}
+
 /** What an operator reads about one host, and whether it needs attention. */
 export interface HealthInput {
   containers: ContainerRow[];
@@ -84,7 +91,7 @@ export interface HealthInput {
   tsdbBytes: number | null;
   retentionSize: string | null;
   targets: TargetRow[] | null;
-  alerts: string[];
+  alerts: FiringAlert[];
   lastSampleAgeS: number | null;
   intervalS: number;
 }
@@ -109,7 +116,9 @@ export function problems(h: HealthInput): string[] {
     }
     if (!h.targets.some((t) => t.job === "apache")) out.push("no apache target");
   }
-  if (h.alerts.length) out.push(`alerts firing: ${h.alerts.join(", ")}`);
+  // `info` alerts (ApacheRestarted) tell a story; they do not ask for action.
+  const serious = h.alerts.filter((a) => a.severity !== "info").map((a) => a.name);
+  if (serious.length) out.push(`alerts firing: ${serious.join(", ")}`);
   if (h.lastSampleAgeS === null) out.push("no apache_scoreboard sample");
   else if (h.lastSampleAgeS > 3 * h.intervalS + 5) {
     out.push(`last apache_scoreboard sample ${Math.round(h.lastSampleAgeS)}s ago`);

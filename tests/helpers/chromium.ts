@@ -22,7 +22,9 @@ export function hasChromium(): boolean {
 export async function spkiHash(certPem: string): Promise<string> {
   const pub = await $`openssl x509 -pubkey -noout`.stdinText(certPem).text();
   const der = await $`openssl pkey -pubin -outform der`.stdinText(pub).bytes();
-  return btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array(der)))));
+  return btoa(
+    String.fromCharCode(...new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array(der)))),
+  );
 }
 
 /** A page of a running browser. */

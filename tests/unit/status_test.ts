@@ -41,6 +41,7 @@ Deno.test("status checks: pinned images, certificate days, sizes", () => {
   assert.equal(sizeBytes("2GB"), 2 * 1024 ** 3);
   assert.equal(sizeBytes("512MB"), 512 * 1024 ** 2);
   assert.equal(sizeBytes("2 GB"), null);
+  assert.equal(sizeBytes("2GiB"), 2 * 1024 ** 3);
   assert.equal(human(1536), "1.5 KiB");
   assert.equal(
     targetRows([{
@@ -61,7 +62,7 @@ Deno.test("status checks: a healthy host has no problems; each fault is named", 
   h.certDaysLeft = 12;
   h.tsdbBytes = 1.95 * 1024 ** 3;
   h.targets = [{ job: "apache", health: "down", lastScrapeAgeS: 40, error: "connection refused" }];
-  h.alerts = ["ExporterDown"];
+  h.alerts = [{ name: "ExporterDown", severity: "critical" }, { name: "ApacheRestarted", severity: "info" }];
   h.lastSampleAgeS = 100;
   const p = problems(h);
   for (
@@ -76,6 +77,8 @@ Deno.test("status checks: a healthy host has no problems; each fault is named", 
     ]
   ) assert.ok(p.some((x) => re.test(x)), `${re} in ${p.join("; ")}`);
   assert.ok(problems({ ...healthy(), targets: null }).includes("Prometheus' API does not answer"));
+  assert.ok(!p.some((x) => x.includes("ApacheRestarted")), "info alerts are not problems");
+  assert.deepEqual(problems({ ...healthy(), alerts: [{ name: "ApacheRestarted", severity: "info" }] }), []);
 });
 
 Deno.test("status exit code through the shared rule: drift and problems 2, unreachable 4", () => {
