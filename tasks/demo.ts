@@ -7,8 +7,7 @@ import { ensureControllerTools } from "../lib/lab/controller_tools.ts";
 import { labUp } from "../lib/lab/mod.ts";
 import { inventoryPath, loadInventory } from "../lib/inventory/load.ts";
 import { installPaths } from "../lib/inventory/paths.ts";
-import { graphUrl, scoreboardExpr } from "../lib/top/graph_link.ts";
-import { publicUrl } from "../lib/verify/public.ts";
+import { labGraphLink } from "../lib/lab/inventory.ts";
 
 async function task(name: string, args: string[]): Promise<number> {
   console.log(`\n$ deno task ${name} ${args.join(" ")}`);
@@ -31,7 +30,7 @@ Where to look (lab user '${info.user}', password in ${info.dir}/secrets.yml):
 ${
     inv.hosts.map((x) =>
       `  ${x.name}: graph of apache_scoreboard (Prometheus' UI behind basic auth; its certificate is self-signed):\n` +
-      `    ${graphUrl(publicUrl(x), scoreboardExpr(x.name), "classic")}`
+      `    ${labGraphLink(x)}`
     ).join("\n")
   }
 

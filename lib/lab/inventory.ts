@@ -1,5 +1,8 @@
 /** The lab's inventory file (.lab/inventory.yml), in the format the project's inventory loader reads. */
 import type { LabImages } from "./app_images.ts";
+import type { Host } from "../inventory/host.ts";
+import { graphUrl, scoreboardExpr } from "../top/graph_link.ts";
+import { publicUrl } from "../verify/public.ts";
 import { LAB_DOMAIN, labFiles, loopbackAddress } from "./layout.ts";
 
 /** Text of .lab/inventory.yml for these hosts (sorted by the caller) and images. */
@@ -35,4 +38,12 @@ ${hosts}groups:
 /** Writes .lab/inventory.yml. */
 export async function writeInventory(names: string[], images: LabImages): Promise<void> {
   await Deno.writeTextFile(labFiles.inventory, inventoryText(names, images));
+}
+
+/**
+ * The link the demo prints for a lab host: Prometheus' UI (Debian's classic one in the lab image) on
+ * a graph of that host's apache_scoreboard, at the host's public HTTPS address.
+ */
+export function labGraphLink(host: Host): string {
+  return graphUrl(publicUrl(host), scoreboardExpr(host.name), "classic");
 }
