@@ -8,8 +8,6 @@ import type { Ssh } from "../transport/ssh.ts";
 import type { HostContext } from "../engine/step.ts";
 import { type HostProbe, probeHost } from "../facts/files_probe.ts";
 import {
-  type ContainerAction,
-  type ContainerState,
   containerState,
   decideAction,
   ensureNetwork,
@@ -243,16 +241,4 @@ export async function imageChangeFor(
   const mode = ctx.host.vars.image_delivery;
   if (docker) return await imageChange(docker, ref, mode, ctx.progress);
   return { summary: `${mode} image ${ref}`, apply: () => Promise.reject(new Error("Docker is not running")) };
-}
-
-/** For `status`: what reconciling `spec` would do now, judged from the files as they are on the host. */
-export async function containerDrift(
-  docker: Docker,
-  ssh: Ssh,
-  spec: ContainerSpec,
-): Promise<{ action: ContainerAction; hash: string; current: ContainerState | null }> {
-  const files = spec.files.length ? (await probeHost(ssh, spec.files)).files : {};
-  const hash = specHash(spec, files);
-  const current = await containerState(docker, spec.name);
-  return { action: decideAction(current, hash), hash, current };
 }

@@ -6,7 +6,6 @@ import type { Step } from "../engine/step.ts";
 /** Step 5: the apache_exporter container, scraping mod_status at the Docker bridge gateway. */
 export const exporterStep: Step = {
   id: "exporter",
-  title: "apache_exporter container",
   plan: async (ctx) => {
     const v = ctx.host.vars;
     const spec = exporterSpec(ctx.host, ctx.facts);

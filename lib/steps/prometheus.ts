@@ -32,7 +32,6 @@ const PUBLIC = { mode: 0o644, owner: "0:0" } as const;
  */
 export const prometheusStep: Step = {
   id: "prometheus",
-  title: "Prometheus container",
   needsSecrets: true,
   plan: async (ctx) => {
     const { host, ssh } = ctx;
@@ -56,7 +55,7 @@ export const prometheusStep: Step = {
       [p.prometheusDir, p.prometheusSecretsDir, p.prometheusData],
     );
     const docker = await dockerFor(ctx);
-    const spec = prometheusSpec(host, ctx.facts, { alerts: alerts !== null });
+    const spec = prometheusSpec(host, { alerts: alerts !== null });
     const desired: DesiredFiles = {};
     const changes: (Change | null)[] = [
       await networkChange(docker, v.docker_network),

@@ -24,7 +24,6 @@ import { renderTraefikDynamic, renderTraefikStatic } from "../render/traefik_con
  */
 export const traefikStep: Step = {
   id: "traefik",
-  title: "Traefik frontend",
   needsSecrets: true,
   plan: async (ctx) => {
     const { host, ssh } = ctx;
@@ -40,7 +39,7 @@ export const traefikStep: Step = {
       p.traefikDir,
       p.traefikDynamicDir,
     ]);
-    const spec = traefikSpec(host, ctx.facts);
+    const spec = traefikSpec(host);
     const desired: DesiredFiles = {};
     const changes: (Change | null)[] = [
       await networkChange(docker, v.docker_network),
