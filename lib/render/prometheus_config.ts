@@ -1,7 +1,7 @@
 /** Renders prometheus.yml from files/prometheus/prometheus.yml for one host. */
 import { parseDocument, YAMLMap, YAMLSeq } from "yaml";
 import type { Host } from "../inventory/host.ts";
-import { IN_CONTAINER } from "../inventory/paths.ts";
+import { IN_CONTAINER, PROMETHEUS_SECRET_FILES } from "../inventory/paths.ts";
 import type { RemoteWrite } from "../inventory/vars.ts";
 import { SELF_SCRAPE_USER } from "./web_config.ts";
 
@@ -11,13 +11,6 @@ const TEMPLATE_URL = new URL("../../files/prometheus/prometheus.yml", import.met
 export function prometheusTemplate(): string {
   return Deno.readTextFileSync(TEMPLATE_URL);
 }
-
-/** Names of the secret files next to prometheus.yml (under `secrets/` of the config folder). */
-export const PROMETHEUS_SECRET_FILES = {
-  remoteWritePassword: "secrets/remote_write_password",
-  remoteWriteToken: "secrets/remote_write_token",
-  selfScrapePassword: "secrets/self_scrape_password",
-} as const;
 
 /** Per-host inputs of prometheus.yml. */
 export interface PrometheusConfigInput {

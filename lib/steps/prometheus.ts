@@ -1,4 +1,4 @@
-import { encodeHex } from "../containers/hex.ts";
+import { randomBytes } from "node:crypto";
 import { planCertificate } from "./certificate.ts";
 import type { Change } from "../engine/change.ts";
 import { CONTAINER_NAMES, prometheusSpec } from "../containers/builders.ts";
@@ -133,7 +133,7 @@ export const prometheusStep: Step = {
       desired[p.cert] = cert.willChange ? PENDING : probe.files[p.cert];
       // The internal user Prometheus scrapes itself with: random, made once, kept on the host.
       const selfPass = probe.files[p.selfScrapePassword] ??
-        encodeHex(crypto.getRandomValues(new Uint8Array(24)));
+        randomBytes(24).toString("hex");
       secretFile(p.selfScrapePassword, selfPass);
       const creds = secrets.frontend.credentials;
       if (creds.some((c) => c.user === SELF_SCRAPE_USER)) {

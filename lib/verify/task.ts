@@ -5,7 +5,7 @@ import { pool } from "../engine/pool.ts";
 import { EXIT, exitCode } from "../engine/report.ts";
 import { startTask, usageGuard } from "../engine/start.ts";
 import { loadSecrets } from "../inventory/secrets.ts";
-import { seconds } from "./evidence.ts";
+import { seconds } from "../engine/duration.ts";
 import { printVerdict, verifyHost } from "./run.ts";
 
 const EXTRA = { wait: { type: "string" }, live: { type: "boolean", default: false } } as const;
