@@ -242,3 +242,15 @@ export async function imageChangeFor(
   if (docker) return await imageChange(docker, ref, mode, ctx.progress);
   return { summary: `${mode} image ${ref}`, apply: () => Promise.reject(new Error("Docker is not running")) };
 }
+
+/** The first changes of every container step: our Docker network, then the container's image. */
+export async function networkAndImage(
+  ctx: HostContext,
+  docker: Docker | null,
+  image: string,
+): Promise<(Change | null)[]> {
+  return [
+    await networkChange(docker, ctx.host.vars.docker_network),
+    await imageChangeFor(ctx, docker, image),
+  ];
+}

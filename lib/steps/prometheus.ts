@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { planCertificate } from "./certificate.ts";
+import { mountedCertificate } from "./certificate.ts";
 import type { Change } from "../engine/change.ts";
 import { CONTAINER_NAMES, prometheusSpec } from "../containers/builders.ts";
 import {
@@ -7,9 +7,7 @@ import {
   type DesiredFiles,
   dirChange,
   dockerFor,
-  imageChangeFor,
-  networkChange,
-  PENDING,
+  networkAndImage,
   promtoolValidator,
   removeContainerChange,
   validatedFileChange,
@@ -58,8 +56,7 @@ export const prometheusStep: Step = {
     const spec = prometheusSpec(host, { alerts: alerts !== null });
     const desired: DesiredFiles = {};
     const changes: (Change | null)[] = [
-      await networkChange(docker, v.docker_network),
-      await imageChangeFor(ctx, docker, spec.image),
+      ...(await networkAndImage(ctx, docker, spec.image)),
       // Switching to the native frontend: Traefik holds the HTTPS port Prometheus is about to publish.
       native
         ? await removeContainerChange(docker, CONTAINER_NAMES.traefik, "the native frontend replaces it")
@@ -128,9 +125,7 @@ export const prometheusStep: Step = {
     };
 
     if (native) {
-      const cert = await planCertificate(ssh, host, p);
-      changes.push(...cert.changes);
-      desired[p.cert] = cert.willChange ? PENDING : probe.files[p.cert];
+      changes.push(...(await mountedCertificate(ssh, host, p, probe, desired)));
       // The internal user Prometheus scrapes itself with: random, made once, kept on the host.
       const selfPass = probe.files[p.selfScrapePassword] ??
         randomBytes(24).toString("hex");
