@@ -138,7 +138,11 @@ export function status(args: string[]): Promise<number> {
       if (!opts.json) print(r);
       return r;
     });
-    if (opts.json) console.log(redact(JSON.stringify({ task: "status", hosts: results }, null, 2)));
-    return exitCode(results.map((r) => ({ status: statusOutcome(r) })));
+    const code = exitCode(results.map((r) => ({ status: statusOutcome(r) })));
+    // exitCode in the document as every task's JSON has it.
+    if (opts.json) {
+      console.log(redact(JSON.stringify({ task: "status", exitCode: code, hosts: results }, null, 2)));
+    }
+    return code;
   });
 }
