@@ -83,7 +83,7 @@ export function prometheusFiles(host: Host, files: PrometheusFiles): string[] {
  * without CAP_DAC_OVERRIDE only reads files it owns or that are world-readable), no-new-privileges
  * and a read-only root file system; the data folder is owned by root so it stays writable.
  */
-export function prometheusSpec(host: Host, _facts: unknown, files: PrometheusFiles): ContainerSpec {
+export function prometheusSpec(host: Host, files: PrometheusFiles): ContainerSpec {
   const v = host.vars;
   const p = installPaths(v);
   const name = CONTAINER_NAMES.prometheus;
@@ -123,7 +123,7 @@ export function traefikFiles(host: Host): string[] {
  * Traefik: HTTPS on `ports.https`, the dashboard on `ports.dashboard` when `dashboard`. Runs as root
  * for the same reason as Prometheus (0600 root key and htpasswd), with the same confinement.
  */
-export function traefikSpec(host: Host, _facts?: unknown): ContainerSpec {
+export function traefikSpec(host: Host): ContainerSpec {
   const v = host.vars;
   const p = installPaths(v);
   const name = CONTAINER_NAMES.traefik;

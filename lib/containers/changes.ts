@@ -8,8 +8,6 @@ import type { Ssh } from "../transport/ssh.ts";
 import type { HostContext } from "../engine/step.ts";
 import { type HostProbe, probeHost } from "../facts/files_probe.ts";
 import {
-  type ContainerAction,
-  type ContainerState,
   containerState,
   decideAction,
   ensureNetwork,
@@ -245,14 +243,14 @@ export async function imageChangeFor(
   return { summary: `${mode} image ${ref}`, apply: () => Promise.reject(new Error("Docker is not running")) };
 }
 
-/** For `status`: what reconciling `spec` would do now, judged from the files as they are on the host. */
-export async function containerDrift(
-  docker: Docker,
-  ssh: Ssh,
-  spec: ContainerSpec,
-): Promise<{ action: ContainerAction; hash: string; current: ContainerState | null }> {
-  const files = spec.files.length ? (await probeHost(ssh, spec.files)).files : {};
-  const hash = specHash(spec, files);
-  const current = await containerState(docker, spec.name);
-  return { action: decideAction(current, hash), hash, current };
+/** The first changes of every container step: our Docker network, then the container's image. */
+export async function networkAndImage(
+  ctx: HostContext,
+  docker: Docker | null,
+  image: string,
+): Promise<(Change | null)[]> {
+  return [
+    await networkChange(docker, ctx.host.vars.docker_network),
+    await imageChangeFor(ctx, docker, image),
+  ];
 }

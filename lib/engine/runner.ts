@@ -1,19 +1,19 @@
 import type { RunOptions } from "./cli.ts";
-import { parseCli, usage } from "./cli.ts";
-import { RemoteError, UnreachableError, UsageError } from "./errors.ts";
+import { RemoteError, UnreachableError } from "./errors.ts";
 import { gatherFacts } from "../facts/gather.ts";
 import type { Host } from "../inventory/host.ts";
 import type { Inventory } from "../inventory/load.ts";
 import { colour, printable, say, statusWord, warn } from "./output.ts";
 import { redact } from "../inventory/redact.ts";
-import type { HostReport, StepReport } from "./report.ts";
+import { EXIT, type HostReport, type StepReport } from "./report.ts";
 import { HostLock } from "./host_lock.ts";
 import { loadSecrets, type Secrets } from "../inventory/secrets.ts";
 import { Ssh } from "../transport/ssh.ts";
 import type { Step } from "./step.ts";
 import { hostContext } from "./context.ts";
 import { pool } from "./pool.ts";
-import { confirmProd, selectFromOptions } from "./selection.ts";
+import { confirmProd } from "./selection.ts";
+import { startTask, usageGuard } from "./start.ts";
 import { diffColour, finish, printer } from "./recap.ts";
 
 // Failure messages carry remote stderr and lock holder lines: the host must not drive the terminal.
@@ -113,51 +113,34 @@ export async function runHost(
 }
 
 /** Entry point of a deployment task: parse flags, select hosts, run the steps, recap, exit. */
-export async function runSteps(task: string, steps: Step[], args: string[] = Deno.args): Promise<number> {
-  const started = performance.now();
-  let opts: RunOptions;
-  let shared: Shared;
-  let hosts: Host[];
-  try {
-    const parsed = parseCli(task, args);
-    if (parsed.help) {
-      say(usage(task));
-      return 0;
-    }
-    opts = parsed.opts;
-    const sel = await selectFromOptions(opts);
-    hosts = sel.hosts;
-    if (opts.listHosts) {
-      if (opts.json) console.log(JSON.stringify({ hosts: hosts.map((h) => h.name) }));
-      else for (const h of hosts) say(h.name);
-      return 0;
-    }
+export function runSteps(task: string, steps: Step[], args: string[] = Deno.args): Promise<number> {
+  return usageGuard(async () => {
+    const started = performance.now();
+    const start = await startTask(task, args);
+    if (!start) return EXIT.ok;
+    const { opts, hosts } = start;
     confirmProd(hosts, opts, task);
-    shared = new Shared(sel.inventory);
+    const shared = new Shared(start.inventory);
     // Fail before touching any host when secrets are needed and broken.
     if (steps.some((s) => s.needsSecrets)) await shared.secrets();
-  } catch (e) {
-    if (e instanceof UsageError) {
-      warn(`error: ${e.message}`);
-      return 1;
+    // Ctrl-C: stop at once with a clear word. Every file is written to a temp file and renamed, so a
+    // host is never left with a half-written file; the host lock dies with our SSH session.
+    const onInterrupt = () => {
+      warn(`\ninterrupted: ${task} stopped; no file is half-written; run it again to finish the job`);
+      Deno.exit(EXIT.interrupted);
+    };
+    Deno.addSignalListener("SIGINT", onInterrupt);
+    Deno.addSignalListener("SIGTERM", onInterrupt);
+    if (!opts.json) {
+      say(
+        colour.bold(`${task} on ${hosts.map((h) => h.name).join(", ")}${opts.check ? " (check mode)" : ""}`),
+      );
     }
-    throw e;
-  }
-  // Ctrl-C: stop at once with a clear word. Every file is written to a temp file and renamed, so a
-  // host is never left with a half-written file; the host lock dies with our SSH session.
-  const onInterrupt = () => {
-    warn(`\ninterrupted: ${task} stopped; no file is half-written; run it again to finish the job`);
-    Deno.exit(130);
-  };
-  Deno.addSignalListener("SIGINT", onInterrupt);
-  Deno.addSignalListener("SIGTERM", onInterrupt);
-  if (!opts.json) {
-    say(colour.bold(`${task} on ${hosts.map((h) => h.name).join(", ")}${opts.check ? " (check mode)" : ""}`));
-  }
-  const reports = await pool(hosts, opts.forks, (h) => runHost(h, steps, opts, shared));
-  Deno.removeSignalListener("SIGINT", onInterrupt);
-  Deno.removeSignalListener("SIGTERM", onInterrupt);
-  return finish(task, reports, opts, started);
+    const reports = await pool(hosts, opts.forks, (h) => runHost(h, steps, opts, shared));
+    Deno.removeSignalListener("SIGINT", onInterrupt);
+    Deno.removeSignalListener("SIGTERM", onInterrupt);
+    return finish(task, reports, opts, started);
+  });
 }
 
 /** Runs a task's steps and exits with the run's code. */

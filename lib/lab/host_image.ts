@@ -117,7 +117,7 @@ export async function ensureHostImage(log: (line: string) => void): Promise<stri
   const ref = await hostImageRef();
   if (await imageExists(ref)) return ref;
   if (Deno.uid() !== 0) throw new Error(`building the lab host image (${ref}) needs root (debootstrap)`);
-  if ((await $`which debootstrap`.quiet().noThrow()).code !== 0) {
+  if (!(await $.commandExists("debootstrap"))) {
     throw new Error("debootstrap is missing: apt-get install -y debootstrap");
   }
   const started = Date.now();

@@ -8,7 +8,6 @@ import type { Step } from "../engine/step.ts";
 /** Step 4: the /server-status block, validated before a graceful reload, rolled back on failure. */
 export const apacheStep: Step = {
   id: "apache",
-  title: "Apache status block",
   plan: (ctx) => {
     const { ssh, facts } = ctx;
     const apache = facts.apache;

@@ -8,7 +8,6 @@ const DAEMON_JSON = "/etc/docker/daemon.json";
 /** Step 2: a running Docker engine, enabled at boot, with default log rotation, and our network. */
 export const dockerStep: Step = {
   id: "docker",
-  title: "Docker engine",
   plan: (ctx) => {
     const { ssh, facts } = ctx;
     const changes: Change[] = [];

@@ -9,7 +9,6 @@ export const MIN_FREE_MB = 256;
 /** Step 1: facts are gathered by the runner; this step reports them and checks prerequisites. */
 export const factsStep: Step = {
   id: "facts",
-  title: "Prerequisites and facts",
   plan: (ctx) => {
     const f = ctx.facts;
     const a = f.apache;

@@ -15,7 +15,6 @@ import type { Step } from "../engine/step.ts";
 /** Step 3: quality opens 8080 and 8443, production only 8443 — enforced where Docker traffic flows. */
 export const firewallStep: Step = {
   id: "firewall",
-  title: "Firewall",
   plan: async (ctx) => {
     const { ssh, host, facts } = ctx;
     if (!facts.firewall.iptables) {

@@ -1,5 +1,5 @@
-import { encodeHex } from "../containers/hex.ts";
-import { planCertificate } from "./certificate.ts";
+import { randomBytes } from "node:crypto";
+import { mountedCertificate } from "./certificate.ts";
 import type { Change } from "../engine/change.ts";
 import { CONTAINER_NAMES, prometheusSpec } from "../containers/builders.ts";
 import {
@@ -7,9 +7,7 @@ import {
   type DesiredFiles,
   dirChange,
   dockerFor,
-  imageChangeFor,
-  networkChange,
-  PENDING,
+  networkAndImage,
   promtoolValidator,
   removeContainerChange,
   validatedFileChange,
@@ -32,7 +30,7 @@ const PUBLIC = { mode: 0o644, owner: "0:0" } as const;
  */
 export function selfScrapePassword(onHost: string | null | undefined): string {
   if (onHost && /^[0-9a-f]{48}$/.test(onHost)) return onHost;
-  return encodeHex(crypto.getRandomValues(new Uint8Array(24)));
+  return randomBytes(24).toString("hex");
 }
 
 /**
@@ -41,7 +39,6 @@ export function selfScrapePassword(onHost: string | null | undefined): string {
  */
 export const prometheusStep: Step = {
   id: "prometheus",
-  title: "Prometheus container",
   needsSecrets: true,
   plan: async (ctx) => {
     const { host, ssh } = ctx;
@@ -65,11 +62,10 @@ export const prometheusStep: Step = {
       [p.prometheusDir, p.prometheusSecretsDir, p.prometheusData],
     );
     const docker = await dockerFor(ctx);
-    const spec = prometheusSpec(host, ctx.facts, { alerts: alerts !== null });
+    const spec = prometheusSpec(host, { alerts: alerts !== null });
     const desired: DesiredFiles = {};
     const changes: (Change | null)[] = [
-      await networkChange(docker, v.docker_network),
-      await imageChangeFor(ctx, docker, spec.image),
+      ...(await networkAndImage(ctx, docker, spec.image)),
       // Switching to the native frontend: Traefik holds the HTTPS port Prometheus is about to publish.
       native
         ? await removeContainerChange(docker, CONTAINER_NAMES.traefik, "the native frontend replaces it")
@@ -138,9 +134,7 @@ export const prometheusStep: Step = {
     };
 
     if (native) {
-      const cert = await planCertificate(ssh, host, p);
-      changes.push(...cert.changes);
-      desired[p.cert] = cert.willChange ? PENDING : probe.files[p.cert];
+      changes.push(...(await mountedCertificate(ssh, host, p, probe, desired)));
       // The internal user Prometheus scrapes itself with: random, made once, kept on the host.
       const selfPass = selfScrapePassword(probe.files[p.selfScrapePassword]);
       secretFile(p.selfScrapePassword, selfPass);

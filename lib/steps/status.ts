@@ -1,13 +1,14 @@
 import { BEGIN } from "../render/apache_block.ts";
-import { parseCli, type RunOptions, usage } from "../engine/cli.ts";
+import type { RunOptions } from "../engine/cli.ts";
 import { MANAGED_LABEL } from "../containers/spec.ts";
 import { UnreachableError, UsageError } from "../engine/errors.ts";
-import { colour, printable, say, warn } from "../engine/output.ts";
+import { colour, printable, say } from "../engine/output.ts";
+import { EXIT, exitCode, type HostOutcome } from "../engine/report.ts";
+import { startTask, usageGuard } from "../engine/start.ts";
 import { redact } from "../inventory/redact.ts";
 import { gatherFacts } from "../facts/gather.ts";
 import { hostContext } from "../engine/context.ts";
 import { pool } from "../engine/pool.ts";
-import { selectFromOptions } from "../engine/selection.ts";
 import { loadSecrets, type Secrets } from "../inventory/secrets.ts";
 import { Ssh } from "../transport/ssh.ts";
 import { deploySteps } from "./mod.ts";
@@ -22,7 +23,7 @@ interface ContainerRow {
 }
 
 /** status' answer for one host. */
-interface HostStatus {
+export interface HostStatus {
   host: string;
   reachable: boolean;
   error?: string;
@@ -111,16 +112,23 @@ function print(s: HostStatus): void {
   for (const d of s.drift) for (const c of d.changes) say(`  ${colour.yellow("drift")} ${d.step}: ${c}`);
 }
 
+/** A host's status in the words every task's exit code is computed from. */
+export function statusOutcome(s: HostStatus): HostOutcome {
+  return !s.reachable ? "unreachable" : s.error ? "failed" : "ok";
+}
+
 /** status: read-only view of every host (containers, Apache block, firewall and config drift). */
-export async function status(args: string[]): Promise<number> {
-  try {
-    const { opts, help } = parseCli("status", args);
-    if (help) {
-      say(usage("status"));
-      return 0;
-    }
-    if (opts.check || opts.diff) throw new UsageError("status only reads: --check and --diff don't apply");
-    const { inventory, hosts } = await selectFromOptions(opts);
+export function status(args: string[]): Promise<number> {
+  return usageGuard(async () => {
+    const start = await startTask("status", args, {
+      validate: (opts) => {
+        if (opts.check || opts.diff) {
+          throw new UsageError("status only reads: --check and --diff don't apply");
+        }
+      },
+    });
+    if (!start) return EXIT.ok;
+    const { opts, inventory, hosts } = start;
     let sec: Promise<Secrets> | undefined;
     const secrets = () => (sec ??= loadSecrets(inventory.secrets));
     const results = await pool(hosts, opts.forks, async (host) => {
@@ -130,13 +138,11 @@ export async function status(args: string[]): Promise<number> {
       if (!opts.json) print(r);
       return r;
     });
-    if (opts.json) console.log(redact(JSON.stringify({ task: "status", hosts: results }, null, 2)));
-    return results.some((r) => !r.reachable) ? 4 : results.some((r) => r.error) ? 2 : 0;
-  } catch (e) {
-    if (e instanceof UsageError) {
-      warn(`error: ${e.message}`);
-      return 1;
+    const code = exitCode(results.map((r) => ({ status: statusOutcome(r) })));
+    // exitCode in the document as every task's JSON has it.
+    if (opts.json) {
+      console.log(redact(JSON.stringify({ task: "status", exitCode: code, hosts: results }, null, 2)));
     }
-    throw e;
-  }
+    return code;
+  });
 }

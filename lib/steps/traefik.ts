@@ -1,4 +1,4 @@
-import { planCertificate } from "./certificate.ts";
+import { mountedCertificate } from "./certificate.ts";
 import type { Change } from "../engine/change.ts";
 import { CONTAINER_NAMES, traefikSpec } from "../containers/builders.ts";
 import {
@@ -6,9 +6,7 @@ import {
   type DesiredFiles,
   dirChange,
   dockerFor,
-  imageChangeFor,
-  networkChange,
-  PENDING,
+  networkAndImage,
   removeContainerChange,
 } from "../containers/changes.ts";
 import { probeHost } from "../facts/files_probe.ts";
@@ -24,7 +22,6 @@ import { renderTraefikDynamic, renderTraefikStatic } from "../render/traefik_con
  */
 export const traefikStep: Step = {
   id: "traefik",
-  title: "Traefik frontend",
   needsSecrets: true,
   plan: async (ctx) => {
     const { host, ssh } = ctx;
@@ -40,18 +37,15 @@ export const traefikStep: Step = {
       p.traefikDir,
       p.traefikDynamicDir,
     ]);
-    const spec = traefikSpec(host, ctx.facts);
+    const spec = traefikSpec(host);
     const desired: DesiredFiles = {};
     const changes: (Change | null)[] = [
-      await networkChange(docker, v.docker_network),
-      await imageChangeFor(ctx, docker, spec.image),
+      ...(await networkAndImage(ctx, docker, spec.image)),
       dirChange(ssh, p.traefikDir, "755", probe),
       dirChange(ssh, p.traefikDynamicDir, "755", probe),
     ];
 
-    const cert = await planCertificate(ssh, host, p);
-    changes.push(...cert.changes);
-    desired[p.cert] = cert.willChange ? PENDING : probe.files[p.cert];
+    changes.push(...(await mountedCertificate(ssh, host, p, probe, desired)));
 
     // Hashes still matching their password are kept, so a re-run writes identical bytes.
     const users = await hashCredentials(secrets.frontend.credentials, parseHtpasswd(probe.files[p.htpasswd]));

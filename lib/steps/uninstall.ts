@@ -12,7 +12,6 @@ import type { Step } from "../engine/step.ts";
 /** Removes our containers and network (the Docker engine itself stays: other things may use it). */
 export const removeContainersStep: Step = {
   id: "containers",
-  title: "Remove containers and network",
   plan: async (ctx) => {
     if (!ctx.facts.docker.running) return [];
     const docker = await ctx.docker();
@@ -39,7 +38,6 @@ export const removeContainersStep: Step = {
 /** Removes our block from EPFL_isa.conf (the file too when nothing else is in it), validated and reloaded. */
 export const removeApacheBlockStep: Step = {
   id: "apache",
-  title: "Remove the Apache status block",
   plan: (ctx) => {
     const apache = ctx.facts.apache;
     if (!apache) return Promise.resolve([]);
@@ -87,7 +85,6 @@ if systemctl is-active --quiet ${apache.service}; then systemctl reload ${apache
 /** Removes our iptables chain, its jump, the script and the unit. */
 export const removeFirewallStep: Step = {
   id: "firewall",
-  title: "Remove firewall rules",
   plan: async (ctx) => {
     const r = await ctx.ssh.run(
       `iptables -w -S ${CHAIN} >/dev/null 2>&1 && echo chain; [ -e ${UNIT_PATH} ] && echo unit; [ -e ${SCRIPT_PATH} ] && echo script; true`,
@@ -111,7 +108,6 @@ iptables -w -F ${CHAIN} 2>/dev/null || true; iptables -w -X ${CHAIN} 2>/dev/null
 /** With --purge: removes the install folder, data included. */
 export const purgeStep: Step = {
   id: "purge",
-  title: "Remove the install folder",
   plan: async (ctx) => {
     const root = installPaths(ctx.host.vars).root;
     if (root === "/" || root.split("/").filter(Boolean).length < 2) {

@@ -1,5 +1,6 @@
 import $ from "dax";
 import { createHash } from "node:crypto";
+import { Buffer } from "node:buffer";
 import { RemoteError, UnreachableError } from "../engine/errors.ts";
 import type { Host } from "../inventory/host.ts";
 import { quote } from "./quote.ts";
@@ -183,11 +184,9 @@ export class Ssh {
   }
 }
 
+/** Base64 of the content's bytes (UTF-8 for a string), in lines of 76 as `base64 -d` reads them. */
 function toBase64(content: string | Uint8Array): string {
-  const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content;
-  let bin = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(bin).replace(/.{1,76}/g, "$&\n");
+  return Buffer.from(content).toString("base64").replace(/.{1,76}/g, "$&\n");
 }
 
 /** The remote script that atomically writes a file (exported for unit tests). */

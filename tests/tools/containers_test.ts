@@ -83,8 +83,8 @@ function contents(
 function allHashes(host: Host) {
   const specs = [
     exporterSpec(host, facts),
-    prometheusSpec(host, facts, { alerts: true }),
-    traefikSpec(host, facts),
+    prometheusSpec(host, { alerts: true }),
+    traefikSpec(host),
   ];
   return specs.map((s) => specHash(s, contents(s)));
 }
@@ -101,7 +101,7 @@ Deno.test("spec hash: stable for equal input, and retention changes only Prometh
 });
 
 Deno.test("spec hash: a mounted file's content changes the hash; an unrelated file does not", () => {
-  const spec = prometheusSpec(testHost(), facts, { alerts: true });
+  const spec = prometheusSpec(testHost(), { alerts: true });
   const base = specHash(spec, contents(spec));
   assert.notEqual(specHash(spec, contents(spec, { "/srv/isa/prometheus/prometheus.yml": "other" })), base);
   assert.notEqual(specHash(spec, contents(spec, { "/srv/isa/prometheus/alerts.yml": null })), base);
@@ -115,18 +115,18 @@ Deno.test("spec hash: a mounted file's content changes the hash; an unrelated fi
 
 Deno.test("spec hash: a password change (htpasswd) touches only Traefik; web.yml only native Prometheus", () => {
   const t = testHost();
-  const tr = traefikSpec(t, facts);
+  const tr = traefikSpec(t);
   assert.notEqual(
     specHash(tr, contents(tr, { "/srv/isa/traefik/htpasswd": "new" })),
     specHash(tr, contents(tr)),
   );
-  const pr = prometheusSpec(t, facts, { alerts: false });
+  const pr = prometheusSpec(t, { alerts: false });
   assert.ok(!pr.files.includes("/srv/isa/traefik/htpasswd"));
   assert.ok(
     !pr.files.includes("/srv/isa/prometheus/web.yml"),
     "web.yml only matters behind the native frontend",
   );
-  const native = prometheusSpec(testHost({ frontend: "native" }), facts, { alerts: false });
+  const native = prometheusSpec(testHost({ frontend: "native" }), { alerts: false });
   assert.ok(native.files.includes("/srv/isa/prometheus/web.yml"));
   assert.ok(native.files.includes("/srv/isa/traefik/ssl/cert.pem"));
 });
@@ -148,7 +148,7 @@ Deno.test("exporter: scrape URI at the bridge gateway, one argv element, no quot
 Deno.test("common hardening, logging, limits and network on every container; no environment", () => {
   const h = testHost();
   for (
-    const s of [exporterSpec(h, facts), prometheusSpec(h, facts, { alerts: true }), traefikSpec(h, facts)]
+    const s of [exporterSpec(h, facts), prometheusSpec(h, { alerts: true }), traefikSpec(h)]
   ) {
     const hc = s.create.HostConfig!;
     assert.deepEqual(hc.RestartPolicy, { Name: "unless-stopped" });
@@ -161,11 +161,11 @@ Deno.test("common hardening, logging, limits and network on every container; no 
     assert.equal(s.create.Env, undefined, "no secrets through the environment");
     assert.ok(!s.image.endsWith(":latest") && s.image.includes(":"));
   }
-  assert.equal(prometheusSpec(h, facts, { alerts: false }).create.HostConfig!.Memory, 1024 * 1024 * 1024);
+  assert.equal(prometheusSpec(h, { alerts: false }).create.HostConfig!.Memory, 1024 * 1024 * 1024);
 });
 
 Deno.test("prometheus: retention flags, root user, mounts; published only behind the native frontend", () => {
-  const s = prometheusSpec(testHost({ retention_time: "30d", retention_size: "3GB" }), facts, {
+  const s = prometheusSpec(testHost({ retention_time: "30d", retention_size: "3GB" }), {
     alerts: false,
   });
   assert.ok(s.create.Cmd!.includes("--storage.tsdb.retention.time=30d"));
@@ -176,12 +176,12 @@ Deno.test("prometheus: retention flags, root user, mounts; published only behind
     ["/srv/isa/prometheus", "/etc/prometheus", true],
     ["/srv/isa/prometheus/data", "/prometheus", false],
   ]);
-  const q = prometheusSpec(testHost({ frontend: "native", dashboard: true }), facts, { alerts: false });
+  const q = prometheusSpec(testHost({ frontend: "native", dashboard: true }), { alerts: false });
   assert.ok(q.create.Cmd!.includes("--web.config.file=/etc/prometheus/web.yml"));
   assert.deepEqual(q.create.HostConfig!.PortBindings, {
     "9090/tcp": [{ HostIp: "", HostPort: "8443" }, { HostIp: "", HostPort: "8080" }],
   });
-  const p = prometheusSpec(testHost({ frontend: "native", dashboard: false }), facts, { alerts: false });
+  const p = prometheusSpec(testHost({ frontend: "native", dashboard: false }), { alerts: false });
   assert.deepEqual(p.create.HostConfig!.PortBindings, { "9090/tcp": [{ HostIp: "", HostPort: "8443" }] });
 });
 

@@ -3,11 +3,8 @@ import $ from "dax";
 import { parse } from "yaml";
 import { certificateScript, subjectAltNames } from "../../lib/steps/certificate.ts";
 import { hashCredentials } from "../../lib/render/htpasswd.ts";
-import {
-  PROMETHEUS_SECRET_FILES,
-  type PrometheusConfigInput,
-  renderPrometheusConfig,
-} from "../../lib/render/prometheus_config.ts";
+import { PROMETHEUS_SECRET_FILES } from "../../lib/inventory/paths.ts";
+import { type PrometheusConfigInput, renderPrometheusConfig } from "../../lib/render/prometheus_config.ts";
 import { renderWebConfig, SELF_SCRAPE_USER } from "../../lib/render/web_config.ts";
 
 const FQDN = "isa-test.example.org";

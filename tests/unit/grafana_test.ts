@@ -23,10 +23,10 @@ import {
   REMOVED_PANEL_TYPES,
   renderDashboard,
   saveDashboardRequest,
-  SCOREBOARD_STATES,
   SECURE_HASH_KEY,
   updateDatasourceRequest,
 } from "../../lib/grafana/mod.ts";
+import { SCOREBOARD_STATES } from "../../lib/verify/evidence.ts";
 
 const TOKEN = "glsa_TestToken_0123456789abcdef";
 const PASS = "frontend-Secret-pass";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { exitCode, type HostReport, recapCounts } from "../../lib/engine/report.ts";
+import { type HostStatus, statusOutcome } from "../../lib/steps/status.ts";
 
 const host = (status: HostReport["status"], steps: HostReport["steps"] = []): HostReport => ({
   host: "h",
@@ -13,6 +14,32 @@ Deno.test("exit codes: 0 all good, 2 a host failed, 4 unreachable, 6 both", () =
   assert.equal(exitCode([host("ok"), host("failed")]), 2);
   assert.equal(exitCode([host("unreachable"), host("ok")]), 4);
   assert.equal(exitCode([host("unreachable"), host("failed")]), 6);
+  assert.equal(exitCode([]), 0);
+});
+
+Deno.test("exit codes: a failure outside any host (grafana's API) counts as failed", () => {
+  assert.equal(exitCode([host("ok")], true), 2);
+  assert.equal(exitCode([host("changed")], false), 0);
+  assert.equal(exitCode([host("unreachable")], true), 6);
+  assert.equal(exitCode([], true), 2);
+});
+
+Deno.test("status: an unreachable host and a failed one give 6, as for every other task", () => {
+  const s = (reachable: boolean, error?: string): HostStatus => ({
+    host: "h",
+    reachable,
+    error,
+    containers: [],
+    apacheBlock: false,
+    drift: [],
+  });
+  const code = (...hosts: HostStatus[]) => exitCode(hosts.map((h) => ({ status: statusOutcome(h) })));
+  assert.equal(code(s(true), s(true)), 0);
+  // Drift alone is not a failure: status reports it, deploy fixes it.
+  assert.equal(code({ ...s(true), drift: [{ step: "apache", changes: ["x"] }] }), 0);
+  assert.equal(code(s(true), s(true, "docker: permission denied")), 2);
+  assert.equal(code(s(false, "ssh: connect refused"), s(true)), 4);
+  assert.equal(code(s(false, "ssh: connect refused"), s(true, "boom")), 6);
 });
 
 Deno.test("recap counts steps by outcome, as Ansible's PLAY RECAP does", () => {
