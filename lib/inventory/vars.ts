@@ -33,6 +33,24 @@ export interface Vars {
   remote_write: RemoteWrite | null;
   /** Optional hosted Grafana to publish data sources and the dashboard to. */
   grafana: GrafanaTarget | null;
+  /**
+   * RHEL family: where docker-ce comes from when the host's repositories don't offer it. Empty: Docker's
+   * repository for the distribution; a URL: a mirror of it (`.../linux/rhel`, holding `9/x86_64/stable`);
+   * `none`: only the host's own repositories (Satellite), never a repository of ours.
+   */
+  docker_repo: string;
+  /** RHEL family: let dnf replace podman, buildah and runc, which conflict with Docker's containerd.io. */
+  docker_allow_erasing: boolean;
+  /** HTTP proxy for the package manager (Docker's install) and for dockerd's image pulls; null: direct. */
+  proxy: Proxy | null;
+}
+
+/** An outgoing HTTP proxy, as the `http_proxy`, `https_proxy` and `no_proxy` variables give it. */
+export interface Proxy {
+  http?: string;
+  https?: string;
+  /** Comma-separated hosts, domains (`.epfl.ch`) and CIDRs reached directly. */
+  no_proxy?: string;
 }
 
 /** Memory in MiB and CPU share of one container. */

@@ -5,6 +5,8 @@ const limits: Schema = {
   fields: { memory_mb: { kind: "int", min: 16, max: 65536 }, cpus: { kind: "number", min: 0.01, max: 64 } },
 };
 
+const proxyUrl = /^https?:\/\/[A-Za-z0-9.-]+(:\d+)?\/?$/;
+
 const image: Schema = {
   kind: "string",
   // A pinned reference: a tag other than `latest`, or a digest.
@@ -61,6 +63,28 @@ export const varsSchema: Schema & { kind: "object" } = {
           dashboard_uid: { kind: "string", pattern: /^[A-Za-z0-9_-]{1,40}$/, hint: "a Grafana uid" },
         },
         required: ["url", "org", "dashboard_uid"],
+      },
+    },
+    docker_repo: {
+      kind: "string",
+      pattern: /^(|none|https?:\/\/[^\s'"]+)$/,
+      hint: "empty (Docker's repository), none (the host's own repositories), or the URL of a mirror",
+    },
+    docker_allow_erasing: { kind: "boolean" },
+    proxy: {
+      kind: "nullable",
+      of: {
+        kind: "object",
+        fields: {
+          // No credentials: the URL lands in a systemd drop-in and in --diff output.
+          http: { kind: "string", pattern: proxyUrl, hint: "a proxy URL such as http://proxy.example:3128" },
+          https: { kind: "string", pattern: proxyUrl, hint: "a proxy URL such as http://proxy.example:3128" },
+          no_proxy: {
+            kind: "string",
+            pattern: /^[A-Za-z0-9.,:*\/_-]*$/,
+            hint: "hosts, .domains and CIDRs, comma-separated",
+          },
+        },
       },
     },
   },

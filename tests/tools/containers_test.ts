@@ -47,6 +47,9 @@ function testHost(over: Partial<Vars> = {}): Host {
     },
     remote_write: null,
     grafana: null,
+    docker_repo: "",
+    docker_allow_erasing: false,
+    proxy: null,
     ...over,
   };
   return {
