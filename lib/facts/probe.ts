@@ -16,6 +16,24 @@ export const DOCKER_PROXY_DROPIN = "/etc/systemd/system/docker.service.d/http-pr
 export const DOCKER_REPO_FILE = "/etc/yum.repos.d/isa-docker-ce.repo";
 
 /**
+ * Shell: from `$inc` (the output of `-t -D DUMP_INCLUDES`), every `<Location /server-status>` and every
+ * ExtendedStatus in the files Apache really loads, in load order (the last ExtendedStatus wins). A vhost
+ * included from anywhere counts; Debian's *-available folders, whose files are not in force, don't.
+ */
+export const APACHE_SEARCH = `files=$(printf '%s\\n' "$inc" | sed -n 's/^ *([*0-9]*) //p')
+isa_sec apache-status-locations
+printf '%s\\n' "$files" | while IFS= read -r f; do
+  [ -f "$f" ] && grep -HniE '^[[:space:]]*<Location(Match)?[[:space:]]+"?[^">]*/server-status' "$f"
+done
+isa_sec apache-extendedstatus
+printf '%s\\n' "$files" | while IFS= read -r f; do
+  [ -f "$f" ] && grep -hiE '^[[:space:]]*ExtendedStatus[[:space:]]' "$f"
+done
+`;
+
+const indent = (text: string) => text.trimEnd().split("\n").map((l) => `  ${l}`).join("\n") + "\n";
+
+/**
  * The one script that probes a host (one SSH round trip). It prints sections `@@name` followed by
  * raw command output; `parseFacts` turns them into Facts. Raw output keeps parsing testable from
  * real captures (os-release, httpd -V, httpd -t -D DUMP_MODULES) without a host.
@@ -30,9 +48,9 @@ isa_sec init; if [ -d /run/systemd/system ]; then echo systemd; else echo other;
 bin=""; for b in /usr/sbin/httpd /usr/sbin/apache2; do [ -x $b ] && bin=$b && break; done
 isa_sec apache-binary; [ -n "$bin" ] && echo $bin
 if [ -n "$bin" ]; then
-  # RHEL's apachectl is a wrapper that takes one argument: given -t -D DUMP_MODULES it prints
-  # "Passing arguments to httpd using apachectl is no longer supported" and exits 1 (RHEL 9; see
-  # tests/fixtures/README.md). So httpd itself is asked there. Debian's apache2 refuses to read its
+  # RHEL's apachectl is a wrapper meant for one argument: given -t -D DUMP_MODULES, RHEL 9's prints
+  # "Passing arguments to httpd using apachectl is no longer supported" and exits 1, RHEL 8's prints
+  # the same warning before httpd's output (tests/fixtures/README.md). So httpd itself is asked there. Debian's apache2 refuses to read its
   # configuration without /etc/apache2/envvars, which apache2ctl sources before passing its arguments on.
   case "$bin" in *apache2) ctl=apache2ctl ;; *) ctl=$bin ;; esac
   isa_sec apache-ctl; echo $ctl
@@ -44,18 +62,9 @@ if [ -n "$bin" ]; then
   inc=$($ctl -t -D DUMP_INCLUDES 2>/dev/null)
   isa_sec apache-includes; printf '%s\\n' "$inc"
   root=$(printf '%s\\n' "$v" | sed -n 's/.*HTTPD_ROOT="\\(.*\\)"/\\1/p')
-  # Only the files Apache really loads (a vhost included from anywhere counts; Debian's *-available
-  # folders hold files that are not in force), in load order: the last ExtendedStatus wins.
-  files=$(printf '%s\\n' "$inc" | sed -n 's/^ *([*0-9]*) //p')
-  isa_sec apache-status-locations
-  printf '%s\\n' "$files" | while IFS= read -r f; do
-    [ -f "$f" ] && grep -HniE '^[[:space:]]*<Location(Match)?[[:space:]]+"?[^">]*/server-status' "$f"
-  done
-  isa_sec apache-extendedstatus
-  printf '%s\\n' "$files" | while IFS= read -r f; do
-    [ -f "$f" ] && grep -hiE '^[[:space:]]*ExtendedStatus[[:space:]]' "$f"
-  done
-  case "$bin" in *apache2) ours="$root/conf-available/EPFL_isa.conf" ;; *) ours="$root/conf.d/EPFL_isa.conf" ;; esac
+${
+    indent(APACHE_SEARCH)
+  }  case "$bin" in *apache2) ours="$root/conf-available/EPFL_isa.conf" ;; *) ours="$root/conf.d/EPFL_isa.conf" ;; esac
   isa_file apache-ours "$ours"
   isa_sec apache-enabled
   [ -e "$root/conf-enabled/EPFL_isa.conf" ] && echo conf

@@ -109,10 +109,11 @@ export function installableScript(vars: Vars): string {
 
 /** The refusal when podman, buildah or runc are installed and the inventory doesn't allow replacing them. */
 export function containerToolsError(tools: string[]): string {
-  return `${tools.join(", ")} ${tools.length > 1 ? "are" : "is"} installed (rpm -q) and conflict with ` +
-    `Docker's containerd.io, so docker-ce can't be installed beside them (Docker's RHEL install page ` +
-    `removes them first). If nothing on this host uses them, remove them (dnf remove ${tools.join(" ")}) ` +
-    `or set docker_allow_erasing: true for this host to let dnf replace them (dnf install --allowerasing)`;
+  return `${tools.join(", ")} ${tools.length > 1 ? "are" : "is"} installed (rpm -q) and stand in the way ` +
+    `of Docker's packages (containerd.io replaces runc, which podman and buildah may need; Docker's RHEL ` +
+    `install page removes podman and runc first). If nothing on this host uses them, remove them ` +
+    `(dnf remove ${tools.join(" ")}), or set docker_allow_erasing: true for this host to let dnf replace ` +
+    `them (dnf install --allowerasing)`;
 }
 
 /**
