@@ -62,6 +62,11 @@ if [ -n "$bin" ]; then
   inc=$($ctl -t -D DUMP_INCLUDES 2>/dev/null)
   isa_sec apache-includes; printf '%s\\n' "$inc"
   root=$(printf '%s\\n' "$v" | sed -n 's/.*HTTPD_ROOT="\\(.*\\)"/\\1/p')
+  # The main file Apache really read ((*) in the include list) wins over -V's compiled-in root.
+  main=$(printf '%s\\n' "$inc" | sed -n 's/^ *(\\*) //p')
+  if [ -n "$main" ]; then
+    case "$bin" in *apache2) root=$(dirname "$main") ;; *) root=$(dirname "$(dirname "$main")") ;; esac
+  fi
 ${
     indent(APACHE_SEARCH)
   }  case "$bin" in *apache2) ours="$root/conf-available/EPFL_isa.conf" ;; *) ours="$root/conf.d/EPFL_isa.conf" ;; esac
@@ -271,7 +276,14 @@ export function parseFacts(output: string): Facts {
     const v = parseApacheV(get("apache-V"));
     const modules = parseModules(get("apache-M"));
     const debianLayout = binary.endsWith("apache2");
-    const root = v.root || (debianLayout ? "/etc/apache2" : "/etc/httpd");
+    const includes = parseIncludes(get("apache-includes"));
+    // As the probe does: the main file Apache read (Debian: ROOT/apache2.conf, RHEL: ROOT/conf/httpd.conf)
+    // wins over -V's compiled-in HTTPD_ROOT, which a packaged -d or -f makes wrong.
+    const main = includes[0];
+    const up = (p: string) => p.replace(/\/[^/]*$/, "");
+    const root = main
+      ? (debianLayout ? up(main) : up(up(main)))
+      : v.root || (debianLayout ? "/etc/apache2" : "/etc/httpd");
     const confDir = debianLayout ? `${root}/conf-available` : `${root}/conf.d`;
     const ext = get("apache-extendedstatus").map((l) => l.trim().toLowerCase());
     const statusModule = modules.has("status_module");
@@ -281,8 +293,8 @@ export function parseFacts(output: string): Facts {
     apache = {
       binary,
       ctl: get("apache-ctl")[0] ?? binary,
-      configFile: v.config.startsWith("/") ? v.config : `${root}/${v.config || "conf/httpd.conf"}`,
-      includes: parseIncludes(get("apache-includes")),
+      configFile: main ?? (v.config.startsWith("/") ? v.config : `${root}/${v.config || "conf/httpd.conf"}`),
+      includes,
       service: debianLayout ? "apache2" : "httpd",
       confDir,
       confFile: `${confDir}/EPFL_isa.conf`,
