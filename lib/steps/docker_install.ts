@@ -158,14 +158,15 @@ export const CONTAINER_FILE_T = "container_file_t";
 
 /**
  * Whether our containers need the install folder labelled: SELinux on (enforcing, or permissive where
- * denials are logged) and Docker labelling containers, and the folder's label (now, or by policy) not
- * `container_file_t` yet.
+ * denials are logged) and Docker labelling containers, and the folder's label (now, or by the policy's
+ * rules, which `restorecon` and a full relabel apply) not `container_file_t` yet.
  */
 export function needsSelinuxLabel(facts: Facts): boolean {
   const s = facts.selinux;
   if (!s.dockerLabels || (s.mode !== "enforcing" && s.mode !== "permissive")) return false;
-  return !(s.installDirLabel?.includes(`:${CONTAINER_FILE_T}:`) &&
-    s.installDirDefault?.includes(`:${CONTAINER_FILE_T}:`));
+  const ok = (label: string | null) => label?.includes(`:${CONTAINER_FILE_T}:`) ?? false;
+  // Without matchpathcon (it ships with getenforce in libselinux-utils, so rarely) the label alone decides.
+  return !(ok(s.installDirLabel) && (s.installDirDefault === null || ok(s.installDirDefault)));
 }
 
 /**

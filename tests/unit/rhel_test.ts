@@ -211,6 +211,15 @@ Deno.test("SELinux enforcing with Docker's labelling on: /srv/isa labelled conta
     }),
   );
   assert.ok((await plan(done, {}, "yes")).summaries.every((s) => !s.startsWith("label")));
+  // Labelled by hand (chcon) but no rule: a relabel would undo it, so the rule is still planned.
+  const chcon = parseFacts(
+    await probe("rhel9", {
+      ...labelling,
+      selinux:
+        "mode Enforcing\nlabel system_u:object_r:container_file_t:s0\ndefault system_u:object_r:var_t:s0",
+    }),
+  );
+  assert.ok((await plan(chcon, {}, "yes")).summaries.some((s) => s.startsWith("label")));
   assert.ok(
     (await plan(parseFacts(await probe("rhel9")), {}, "yes")).summaries.every((s) => !s.startsWith("label")),
   );
