@@ -143,6 +143,9 @@ export function factsReport(f: Facts, vars: Vars, reach: Map<string, string>): s
         vars.proxy ? " via the proxy" : ""
       }`
     ),
+    ...(vars.image_delivery === "push"
+      ? ["registry: not used (image_delivery: push sends images over SSH)"]
+      : []),
     a
       ? `apache: ${a.binary} ${a.version} (${a.mpm}), service ${a.service} ${
         a.running ? "running" : "stopped"
