@@ -384,3 +384,40 @@ Deno.test("first contact: the facts report names what decides the plan; reachabi
   );
   assert.match(text, /^disk: 20480 MiB free under \/srv\/isa$/m);
 });
+
+Deno.test("uninstall uses the same validate/restore/reload script: httpd -t on RHEL, a2disconf undone on Debian", async () => {
+  const { removeApacheBlockStep } = await import("../../lib/steps/uninstall.ts");
+  const { BEGIN, END } = await import("../../lib/render/apache_block.ts");
+  const ours = `${BEGIN}\nExtendedStatus On\n${END}\n`;
+  const rhel = parseFacts(await probe("rhel9", { "apache-ours": "+\n" + btoa(ours) }));
+  const ctx = fakeContext(rhel, await qualHost());
+  const [change] = await planOf(removeApacheBlockStep, ctx);
+  assert.equal(
+    change.summary,
+    "remove /etc/httpd/conf.d/EPFL_isa.conf; /usr/sbin/httpd -t; graceful reload of httpd",
+  );
+  await change.apply();
+  const script = ctx.scripts[0];
+  assert.match(script, /^rm -f \/etc\/httpd\/conf\.d\/EPFL_isa\.conf$/m);
+  assert.match(
+    script,
+    /if ! out=\$\(\/usr\/sbin\/httpd -t 2>&1\); then restore; echo "\$out" >&2; exit 3; fi/,
+  );
+  assert.doesNotMatch(script, /a2/);
+
+  const debian = {
+    ...rhel,
+    apache: {
+      ...rhel.apache!,
+      ctl: "apache2ctl",
+      layout: "debian" as const,
+      service: "apache2",
+      confFile: "/etc/apache2/conf-available/EPFL_isa.conf",
+    },
+  };
+  const dctx = fakeContext(debian, await qualHost());
+  await (await planOf(removeApacheBlockStep, dctx))[0].apply();
+  assert.match(dctx.scripts[0], /^a2disconf -q EPFL_isa /m);
+  assert.match(dctx.scripts[0], /restore\(\) \{\n.*\n {2}a2enconf -q EPFL_isa >\/dev\/null 2>&1\n/);
+  assert.match(dctx.scripts[0], /out=\$\(apache2ctl -t 2>&1\)/);
+});
