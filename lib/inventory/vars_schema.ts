@@ -11,6 +11,8 @@ const limits = {
   fields: { memory_mb: { kind: "int", min: 16, max: 65536 }, cpus: { kind: "number", min: 0.01, max: 64 } },
 } as const satisfies Schema;
 
+const proxyUrl = /^https?:\/\/[A-Za-z0-9.-]+(:\d+)?\/?$/;
+
 const image = {
   kind: "string",
   // A pinned reference: a tag other than `latest`, or a digest.
@@ -103,6 +105,35 @@ export const varsSchema = {
      * Refused on a prod deployment.
      */
     insecure_http_for_lab: { kind: "boolean" },
+    /**
+     * RHEL family: where docker-ce comes from when the host's own repositories lack it: "" Docker's
+     * repository, a mirror's URL, or `none` (the host's own repositories only, e.g. a Satellite).
+     */
+    docker_repo: {
+      kind: "string",
+      pattern: /^(|none|https?:\/\/[^\s'"]+)$/,
+      hint: "empty (Docker's repository), none (the host's own repositories), or the URL of a mirror",
+    },
+    /** RHEL family: let dnf replace podman, buildah and runc, which conflict with Docker's containerd.io. */
+    docker_allow_erasing: { kind: "boolean" },
+    /** HTTP proxy for the package manager (Docker's install) and for dockerd's image pulls; null: direct. */
+    proxy: {
+      kind: "nullable",
+      of: {
+        kind: "object",
+        fields: {
+          // No credentials: the URL lands in a systemd drop-in and in --diff output.
+          http: { kind: "string", pattern: proxyUrl, hint: "a proxy URL such as http://proxy.example:3128" },
+          https: { kind: "string", pattern: proxyUrl, hint: "a proxy URL such as http://proxy.example:3128" },
+          no_proxy: {
+            kind: "string",
+            pattern: /^[A-Za-z0-9.,:*\/_-]*$/,
+            hint: "hosts, .domains and CIDRs, comma-separated",
+          },
+        },
+        required: [],
+      },
+    },
   },
 } as const satisfies Schema;
 

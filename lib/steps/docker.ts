@@ -1,5 +1,19 @@
 import type { Change } from "../engine/change.ts";
-import { installScript, mergedDaemonJson, START_SCRIPT, waitForPackageLock } from "./docker_install.ts";
+import {
+  containerToolsError,
+  dockerRepoBase,
+  dockerRepoFile,
+  installableScript,
+  installScript,
+  mergedDaemonJson,
+  needsSelinuxLabel,
+  proxyDropIn,
+  selinuxLabelScript,
+  START_SCRIPT,
+  waitForPackageLock,
+} from "./docker_install.ts";
+import { DOCKER_PROXY_DROPIN, DOCKER_REPO_FILE } from "../facts/probe.ts";
+import { installPaths } from "../inventory/paths.ts";
 import { fileChange } from "../engine/file_change.ts";
 import type { Step } from "../engine/step.ts";
 
@@ -8,23 +22,79 @@ const DAEMON_JSON = "/etc/docker/daemon.json";
 /** Step 2: a running Docker engine, enabled at boot, with default log rotation, and our network. */
 export const dockerStep: Step = {
   id: "docker",
-  plan: (ctx) => {
+  plan: async (ctx) => {
     const { ssh, facts } = ctx;
+    const vars = ctx.host.vars;
     const changes: Change[] = [];
     const current = facts.docker.daemonJson;
     const daemon = mergedDaemonJson(current, ctx.host.name);
+    const dropIn = proxyDropIn(vars.proxy);
+    const dropInChange = dropIn === null ? null : fileChange(
+      ssh,
+      DOCKER_PROXY_DROPIN,
+      facts.dockerFiles.proxyDropIn,
+      dropIn,
+      {
+        mode: 0o644,
+        after: async () => void await ssh.run("systemctl daemon-reload", { log: "daemon-reload" }),
+      },
+    );
     if (!facts.docker.installed) {
-      // daemon.json first, so the engine starts with log rotation from its very first container.
+      const rhel = facts.os.family === "rhel";
+      if (rhel && facts.containerTools.length && !vars.docker_allow_erasing) {
+        throw new Error(containerToolsError(facts.containerTools));
+      }
+      // daemon.json first, so the engine starts with log rotation from its very first container; the
+      // proxy drop-in too, so its first pull goes through the proxy.
       if (daemon) changes.push(fileChange(ssh, DAEMON_JSON, current, daemon, { mode: 0o644 })!);
+      if (dropInChange) changes.push(dropInChange);
+      const base = dockerRepoBase(facts, vars);
+      let from = rhel ? "the host's repositories" : "Debian's repositories";
+      if (base) {
+        // A Satellite or an operator's repository that already offers docker-ce wins: no repository of ours.
+        const r = await ssh.run(installableScript(vars), { log: "is docker-ce installable (dnf list)" });
+        if (r.stdout.trim() !== "yes") {
+          from = base;
+          const repo = fileChange(
+            ssh,
+            DOCKER_REPO_FILE,
+            facts.dockerFiles.repoFile,
+            dockerRepoFile(base, facts),
+            {
+              mode: 0o644,
+            },
+          );
+          if (repo) changes.push(repo);
+        }
+      }
+      const erasing = rhel && vars.docker_allow_erasing && facts.containerTools.length
+        ? ` (--allowerasing: dnf replaces ${facts.containerTools.join(", ")})`
+        : "";
       changes.push({
-        summary: facts.os.family === "rhel" ? "install docker-ce (Docker's repository)" : "install docker.io",
+        summary: `install ${rhel ? "docker-ce docker-ce-cli containerd.io" : "docker.io"} from ${from}` +
+          `${vars.proxy ? " through the proxy" : ""}${erasing}`,
         apply: async () => {
           await waitForPackageLock(ssh, facts, ctx.progress);
           ctx.progress("installing the Docker engine (package download, may take a minute)");
-          await ssh.run(installScript(facts), { log: "install Docker engine", timeoutMs: 900_000 });
+          await ssh.run(installScript(facts, vars), { log: "install Docker engine", timeoutMs: 900_000 });
         },
       });
-    } else if (daemon) {
+    } else if (dropInChange) {
+      // dockerd reads its environment at start: the pulls of this run need it restarted.
+      changes.push({
+        ...dropInChange,
+        summary: `${dropInChange.summary}${
+          facts.docker.running ? "; restart docker (its containers restart with it)" : ""
+        }`,
+        apply: async () => {
+          await dropInChange.apply();
+          if (facts.docker.running) {
+            await ssh.run("systemctl restart docker", { log: "restart docker for its proxy settings" });
+          }
+        },
+      });
+    }
+    if (facts.docker.installed && daemon) {
       // A running engine only reads log options at start; we don't restart it for that (it
       // would restart every container on the host). Our containers carry their own rotation.
       const c = fileChange(ssh, DAEMON_JSON, current, daemon, { mode: 0o644 })!;
@@ -40,6 +110,15 @@ export const dockerStep: Step = {
           await ssh.run(START_SCRIPT, { log: "systemctl enable --now docker; wait for docker info" });
           await ctx.refreshFacts();
         },
+      });
+    }
+    if (needsSelinuxLabel(facts)) {
+      const dir = installPaths(vars).root;
+      changes.push({
+        summary: `label ${dir} container_file_t for SELinux (semanage fcontext, restorecon): Docker ` +
+          `labels containers here, and ours read their files there`,
+        apply: async () =>
+          void await ssh.run(selinuxLabelScript(dir, vars), { log: `label ${dir} container_file_t` }),
       });
     }
     const net = ctx.host.vars.docker_network;
@@ -66,6 +145,6 @@ export const dockerStep: Step = {
         },
       });
     }
-    return Promise.resolve(changes);
+    return changes;
   },
 };

@@ -2,12 +2,12 @@ import { BEGIN, withoutBlock } from "../render/apache_block.ts";
 import type { Change } from "../engine/change.ts";
 import { installPaths } from "../inventory/paths.ts";
 import { MANAGED_LABEL } from "../containers/spec.ts";
-import { RemoteError } from "../engine/errors.ts";
 import { CHAIN, SCRIPT_PATH, UNIT_NAME, UNIT_PATH } from "../render/firewall.ts";
 import { unifiedDiff } from "../engine/file_change.ts";
 import { quote } from "../transport/quote.ts";
 import { writeFileScript } from "../transport/ssh.ts";
 import type { Step } from "../engine/step.ts";
+import { runApacheChange } from "./apache.ts";
 
 /** Removes our containers and network (the Docker engine itself stays: other things may use it). */
 export const removeContainersStep: Step = {
@@ -46,38 +46,20 @@ export const removeApacheBlockStep: Step = {
     if (current === null || !current.includes(BEGIN)) return Promise.resolve([]);
     const rest = withoutBlock(current);
     const removeFile = rest.trim() === "";
-    const f = quote(apache.confFile);
-    const mutate = removeFile
-      ? `rm -f ${f}${apache.layout === "debian" ? "; a2disconf -q EPFL_isa >/dev/null 2>&1 || true" : ""}`
-      : `(\n${writeFileScript(apache.confFile, rest, { mode: 0o644 }).trim()}\n)`;
-    const script = `set -u
-cp -p ${f} ${f}.isa-bak
-${mutate}
-if ! out=$(apachectl -t 2>&1); then
-  mv -f ${f}.isa-bak ${f}; ${
-      apache.layout === "debian" ? "a2enconf -q EPFL_isa >/dev/null 2>&1;" : ""
-    } echo "$out" >&2; exit 3
-fi
-rm -f ${f}.isa-bak
-if systemctl is-active --quiet ${apache.service}; then systemctl reload ${apache.service}; fi
-`;
+    const debian = apache.layout === "debian";
+    const edit = removeFile
+      ? {
+        change: `rm -f ${quote(apache.confFile)}${
+          debian ? "\na2disconf -q EPFL_isa >/dev/null 2>&1 || true" : ""
+        }`,
+        undo: debian ? "a2enconf -q EPFL_isa >/dev/null 2>&1" : undefined,
+      }
+      : { change: writeFileScript(apache.confFile, rest, { mode: 0o644 }) };
+    const what = `${removeFile ? "remove" : "update"} ${apache.confFile}`;
     return Promise.resolve([{
-      summary: `${
-        removeFile ? "remove" : "update"
-      } ${apache.confFile}; apachectl -t; graceful reload of ${apache.service}`,
+      summary: `${what}; ${apache.ctl} -t; graceful reload of ${apache.service}`,
       diff: unifiedDiff(apache.confFile, current, removeFile ? null : rest),
-      apply: async () => {
-        try {
-          await ctx.ssh.run(script, { log: `remove our block from ${apache.confFile}; validate; reload` });
-        } catch (e) {
-          if (e instanceof RemoteError && e.code === 3) {
-            throw new Error(
-              `apachectl -t failed without our block; file restored, Apache untouched:\n${e.stderr.trim()}`,
-            );
-          }
-          throw e;
-        }
-      },
+      apply: () => runApacheChange(ctx, apache, edit, `${what} (our block removed)`),
     }]);
   },
 };

@@ -102,7 +102,7 @@ Deno.test("host steps on a fresh lab host: Docker, firewall, Apache block; idemp
     const { Ssh, writeFileScript } = await import("../../lib/transport/ssh.ts");
     const { loadInventory } = await import("../../lib/inventory/load.ts");
     const { gatherFacts } = await import("../../lib/facts/gather.ts");
-    const { applyScript } = await import("../../lib/render/apache_block.ts");
+    const { apacheChangeScript } = await import("../../lib/steps/apache.ts");
     const host = (await loadInventory(inv)).hosts.find((h) => h.name === HOST)!;
     const ssh = new Ssh(host);
     const facts = await gatherFacts(ssh);
@@ -111,7 +111,7 @@ Deno.test("host steps on a fresh lab host: Docker, firewall, Apache block; idemp
     const bad = writeFileScript(conf, "<Location /server-status>\n  NotADirective\n</Location>\n", {
       mode: 0o644,
     });
-    const r = await ssh.run(applyScript(facts.apache!, bad, { conf: false, mod: false }), { check: false });
+    const r = await ssh.run(apacheChangeScript(facts.apache!, { change: bad }), { check: false });
     await ssh.close();
     assert.equal(r.code, 3);
     assert.match(r.stderr, /NotADirective/, "the validator's message comes back");

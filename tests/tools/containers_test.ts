@@ -48,6 +48,9 @@ function testHost(over: Partial<Vars> = {}): Host {
     remote_write: null,
     grafana: null,
     insecure_http_for_lab: false,
+    docker_repo: "",
+    docker_allow_erasing: false,
+    proxy: null,
     ...over,
   };
   return {
