@@ -5,7 +5,9 @@
  * reloads, whatever its backend: `flush()` runs over `all_backends()`, and the ip(6)tables backends stay
  * in that list with `FirewallBackend=nftables` "for direct rules"; their `build_flush_rules()` emit
  * `-F`, `-X`, `-Z` per table (firewalld src/firewall/core/fw.py and ipXtables.py at tags v0.9.11 and
- * v1.3.3). firewalld 2.0 (commit b7faa74d, backported to RHEL 9.3's 1.2.5 and RHEL 8.10's 0.9.11-9)
+ * v1.3.3; the same code in Debian 12's python3-firewall 1.3.3-1~deb12u2). `firewall-cmd --reload`,
+ * `--complete-reload` and SIGHUP end with the D-Bus signal `Reloaded` on interface
+ * org.fedoraproject.FirewallD1 (firewall/server/firewalld.py). firewalld 2.0 (commit b7faa74d, backported to RHEL 9.3's 1.2.5 and RHEL 8.10's 0.9.11-9)
  * skips that flush while it holds no direct rules; Debian 12 (1.3.3) and older RHEL minors don't. Docker
  * puts its own chains back, an empty DOCKER-USER included, when firewalld signals `Reloaded` on D-Bus or
  * comes back on the bus (moby libnetwork/iptables/firewalld.go); our chain and jump stay lost until
