@@ -38,6 +38,13 @@ export function firewallScript(host: Host): string {
 set -eu
 # Docker may be creating DOCKER-USER at this very moment (after a firewalld reload): either of us may win.
 iptables -w -n -L DOCKER-USER >/dev/null 2>&1 || iptables -w -N DOCKER-USER 2>/dev/null || iptables -w -n -L DOCKER-USER >/dev/null
+# Docker keeps its jump to DOCKER-USER first in FORWARD, but after a firewalld reload Docker 20.10 puts
+# its bridge rules back above it (seen on the lab's RHEL-shaped host), and they accept published ports
+# before DOCKER-USER is reached. Put it first again, as Docker itself does at start.
+if [ "$(iptables -w -S FORWARD | sed -n 2p)" != "-A FORWARD -j DOCKER-USER" ]; then
+  while iptables -w -D FORWARD -j DOCKER-USER 2>/dev/null; do :; done
+  iptables -w -I FORWARD 1 -j DOCKER-USER
+fi
 # Declaring the chain in a --noflush restore empties it and refills it in one commit.
 iptables-restore -w --noflush <<'RULES'
 *filter

@@ -26,10 +26,10 @@
  *   match the port the client asked for (conntrack's original destination) that our rule drops.
  * - `busctl` (part of systemd, `monitor --match` since systemd 209: RHEL 8 has 239) rather than
  *   `dbus-monitor`, which RHEL ships in the optional dbus-tools package.
- * Between the flush and our re-run (about a second) the dashboard port is unprotected; Docker's own
- * port rules are being re-created in that same window.
+ * Between Docker putting its port rules back and our re-run (at most half a second, measured on the lab's
+ * RHEL-shaped host: 8080 answered once within the first second after a reload) the dashboard port is open.
  */
-import { UNIT_NAME } from "./firewall.ts";
+import { CHAIN, UNIT_NAME } from "./firewall.ts";
 
 /** Script that waits for firewalld's Reloaded signals and re-applies our rules. */
 export const WATCH_SCRIPT_PATH = "/usr/local/sbin/isa-monitoring-firewalld-watch";
@@ -45,17 +45,30 @@ export const RELOADED_MATCH = "type='signal',interface='org.fedoraproject.Firewa
 export function watchScript(): string {
   return `#!/bin/sh
 # Managed by isa-monitoring (deno task firewall): do not edit, the next deploy rewrites it.
-# firewall-cmd --reload (a D-Bus call, not a systemd job) makes firewalld before 2.0 delete every
-# iptables chain, ours included: re-apply them through ${UNIT_NAME} on each Reloaded signal.
+# firewalld before 2.0 deletes every iptables chain, ours included, when it starts and when it reloads
+# (firewall-cmd --reload is a D-Bus call, not a systemd job); Docker then rebuilds its own chains for a
+# few seconds, and Docker 20.10 leaves its accept rules above the DOCKER-USER jump. So, when firewalld
+# (re)starts (this service starts with it) and on each Reloaded signal: watch for 15 s and re-apply our
+# rules through ${UNIT_NAME} whenever they are not in force.
+in_force() {
+  [ "$(iptables -w -S FORWARD 2>/dev/null | sed -n 2p)" = "-A FORWARD -j DOCKER-USER" ] &&
+    iptables -w -C DOCKER-USER -j ${CHAIN} 2>/dev/null
+}
+settle() {
+  i=0
+  while [ $i -lt 30 ]; do
+    # Without a running Docker there are no Docker rules to fight; ${UNIT_NAME} runs when it starts.
+    systemctl -q is-active docker.service || return 0
+    in_force || systemctl restart ${UNIT_NAME} || true
+    sleep 0.5
+    i=$((i + 1))
+  done
+}
+settle &
 busctl --system --match=${JSON.stringify(RELOADED_MATCH)} monitor 2>&1 |
 while IFS= read -r line; do
   case "$line" in
-    *Member=Reloaded*)
-      systemctl restart ${UNIT_NAME} || true
-      # Docker rebuilds its chains on the same signal; once more in case its work ended after ours.
-      sleep 2
-      systemctl restart ${UNIT_NAME} || true
-      ;;
+    *Member=Reloaded*) settle ;;
   esac
 done
 # busctl ended (the bus went away): exit non-zero so that systemd starts the watcher again.
@@ -81,13 +94,14 @@ WantedBy=firewalld.service
 `;
 }
 
-/** One-round-trip probe of the watcher: its files, whether it is enabled and running. */
+/** One-round-trip probe of the watcher (its files, whether it is enabled and running) and of FORWARD's first rule. */
 export function watchProbeScript(): string {
   return `
 echo @@watch-script; cat ${WATCH_SCRIPT_PATH} 2>/dev/null
 echo @@watch-unit; cat ${WATCH_UNIT_PATH} 2>/dev/null
 echo @@watch-enabled; systemctl is-enabled ${WATCH_UNIT_NAME} 2>/dev/null || true
 echo @@watch-active; systemctl is-active ${WATCH_UNIT_NAME} 2>/dev/null || true
+echo @@forward-first; iptables -w -S FORWARD 2>/dev/null | sed -n 2p
 echo @@end
 `;
 }
@@ -98,6 +112,11 @@ export interface WatchState {
   unit: string | null;
   enabled: boolean;
   active: boolean;
+  /**
+   * FORWARD's first rule jumps to DOCKER-USER, as Docker sets it up; after a firewalld reload Docker 20.10
+   * leaves it below its own accept rules, where our chain no longer sees published ports.
+   */
+  forwardFirst: boolean;
 }
 
 /** Parses the watcher probe's sections. */
@@ -108,5 +127,6 @@ export function parseWatchProbe(s: Map<string, string[]>): WatchState {
     unit: text("watch-unit"),
     enabled: (s.get("watch-enabled") ?? [])[0] === "enabled",
     active: (s.get("watch-active") ?? [])[0] === "active",
+    forwardFirst: (s.get("forward-first") ?? [])[0] === "-A FORWARD -j DOCKER-USER",
   };
 }

@@ -80,7 +80,7 @@ export const firewallStep: Step = {
           }),
       });
     }
-    if (!state.rulesOk || !state.jumpOk || s) {
+    if (!state.rulesOk || !state.jumpOk || !watch.forwardFirst || s) {
       const ports = host.vars.dashboard
         ? `${host.vars.ports.https} and ${host.vars.ports.dashboard} open`
         : `${host.vars.ports.https} open, ${host.vars.ports.dashboard} closed`;

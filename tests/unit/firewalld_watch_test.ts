@@ -51,7 +51,16 @@ Deno.test("the watcher listens for firewalld's Reloaded signal and re-runs the f
   assert.match(RELOADED_MATCH, /interface='org\.fedoraproject\.FirewallD1'/);
   assert.match(RELOADED_MATCH, /member='Reloaded'/);
   assert.match(s, /\*Member=Reloaded\*\)/);
-  assert.equal(s.split(`systemctl restart ${UNIT_NAME}`).length - 1, 2, "re-applied, then once more");
+  assert.match(s, /\*Member=Reloaded\*\) settle ;;/, "each reload: settle");
+  assert.match(s, /\nsettle &\n/, "started with firewalld (boot, restart): settle too");
+  assert.ok(
+    s.includes(`in_force || systemctl restart ${UNIT_NAME}`),
+    "re-applied while Docker rebuilds its chains",
+  );
+  assert.match(s, /iptables -w -C DOCKER-USER -j ISA-MONITORING/);
+  assert.ok(
+    s.includes(`[ "$(iptables -w -S FORWARD 2>/dev/null | sed -n 2p)" = "-A FORWARD -j DOCKER-USER" ]`),
+  );
   assert.match(s, /\nexit 1\n$/, "a watcher whose busctl died exits non-zero (systemd restarts it)");
   const u = watchUnitFile();
   assert.deepEqual(unitValues(u, "ExecStart"), [WATCH_SCRIPT_PATH]);
@@ -62,23 +71,25 @@ Deno.test("the watcher listens for firewalld's Reloaded signal and re-runs the f
 
 Deno.test("watcher probe parsing: files, enabled, active", () => {
   const s = sections(
-    `@@watch-script\n${watchScript()}@@watch-unit\n${watchUnitFile()}@@watch-enabled\nenabled\n@@watch-active\nactive\n@@end\n`,
+    `@@watch-script\n${watchScript()}@@watch-unit\n${watchUnitFile()}@@watch-enabled\nenabled\n@@watch-active\nactive\n` +
+      "@@forward-first\n-A FORWARD -j DOCKER-USER\n@@end\n",
   );
   assert.deepEqual(parseWatchProbe(s), {
     script: watchScript(),
     unit: watchUnitFile(),
     enabled: true,
     active: true,
+    forwardFirst: true,
   });
   const none = parseWatchProbe(
     sections("@@watch-script\n@@watch-unit\n@@watch-enabled\ndisabled\n@@watch-active\ninactive\n@@end\n"),
   );
-  assert.deepEqual(none, { script: null, unit: null, enabled: false, active: false });
+  assert.deepEqual(none, { script: null, unit: null, enabled: false, active: false, forwardFirst: false });
   assert.match(watchProbeScript(), /systemctl is-active isa-monitoring-firewalld-watch\.service/);
 });
 
 /** Probe output of a host where our rules, files and units are all in place. */
-function settledProbe(watchActive: boolean): string {
+function settledProbe(watchActive: boolean, forwardFirst = "-A FORWARD -j DOCKER-USER"): string {
   return [
     "@@rules",
     "rule-ok",
@@ -101,6 +112,8 @@ function settledProbe(watchActive: boolean): string {
     "enabled",
     "@@watch-active",
     watchActive ? "active" : "inactive",
+    "@@forward-first",
+    forwardFirst,
     "@@end",
     "",
   ].join("\n");
@@ -144,4 +157,13 @@ Deno.test("firewall step: the watcher is installed everywhere, started only wher
   // firewalld active but the watcher stopped (e.g. killed): started again, nothing else.
   const stopped = (await firewallStep.plan(fakeContext(settledProbe(false), true).ctx)).map((c) => c.summary);
   assert.deepEqual(stopped, [`start ${WATCH_UNIT_NAME} (firewalld is active)`]);
+});
+
+Deno.test("firewall step: DOCKER-USER no longer first in FORWARD (after a firewalld reload) is drift", async () => {
+  const moved = settledProbe(true, "-A FORWARD -j DOCKER-ISOLATION-STAGE-1");
+  const plan = (await firewallStep.plan(fakeContext(moved, true).ctx)).map((c) => c.summary);
+  assert.deepEqual(plan, ["apply iptables chain ISA-MONITORING in DOCKER-USER (8443 open, 8080 closed)"]);
+  const s = firewallScript(prod);
+  assert.match(s, /\[ "\$\(iptables -w -S FORWARD \| sed -n 2p\)" != "-A FORWARD -j DOCKER-USER" \]/);
+  assert.match(s, /iptables -w -I FORWARD 1 -j DOCKER-USER/);
 });
