@@ -99,7 +99,7 @@ Deno.test("the RHEL-shaped lab host behaves as RHEL 9 where the deploy looks", a
     const r = await run(
       info,
       "firewall-cmd --state; sed -n 's/^FirewallBackend=//p' /etc/firewalld/firewalld.conf; " +
-        "firewall-cmd --list-services; systemctl is-active docker; id -nG isaops",
+        "firewall-cmd --zone=public --list-services; systemctl is-active docker; id -nG isaops",
     );
     const [state, backend, services, docker, groups] = r.stdout.split("\n");
     assert.equal(state, "running");
