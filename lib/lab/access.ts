@@ -4,11 +4,15 @@
  * the bastion. So a run with `user: isaops` and `jump: isa-lab-bastion` goes through ProxyJump or nowhere.
  */
 import { Buffer } from "node:buffer";
+import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { docker } from "./engine.ts";
 import { execIn, HOST_CONFIG, injectionTar, inspectHost } from "./containers.ts";
 import { BASTION, containerName, JUMP_USER, LAB_DOMAIN, LAB_LABEL, NETWORK, OPS_USER } from "./layout.ts";
 import type { HostKey } from "./ssh.ts";
+
+/** Label holding a fingerprint of the client key the bastion trusts (as on the hosts). */
+const OWNER_LABEL = `${LAB_LABEL}.owner`;
 
 /** A POSIX sh function `put PATH MODE OWNER` that writes stdin to PATH only when it differs; prints `changed`. */
 const PUT = `put() {
@@ -76,7 +80,14 @@ async function waitSystemd(container: string, timeoutMs = 60_000): Promise<void>
  */
 export async function ensureBastion(image: string, key: HostKey, authorizedKey: string): Promise<boolean> {
   const container = containerName(BASTION.name);
-  const existing = await inspectHost(BASTION.name);
+  // As for the hosts: a bastion made by another checkout (another .lab/, so another host key and client
+  // key) would fail our known_hosts; it is replaced.
+  const owner = createHash("sha256").update(authorizedKey.trim()).digest("hex").slice(0, 16);
+  let existing = await inspectHost(BASTION.name);
+  if (existing && existing.Config.Labels?.[OWNER_LABEL] !== owner) {
+    await docker().getContainer(existing.Id).remove({ force: true });
+    existing = undefined;
+  }
   let changed = false;
   if (!existing) {
     const c = await docker().createContainer({
@@ -87,7 +98,7 @@ export async function ensureBastion(image: string, key: HostKey, authorizedKey: 
       Env: ["container=docker"],
       StopSignal: "SIGRTMIN+3",
       // No host label: the bastion is not a deploy target (existingHosts() skips it; `lab down` removes it).
-      Labels: { [LAB_LABEL]: "bastion" },
+      Labels: { [LAB_LABEL]: "bastion", [OWNER_LABEL]: owner },
       ExposedPorts: { "22/tcp": {} },
       HostConfig: {
         ...HOST_CONFIG,
