@@ -75,6 +75,8 @@ Deno.test("the RHEL-shaped lab host behaves as RHEL 9 where the deploy looks", a
     const before = await run(info, "systemctl is-active httpd; systemctl show httpd -p MainPID --value");
     const [state, pid] = before.stdout.split("\n");
     assert.equal(state, "active");
+    const procs = await run(info, "pgrep -x httpd");
+    assert.ok(procs.stdout.split("\n").includes(pid), `the main process is called httpd: ${procs.stdout}`);
     const reload = await run(info, "systemctl reload httpd");
     assert.equal(reload.code, 0, reload.stderr);
     await new Promise((r) => setTimeout(r, 1000));

@@ -15,17 +15,18 @@ ln -sf ../usr/lib/os-release /etc/os-release
 grep -qx 'ID="rhel"' /usr/lib/os-release
 
 # --- Apache as on RHEL -------------------------------------------------------------------------------
-# Debian's binary moves out of sight: /usr/sbin/httpd (a wrapper) is the only way in, as on RHEL.
+# Debian's binary moves out of sight, named httpd (ps, pidof), and /usr/sbin/httpd (a wrapper giving it
+# RHEL's paths) is the only way in, as on RHEL.
 systemctl disable apache2.service apache-htcacheclean.service >/dev/null 2>&1 || true
-mv /usr/sbin/apache2 /usr/lib/isa-lab/apache2
+mv /usr/sbin/apache2 /usr/lib/isa-lab/httpd
 rm -f /usr/sbin/apachectl /usr/sbin/apache2ctl /usr/sbin/a2enmod /usr/sbin/a2dismod /usr/sbin/a2ensite \
   /usr/sbin/a2dissite /usr/sbin/a2enconf /usr/sbin/a2disconf /usr/sbin/a2query
 rm -f /usr/lib/systemd/system/apache2.service /usr/lib/systemd/system/apache2@.service \
   /usr/lib/systemd/system/apache-htcacheclean.service /usr/lib/systemd/system/apache-htcacheclean@.service
 rm -rf /etc/apache2 /var/log/apache2 /var/www/html/index.html /etc/init.d/apache2 \
   /etc/init.d/apache-htcacheclean /etc/logrotate.d/apache2
-install -m 755 /usr/lib/isa-lab/httpd /usr/sbin/httpd
-install -m 755 /usr/lib/isa-lab/apachectl /usr/sbin/apachectl
+install -m 755 /usr/lib/isa-lab/wrappers/httpd /usr/sbin/httpd
+install -m 755 /usr/lib/isa-lab/wrappers/apachectl /usr/sbin/apachectl
 # RHEL's user and group (uid/gid 48) and folders; /etc/httpd/{modules,logs,run} are links, as on RHEL.
 groupadd -r -g 48 apache
 useradd -r -u 48 -g apache -d /usr/share/httpd -s /sbin/nologin -c "Apache" apache
@@ -93,7 +94,7 @@ docker-ce-cli docker.io any
 containerd.io containerd any
 PKGS
 } > /var/lib/isa-lab/rpmdb
-install -m 755 /usr/lib/isa-lab/rpm /usr/bin/rpm
+install -m 755 /usr/lib/isa-lab/wrappers/rpm /usr/bin/rpm
 rpm -q httpd docker-ce firewalld >/dev/null
 if rpm -q podman >/dev/null; then echo "podman must not be in the rpm database" >&2; exit 1; fi
 
