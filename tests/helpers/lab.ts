@@ -60,7 +60,7 @@ export async function bastionVariant(lab: LabInfo, host: string): Promise<string
   const h = lab.hosts.find((x) => x.name === host);
   if (!h) throw new Error(`${host} is not a lab host`);
   return await labVariant(lab, `bastion-${host}`, (text) => {
-    const re = new RegExp(`^(  ${host}:\n)    address: ${host}\b.*\n`, "m");
+    const re = new RegExp(`^(  ${host}:\n)    address: ${host} .*\n`, "m");
     if (!re.test(text)) throw new Error(`${host}'s address line not found in the lab inventory`);
     return text.replace(
       re,
