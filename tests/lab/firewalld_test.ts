@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import $ from "dax";
-import { cli, httpStatus, lab, labVariant, onHost } from "../helpers/lab.ts";
+import { cli, httpStatus, lab, labVariant, onHost, rebootHost } from "../helpers/lab.ts";
 import { UNIT_NAME } from "../../lib/render/firewall.ts";
 import { WATCH_UNIT_NAME } from "../../lib/render/firewalld_watch.ts";
 
@@ -104,6 +104,23 @@ Deno.test("firewalld reload and restart keep production's 8080 closed and 8443 o
       assert.notEqual(await unitStarts(), before, `${UNIT_NAME} ran again after the restart`);
       assert.equal((await onHost(info, HOST, `systemctl is-active ${WATCH_UNIT_NAME}`)).out, "active");
     });
+
+    await t.step(
+      "after a reboot (firewalld, then Docker, then our unit): 8080 closed, 8443 open",
+      async () => {
+        await rebootHost(info, HOST);
+        const st = await onHost(
+          info,
+          HOST,
+          `systemctl is-active firewalld docker ${UNIT_NAME} ${WATCH_UNIT_NAME}`,
+        );
+        assert.equal(st.out, "active\nactive\nactive\nactive");
+        await onHost(info, HOST, "docker start isa-test-web >/dev/null 2>&1 || true");
+        assert.deepEqual(await ports({ dashboard: 0, https: 200 }), { dashboard: 0, https: 200 });
+        await sleep(3000);
+        assert.deepEqual(await ports({ dashboard: 0, https: 200 }, 0), { dashboard: 0, https: 200 });
+      },
+    );
 
     await t.step("afterwards the firewall step has nothing to do", async () => {
       const r = await cli("03_firewall.ts", ["--inventory", prod, "--limit", HOST, "--json"]);
