@@ -3,6 +3,7 @@ import type { Change } from "../engine/change.ts";
 import { installPaths } from "../inventory/paths.ts";
 import { MANAGED_LABEL } from "../containers/spec.ts";
 import { CHAIN, SCRIPT_PATH, UNIT_NAME, UNIT_PATH } from "../render/firewall.ts";
+import { WATCH_SCRIPT_PATH, WATCH_UNIT_NAME, WATCH_UNIT_PATH } from "../render/firewalld_watch.ts";
 import { unifiedDiff } from "../engine/file_change.ts";
 import { quote } from "../transport/quote.ts";
 import { writeFileScript } from "../transport/ssh.ts";
@@ -69,16 +70,19 @@ export const removeFirewallStep: Step = {
   id: "firewall",
   plan: async (ctx) => {
     const r = await ctx.ssh.run(
-      `iptables -w -S ${CHAIN} >/dev/null 2>&1 && echo chain; [ -e ${UNIT_PATH} ] && echo unit; [ -e ${SCRIPT_PATH} ] && echo script; true`,
+      `iptables -w -S ${CHAIN} >/dev/null 2>&1 && echo chain; [ -e ${UNIT_PATH} ] && echo unit; [ -e ${SCRIPT_PATH} ] && echo script; [ -e ${WATCH_UNIT_PATH} ] && echo watch-unit; [ -e ${WATCH_SCRIPT_PATH} ] && echo watch-script; true`,
       { log: "probe our firewall chain and unit" },
     );
     if (!r.stdout.trim()) return [];
     return [{
-      summary: `remove iptables chain ${CHAIN}, its DOCKER-USER jump, ${UNIT_NAME} and ${SCRIPT_PATH}`,
+      summary:
+        `remove iptables chain ${CHAIN}, its DOCKER-USER jump, ${UNIT_NAME}, ${WATCH_UNIT_NAME} and their scripts`,
       apply: async () =>
         void await ctx.ssh.run(
-          `systemctl disable --now ${UNIT_NAME} >/dev/null 2>&1 || true
-rm -f ${UNIT_PATH} ${SCRIPT_PATH}; systemctl daemon-reload
+          // The watcher first: it would otherwise re-apply the chain on a firewalld reload meanwhile.
+          `systemctl disable --now ${WATCH_UNIT_NAME} >/dev/null 2>&1 || true
+systemctl disable --now ${UNIT_NAME} >/dev/null 2>&1 || true
+rm -f ${WATCH_UNIT_PATH} ${WATCH_SCRIPT_PATH} ${UNIT_PATH} ${SCRIPT_PATH}; systemctl daemon-reload
 while iptables -w -D DOCKER-USER -j ${CHAIN} 2>/dev/null; do :; done
 iptables -w -F ${CHAIN} 2>/dev/null || true; iptables -w -X ${CHAIN} 2>/dev/null || true`,
           { log: `remove chain ${CHAIN}` },

@@ -51,6 +51,24 @@ export async function labVariant(
   return file;
 }
 
+/**
+ * Writes a variant of the lab inventory in which `host` is reached the way operators reach theirs: as the
+ * lab's non-root sudo user, by its lab-network address, through the bastion (ProxyJump). The host admits
+ * that user from the bastion only, so the run goes through it or fails.
+ */
+export async function bastionVariant(lab: LabInfo, host: string): Promise<string> {
+  const h = lab.hosts.find((x) => x.name === host);
+  if (!h) throw new Error(`${host} is not a lab host`);
+  return await labVariant(lab, `bastion-${host}`, (text) => {
+    const re = new RegExp(`^(  ${host}:\n)    address: ${host} .*\n`, "m");
+    if (!re.test(text)) throw new Error(`${host}'s address line not found in the lab inventory`);
+    return text.replace(
+      re,
+      `$1    address: ${h.networkAddress}\n    user: ${lab.opsUser}\n    jump: ${lab.bastion.alias}\n`,
+    );
+  });
+}
+
 /** Hosts the lab-backed tests use; a larger lab (e.g. the bench's) keeps its other hosts to itself. */
 export const TEST_HOSTS = 2;
 

@@ -11,8 +11,9 @@ import {
   resetHost,
 } from "../helpers/lab.ts";
 
-const HOST = "isaqal10";
-const ADDR = "127.0.10.10";
+// The Debian host: this file installs Docker with apt and edits /etc/apache2 (isaqal10 is RHEL-shaped).
+const HOST = "isaqal09";
+const ADDR = "127.0.10.9";
 const hostSteps = ["02_docker.ts", "03_firewall.ts", "04_apache.ts"];
 
 async function deployHostSteps(inventory: string, extra: string[] = []) {
