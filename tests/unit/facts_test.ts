@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { needsShared, SHARED } from "../helpers/shared.ts";
 import {
   parseApacheV,
   parseDockerPackage,
@@ -11,7 +12,7 @@ import {
 import { installScript } from "../../lib/steps/docker_install.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const shared = join(here, "..", "..", "..", "shared", "fixtures", "hosts");
+const shared = join(SHARED, "fixtures", "hosts");
 
 Deno.test("facts of a fresh RHEL 9 host with httpd (real os-release, httpd -V, httpd -M)", async () => {
   const facts = parseFacts(await Deno.readTextFile(join(here, "..", "fixtures", "rhel9-fresh.probe")));
@@ -34,6 +35,7 @@ Deno.test("facts of a fresh RHEL 9 host with httpd (real os-release, httpd -V, h
   assert.match(a.configMessage, /AH00558/, "the ServerName warning is kept as the config message");
   assert.equal(facts.docker.installed, false);
   assert.equal(facts.docker.running, false);
+  assert.equal(facts.docker.package, null, "rpm -q: neither docker-ce nor moby-engine is installed");
   assert.equal(facts.diskFreeMb, 20480);
   assert.equal(facts.firewall.firewalld, true);
   assert.equal(facts.firewall.persistence, "iptables-services");
@@ -45,42 +47,37 @@ Deno.test("facts of a fresh RHEL 9 host with httpd (real os-release, httpd -V, h
   assert.match(script, /dnf -y install docker-ce docker-ce-cli containerd\.io/);
 });
 
-Deno.test("os-release of every RHEL-family and Debian fixture maps to its family", async () => {
-  let exists = true;
-  try {
-    await Deno.stat(shared);
-  } catch {
-    exists = false;
-  }
-  if (!exists) {
-    console.log(`skipped: ${shared} not found (a clone outside the workplace has no ../shared/)`);
-    return;
-  }
-  const expected: Record<string, string> = {
-    "rhel-7.os-release": "rhel",
-    "rhel-8.os-release": "rhel",
-    "rhel-9.os-release": "rhel",
-    "rocky-8.os-release": "rhel",
-    "rocky-9.os-release": "rhel",
-    "alma-9.os-release": "rhel",
-    "centos-7.os-release": "rhel",
-    "debian-12.os-release": "debian",
-    "ubuntu-22.04.os-release": "debian",
-  };
-  for (const [file, family] of Object.entries(expected)) {
-    const text = await Deno.readTextFile(join(shared, file));
-    const facts = parseFacts(`@@os-release\n${text}\n@@end\n`);
-    assert.equal(facts.os.family, family, file);
-    assert.ok(facts.os.versionId.length > 0, `${file} has VERSION_ID`);
-  }
-  const os = parseOsRelease(await Deno.readTextFile(join(shared, "rocky-9.os-release")));
-  assert.equal(os.ID, "rocky");
-  const v = parseApacheV((await Deno.readTextFile(join(shared, "centos-stream-8-httpd-V.txt"))).split("\n"));
-  assert.deepEqual(v, { version: "2.4.37", mpm: "event", root: "/etc/httpd", config: "conf/httpd.conf" });
-  const m = parseModules(
-    (await Deno.readTextFile(join(shared, "centos-stream-8-httpd-DUMP_MODULES.txt"))).split("\n"),
-  );
-  assert.ok(m.has("status_module") && m.has("mpm_event_module") && m.has("authz_core_module"));
+Deno.test({
+  ...needsShared("os-release of every RHEL-family and Debian fixture maps to its family"),
+  fn: async () => {
+    const expected: Record<string, string> = {
+      "rhel-7.os-release": "rhel",
+      "rhel-8.os-release": "rhel",
+      "rhel-9.os-release": "rhel",
+      "rocky-8.os-release": "rhel",
+      "rocky-9.os-release": "rhel",
+      "alma-9.os-release": "rhel",
+      "centos-7.os-release": "rhel",
+      "debian-12.os-release": "debian",
+      "ubuntu-22.04.os-release": "debian",
+    };
+    for (const [file, family] of Object.entries(expected)) {
+      const text = await Deno.readTextFile(join(shared, file));
+      const facts = parseFacts(`@@os-release\n${text}\n@@end\n`);
+      assert.equal(facts.os.family, family, file);
+      assert.ok(facts.os.versionId.length > 0, `${file} has VERSION_ID`);
+    }
+    const os = parseOsRelease(await Deno.readTextFile(join(shared, "rocky-9.os-release")));
+    assert.equal(os.ID, "rocky");
+    const v = parseApacheV(
+      (await Deno.readTextFile(join(shared, "centos-stream-8-httpd-V.txt"))).split("\n"),
+    );
+    assert.deepEqual(v, { version: "2.4.37", mpm: "event", root: "/etc/httpd", config: "conf/httpd.conf" });
+    const m = parseModules(
+      (await Deno.readTextFile(join(shared, "centos-stream-8-httpd-DUMP_MODULES.txt"))).split("\n"),
+    );
+    assert.ok(m.has("status_module") && m.has("mpm_event_module") && m.has("authz_core_module"));
+  },
 });
 
 Deno.test("Debian host with Docker: gateway and networks", () => {
@@ -119,35 +116,42 @@ ExtendedStatus Off
   assert.match(installScript(facts), /apt-get .*install -y -qq --no-install-recommends docker\.io/);
 });
 
-Deno.test("rpm -q and dpkg-query answers give the Docker package, or none", async () => {
+Deno.test("rpm -q and dpkg-query answers give the Docker package, or none", () => {
   assert.equal(
     parseDockerPackage(["package docker-ce is not installed", "package moby-engine is not installed"]),
     null,
   );
-  assert.equal(
-    parseDockerPackage(["docker-ce-27.0.3-1.el9.x86_64", "package moby-engine is not installed"]),
-    "docker-ce 27.0.3-1.el9.x86_64",
-  );
+  // Real lines from an EL9 host: `rpm -qa | grep docker-ce` in Security-Onion-Solutions/securityonion
+  // issue #13566 (https://github.com/Security-Onion-Solutions/securityonion/issues/13566, comment of
+  // 2024-09-12). `rpm -q NAME` prints installed packages in the same %_query_all_fmt (NAME-VERSION-
+  // RELEASE.ARCH), as the real EL9 `rpm -q vim-minimal` transcript in ../shared/ shows. The CLI and
+  // rootless-extras packages are not the engine.
+  const el9 = [
+    "docker-ce-cli-27.2.0-1.el9.x86_64",
+    "docker-ce-rootless-extras-27.2.0-1.el9.x86_64",
+    "docker-ce-27.2.0-1.el9.x86_64",
+  ];
+  assert.equal(parseDockerPackage(el9), "docker-ce 27.2.0-1.el9.x86_64");
+  assert.equal(parseDockerPackage(el9.slice(0, 2)), null, "the CLI without the engine is no Docker");
   assert.equal(
     parseDockerPackage(["docker.io 20.10.24+dfsg1-1+deb12u1"]),
     "docker.io 20.10.24+dfsg1-1+deb12u1",
   );
-  // The shape of real EL9 `rpm -q` answers (shared/fixtures/hosts/el9-rpm-q*.txt), with our package names.
-  let transcript: string;
-  try {
-    transcript = await Deno.readTextFile(join(shared, "el9-rpm-q.txt"));
-  } catch {
-    console.log(
-      `skipped the transcript part: ${shared} not found (a clone outside the workplace has no ../shared/)`,
-    );
-    return;
-  }
-  const lines = transcript.split("\n").filter((l) => !l.startsWith("["));
-  assert.ok(lines.includes("package vim-enhanced is not installed"));
-  const asDocker = lines.map((l) =>
-    l.replace("vim-enhanced", "docker-ce").replace(/^vim-minimal-/, "docker-ce-")
-  );
-  assert.equal(parseDockerPackage(asDocker), "docker-ce 8.2.2637-20.el9_1.x86_64");
+});
+
+Deno.test({
+  ...needsShared("real EL9 rpm -q transcripts: 'not installed' lines and other packages are no Docker"),
+  fn: async () => {
+    // shared/fixtures/hosts/el9-rpm-q*.txt: console transcripts of an EL9 host, prompts included.
+    for (const file of ["el9-rpm-q.txt", "el9-rpm-q-remove.txt"]) {
+      const lines = (await Deno.readTextFile(join(shared, file))).split("\n").filter((l) =>
+        !l.startsWith("[")
+      );
+      assert.ok(lines.some((l) => / is not installed$/.test(l)), `${file} has a 'not installed' answer`);
+      assert.ok(lines.some((l) => /\.el9(_\d+)?\.x86_64$/.test(l)), `${file} has an installed NVRA`);
+      assert.equal(parseDockerPackage(lines), null, file);
+    }
+  },
 });
 
 Deno.test("RHEL family: Docker's repository per distribution, conf.d, httpd reload without a2enconf", async () => {
