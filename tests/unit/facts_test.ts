@@ -47,37 +47,32 @@ Deno.test("facts of a fresh RHEL 9 host with httpd (real os-release, httpd -V, h
   assert.match(script, /dnf -y install docker-ce docker-ce-cli containerd\.io/);
 });
 
-Deno.test({
-  ...needsShared("os-release of every RHEL-family and Debian fixture maps to its family"),
-  fn: async () => {
-    const expected: Record<string, string> = {
-      "rhel-7.os-release": "rhel",
-      "rhel-8.os-release": "rhel",
-      "rhel-9.os-release": "rhel",
-      "rocky-8.os-release": "rhel",
-      "rocky-9.os-release": "rhel",
-      "alma-9.os-release": "rhel",
-      "centos-7.os-release": "rhel",
-      "debian-12.os-release": "debian",
-      "ubuntu-22.04.os-release": "debian",
-    };
-    for (const [file, family] of Object.entries(expected)) {
-      const text = await Deno.readTextFile(join(shared, file));
-      const facts = parseFacts(`@@os-release\n${text}\n@@end\n`);
-      assert.equal(facts.os.family, family, file);
-      assert.ok(facts.os.versionId.length > 0, `${file} has VERSION_ID`);
-    }
-    const os = parseOsRelease(await Deno.readTextFile(join(shared, "rocky-9.os-release")));
-    assert.equal(os.ID, "rocky");
-    const v = parseApacheV(
-      (await Deno.readTextFile(join(shared, "centos-stream-8-httpd-V.txt"))).split("\n"),
-    );
-    assert.deepEqual(v, { version: "2.4.37", mpm: "event", root: "/etc/httpd", config: "conf/httpd.conf" });
-    const m = parseModules(
-      (await Deno.readTextFile(join(shared, "centos-stream-8-httpd-DUMP_MODULES.txt"))).split("\n"),
-    );
-    assert.ok(m.has("status_module") && m.has("mpm_event_module") && m.has("authz_core_module"));
-  },
+Deno.test(needsShared("os-release of every RHEL-family and Debian fixture maps to its family"), async () => {
+  const expected: Record<string, string> = {
+    "rhel-7.os-release": "rhel",
+    "rhel-8.os-release": "rhel",
+    "rhel-9.os-release": "rhel",
+    "rocky-8.os-release": "rhel",
+    "rocky-9.os-release": "rhel",
+    "alma-9.os-release": "rhel",
+    "centos-7.os-release": "rhel",
+    "debian-12.os-release": "debian",
+    "ubuntu-22.04.os-release": "debian",
+  };
+  for (const [file, family] of Object.entries(expected)) {
+    const text = await Deno.readTextFile(join(shared, file));
+    const facts = parseFacts(`@@os-release\n${text}\n@@end\n`);
+    assert.equal(facts.os.family, family, file);
+    assert.ok(facts.os.versionId.length > 0, `${file} has VERSION_ID`);
+  }
+  const os = parseOsRelease(await Deno.readTextFile(join(shared, "rocky-9.os-release")));
+  assert.equal(os.ID, "rocky");
+  const v = parseApacheV((await Deno.readTextFile(join(shared, "centos-stream-8-httpd-V.txt"))).split("\n"));
+  assert.deepEqual(v, { version: "2.4.37", mpm: "event", root: "/etc/httpd", config: "conf/httpd.conf" });
+  const m = parseModules(
+    (await Deno.readTextFile(join(shared, "centos-stream-8-httpd-DUMP_MODULES.txt"))).split("\n"),
+  );
+  assert.ok(m.has("status_module") && m.has("mpm_event_module") && m.has("authz_core_module"));
 });
 
 Deno.test("Debian host with Docker: gateway and networks", () => {
@@ -139,9 +134,9 @@ Deno.test("rpm -q and dpkg-query answers give the Docker package, or none", () =
   );
 });
 
-Deno.test({
-  ...needsShared("real EL9 rpm -q transcripts: 'not installed' lines and other packages are no Docker"),
-  fn: async () => {
+Deno.test(
+  needsShared("real EL9 rpm -q transcripts: 'not installed' lines and other packages are no Docker"),
+  async () => {
     // shared/fixtures/hosts/el9-rpm-q*.txt: console transcripts of an EL9 host, prompts included.
     for (const file of ["el9-rpm-q.txt", "el9-rpm-q-remove.txt"]) {
       const lines = (await Deno.readTextFile(join(shared, file))).split("\n").filter((l) =>
@@ -152,7 +147,7 @@ Deno.test({
       assert.equal(parseDockerPackage(lines), null, file);
     }
   },
-});
+);
 
 Deno.test("RHEL family: Docker's repository per distribution, conf.d, httpd reload without a2enconf", async () => {
   const { applyScript } = await import("../../lib/render/apache_block.ts");

@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { Ajv } from "ajv";
 import { parse } from "yaml";
-import { renderTraefikDynamic, renderTraefikStatic } from "../../lib/render/traefik_config.ts";
-
 import { join } from "node:path";
+import { renderTraefikDynamic, renderTraefikStatic } from "../../lib/render/traefik_config.ts";
 import { needsShared, SHARED } from "../helpers/shared.ts";
 
 // Schemas from ../shared/schemas (SchemaStore, draft-07); never copied into the project.
@@ -24,36 +23,30 @@ function check(schema: object, text: string, what: string): void {
 }
 
 for (const dashboard of [true, false]) {
-  Deno.test({
-    ...needsShared(`traefik.yml (dashboard ${dashboard}) passes the Traefik v3 static schema`),
-    fn: async () => {
+  Deno.test(
+    needsShared(`traefik.yml (dashboard ${dashboard}) passes the Traefik v3 static schema`),
+    async () => {
       const schema = await loadSchema("traefik-v3.json");
       check(schema, renderTraefikStatic({ dashboard }), "traefik.yml");
     },
-  });
+  );
 
-  Deno.test({
-    ...needsShared(`dynamic/isa.yml (dashboard ${dashboard}) passes the Traefik v3 file-provider schema`),
-    fn: async () => {
+  Deno.test(
+    needsShared(`dynamic/isa.yml (dashboard ${dashboard}) passes the Traefik v3 file-provider schema`),
+    async () => {
       const schema = await loadSchema("traefik-v3-file-provider.json");
       check(schema, renderTraefikDynamic({ dashboard }), "dynamic/isa.yml");
     },
-  });
+  );
 }
 
-Deno.test({
-  ...needsShared("the schemas do reject a broken file (the validation is not vacuous)"),
-  fn: async () => {
-    const stat = await loadSchema("traefik-v3.json");
-    const dyn = await loadSchema("traefik-v3-file-provider.json");
-    assert.equal(validator(stat)({ entryPoints: { websecure: { address: 8443 } } }), false);
-    assert.equal(validator(stat)({ entryPoints: { websecure: { adress: ":8443" } } }), false);
-    assert.equal(
-      validator(dyn)({ http: { middlewares: { a: { basicAuth: { usersFile: ["x"] } } } } }),
-      false,
-    );
-    assert.equal(validator(dyn)({ http: { routers: { a: { rul: "PathPrefix(`/`)" } } } }), false);
-  },
+Deno.test(needsShared("the schemas do reject a broken file (the validation is not vacuous)"), async () => {
+  const stat = await loadSchema("traefik-v3.json");
+  const dyn = await loadSchema("traefik-v3-file-provider.json");
+  assert.equal(validator(stat)({ entryPoints: { websecure: { address: 8443 } } }), false);
+  assert.equal(validator(stat)({ entryPoints: { websecure: { adress: ":8443" } } }), false);
+  assert.equal(validator(dyn)({ http: { middlewares: { a: { basicAuth: { usersFile: ["x"] } } } } }), false);
+  assert.equal(validator(dyn)({ http: { routers: { a: { rul: "PathPrefix(`/`)" } } } }), false);
 });
 
 Deno.test("static config: websecure on 8443, file provider watched; dashboard only when asked", () => {
