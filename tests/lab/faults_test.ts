@@ -10,6 +10,7 @@ import { loadInventory } from "../../lib/inventory/load.ts";
 import { Ssh } from "../../lib/transport/ssh.ts";
 import { MIN_FREE_MB } from "../../lib/steps/facts.ts";
 import { apacheGeneration, cli, type CliRun, lab, labVariant, onHost, resetHost } from "../helpers/lab.ts";
+import { until } from "../helpers/until.ts";
 import type { LabInfo } from "../../lib/lab/mod.ts";
 
 const H9 = "isaqal09";
@@ -33,7 +34,7 @@ interface LiveRun {
   waitFor: (re: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray>;
   /** Ctrl-C: SIGINT to the whole process group (deno and its ssh children), as a terminal sends it. */
   interrupt: () => void;
-  done: Promise<CliRun>;
+  done: Promise<Pick<CliRun, "code" | "stdout" | "stderr">>;
 }
 
 function spawnCli(file: string, args: string[], env: Record<string, string> = {}): LiveRun {
@@ -64,12 +65,15 @@ function spawnCli(file: string, args: string[], env: Record<string, string> = {}
     pid: child.pid,
     output: () => out + err,
     waitFor: async (re, timeoutMs = 60_000) => {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const m = (out + err).match(re);
-        if (m) return m;
-        if (Date.now() > deadline) throw new Error(`no ${re} within ${timeoutMs} ms; output:\n${out}${err}`);
-        await sleep(20);
+      try {
+        return await until(
+          `${re} in the output`,
+          timeoutMs,
+          () => Promise.resolve((out + err).match(re) ?? undefined),
+          20,
+        );
+      } catch (e) {
+        throw new Error(`${(e as Error).message}; output:\n${out}${err}`);
       }
     },
     interrupt: () => Deno.kill(-child.pid, "SIGINT"),
@@ -295,11 +299,13 @@ Deno.test("faults: clear errors, the rest untouched, and a re-run converges with
           "sleep 600' </dev/null >/dev/null 2>&1 & echo $!",
       );
       try {
-        const deadline = Date.now() + 15_000;
-        while (!/port-squatter/.test(await sh(info, H10, "ss -Htlnp 'sport = :8443'"))) {
-          assert.ok(Date.now() < deadline, "the squatter never got port 8443");
-          await sleep(100);
-        }
+        await until(
+          "the squatter on port 8443",
+          15_000,
+          async () =>
+            /port-squatter/.test(await sh(info, H10, "ss -Htlnp 'sport = :8443'")) ? true : undefined,
+          100,
+        );
         const r = await deploy(inv, H10);
         assert.equal(r.code, 2, r.stdout + r.stderr);
         const f = failedStep(r, H10);
@@ -427,11 +433,18 @@ EOF`,
         await sh(info, H10, `kill ${pid}`);
         pid = "";
         // Cut the connection while apt/dpkg works on the host.
-        const deadline = Date.now() + 60_000;
-        while ((await dockerCli(["exec", "isa-lab-isaqal10", "pgrep", "-x", "apt-get|dpkg"])) !== 0) {
-          assert.ok(Date.now() < deadline, `apt never started:\n${run.output()}`);
-          await sleep(50);
-        }
+        await until(
+          "apt-get or dpkg running on the host",
+          60_000,
+          async () =>
+            (await dockerCli(["exec", "isa-lab-isaqal10", "pgrep", "-x", "apt-get|dpkg"])) === 0
+              ? true
+              : undefined,
+          50,
+        )
+          .catch((e) => {
+            throw new Error(`${e.message}; output:\n${run.output()}`);
+          });
         await (await toolSsh(info, H10)).exit();
         const cut = await run.done;
         assert.equal(cut.code, 4, run.output());

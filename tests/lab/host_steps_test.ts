@@ -10,6 +10,7 @@ import {
   rebootHost,
   resetHost,
 } from "../helpers/lab.ts";
+import type { LabInfo } from "../../lib/lab/mod.ts";
 
 // The Debian host: this file installs Docker with apt and edits /etc/apache2 (isaqal10 is RHEL-shaped).
 const HOST = "isaqal09";
@@ -24,6 +25,20 @@ async function deployHostSteps(inventory: string, extra: string[] = []) {
     runs.push(r);
   }
   return runs;
+}
+
+/**
+ * A re-run of the Apache step converges: exit 0, no change, no reload (the README's "each fault ends
+ * with a re-run that converges").
+ */
+async function apacheConverges(info: LabInfo, inventory: string): Promise<void> {
+  const before = await apacheGeneration(info, HOST);
+  const r = await cli("04_apache.ts", ["--inventory", inventory, "--limit", HOST, "--json"]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const apache = r.json.hosts[0].steps.find((s: { step: string }) => s.step === "apache");
+  assert.equal(apache.status, "ok", JSON.stringify(apache));
+  assert.deepEqual(apache.changes, [], "nothing left to change");
+  assert.deepEqual(await apacheGeneration(info, HOST), before, "no reload");
 }
 
 function statuses(runs: { json?: { hosts: { steps: { step: string; status: string }[] }[] } }[]) {
@@ -94,6 +109,12 @@ Deno.test("host steps on a fresh lab host: Docker, firewall, Apache block; idemp
       assert.equal(await httpStatus(`http://${ADDR}/`), 200, "Apache still serves");
       assert.deepEqual(await apacheGeneration(info, HOST), before);
       await onHost(info, HOST, "rm -f /etc/apache2/conf-enabled/zz-broken.conf");
+      // Once the foreign breakage is gone, the re-run repairs our drifted block, then converges.
+      const fixed = await cli("04_apache.ts", ["--inventory", inv, "--limit", HOST, "--json"]);
+      assert.equal(fixed.code, 0, fixed.stdout + fixed.stderr);
+      assert.deepEqual(statuses([fixed]), ["apache:changed"], "the drift in our block is repaired");
+      assert.doesNotMatch((await onHost(info, HOST, `cat ${conf}`)).out, /# drift/);
+      await apacheConverges(info, inv);
     },
   );
 
@@ -119,6 +140,8 @@ Deno.test("host steps on a fresh lab host: Docker, firewall, Apache block; idemp
     assert.equal((await onHost(info, HOST, `sha256sum ${conf}`)).out, ours, "previous file restored");
     assert.deepEqual(await apacheGeneration(info, HOST), before, "no reload, no restart");
     assert.equal(await httpStatus(`http://${ADDR}/`), 200, "Apache still serves");
+    // The tool itself, run again, finds everything as it wants it.
+    await apacheConverges(info, inv);
   });
 
   await t.step("an unmanaged <Location /server-status> is refused and nothing changes", async () => {

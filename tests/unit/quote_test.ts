@@ -1,24 +1,7 @@
 import assert from "node:assert/strict";
 import $ from "dax";
 import { quote } from "../../lib/transport/quote.ts";
-
-/** Values an attacker or a typo could put in an inventory or a path. */
-export const HOSTILE = [
-  "a;touch /tmp/pwned",
-  "$(touch /tmp/pwned)",
-  "`touch /tmp/pwned`",
-  "it's",
-  'say "hi"',
-  "two words",
-  "line1\nline2",
-  "back\\slash",
-  "*",
-  "-n",
-  "",
-  "tab\there",
-  "ünïcödé ✓",
-  "'; rm -rf / #",
-];
+import { HOSTILE } from "../helpers/hostile.ts";
 
 Deno.test("quoted values come back unchanged from a real POSIX shell (as the remote side parses)", async () => {
   for (const v of HOSTILE) {
