@@ -14,7 +14,7 @@ export const exporterStep: Step = {
     const changes: (Change | null)[] = [
       await networkChange(docker, v.docker_network),
       await imageChangeFor(ctx, docker, spec.image),
-      await containerChange(docker, ctx.ssh, spec, {}),
+      await containerChange(docker, ctx.ssh, spec, {}, { progress: ctx.progress }),
     ];
     return changes.filter((c): c is Change => c !== null);
   },

@@ -15,6 +15,7 @@ import {
   validatedFileChange,
 } from "../containers/changes.ts";
 import { probeHost } from "../facts/files_probe.ts";
+import { copyPaths, keepingPrevious, keptCopies } from "../containers/previous_files.ts";
 import { IN_CONTAINER, inContainer, installPaths } from "../inventory/paths.ts";
 import { hashCredentials } from "../render/htpasswd.ts";
 import { fileChange } from "../engine/file_change.ts";
@@ -42,21 +43,25 @@ export const prometheusStep: Step = {
     const secrets = await ctx.secrets();
     const alerts = shippedAlerts();
 
-    const probe = await probeHost(
-      ssh,
-      [
-        p.prometheusYml,
-        p.alertsYml,
-        p.webYml,
-        p.selfScrapePassword,
-        p.remoteWritePassword,
-        p.remoteWriteToken,
-        p.cert,
-      ],
-      [p.prometheusDir, p.prometheusSecretsDir, p.prometheusData],
-    );
     const docker = await dockerFor(ctx);
     const spec = prometheusSpec(host, ctx.facts, { alerts: alerts !== null });
+    // The files we write or remove whose previous content is kept until the new container is ready
+    // (every mounted one but the certificate: the previous container, started again, reads the
+    // current one). Kept even when the new spec no longer mounts it: the previous container does.
+    const kept = [
+      p.prometheusYml,
+      p.alertsYml,
+      p.webYml,
+      p.selfScrapePassword,
+      p.remoteWritePassword,
+      p.remoteWriteToken,
+    ];
+    const probe = await probeHost(
+      ssh,
+      [...kept, p.cert, ...kept.flatMap((f) => Object.values(copyPaths(f)))],
+      [p.prometheusDir, p.prometheusSecretsDir, p.prometheusData],
+    );
+    const keep = (c: Change | null, path: string) => keepingPrevious(ssh, c, [path]);
     const desired: DesiredFiles = {};
     const changes: (Change | null)[] = [
       await networkChange(docker, v.docker_network),
@@ -77,7 +82,7 @@ export const prometheusStep: Step = {
 
     const secretFile = (path: string, value: string) => {
       desired[path] = value;
-      changes.push(fileChange(ssh, path, probe.files[path], value, SECRET));
+      changes.push(keep(fileChange(ssh, path, probe.files[path], value, SECRET), path));
     };
     const rw = v.remote_write;
     if (rw?.auth === "basic") {
@@ -101,10 +106,10 @@ export const prometheusStep: Step = {
       ]] as const
     ) {
       if (!used && probe.files[path] !== null && probe.files[path] !== undefined) {
-        changes.push({
+        changes.push(keep({
           summary: `remove ${path} (remote_write no longer uses it)`,
           apply: async () => void await ssh.run(`rm -f ${quote(path)}`, { log: `rm -f ${path}` }),
-        });
+        }, path));
       }
     }
 
@@ -125,7 +130,7 @@ export const prometheusStep: Step = {
       check: ReturnType<typeof promtool>,
     ) => {
       desired[path] = content;
-      changes.push(validatedFileChange(ssh, path, probe.files[path], content, opts, check));
+      changes.push(keep(validatedFileChange(ssh, path, probe.files[path], content, opts, check), path));
     };
 
     if (native) {
@@ -165,7 +170,13 @@ export const prometheusStep: Step = {
     );
     validated(p.prometheusYml, config, PUBLIC, promtool("check", "config"));
 
-    changes.push(await containerChange(docker, ssh, spec, desired));
+    changes.push(
+      await containerChange(docker, ssh, spec, desired, {
+        progress: ctx.progress,
+        kept,
+        leftover: keptCopies(kept, probe.files),
+      }),
+    );
     return changes.filter((c): c is Change => c !== null);
   },
 };
