@@ -106,6 +106,18 @@ export function prometheusFiles(host: Host, files: PrometheusFiles): string[] {
  * user `nobody` (65534) could not read them. Running as 0:0 is contained by CapDrop ALL (root
  * without CAP_DAC_OVERRIDE only reads files it owns or that are world-readable), no-new-privileges
  * and a read-only root file system; the data folder is owned by root so it stays writable.
+ *
+ * A dedicated non-root uid (issue 14 item 11) would loosen nothing and is not done yet. Evidence:
+ * `nobody` is out (other daemons on the host run as 65534 and could read files it owns), but a
+ * system user made for us (`useradd -r`, no login, no other process) owning the 0600 files reads
+ * exactly what uid 0 without CAP_DAC_OVERRIDE reads today, and cannot write root-owned files in
+ * the mounts as uid 0 can. Both images run as any uid: Prometheus' Dockerfile sets `USER nobody`
+ * (any uid owning the data folder works), Traefik's binds only 8443/8080 (> 1024) and writes nothing.
+ * What it needs, across files: the host user and its uid in the facts (it differs per host and
+ * enters the spec hash); owner X:X instead of 0:0 in every fileChange/dirChange of the container
+ * steps, in certificate.ts (key.pem and its "600 0:0" check) and in the mode-drift checks; the
+ * promtool one-shot run as X (as root without capabilities it could no longer read them); a
+ * chown of existing installs; the lab tests that expect `600 root`.
  */
 export function prometheusSpec(host: Host, _facts: unknown, files: PrometheusFiles): ContainerSpec {
   const v = host.vars;
