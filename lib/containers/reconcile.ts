@@ -32,7 +32,7 @@ export class ForeignContainerError extends Error {
   constructor(readonly container: string) {
     super(
       `a container named ${container} exists that isa-monitoring did not create (no ${MANAGED_LABEL} label); ` +
-        `it was left alone and nothing was changed: rename or remove it yourself, or run our containers on another host`,
+        `it is left alone, and this step stops here: rename or remove it yourself, then run again`,
     );
   }
 }
