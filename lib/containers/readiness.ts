@@ -106,8 +106,25 @@ async function failure(docker: Docker, id: string, restarts0: number): Promise<s
   const s = info.State;
   const restarts = info.RestartCount ?? 0;
   if (s.Running && !s.Restarting && restarts === restarts0) return null;
-  const how = s.Restarting || restarts > restarts0 ? "keeps restarting" : `stopped (${s.Status})`;
-  return `${how}; exit code ${s.ExitCode}${s.Error ? `, ${s.Error}` : ""}`;
+  if (!s.Running) return `stopped (${s.Status}); exit code ${s.ExitCode}${s.Error ? `, ${s.Error}` : ""}`;
+  return `keeps restarting; exit code ${await lastExitCode(docker, id)}`;
+}
+
+/**
+ * The exit code of a container caught restarting. Docker shows 0 while the restarted process runs,
+ * so the restart policy is turned off and the next exit awaited (5 s at most; then it is stopped).
+ */
+async function lastExitCode(docker: Docker, id: string): Promise<string> {
+  const c = docker.getContainer(id);
+  await c.update({ RestartPolicy: { Name: "no" } }).catch(() => {});
+  const end = Date.now() + 5000;
+  while (Date.now() < end) {
+    const s = (await c.inspect()).State;
+    if (!s.Running && !s.Restarting) return String(s.ExitCode);
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  await c.stop({ t: 1 }).catch(() => {});
+  return "unknown (it was running again after 5 s)";
 }
 
 /** Options of a wait. */

@@ -42,20 +42,18 @@ function spec(image: string, memoryMb: number): ContainerSpec {
   };
 }
 
-/** Hooks that count the file callbacks; "ready" = still running as started after 1.5 s. */
+/**
+ * Hooks that count the file callbacks; "ready" = its process has been up 1.5 s since its last
+ * start (a crash-looping one never is: it exits within milliseconds of each start).
+ */
 function hooks(docker: Docker, calls: string[]): SwapHooks {
   return {
-    waitReady: (id) => {
-      const t0 = Date.now();
-      return waitUntilReady(
-        docker,
-        id,
-        NAME,
-        "1.5 s of running",
-        () => Promise.resolve({ ready: Date.now() - t0 > 1500, detail: "not yet" }),
-        { timeoutMs: 10_000 },
-      );
-    },
+    waitReady: (id) =>
+      waitUntilReady(docker, id, NAME, "1.5 s up", async () => {
+        const s = (await docker.getContainer(id).inspect()).State;
+        const up = Date.now() - Date.parse(s.StartedAt);
+        return { ready: s.Running && !s.Restarting && up > 1500, detail: `up ${up} ms` };
+      }, { timeoutMs: 10_000 }),
     restoreFiles: () => Promise.resolve(void calls.push("restore")),
     dropFiles: () => Promise.resolve(void calls.push("drop")),
   };
