@@ -21,13 +21,21 @@ export function copyPaths(path: string): { copy: string; absent: string } {
   return { copy: path + COPY_SUFFIX, absent: path + ABSENT_SUFFIX };
 }
 
-/** Script: keep the current content of each file (mode and owner too) unless a copy is already kept. */
+/**
+ * Script: keep the current content of each file (mode and owner too) unless a copy is already
+ * kept; prints `made <index>` for each copy it made.
+ */
 export function keepScript(paths: string[]): string {
-  return paths.map((p) => {
-    const { copy, absent } = copyPaths(p);
-    return `if [ ! -e ${quote(copy)} ] && [ ! -e ${quote(absent)} ]; then ` +
-      `if [ -e ${quote(p)} ]; then cp -p ${quote(p)} ${quote(copy)}; else : > ${quote(absent)}; fi; fi`;
-  }).join("\n") + "\n";
+  return [
+    "set -e",
+    ...paths.map((p, i) => {
+      const { copy, absent } = copyPaths(p);
+      return `if [ ! -e ${quote(copy)} ] && [ ! -e ${quote(absent)} ]; then ` +
+        `if [ -e ${quote(p)} ]; then cp -p ${quote(p)} ${quote(copy)}; else : > ${
+          quote(absent)
+        }; fi; echo 'made ${i}'; fi`;
+    }),
+  ].join("\n") + "\n";
 }
 
 /** Script: put every kept copy back in place (a file that did not exist is removed again). */
@@ -44,14 +52,26 @@ export function dropScript(paths: string[]): string {
   return `rm -f ${paths.flatMap((p) => Object.values(copyPaths(p))).map(quote).join(" ")}\n`;
 }
 
-/** The same change, keeping a copy of the files it overwrites first. */
+/**
+ * The same change, keeping a copy of the files it overwrites first. When the change fails (promtool
+ * rejected the candidate: the file was not replaced), the copies it made are dropped again, so a
+ * failed run leaves nothing that the next run would have to clean up.
+ */
 export function keepingPrevious(ssh: Ssh, change: Change | null, paths: string[]): Change | null {
   if (!change) return null;
   return {
     ...change,
     apply: async () => {
-      await ssh.run(keepScript(paths), { log: `keep a copy of ${paths.join(" ")}` });
-      await change.apply();
+      const r = await ssh.run(keepScript(paths), { log: `keep a copy of ${paths.join(" ")}` });
+      const made = [...r.stdout.matchAll(/^made (\d+)$/gm)].map((m) => paths[Number(m[1])]);
+      try {
+        await change.apply();
+      } catch (e) {
+        if (made.length) {
+          await ssh.run(dropScript(made), { check: false, log: `rm the copies of ${made.join(" ")}` });
+        }
+        throw e;
+      }
     },
   };
 }
