@@ -67,6 +67,8 @@ export const prometheusStep: Step = {
       await networkChange(docker, v.docker_network),
       await imageChangeFor(ctx, docker, spec.image),
       // Switching to the native frontend: Traefik holds the HTTPS port Prometheus is about to publish.
+      // Not put back if the new Prometheus then fails (only the previous Prometheus is): a failed
+      // switch leaves the host monitoring without its HTTPS endpoint until a run of either frontend.
       native
         ? await removeContainerChange(docker, CONTAINER_NAMES.traefik, "the native frontend replaces it")
         : null,
