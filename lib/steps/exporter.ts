@@ -11,7 +11,7 @@ export const exporterStep: Step = {
     const docker = await dockerFor(ctx);
     const changes: (Change | null)[] = [
       ...(await networkAndImage(ctx, docker, spec.image)),
-      await containerChange(docker, ctx.ssh, spec, {}),
+      await containerChange(docker, ctx.ssh, spec, {}, { progress: ctx.progress }),
     ];
     return changes.filter((c): c is Change => c !== null);
   },

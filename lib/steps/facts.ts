@@ -68,9 +68,9 @@ export function factsLine(f: Facts): string {
 /** Registry host of an image reference (Docker Hub's when the name has no registry part). */
 export function registryHost(image: string): string {
   const first = image.split("/")[0];
-  return (image.includes("/") && /[.:]/.test(first)) || first === "localhost"
-    ? first
-    : "registry-1.docker.io";
+  const named = (image.includes("/") && /[.:]/.test(first)) || first === "localhost";
+  // docker.io is Docker Hub's name in references; its registry API answers on registry-1.docker.io.
+  return named && first !== "docker.io" ? first : "registry-1.docker.io";
 }
 
 /** What the reachability probe asks: Docker's repository (when we'd add it) and every image registry. */

@@ -13,6 +13,7 @@ import {
   validatedFileChange,
 } from "../containers/changes.ts";
 import { probeHost } from "../facts/files_probe.ts";
+import { copyPaths, keepingPrevious, keptCopies } from "../containers/previous_files.ts";
 import { IN_CONTAINER, inContainer, installPaths } from "../inventory/paths.ts";
 import { hashCredentials } from "../render/htpasswd.ts";
 import { fileChange } from "../engine/file_change.ts";
@@ -48,25 +49,31 @@ export const prometheusStep: Step = {
     const secrets = await ctx.secrets();
     const alerts = shippedAlerts();
 
-    const probe = await probeHost(
-      ssh,
-      [
-        p.prometheusYml,
-        p.alertsYml,
-        p.webYml,
-        p.selfScrapePassword,
-        p.remoteWritePassword,
-        p.remoteWriteToken,
-        p.cert,
-      ],
-      [p.prometheusDir, p.prometheusSecretsDir, p.prometheusData],
-    );
     const docker = await dockerFor(ctx);
     const spec = prometheusSpec(host, { alerts: alerts !== null });
+    // The files we write or remove whose previous content is kept until the new container is ready
+    // (every mounted one but the certificate: the previous container, started again, reads the
+    // current one). Kept even when the new spec no longer mounts it: the previous container does.
+    const kept = [
+      p.prometheusYml,
+      p.alertsYml,
+      p.webYml,
+      p.selfScrapePassword,
+      p.remoteWritePassword,
+      p.remoteWriteToken,
+    ];
+    const probe = await probeHost(
+      ssh,
+      [...kept, p.cert, ...kept.flatMap((f) => Object.values(copyPaths(f)))],
+      [p.prometheusDir, p.prometheusSecretsDir, p.prometheusData],
+    );
+    const keep = (c: Change | null, path: string) => keepingPrevious(ssh, c, [path]);
     const desired: DesiredFiles = {};
     const changes: (Change | null)[] = [
       ...(await networkAndImage(ctx, docker, spec.image)),
       // Switching to the native frontend: Traefik holds the HTTPS port Prometheus is about to publish.
+      // Not put back if the new Prometheus then fails (only the previous Prometheus is): a failed
+      // switch leaves the host monitoring without its HTTPS endpoint until a run of either frontend.
       native
         ? await removeContainerChange(docker, CONTAINER_NAMES.traefik, "the native frontend replaces it")
         : null,
@@ -82,7 +89,7 @@ export const prometheusStep: Step = {
 
     const secretFile = (path: string, value: string) => {
       desired[path] = value;
-      changes.push(fileChange(ssh, path, probe.files[path], value, SECRET));
+      changes.push(keep(fileChange(ssh, path, probe.files[path], value, SECRET), path));
     };
     const rw = v.remote_write;
     if (rw?.auth === "basic") {
@@ -106,10 +113,10 @@ export const prometheusStep: Step = {
       ]] as const
     ) {
       if (!used && probe.files[path] !== null && probe.files[path] !== undefined) {
-        changes.push({
+        changes.push(keep({
           summary: `remove ${path} (remote_write no longer uses it)`,
           apply: async () => void await ssh.run(`rm -f ${quote(path)}`, { log: `rm -f ${path}` }),
-        });
+        }, path));
       }
     }
 
@@ -130,7 +137,7 @@ export const prometheusStep: Step = {
       check: ReturnType<typeof promtool>,
     ) => {
       desired[path] = content;
-      changes.push(validatedFileChange(ssh, path, probe.files[path], content, opts, check));
+      changes.push(keep(validatedFileChange(ssh, path, probe.files[path], content, opts, check), path));
     };
 
     if (native) {
@@ -167,7 +174,13 @@ export const prometheusStep: Step = {
     );
     validated(p.prometheusYml, config, PUBLIC, promtool("check", "config"));
 
-    changes.push(await containerChange(docker, ssh, spec, desired));
+    changes.push(
+      await containerChange(docker, ssh, spec, desired, {
+        progress: ctx.progress,
+        kept,
+        leftover: keptCopies(kept, probe.files),
+      }),
+    );
     return changes.filter((c): c is Change => c !== null);
   },
 };

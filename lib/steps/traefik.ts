@@ -10,6 +10,7 @@ import {
   removeContainerChange,
 } from "../containers/changes.ts";
 import { probeHost } from "../facts/files_probe.ts";
+import { copyPaths, keepingPrevious, keptCopies } from "../containers/previous_files.ts";
 import { installPaths } from "../inventory/paths.ts";
 import { hashCredentials, parseHtpasswd, renderHtpasswd } from "../render/htpasswd.ts";
 import { fileChange } from "../engine/file_change.ts";
@@ -33,11 +34,15 @@ export const traefikStep: Step = {
     }
     const p = installPaths(v);
     const secrets = await ctx.secrets();
-    const probe = await probeHost(ssh, [p.traefikYml, p.traefikDynamicYml, p.htpasswd, p.cert], [
+    const spec = traefikSpec(host);
+    // The files we write and whose previous content is kept until the new container is ready; not
+    // the certificate: the previous container, started again, reads whichever is current.
+    const kept = [p.htpasswd, p.traefikYml, p.traefikDynamicYml];
+    const copies = kept.flatMap((f) => Object.values(copyPaths(f)));
+    const probe = await probeHost(ssh, [p.traefikYml, p.traefikDynamicYml, p.htpasswd, p.cert, ...copies], [
       p.traefikDir,
       p.traefikDynamicDir,
     ]);
-    const spec = traefikSpec(host);
     const desired: DesiredFiles = {};
     const changes: (Change | null)[] = [
       ...(await networkAndImage(ctx, docker, spec.image)),
@@ -58,16 +63,24 @@ export const traefikStep: Step = {
     ];
     for (const [path, text, secret] of files) {
       desired[path] = text;
-      changes.push(
+      changes.push(keepingPrevious(
+        ssh,
         fileChange(ssh, path, probe.files[path], text, {
           mode: secret ? 0o600 : 0o644,
           owner: "0:0",
           secret,
         }),
-      );
+        [path],
+      ));
     }
 
-    changes.push(await containerChange(docker, ssh, spec, desired));
+    changes.push(
+      await containerChange(docker, ssh, spec, desired, {
+        progress: ctx.progress,
+        kept,
+        leftover: keptCopies(kept, probe.files),
+      }),
+    );
     return changes.filter((c): c is Change => c !== null);
   },
 };

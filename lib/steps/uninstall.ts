@@ -2,6 +2,8 @@ import { BEGIN, withoutBlock } from "../render/apache_block.ts";
 import type { Change } from "../engine/change.ts";
 import { installPaths } from "../inventory/paths.ts";
 import { MANAGED_LABEL } from "../containers/spec.ts";
+import { CONTAINER_NAMES } from "../containers/builders.ts";
+import { containerState } from "../containers/reconcile.ts";
 import { CHAIN, SCRIPT_PATH, UNIT_NAME, UNIT_PATH } from "../render/firewall.ts";
 import { WATCH_SCRIPT_PATH, WATCH_UNIT_NAME, WATCH_UNIT_PATH } from "../render/firewalld_watch.ts";
 import { unifiedDiff } from "../engine/file_change.ts";
@@ -10,13 +12,25 @@ import { writeFileScript } from "../transport/ssh.ts";
 import type { Step } from "../engine/step.ts";
 import { runApacheChange } from "./apache.ts";
 
-/** Removes our containers and network (the Docker engine itself stays: other things may use it). */
+/**
+ * Removes our containers and network (the Docker engine itself stays: other things may use it).
+ * Only containers carrying our label, found by the label and removed by ID: a container of
+ * someone else's that has one of our names is never touched, and is named in a progress line.
+ */
 export const removeContainersStep: Step = {
   id: "containers",
   plan: async (ctx) => {
     if (!ctx.facts.docker.running) return [];
     const docker = await ctx.docker();
     const changes: Change[] = [];
+    for (const name of Object.values(CONTAINER_NAMES)) {
+      const st = await containerState(docker, name);
+      if (st && !st.managed) {
+        ctx.progress(
+          `leaving container ${name} alone: isa-monitoring did not create it (no ${MANAGED_LABEL} label)`,
+        );
+      }
+    }
     const list = await docker.listContainers({ all: true, filters: { label: [`${MANAGED_LABEL}=true`] } });
     for (const c of list) {
       const name = c.Names[0]?.replace(/^\//, "") ?? c.Id.slice(0, 12);

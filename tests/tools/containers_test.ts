@@ -21,6 +21,7 @@ import { type ContainerSpec, SPEC_HASH_LABEL, specHash } from "../../lib/contain
 import type { DockerFacts, Facts } from "../../lib/facts/facts.ts";
 import type { Host } from "../../lib/inventory/host.ts";
 import type { Vars } from "../../lib/inventory/vars.ts";
+import { ensureTinyImage, SLEEPER_C } from "../helpers/tiny_images.ts";
 
 function testHost(over: Partial<Vars> = {}): Host {
   const vars: Vars = {
@@ -136,10 +137,8 @@ Deno.test("spec hash: a password change (htpasswd) touches only Traefik; web.yml
 
 Deno.test("exporter: scrape URI at the bridge gateway, one argv element, no quotes, not published", () => {
   const s = exporterSpec(testHost(), facts);
-  assert.deepEqual(s.create.Cmd, [
-    "--scrape_uri=http://172.17.0.1/server-status?auto",
-    "--telemetry.address=:9117",
-  ]);
+  // No listen flag: its name differs between 0.x and 1.x, and both default to :9117.
+  assert.deepEqual(s.create.Cmd, ["--scrape_uri=http://172.17.0.1/server-status?auto"]);
   assert.ok(!JSON.stringify(s.create.Cmd).includes('\\"'));
   assert.equal(s.create.HostConfig?.PortBindings, undefined);
   assert.throws(
@@ -200,11 +199,12 @@ Deno.test("traefik: 8443 always, 8080 only with the dashboard", () => {
 });
 
 Deno.test("decideAction covers the four cases", () => {
+  const st = (running: boolean, hash: string | null) => ({ id: "x", running, hash, managed: true });
   assert.equal(decideAction(null, "h"), "create");
-  assert.equal(decideAction({ id: "x", running: true, hash: "g" }, "h"), "recreate");
-  assert.equal(decideAction({ id: "x", running: true, hash: null }, "h"), "recreate");
-  assert.equal(decideAction({ id: "x", running: false, hash: "h" }, "h"), "start");
-  assert.equal(decideAction({ id: "x", running: true, hash: "h" }, "h"), "none");
+  assert.equal(decideAction(st(true, "g"), "h"), "recreate");
+  assert.equal(decideAction(st(true, null), "h"), "recreate");
+  assert.equal(decideAction(st(false, "h"), "h"), "start");
+  assert.equal(decideAction(st(true, "h"), "h"), "none");
 });
 
 // --- against the local Docker engine ---------------------------------------------------------
@@ -214,24 +214,8 @@ const TEST_NET = "isa-test-net";
 const TEST_NAME = "isa-test-reconcile";
 
 /** A tiny image: one static binary that sleeps until SIGTERM (built with gcc, imported with docker). */
-async function buildTestImage(docker: Docker): Promise<void> {
-  try {
-    await docker.getImage(TEST_IMAGE).inspect();
-    return;
-  } catch { /* build it */ }
-  const dir = await Deno.makeTempDir({ prefix: "isa-test-img-" });
-  try {
-    await Deno.writeTextFile(
-      `${dir}/s.c`,
-      "#include <signal.h>\n#include <unistd.h>\nstatic void bye(int s) { (void)s; _exit(0); }\n" +
-        "int main(void) { signal(SIGTERM, bye); signal(SIGINT, bye); for (;;) pause(); }\n",
-    );
-    await $`gcc -static -Os -s -o ${dir}/sleeper ${dir}/s.c`;
-    await $`tar -C ${dir} -cf ${dir}/img.tar sleeper`;
-    await $`docker import --change ${'ENTRYPOINT ["/sleeper"]'} ${dir}/img.tar ${TEST_IMAGE}`.quiet();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+function buildTestImage(docker: Docker): Promise<void> {
+  return ensureTinyImage(docker, TEST_IMAGE, SLEEPER_C);
 }
 
 function sleeperSpec(memoryMb: number): ContainerSpec {
@@ -260,7 +244,7 @@ Deno.test("reconcile against the local engine: create, no-op, recreate on hash c
     const created = await reconcileContainer(docker, spec, hash);
     assert.equal(created.action, "create");
     let st = await containerState(docker, TEST_NAME);
-    assert.deepEqual(st, { id: created.id, running: true, hash });
+    assert.deepEqual(st, { id: created.id, running: true, hash, managed: true });
     const info = await docker.getContainer(TEST_NAME).inspect();
     assert.equal(info.HostConfig.Memory, 32 * 1024 * 1024);
     assert.equal(info.HostConfig.ReadonlyRootfs, true);

@@ -353,6 +353,7 @@ Deno.test("first contact: the facts report names what decides the plan; reachabi
   const targets = reachTargets(facts, vars);
   assert.deepEqual(targets.map((t) => t.url), [
     "https://download.docker.com/linux/rhel/9/x86_64/stable/repodata/repomd.xml",
+    "https://quay.io/v2/",
     "https://registry-1.docker.io/v2/",
   ]);
   const script = reachScript(targets, vars);
