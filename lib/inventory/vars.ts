@@ -23,6 +23,13 @@ export interface Vars {
   scrape_interval: string;
   /** Name of the Docker network that holds our containers. */
   docker_network: string;
+  /**
+   * Fixed IPv4 subnet of our Docker network (created with it); null lets Docker choose. Apache's
+   * /server-status allows this subnet (else the one Docker gave the network) and localhost only.
+   */
+  docker_subnet: string | null;
+  /** IPv4 CIDRs allowed to reach the HTTPS port; empty allows every source. Enforced in our iptables chain. */
+  allowed_sources: string[];
   /** Resource limits per container. */
   limits: {
     apache_exporter: ContainerLimits;

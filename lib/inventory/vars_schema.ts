@@ -5,6 +5,14 @@ const limits: Schema = {
   fields: { memory_mb: { kind: "int", min: 16, max: 65536 }, cpus: { kind: "number", min: 0.01, max: 64 } },
 };
 
+const OCTET = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
+/** An IPv4 network in CIDR form (a bare address means /32): what iptables' -s and Docker's IPAM take. */
+const cidr: Schema = {
+  kind: "string",
+  pattern: new RegExp(`^(${OCTET}\\.){3}${OCTET}(\\/(3[0-2]|[12]?\\d))?$`),
+  hint: "an IPv4 CIDR such as 192.0.2.0/24",
+};
+
 const image: Schema = {
   kind: "string",
   // A pinned reference: a tag other than `latest`, or a digest.
@@ -38,6 +46,8 @@ export const varsSchema: Schema & { kind: "object" } = {
       pattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/,
       hint: "a Docker network name",
     },
+    docker_subnet: { kind: "nullable", of: cidr },
+    allowed_sources: { kind: "list", of: cidr },
     limits: { kind: "object", fields: { apache_exporter: limits, prometheus: limits, traefik: limits } },
     remote_write: {
       kind: "nullable",

@@ -4,6 +4,7 @@ import { RemoteError } from "../engine/errors.ts";
 import { unifiedDiff } from "../engine/file_change.ts";
 import { writeFileScript } from "../transport/ssh.ts";
 import type { Step } from "../engine/step.ts";
+import { ourSubnet } from "./docker.ts";
 
 /** Step 4: the /server-status block, validated before a graceful reload, rolled back on failure. */
 export const apacheStep: Step = {
@@ -28,7 +29,16 @@ export const apacheStep: Step = {
             : ""),
       );
     }
-    const desired = withBlock(current, statusBlock(apache, facts.docker.networks));
+    // Only our network's subnet, not every Docker network: with ExtendedStatus the page shows client
+    // addresses, virtual hosts and full request URLs, none of other applications' containers' business.
+    const subnet = ourSubnet(ctx.host.vars, facts);
+    if (!subnet) {
+      throw new Error(
+        `Docker network ${ctx.host.vars.docker_network} does not exist yet, so its subnet is unknown: ` +
+          `run the docker step first (deno task docker), or set docker_subnet`,
+      );
+    }
+    const desired = withBlock(current, statusBlock(apache, [subnet]));
     const enable = {
       conf: apache.layout === "debian" && !apache.confEnabled,
       mod: apache.layout === "debian" && !apache.statusLoadEnabled,

@@ -40,6 +40,8 @@ function testHost(over: Partial<Vars> = {}): Host {
     retention_size: "2GB",
     scrape_interval: "15s",
     docker_network: "isa-monitoring",
+    docker_subnet: null,
+    allowed_sources: [],
     limits: {
       apache_exporter: { memory_mb: 64, cpus: 0.25 },
       prometheus: { memory_mb: 1024, cpus: 1 },
@@ -66,6 +68,7 @@ const docker0: DockerFacts = {
   bridgeGateway: "172.17.0.1",
   networks: ["172.17.0.0/16"],
   networkNames: ["bridge"],
+  networkSubnets: { bridge: ["172.17.0.0/16"] },
   daemonJson: null,
   package: null,
 };
@@ -178,10 +181,12 @@ Deno.test("prometheus: retention flags, root user, mounts; published only behind
   const q = prometheusSpec(testHost({ frontend: "native", dashboard: true }), facts, { alerts: false });
   assert.ok(q.create.Cmd!.includes("--web.config.file=/etc/prometheus/web.yml"));
   assert.deepEqual(q.create.HostConfig!.PortBindings, {
-    "9090/tcp": [{ HostIp: "", HostPort: "8443" }, { HostIp: "", HostPort: "8080" }],
+    "9090/tcp": [{ HostIp: "0.0.0.0", HostPort: "8443" }, { HostIp: "0.0.0.0", HostPort: "8080" }],
   });
   const p = prometheusSpec(testHost({ frontend: "native", dashboard: false }), facts, { alerts: false });
-  assert.deepEqual(p.create.HostConfig!.PortBindings, { "9090/tcp": [{ HostIp: "", HostPort: "8443" }] });
+  assert.deepEqual(p.create.HostConfig!.PortBindings, {
+    "9090/tcp": [{ HostIp: "0.0.0.0", HostPort: "8443" }],
+  });
 });
 
 Deno.test("traefik: 8443 always, 8080 only with the dashboard", () => {
