@@ -6,6 +6,8 @@ import type { Ssh } from "../transport/ssh.ts";
 export interface HostProbe {
   /** Content of each file asked for; null when absent. */
   files: Record<string, string | null>;
+  /** `uid:gid mode` of each file asked for; null when absent (so mode drift is seen, not only content). */
+  fileStats: Record<string, { owner: string; mode: string } | null>;
   /** `uid:gid mode` of each folder asked for; null when absent. */
   dirs: Record<string, { owner: string; mode: string } | null>;
 }
@@ -17,7 +19,7 @@ export function probeScript(files: string[], dirs: string[]): string {
   const lines = ["set -u"];
   files.forEach((f, i) => {
     lines.push(
-      `if [ -f ${quote(f)} ]; then echo '${MARK} file ${i} Y'; base64 < ${
+      `if [ -f ${quote(f)} ]; then echo "${MARK} file ${i} Y $(stat -c '%u:%g %a' ${quote(f)})"; base64 < ${
         quote(f)
       }; else echo '${MARK} file ${i} N'; fi`,
     );
@@ -41,7 +43,7 @@ function fromBase64(b64: string): string {
 /** Parses the probe's output. */
 export function parseProbe(stdout: string, files: string[], dirs: string[]): HostProbe {
   if (!stdout.includes(`${MARK} end`)) throw new Error("host probe output is incomplete");
-  const out: HostProbe = { files: {}, dirs: {} };
+  const out: HostProbe = { files: {}, fileStats: {}, dirs: {} };
   const parts = stdout.split(`${MARK} `).slice(1);
   for (const part of parts) {
     const nl = part.indexOf("\n");
@@ -49,6 +51,7 @@ export function parseProbe(stdout: string, files: string[], dirs: string[]): Hos
     const body = nl < 0 ? "" : part.slice(nl + 1);
     if (head[0] === "file") {
       out.files[files[Number(head[1])]] = head[2] === "Y" ? fromBase64(body) : null;
+      out.fileStats[files[Number(head[1])]] = head[2] === "Y" ? { owner: head[3], mode: head[4] } : null;
     } else if (head[0] === "dir") {
       out.dirs[dirs[Number(head[1])]] = head[2] === "Y" ? { owner: head[3], mode: head[4] } : null;
     }

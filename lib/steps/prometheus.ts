@@ -77,7 +77,9 @@ export const prometheusStep: Step = {
 
     const secretFile = (path: string, value: string) => {
       desired[path] = value;
-      changes.push(fileChange(ssh, path, probe.files[path], value, SECRET));
+      changes.push(
+        fileChange(ssh, path, probe.files[path], value, { ...SECRET, found: probe.fileStats[path] }),
+      );
     };
     const rw = v.remote_write;
     if (rw?.auth === "basic") {
@@ -125,7 +127,16 @@ export const prometheusStep: Step = {
       check: ReturnType<typeof promtool>,
     ) => {
       desired[path] = content;
-      changes.push(validatedFileChange(ssh, path, probe.files[path], content, opts, check));
+      changes.push(
+        validatedFileChange(
+          ssh,
+          path,
+          probe.files[path],
+          content,
+          { ...opts, found: probe.fileStats[path] },
+          check,
+        ),
+      );
     };
 
     if (native) {

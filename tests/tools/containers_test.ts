@@ -306,6 +306,10 @@ Deno.test("host probe: files of any content and folder stats survive the round t
     assert.equal(p.files[files[0]], weird);
     assert.equal(p.files[files[1]], "");
     assert.equal(p.files[files[2]], null);
+    await Deno.chmod(`${dir}/a b.yml`, 0o644);
+    const again = parseProbe(await $`sh -s`.stdinText(probeScript(files, dirs)).text(), files, dirs);
+    assert.deepEqual(again.fileStats[files[0]], { owner: `${Deno.uid()}:${Deno.gid()}`, mode: "644" });
+    assert.equal(again.fileStats[files[2]], null);
     assert.deepEqual(p.dirs[dirs[0]], { owner: `${Deno.uid()}:${Deno.gid()}`, mode: "750" });
     assert.equal(p.dirs[dirs[1]], null);
     assert.throws(() => parseProbe("", files, dirs), /incomplete/);
