@@ -32,7 +32,13 @@ export function chainRules(host: Host): string[] {
   const allowed = [...new Set(host.vars.allowed_sources ?? [])];
   if (allowed.length) {
     // The HTTPS port only from the listed networks (e.g. the hosted Grafana's egress addresses).
-    for (const cidr of allowed) rules.push(`-s ${cidr} ${published(host.vars.ports.https)} ${tag} -j RETURN`);
+    // --ctorigsrc, not -s: the replies cross DOCKER-USER too (source: the container), and belong to
+    // the connection the client opened (seen on the lab: -s let the SYN in and dropped the answer).
+    for (const cidr of allowed) {
+      rules.push(
+        `-p tcp -m conntrack --ctstate DNAT --ctorigsrc ${cidr} --ctorigdstport ${host.vars.ports.https} ${tag} -j RETURN`,
+      );
+    }
     rules.push(`${published(host.vars.ports.https)} ${tag} -j DROP`);
   }
   rules.push(`${tag} -j RETURN`);

@@ -57,8 +57,8 @@ Deno.test("allowed_sources: 8443 returns for each listed CIDR, then drops; other
   const tag = "-m comment --comment isa-monitoring";
   assert.deepEqual(chainRules(h), [
     `-p tcp -m conntrack --ctstate DNAT --ctorigdstport 8080 ${tag} -j DROP`,
-    `-s 192.0.2.0/24 -p tcp -m conntrack --ctstate DNAT --ctorigdstport 8443 ${tag} -j RETURN`,
-    `-s 198.51.100.7 -p tcp -m conntrack --ctstate DNAT --ctorigdstport 8443 ${tag} -j RETURN`,
+    `-p tcp -m conntrack --ctstate DNAT --ctorigsrc 192.0.2.0/24 --ctorigdstport 8443 ${tag} -j RETURN`,
+    `-p tcp -m conntrack --ctstate DNAT --ctorigsrc 198.51.100.7 --ctorigdstport 8443 ${tag} -j RETURN`,
     `-p tcp -m conntrack --ctstate DNAT --ctorigdstport 8443 ${tag} -j DROP`,
     `${tag} -j RETURN`,
   ]);
