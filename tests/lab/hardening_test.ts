@@ -209,7 +209,10 @@ Deno.test("deployed host: status page for localhost and our subnet only, IPv4-on
     const ours = await onHost(
       info,
       HOST,
-      `grep 'GET /server-status.*" 200 ' /var/log/apache2/access.log | tail -n 1`,
+      // Ask the exporter for its metrics (it scrapes Apache then) rather than wait for Prometheus.
+      `ip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' apache_exporter) && ` +
+        `curl -s -m 5 http://$ip:9117/metrics >/dev/null; sleep 1; ` +
+        `grep 'GET /server-status.*" 200 ' /var/log/apache2/access.log | tail -n 1`,
     );
     assert.ok(inCidr(ours.out.split(" ")[0], subnet), `answered from our subnet: ${ours.out}`);
   });
