@@ -34,7 +34,8 @@ function publish(create: Docker.ContainerCreateOptions, containerPort: number, h
   create.ExposedPorts = { ...create.ExposedPorts, [key]: {} };
   create.HostConfig!.PortBindings = {
     ...create.HostConfig!.PortBindings,
-    [key]: hostPorts.map((p) => ({ HostIp: "", HostPort: String(p) })),
+    // IPv4 only: on [::] Docker answers through docker-proxy, which no FORWARD rule of ours sees.
+    [key]: hostPorts.map((p) => ({ HostIp: "0.0.0.0", HostPort: String(p) })),
   };
 }
 

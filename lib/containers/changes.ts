@@ -219,7 +219,8 @@ export function validatedFileChange(
   validate: (candidatePath: string) => Promise<void>,
 ): Change | null {
   const base = fileChange(ssh, path, current, desired, opts);
-  if (!base) return null;
+  // Same content, only mode or owner drifted: nothing new to validate.
+  if (!base || current === desired) return base;
   const candidate = path.replace(/([^/]+)$/, ".$1.candidate");
   return {
     ...base,

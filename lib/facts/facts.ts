@@ -94,6 +94,8 @@ export interface DockerFacts {
   bridgeGateway: string | null;
   /** CIDRs of all Docker networks (bridge and user-defined). */
   networks: string[];
+  /** IPv4 subnets of each bridge network, by name. */
+  networkSubnets: Record<string, string[]>;
   /** Names of the bridge networks. */
   networkNames: string[];
   /** /etc/docker/daemon.json; null when absent. */

@@ -7,6 +7,8 @@ import { fileSection, PROBE_FUNCTIONS, sections } from "./probe.ts";
 export interface HostProbe {
   /** Content of each file asked for; null when absent. */
   files: Record<string, string | null>;
+  /** `uid:gid mode` of each file asked for; null when absent (so mode drift is seen, not only content). */
+  fileStats: Record<string, { owner: string; mode: string } | null>;
   /** `uid:gid mode` of each folder asked for; null when absent. */
   dirs: Record<string, { owner: string; mode: string } | null>;
 }
@@ -14,7 +16,10 @@ export interface HostProbe {
 /** The probe script, in the facts probe's format: a file section per file, then one section per folder. */
 export function probeScript(files: string[], dirs: string[]): string {
   const lines = ["set -u", PROBE_FUNCTIONS.trim()];
-  files.forEach((f, i) => lines.push(`isa_file file-${i} ${quote(f)}`));
+  files.forEach((f, i) => {
+    lines.push(`isa_file file-${i} ${quote(f)}`);
+    lines.push(`isa_sec stat-${i}; if [ -f ${quote(f)} ]; then stat -c '%u:%g %a' ${quote(f)}; fi`);
+  });
   dirs.forEach((d, i) =>
     lines.push(`isa_sec dir-${i}; if [ -d ${quote(d)} ]; then stat -c '%u:%g %a' ${quote(d)}; fi`)
   );
@@ -26,12 +31,16 @@ export function probeScript(files: string[], dirs: string[]): string {
 export function parseProbe(stdout: string, files: string[], dirs: string[]): HostProbe {
   const s = sections(stdout);
   if (!s.has("end")) throw new Error("host probe output is incomplete");
-  const out: HostProbe = { files: {}, dirs: {} };
-  files.forEach((f, i) => out.files[f] = fileSection(s.get(`file-${i}`)));
-  dirs.forEach((d, i) => {
-    const [owner, mode] = (s.get(`dir-${i}`)?.[0] ?? "").split(" ");
-    out.dirs[d] = owner && mode ? { owner, mode } : null;
+  const out: HostProbe = { files: {}, fileStats: {}, dirs: {} };
+  const stat = (key: string) => {
+    const [owner, mode] = (s.get(key)?.[0] ?? "").split(" ");
+    return owner && mode ? { owner, mode } : null;
+  };
+  files.forEach((f, i) => {
+    out.files[f] = fileSection(s.get(`file-${i}`));
+    out.fileStats[f] = out.files[f] === null ? null : stat(`stat-${i}`);
   });
+  dirs.forEach((d, i) => out.dirs[d] = stat(`dir-${i}`));
   return out;
 }
 

@@ -321,11 +321,16 @@ export function parseFacts(output: string): Facts {
 
   const networks: string[] = [];
   const networkNames: string[] = [];
+  const networkSubnets: Record<string, string[]> = {};
   let bridgeGateway: string | null = null;
   for (const n of parseJson<DockerNetwork[]>(get("docker-networks")) ?? []) {
     networkNames.push(n.Name);
+    networkSubnets[n.Name] ??= [];
     for (const c of n.IPAM?.Config ?? []) {
-      if (c.Subnet && /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(c.Subnet)) networks.push(c.Subnet);
+      if (c.Subnet && /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(c.Subnet)) {
+        networks.push(c.Subnet);
+        networkSubnets[n.Name].push(c.Subnet);
+      }
       if (n.Name === "bridge" && c.Gateway) bridgeGateway = c.Gateway;
     }
   }
@@ -352,6 +357,7 @@ export function parseFacts(output: string): Facts {
       bridgeGateway,
       networks: [...new Set(networks)],
       networkNames,
+      networkSubnets,
       package: parseDockerPackage(get("docker-package")),
       daemonJson,
     },

@@ -13,6 +13,14 @@ const limits = {
 
 const proxyUrl = /^https?:\/\/[A-Za-z0-9.-]+(:\d+)?\/?$/;
 
+const OCTET = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
+/** An IPv4 network in CIDR form (a bare address means /32): what iptables' -s and Docker's IPAM take. */
+const cidr = {
+  kind: "string",
+  pattern: new RegExp(`^(${OCTET}\\.){3}${OCTET}(\\/(3[0-2]|[12]?\\d))?$`),
+  hint: "an IPv4 CIDR such as 192.0.2.0/24",
+} as const satisfies Schema;
+
 const image = {
   kind: "string",
   // A pinned reference: a tag other than `latest`, or a digest.
@@ -71,6 +79,13 @@ export const varsSchema = {
       pattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/,
       hint: "a Docker network name",
     },
+    /**
+     * Fixed IPv4 subnet of our Docker network (created with it); null lets Docker choose. Apache's
+     * /server-status allows this subnet (else the one Docker gave the network) and localhost only.
+     */
+    docker_subnet: { kind: "nullable", of: cidr },
+    /** IPv4 CIDRs allowed to reach the HTTPS port; empty allows every source. Enforced in our iptables chain. */
+    allowed_sources: { kind: "list", of: cidr },
     /** Resource limits per container. */
     limits: { kind: "object", fields: { apache_exporter: limits, prometheus: limits, traefik: limits } },
     /** Optional central store that every host's Prometheus writes to. */

@@ -15,15 +15,31 @@ export const UNIT_PATH = `/etc/systemd/system/${UNIT_NAME}`;
  * Ports published by Docker are DNAT-ed in PREROUTING and then forwarded: they never cross INPUT,
  * and in FORWARD the destination port is already the container's. So the rules live in
  * DOCKER-USER and match the port the client asked for (conntrack's original destination port).
+ * Every rule also requires `--ctstate DNAT`: only connections to a port published on this host
+ * were DNAT-ed, so our containers' own outbound connections to some :8080 elsewhere, and traffic
+ * between containers, never match. Sources are IPv4 because so are our published ports
+ * (`HostIp: 0.0.0.0` in containers/builders.ts: nothing of ours listens on IPv6, where
+ * docker-proxy would carry the traffic past every FORWARD rule).
  */
 export function chainRules(host: Host): string[] {
   const tag = `-m comment --comment isa-monitoring`;
+  const published = (port: number) => `-p tcp -m conntrack --ctstate DNAT --ctorigdstport ${port}`;
   const rules: string[] = [];
   if (!host.vars.dashboard) {
     // Production: the dashboard port stays closed to the outside, whatever publishes it.
-    rules.push(
-      `-p tcp -m conntrack --ctstate NEW --ctorigdstport ${host.vars.ports.dashboard} ${tag} -j DROP`,
-    );
+    rules.push(`${published(host.vars.ports.dashboard)} ${tag} -j DROP`);
+  }
+  const allowed = [...new Set(host.vars.allowed_sources ?? [])];
+  if (allowed.length) {
+    // The HTTPS port only from the listed networks (e.g. the hosted Grafana's egress addresses).
+    // --ctorigsrc, not -s: the replies cross DOCKER-USER too (source: the container), and belong to
+    // the connection the client opened (seen on the lab: -s let the SYN in and dropped the answer).
+    for (const cidr of allowed) {
+      rules.push(
+        `-p tcp -m conntrack --ctstate DNAT --ctorigsrc ${cidr} --ctorigdstport ${host.vars.ports.https} ${tag} -j RETURN`,
+      );
+    }
+    rules.push(`${published(host.vars.ports.https)} ${tag} -j DROP`);
   }
   rules.push(`${tag} -j RETURN`);
   return rules;

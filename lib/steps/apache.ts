@@ -6,6 +6,7 @@ import type { ApacheFacts } from "../facts/facts.ts";
 import { quote } from "../transport/quote.ts";
 import { writeFileScript } from "../transport/ssh.ts";
 import type { HostContext, Step } from "../engine/step.ts";
+import { ourSubnet } from "./docker.ts";
 
 /** What an Apache configuration change does on the host, as shell: deploy and uninstall each give theirs. */
 export interface ApacheEdit {
@@ -109,7 +110,25 @@ export const apacheStep: Step = {
             : ""),
       );
     }
-    const desired = withBlock(current, statusBlock(apache, facts.docker.networks));
+    // Only our network's subnet, not every Docker network: with ExtendedStatus the page shows client
+    // addresses, virtual hosts and full request URLs, none of other applications' containers' business.
+    const subnet = ourSubnet(ctx.host.vars, facts);
+    if (!subnet && ctx.opts.check) {
+      // A check run on a fresh host: the docker step would create the network (and refresh the facts)
+      // before this step runs, so its subnet only exists then.
+      return Promise.resolve([{
+        summary: `write ${apache.confFile} allowing localhost and the subnet Docker gives network ` +
+          `${ctx.host.vars.docker_network} (created by the docker step); ${apache.ctl} -t; graceful reload`,
+        apply: () => Promise.reject(new Error("planned in check mode only")),
+      }]);
+    }
+    if (!subnet) {
+      throw new Error(
+        `Docker network ${ctx.host.vars.docker_network} does not exist yet, so its subnet is unknown: ` +
+          `run the docker step first (deno task docker), or set docker_subnet`,
+      );
+    }
+    const desired = withBlock(current, statusBlock(apache, [subnet]));
     const enable = {
       conf: apache.layout === "debian" && !apache.confEnabled,
       mod: apache.layout === "debian" && !apache.statusLoadEnabled,

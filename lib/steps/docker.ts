@@ -16,8 +16,18 @@ import { DOCKER_PROXY_DROPIN, DOCKER_REPO_FILE } from "../facts/probe.ts";
 import { installPaths } from "../inventory/paths.ts";
 import { fileChange } from "../engine/file_change.ts";
 import type { Step } from "../engine/step.ts";
+import type { Facts } from "../facts/facts.ts";
+import type { Vars } from "../inventory/vars.ts";
 
 const DAEMON_JSON = "/etc/docker/daemon.json";
+
+/**
+ * The IPv4 subnet of our Docker network, where the exporter's requests to Apache come from:
+ * `docker_subnet` when set, else what Docker gave the network; null when it does not exist yet.
+ */
+export function ourSubnet(vars: Pick<Vars, "docker_network" | "docker_subnet">, facts: Facts): string | null {
+  return vars.docker_subnet ?? facts.docker.networkSubnets[vars.docker_network]?.[0] ?? null;
+}
 
 /** Step 2: a running Docker engine, enabled at boot, with default log rotation, and our network. */
 export const dockerStep: Step = {
@@ -122,6 +132,15 @@ export const dockerStep: Step = {
       });
     }
     const net = ctx.host.vars.docker_network;
+    const fixed = ctx.host.vars.docker_subnet;
+    const has = facts.docker.networkSubnets[net];
+    if (fixed && has && !has.includes(fixed)) {
+      // Moving a network means detaching every container: not done behind the operator's back.
+      throw new Error(
+        `Docker network ${net} has subnet ${has.join(", ") || "none"}, not docker_subnet ${fixed}: ` +
+          `set docker_subnet to it, or uninstall (removes the network) and deploy again`,
+      );
+    }
     if (!facts.docker.networkNames.includes(net)) {
       // Created here, before the Apache step, so Apache can allow its subnet by name. A stopped
       // engine lists no networks: whether ours exists is only known once the engine is started, and
@@ -139,6 +158,7 @@ export const dockerStep: Step = {
             Name: net,
             Driver: "bridge",
             CheckDuplicate: true,
+            ...(fixed ? { IPAM: { Driver: "default", Config: [{ Subnet: fixed }] } } : {}),
             Labels: { "ch.epfl.isa.managed": "true" },
           });
           await ctx.refreshFacts();

@@ -80,9 +80,12 @@ export const firewallStep: Step = {
       });
     }
     if (!state.rulesOk || !state.jumpOk || !watch.forwardFirst || s) {
+      const https = host.vars.allowed_sources.length
+        ? `${host.vars.ports.https} open to ${host.vars.allowed_sources.join(" ")}`
+        : `${host.vars.ports.https} open`;
       const ports = host.vars.dashboard
-        ? `${host.vars.ports.https} and ${host.vars.ports.dashboard} open`
-        : `${host.vars.ports.https} open, ${host.vars.ports.dashboard} closed`;
+        ? `${https}, ${host.vars.ports.dashboard} open`
+        : `${https}, ${host.vars.ports.dashboard} closed`;
       changes.push({
         summary: `apply iptables chain ISA-MONITORING in DOCKER-USER (${ports})`,
         apply: async () =>

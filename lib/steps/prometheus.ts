@@ -89,7 +89,12 @@ export const prometheusStep: Step = {
 
     const secretFile = (path: string, value: string) => {
       desired[path] = value;
-      changes.push(keep(fileChange(ssh, path, probe.files[path], value, SECRET), path));
+      changes.push(
+        keep(
+          fileChange(ssh, path, probe.files[path], value, { ...SECRET, found: probe.fileStats[path] }),
+          path,
+        ),
+      );
     };
     const rw = v.remote_write;
     if (rw?.auth === "basic") {
@@ -137,7 +142,15 @@ export const prometheusStep: Step = {
       check: ReturnType<typeof promtool>,
     ) => {
       desired[path] = content;
-      changes.push(keep(validatedFileChange(ssh, path, probe.files[path], content, opts, check), path));
+      changes.push(
+        keep(
+          validatedFileChange(ssh, path, probe.files[path], content, {
+            ...opts,
+            found: probe.fileStats[path],
+          }, check),
+          path,
+        ),
+      );
     };
 
     if (native) {

@@ -69,6 +69,7 @@ export const traefikStep: Step = {
           mode: secret ? 0o600 : 0o644,
           owner: "0:0",
           secret,
+          found: probe.fileStats[path],
         }),
         [path],
       ));

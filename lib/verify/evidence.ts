@@ -103,7 +103,7 @@ export function checkExporter(running: boolean, metrics: string | null): CheckRe
       ? "the exporter does not answer"
       : "the exporter cannot read the scoreboard (apache_up says 1 even on a 403)",
     fix:
-      "check that the Apache block allows the Docker networks (deno task apache), then the exporter's logs",
+      "check that the Apache block allows our Docker network's subnet (deno task apache), then the exporter's logs",
   };
 }
 

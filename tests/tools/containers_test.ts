@@ -41,6 +41,8 @@ function testHost(over: Partial<Vars> = {}): Host {
     retention_size: "2GB",
     scrape_interval: "15s",
     docker_network: "isa-monitoring",
+    docker_subnet: null,
+    allowed_sources: [],
     limits: {
       apache_exporter: { memory_mb: 64, cpus: 0.25 },
       prometheus: { memory_mb: 1024, cpus: 1 },
@@ -71,6 +73,7 @@ const docker0: DockerFacts = {
   bridgeGateway: "172.17.0.1",
   networks: ["172.17.0.0/16"],
   networkNames: ["bridge"],
+  networkSubnets: { bridge: ["172.17.0.0/16"] },
   daemonJson: null,
   package: null,
 };
@@ -181,10 +184,12 @@ Deno.test("prometheus: retention flags, root user, mounts; published only behind
   const q = prometheusSpec(testHost({ frontend: "native", dashboard: true }), { alerts: false });
   assert.ok(q.create.Cmd!.includes("--web.config.file=/etc/prometheus/web.yml"));
   assert.deepEqual(q.create.HostConfig!.PortBindings, {
-    "9090/tcp": [{ HostIp: "", HostPort: "8443" }, { HostIp: "", HostPort: "8080" }],
+    "9090/tcp": [{ HostIp: "0.0.0.0", HostPort: "8443" }, { HostIp: "0.0.0.0", HostPort: "8080" }],
   });
   const p = prometheusSpec(testHost({ frontend: "native", dashboard: false }), { alerts: false });
-  assert.deepEqual(p.create.HostConfig!.PortBindings, { "9090/tcp": [{ HostIp: "", HostPort: "8443" }] });
+  assert.deepEqual(p.create.HostConfig!.PortBindings, {
+    "9090/tcp": [{ HostIp: "0.0.0.0", HostPort: "8443" }],
+  });
 });
 
 Deno.test("traefik: 8443 always, 8080 only with the dashboard", () => {
@@ -289,6 +294,10 @@ Deno.test("host probe: files of any content and folder stats survive the round t
     assert.equal(p.files[files[0]], weird);
     assert.equal(p.files[files[1]], "");
     assert.equal(p.files[files[2]], null);
+    await Deno.chmod(`${dir}/a b.yml`, 0o644);
+    const again = parseProbe(await $`sh -s`.stdinText(probeScript(files, dirs)).text(), files, dirs);
+    assert.deepEqual(again.fileStats[files[0]], { owner: `${Deno.uid()}:${Deno.gid()}`, mode: "644" });
+    assert.equal(again.fileStats[files[2]], null);
     assert.deepEqual(p.dirs[dirs[0]], { owner: `${Deno.uid()}:${Deno.gid()}`, mode: "750" });
     assert.equal(p.dirs[dirs[1]], null);
     assert.throws(() => parseProbe("", files, dirs), /incomplete/);

@@ -314,7 +314,8 @@ Deno.test("a <Location /server-status> in a vhost included from outside conf.d i
       "apache-status-locations": "/etc/httpd/conf.d/EPFL_isa.conf:4:<Location /server-status>",
     }),
   );
-  assert.equal((await planOf(apacheStep, fakeContext(ours, await qualHost()))).length, 1, "creates our file");
+  const withSubnet = await qualHost({ docker_subnet: "172.30.53.0/24" });
+  assert.equal((await planOf(apacheStep, fakeContext(ours, withSubnet))).length, 1, "creates our file");
 });
 
 Deno.test("the apachectl wrapper: the probe never passes it arguments; its refusal is named, not 'broken config'", async () => {
@@ -421,4 +422,16 @@ Deno.test("uninstall uses the same validate/restore/reload script: httpd -t on R
   assert.match(dctx.scripts[0], /^a2disconf -q EPFL_isa /m);
   assert.match(dctx.scripts[0], /restore\(\) \{\n.*\n {2}a2enconf -q EPFL_isa >\/dev\/null 2>&1\n/);
   assert.match(dctx.scripts[0], /out=\$\(apache2ctl -t 2>&1\)/);
+});
+
+Deno.test("status block on a fresh host: check mode plans it; a real run without our network's subnet refuses", async () => {
+  const fresh = parseFacts(await probe("rhel9", {}));
+  assert.equal(fresh.docker.networkSubnets["isa-monitoring"], undefined, "no network yet");
+  const ctx = fakeContext(fresh, await qualHost());
+  const [planned] = await planOf(apacheStep, ctx);
+  assert.match(planned.summary, /subnet Docker gives network isa-monitoring \(created by the docker step\)/);
+  const real = fakeContext(fresh, await qualHost());
+  real.opts = { ...real.opts, check: false };
+  await assert.rejects(planOf(apacheStep, real), /does not exist yet, so its subnet is unknown/);
+  assert.deepEqual(real.scripts, [], "nothing ran on the host");
 });

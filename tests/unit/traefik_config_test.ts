@@ -73,7 +73,7 @@ Deno.test("dynamic config: every router is behind basic auth from a usersFile; n
       d.http.routers as Record<string, { middlewares: string[]; tls: unknown }>,
     )
   ) {
-    assert.deepEqual(r.middlewares, ["isa-auth"], `router ${name} is authenticated`);
+    assert.deepEqual(r.middlewares, ["isa-headers", "isa-auth"], `router ${name}: headers, then basic auth`);
     assert.ok(r.tls, `router ${name} is TLS`);
   }
   assert.equal(d.http.routers.prometheus.service, "prometheus");
@@ -86,4 +86,11 @@ Deno.test("dynamic config: every router is behind basic auth from a usersFile; n
 
   const off = parse(renderTraefikDynamic({ dashboard: false }));
   assert.deepEqual(Object.keys(off.http.routers), ["prometheus"]);
+});
+
+Deno.test("dynamic config: HSTS, nosniff and DENY frames on every router (Traefik's headers middleware)", () => {
+  const d = parse(renderTraefikDynamic({ dashboard: true }));
+  assert.deepEqual(d.http.middlewares["isa-headers"], {
+    headers: { stsSeconds: 31536000, contentTypeNosniff: true, frameDeny: true },
+  });
 });
