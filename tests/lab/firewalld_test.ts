@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import $ from "dax";
-import { cli, httpStatus, lab, labVariant, onHost, rebootHost } from "../helpers/lab.ts";
+import { cli, httpStatus, lab, labVariant, onHost, rebootHost, resetHost } from "../helpers/lab.ts";
 import { UNIT_NAME } from "../../lib/render/firewall.ts";
 import { WATCH_UNIT_NAME } from "../../lib/render/firewalld_watch.ts";
 
@@ -35,7 +35,8 @@ async function ports(want: { dashboard: number; https: number }, ms = 15_000) {
 }
 
 Deno.test("firewalld reload and restart keep production's 8080 closed and 8443 open (RHEL-shaped host)", async (t) => {
-  const info = await lab();
+  // A fresh host: an earlier test may have left our stack (Prometheus on 8443) deployed there.
+  const info = await resetHost(await lab(), HOST);
   assert.equal(info.hosts.find((h) => h.name === HOST)?.flavour, "rhel");
   assert.equal((await onHost(info, HOST, "firewall-cmd --state")).out, "running");
   const prod = await labVariant(
