@@ -12,15 +12,14 @@ import { join } from "node:path";
 import $ from "dax";
 import { type LabImages, labUp } from "../lib/lab/mod.ts";
 import { ensureLabImages } from "../lib/lab/app_images.ts";
-import { ensureHostContainer, inspectHost, waitHostReady } from "../lib/lab/containers.ts";
+import { inspectHost } from "../lib/lab/containers.ts";
 import { ensureHostImage } from "../lib/lab/host_image.ts";
-import { ensureClientKey, ensureHostKey } from "../lib/lab/ssh.ts";
 import { inventoryText } from "../lib/lab/inventory.ts";
-import { containerName, dockerVolumeName, hostName, LAB_DIR, labFiles, numberOf } from "../lib/lab/layout.ts";
-import { defaultControlDir } from "../lib/transport/ssh.ts";
+import { hostName, LAB_DIR, labFiles, numberOf } from "../lib/lab/layout.ts";
+// The lab tests' own runner and host helpers: the bench measures the CLI exactly as the tests run it.
+import { cli as runCli, type CliRun } from "../tests/helpers/cli.ts";
+import { onHost as onLabHost, resetHosts } from "../tests/helpers/lab.ts";
 import { bytesOf, durationMs, mib, secs, summarize, type Summary, table } from "./stats.ts";
-
-const ROOT = join(LAB_DIR, "..");
 /** Two values of `retention_time` the one-variable change alternates between. */
 const RETENTION = ["15d", "16d"] as const;
 const BUDGET = { noop2: 2, noop6Factor: 1.5, verify2: 2, memoryMB: 250 };
@@ -96,46 +95,24 @@ function options(args: string[]): Options {
 
 // ---------------------------------------------------------------- running the CLI
 
-interface Timed {
-  seconds: number;
-  code: number;
-  // deno-lint-ignore no-explicit-any
-  json: any;
-  stderr: string;
-}
+type Timed = CliRun;
 
 /** Runs `deno run -A tasks/<file> args --json`, timing the whole process (start-up included). */
 async function cli(file: string, args: string[], timeoutMs: number): Promise<Timed> {
-  const cmd = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(ROOT, "tasks", file), ...args, "--json"],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const t0 = performance.now();
-  const out = await cmd.output();
-  const seconds = (performance.now() - t0) / 1000;
-  const stdout = new TextDecoder().decode(out.stdout);
-  const stderr = new TextDecoder().decode(out.stderr);
-  if (out.signal) {
+  const r = await runCli(file, [...args, "--json"], {}, { timeoutMs });
+  if (r.signal) {
     throw new BenchFailure(
-      `${file} ${args.join(" ")}: killed by ${out.signal} (timeout ${timeoutMs / 1000} s)`,
+      `${file} ${args.join(" ")}: killed by ${r.signal} (timeout ${timeoutMs / 1000} s)`,
     );
   }
-  let json;
-  try {
-    json = JSON.parse(stdout);
-  } catch {
+  if (!r.json) {
     throw new BenchFailure(
-      `${file} ${args.join(" ")}: exit ${out.code}, no JSON on stdout\n${stdout.slice(-2000)}${
-        stderr.slice(-2000)
+      `${file} ${args.join(" ")}: exit ${r.code}, no JSON on stdout\n${r.stdout.slice(-2000)}${
+        r.stderr.slice(-2000)
       }`,
     );
   }
-  return { seconds, code: out.code, json, stderr };
+  return r;
 }
 
 // deno-lint-ignore no-explicit-any
@@ -212,54 +189,9 @@ async function writeInventory(names: string[], retention: string): Promise<strin
   return file;
 }
 
-/** Drops our ControlMaster to a host (it points at a container that is going away). */
-async function dropMaster(name: string) {
-  await $`ssh -F ${labFiles.sshConfig} -o ControlPath=${defaultControlDir()}/%C -O exit ${name}`
-    .quiet().noThrow().timeout(15_000);
-}
-
-/**
- * Makes the bench's hosts fresh servers again (new container, empty /var/lib/docker volume, same name,
- * address and host key), touching no other lab host. Removal and re-creation hold the lab's lock file,
- * so a concurrent `lab up` (another engineer's tests) never sees our hosts missing and never drops them
- * from ssh_config; the wait for systemd and sshd happens after the lock is released.
- */
-async function resetHosts(names: string[]) {
-  await ensureHosts(names);
-  const clientPub = await ensureClientKey();
-  const keys = new Map(await Promise.all(names.map(async (n) => [n, await ensureHostKey(n)] as const)));
-  await Promise.all(names.map(dropMaster));
-  await Deno.mkdir(LAB_DIR, { recursive: true });
-  const f = await Deno.open(join(LAB_DIR, "lock"), { create: true, write: true });
-  try {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      f.lock(true),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new BenchFailure("the lab lock was held for 5 min")), 300_000);
-      }),
-    ]).finally(() => clearTimeout(timer));
-    await Promise.all(names.map(async (n) => {
-      await $`docker rm -f ${containerName(n)}`.quiet().noThrow().timeout(120_000);
-      const v = await $`docker volume rm ${dockerVolumeName(n)}`.quiet().noThrow().timeout(60_000);
-      if (
-        v.code !== 0 && (await $`docker volume inspect ${dockerVolumeName(n)}`.quiet().noThrow()).code === 0
-      ) {
-        throw new BenchFailure(`${n}: could not remove volume ${dockerVolumeName(n)}`);
-      }
-      const r = await ensureHostContainer(n, hostImage!, keys.get(n)!, clientPub);
-      if (r.action !== "created") throw new BenchFailure(`${n}: expected a new container, got '${r.action}'`);
-    }));
-  } finally {
-    f.close();
-  }
-  await Promise.all(names.map((n) => waitHostReady(n, () => {})));
-}
-
 async function onHost(name: string, script: string, timeoutMs = 60_000): Promise<string> {
-  const r = await $`ssh -F ${labFiles.sshConfig} -o BatchMode=yes ${name} ${script}`
-    .stdout("piped").stderr("piped").noThrow().timeout(timeoutMs);
-  if (r.code !== 0) throw new BenchFailure(`${name}: '${script}' → exit ${r.code}: ${r.stderr.trim()}`);
+  const r = await onLabHost(labFiles, name, script, timeoutMs);
+  if (r.code !== 0) throw new BenchFailure(`${name}: '${script}' → exit ${r.code}: ${r.out}`);
   return r.stdout;
 }
 
@@ -314,7 +246,8 @@ async function benchN(n: number, o: Options): Promise<NResult> {
 
   for (let k = 1; k <= o.runs; k++) {
     log(`N=${n} run ${k}/${o.runs}: resetting ${hosts.join(", ")} (new containers, no Docker)`);
-    await resetHosts(hosts);
+    await ensureHosts(hosts);
+    await resetHosts(hosts, log);
     inv = await writeInventory(hosts, RETENTION[0]);
     const cold = await cli("deploy.ts", base(), 20 * 60_000);
     if (cold.code !== 0) {

@@ -1,5 +1,5 @@
-/** `deno task facts`: the facts step alone on the selected hosts (facts are gathered first). */
+/** `deno task facts`: first contact: everything the facts decide, with a reachability check, then the prerequisites. */
 import { runStep } from "../lib/engine/runner.ts";
-import { factsStep } from "../lib/steps/facts.ts";
+import { factsReportStep } from "../lib/steps/facts.ts";
 
-if (import.meta.main) await runStep(factsStep);
+if (import.meta.main) await runStep(factsReportStep);

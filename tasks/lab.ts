@@ -7,8 +7,9 @@ import { DEFAULT_HOSTS, labDown, labStatus, labUp } from "../lib/lab/mod.ts";
 const USAGE = `usage: deno task lab <command> [options]
 
 commands:
-  up [--hosts N]   build what is missing and start hosts isaqal09, isaqal10, … (N hosts, default ${DEFAULT_HOSTS});
-                   never removes hosts; writes .lab/inventory.yml (use --inventory lab)
+  up [--hosts N]   build what is missing and start hosts isaqal09 (Debian), isaqal10 (RHEL-shaped), …
+                   (N hosts, default ${DEFAULT_HOSTS}; isaqal11+ Debian) and the bastion; never removes
+                   hosts; writes .lab/inventory.yml (use --inventory lab)
   down             remove every lab container, volume and the network (keeps .lab/ keys, secrets, images)
   status           one line per host: container, systemd, address, ssh, Docker inside
 
@@ -67,6 +68,7 @@ async function main(): Promise<void> {
       console.log(
         [
           r.name.padEnd(10),
+          r.flavour.padEnd(7),
           `container=${r.container}`.padEnd(20),
           `systemd=${r.systemd}`.padEnd(20),
           `address=${r.address}`.padEnd(22),

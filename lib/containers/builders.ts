@@ -7,6 +7,7 @@ import type { Facts } from "../facts/facts.ts";
 import type { Host } from "../inventory/host.ts";
 import { TRAEFIK_DASHBOARD_PORT, TRAEFIK_HTTPS_PORT } from "../render/traefik_config.ts";
 import { IN_CONTAINER, installPaths } from "../inventory/paths.ts";
+import { SELF_SCRAPE_USER } from "../render/web_config.ts";
 import { baseCreate, type ContainerSpec } from "./spec.ts";
 
 /** Container names; also their DNS names on our Docker network. */
@@ -33,7 +34,8 @@ function publish(create: Docker.ContainerCreateOptions, containerPort: number, h
   create.ExposedPorts = { ...create.ExposedPorts, [key]: {} };
   create.HostConfig!.PortBindings = {
     ...create.HostConfig!.PortBindings,
-    [key]: hostPorts.map((p) => ({ HostIp: "", HostPort: String(p) })),
+    // IPv4 only: on [::] Docker answers through docker-proxy, which no FORWARD rule of ours sees.
+    [key]: hostPorts.map((p) => ({ HostIp: "0.0.0.0", HostPort: String(p) })),
   };
 }
 
@@ -46,15 +48,38 @@ export function scrapeUri(facts: Pick<Facts, "docker">): string {
   return `http://${gw}/server-status?auto`;
 }
 
-/** apache_exporter: scrapes mod_status at the bridge gateway; not published on the host. */
+/**
+ * apache_exporter: scrapes mod_status at the bridge gateway; not published on the host.
+ *
+ * Only `--scrape_uri`, the one flag both version lines share with the same meaning
+ * (apache_exporter.go at v0.12.0, Debian's, and v1.1.1, the pinned image). The listen address is
+ * left to its default, `:9117` in both, because its flag differs: `--telemetry.address` in 0.x,
+ * exporter-toolkit's `--web.listen-address` from v1.0.0 on, and kingpin exits on an unknown flag.
+ * The scrape URI is always given: the defaults differ too (`/server-status/?auto` in 0.x).
+ */
 export function exporterSpec(host: Host, facts: Pick<Facts, "docker">): ContainerSpec {
   const v = host.vars;
   const name = CONTAINER_NAMES.exporter;
   const create = baseCreate(name, v.images.apache_exporter, v, v.limits.apache_exporter);
   // One argv element per flag and no quotes inside: the exporter takes quotes literally
   // ("first path segment in URL cannot contain colon").
-  create.Cmd = [`--scrape_uri=${scrapeUri(facts)}`, `--telemetry.address=:${EXPORTER_PORT}`];
-  return { name, image: v.images.apache_exporter, create, files: [] };
+  create.Cmd = [`--scrape_uri=${scrapeUri(facts)}`];
+  return {
+    name,
+    image: v.images.apache_exporter,
+    create,
+    files: [],
+    // apache_up is 1 as soon as server-status answers anything, even 403 (collector.go at v1.1.1):
+    // its presence proves the exporter serves, not that mod_status works (verify-metrics checks that).
+    ready: {
+      port: EXPORTER_PORT,
+      scheme: "http",
+      path: "/metrics",
+      status: 200,
+      bodyLine: "apache_up ",
+      what: "the exporter's /metrics answers with apache_up",
+    },
+  };
 }
 
 /** Which optional files Prometheus' directory holds (they enter the spec hash). */
@@ -82,21 +107,35 @@ export function prometheusFiles(host: Host, files: PrometheusFiles): string[] {
  * user `nobody` (65534) could not read them. Running as 0:0 is contained by CapDrop ALL (root
  * without CAP_DAC_OVERRIDE only reads files it owns or that are world-readable), no-new-privileges
  * and a read-only root file system; the data folder is owned by root so it stays writable.
+ *
+ * A dedicated non-root uid (issue 14 item 11) would loosen nothing and is not done yet. Evidence:
+ * `nobody` is out (other daemons on the host run as 65534 and could read files it owns), but a
+ * system user made for us (`useradd -r`, no login, no other process) owning the 0600 files reads
+ * exactly what uid 0 without CAP_DAC_OVERRIDE reads today, and cannot write root-owned files in
+ * the mounts as uid 0 can. Both images run as any uid: Prometheus' Dockerfile sets `USER nobody`
+ * (any uid owning the data folder works), Traefik's binds only 8443/8080 (> 1024) and writes nothing.
+ * What it needs, across files: the host user and its uid in the facts (it differs per host and
+ * enters the spec hash); owner X:X instead of 0:0 in every fileChange/dirChange of the container
+ * steps, in certificate.ts (key.pem and its "600 0:0" check) and in the mode-drift checks; the
+ * promtool one-shot run as X (as root without capabilities it could no longer read them); a
+ * chown of existing installs; the lab tests that expect `600 root`.
  */
-export function prometheusSpec(host: Host, _facts: unknown, files: PrometheusFiles): ContainerSpec {
+export function prometheusSpec(host: Host, files: PrometheusFiles): ContainerSpec {
   const v = host.vars;
   const p = installPaths(v);
   const name = CONTAINER_NAMES.prometheus;
   const create = baseCreate(name, v.images.prometheus, v, v.limits.prometheus);
   const conf = IN_CONTAINER.prometheusConfigDir;
   create.User = "0:0";
-  create.Entrypoint = ["/bin/prometheus"];
+  // The image's own ENTRYPOINT (/bin/prometheus in the official Dockerfile at v2.42.0 and v3.5.5,
+  // and in the lab's image). Cmd replaces the image's CMD, so config and storage paths are given.
+  // The listen address is left to its default (0.0.0.0:9090 in both, cmd/prometheus/main.go).
+  // `--storage.tsdb.retention` (without .time) would kill 3.x at startup: never used.
   create.Cmd = [
     `--config.file=${conf}/prometheus.yml`,
     `--storage.tsdb.path=${IN_CONTAINER.prometheusData}`,
     `--storage.tsdb.retention.time=${v.retention_time}`,
     `--storage.tsdb.retention.size=${v.retention_size}`,
-    `--web.listen-address=:${PROMETHEUS_PORT}`,
   ];
   create.WorkingDir = IN_CONTAINER.prometheusData;
   const mounts = [
@@ -110,7 +149,27 @@ export function prometheusSpec(host: Host, _facts: unknown, files: PrometheusFil
     publish(create, PROMETHEUS_PORT, v.dashboard ? [v.ports.https, v.ports.dashboard] : [v.ports.https]);
   }
   create.HostConfig!.Mounts = mounts;
-  return { name, image: v.images.prometheus, create, files: prometheusFiles(host, files) };
+  // /-/ready answers 200 once the TSDB is open and the config loaded (web/web.go, both versions);
+  // behind the native frontend every path asks for basic auth (exporter-toolkit's handler).
+  const ready = v.frontend === "native"
+    ? {
+      scheme: "https" as const,
+      auth: { user: SELF_SCRAPE_USER, passwordFile: p.selfScrapePassword },
+    }
+    : { scheme: "http" as const };
+  return {
+    name,
+    image: v.images.prometheus,
+    create,
+    files: prometheusFiles(host, files),
+    ready: {
+      port: PROMETHEUS_PORT,
+      path: "/-/ready",
+      status: 200,
+      what: "Prometheus answers /-/ready",
+      ...ready,
+    },
+  };
 }
 
 /** Host files Traefik reads, whose contents enter its spec hash. */
@@ -123,15 +182,31 @@ export function traefikFiles(host: Host): string[] {
  * Traefik: HTTPS on `ports.https`, the dashboard on `ports.dashboard` when `dashboard`. Runs as root
  * for the same reason as Prometheus (0600 root key and htpasswd), with the same confinement.
  */
-export function traefikSpec(host: Host, _facts?: unknown): ContainerSpec {
+export function traefikSpec(host: Host): ContainerSpec {
   const v = host.vars;
   const p = installPaths(v);
   const name = CONTAINER_NAMES.traefik;
   const create = baseCreate(name, v.images.traefik, v, v.limits.traefik);
   create.User = "0:0";
+  // The official image's entrypoint.sh runs `traefik` with these flags (its own CMD is ["traefik"]);
+  // `--configFile` is read by pkg/cli/loader_file.go (checked at v3.7.9).
   create.Cmd = ["traefik", `--configFile=${IN_CONTAINER.traefikDir}/traefik.yml`];
   create.HostConfig!.Mounts = [bind(p.traefikDir, IN_CONTAINER.traefikDir, true)];
   publish(create, TRAEFIK_HTTPS_PORT, [v.ports.https]);
   if (v.dashboard) publish(create, TRAEFIK_DASHBOARD_PORT, [v.ports.dashboard]);
-  return { name, image: v.images.traefik, create, files: traefikFiles(host) };
+  return {
+    name,
+    image: v.images.traefik,
+    create,
+    files: traefikFiles(host),
+    // 401 and not just any answer: Traefik listens before its file provider has loaded the router
+    // (a 404 then); the basic-auth challenge means the route to Prometheus is in place.
+    ready: {
+      port: TRAEFIK_HTTPS_PORT,
+      scheme: "https",
+      path: "/",
+      status: 401,
+      what: "Traefik asks for basic auth on its HTTPS entry point",
+    },
+  };
 }

@@ -9,14 +9,17 @@ import type { HostContext } from "../engine/step.ts";
 import { type HostProbe, probeHost } from "../facts/files_probe.ts";
 import {
   type ContainerAction,
-  type ContainerState,
-  containerState,
   decideAction,
   ensureNetwork,
   networkExists,
+  ourContainerState,
+  previousName,
   reconcileContainer,
   removeContainer,
+  type SwapHooks,
 } from "./reconcile.ts";
+import { waitHttpReady } from "./readiness.ts";
+import { dropScript, restoreScript } from "./previous_files.ts";
 import { type ContainerSpec, MANAGED_LABEL, specHash } from "./spec.ts";
 
 /** Marks a mounted file whose content is only known after an earlier change applies (a new certificate). */
@@ -69,20 +72,40 @@ export async function networkChange(docker: Docker | null, name: string): Promis
   };
 }
 
+/** Options of `containerChange`. */
+export interface ContainerChangeOptions {
+  /** Progress lines of the readiness wait. */
+  progress?: (line: string) => void;
+  /**
+   * Mounted files whose previous content the step keeps (`keepingPrevious`) while it rewrites
+   * them: put back when the new container fails, forgotten when it is ready.
+   */
+  kept?: string[];
+  /** Of `kept`, those whose copy an interrupted run left on the host (probe `copyPaths` to know). */
+  leftover?: string[];
+  /** Bound of the readiness wait. */
+  timeoutMs?: number;
+}
+
 /**
- * The change that brings container `spec.name` to `spec` (create, recreate or start); null when it
- * already runs with the same spec hash. The hash is computed again at apply time from the files as
- * they are on the host then, so it always describes what the container really mounts.
+ * The change that brings container `spec.name` to `spec` (create, recreate or start) and waits until
+ * it is ready; null when it already runs with the same spec hash. The hash is computed again at
+ * apply time from the files as they are on the host then, so it always describes what the
+ * container really mounts. A container with our name but without our label stops the plan
+ * (ForeignContainerError): it is never touched.
  */
 export async function containerChange(
   docker: Docker | null,
   ssh: Ssh,
   spec: ContainerSpec,
   desired: DesiredFiles,
+  opts: ContainerChangeOptions = {},
 ): Promise<Change | null> {
-  const state = docker ? await containerState(docker, spec.name) : null;
+  const state = docker ? await ourContainerState(docker, spec.name) : null;
+  const old = docker ? await ourContainerState(docker, previousName(spec.name)) : null;
+  const kept = opts.kept ?? [];
   const pending = spec.files.some((f) => desired[f] === PENDING);
-  let action;
+  let action: ContainerAction;
   let why = "";
   if (pending) {
     action = state ? "recreate" : "create";
@@ -94,19 +117,57 @@ export async function containerChange(
       why = ` (spec hash ${state?.hash?.slice(0, 12) ?? "none"} → ${hash.slice(0, 12)})`;
     }
   }
-  if (action === "none") return null;
+  const hooks: SwapHooks = {
+    progress: opts.progress,
+    waitReady: spec.ready
+      ? (id) =>
+        waitHttpReady(docker!, ssh, id, spec.name, networkOf(spec), spec.ready!, {
+          progress: opts.progress,
+          timeoutMs: opts.timeoutMs,
+        })
+      : undefined,
+    restoreFiles: kept.length
+      ? async () => void await ssh.run(restoreScript(kept), { log: `put back ${kept.join(" ")}` })
+      : undefined,
+    dropFiles: kept.length
+      ? async () => void await ssh.run(dropScript(kept), { log: `forget the copies of ${kept.join(" ")}` })
+      : undefined,
+  };
+  if (action === "none") {
+    if (old) {
+      return {
+        summary: `finish the interrupted replacement of container ${spec.name}: remove ${
+          previousName(spec.name)
+        }`,
+        apply: async () => void await reconcileContainer(docker!, spec, state!.hash!, hooks),
+      };
+    }
+    const left = opts.leftover ?? [];
+    if (!left.length) return null;
+    return {
+      summary: `forget the copies of ${
+        left.join(", ")
+      } left by an interrupted run (${spec.name} runs with the current files)`,
+      apply: async () => void await ssh.run(dropScript(left), { log: `rm the copies of ${left.join(" ")}` }),
+    };
+  }
+  if (old) why += ` (an interrupted run left the previous one stopped as ${previousName(spec.name)})`;
   const summary = action === "start"
     ? `start container ${spec.name} (stopped)`
     : `${action === "create" ? "create and start" : "recreate"} container ${spec.name}${why}`;
   return {
-    summary,
+    summary: spec.ready ? `${summary}; wait until ${spec.ready.what}` : summary,
     apply: async () => {
       const actual = spec.files.length ? (await probeHost(ssh, spec.files)).files : {};
-      await reconcileContainer(docker!, spec, specHash(spec, actual)).catch((e) =>
+      await reconcileContainer(docker!, spec, specHash(spec, actual), hooks).catch((e) =>
         explainPortClash(ssh, spec.name, e)
       );
     },
   };
+}
+
+function networkOf(spec: ContainerSpec): string {
+  return spec.create.HostConfig?.NetworkMode ?? "bridge";
 }
 
 /**
@@ -131,13 +192,16 @@ export async function explainPortClash(ssh: Ssh, name: string, e: unknown): Prom
   );
 }
 
-/** The change that removes a container of ours that should not exist; null when absent. */
+/**
+ * The change that removes a container of ours that should not exist; null when absent. One with
+ * that name but without our label stops the plan (ForeignContainerError) and is left alone.
+ */
 export async function removeContainerChange(
   docker: Docker | null,
   name: string,
   why: string,
 ): Promise<Change | null> {
-  if (!docker || !(await containerState(docker, name))) return null;
+  if (!docker || !(await ourContainerState(docker, name))) return null;
   return { summary: `remove container ${name} (${why})`, apply: () => removeContainer(docker, name) };
 }
 
@@ -155,7 +219,8 @@ export function validatedFileChange(
   validate: (candidatePath: string) => Promise<void>,
 ): Change | null {
   const base = fileChange(ssh, path, current, desired, opts);
-  if (!base) return null;
+  // Same content, only mode or owner drifted: nothing new to validate.
+  if (!base || current === desired) return base;
   const candidate = path.replace(/([^/]+)$/, ".$1.candidate");
   return {
     ...base,
@@ -245,14 +310,14 @@ export async function imageChangeFor(
   return { summary: `${mode} image ${ref}`, apply: () => Promise.reject(new Error("Docker is not running")) };
 }
 
-/** For `status`: what reconciling `spec` would do now, judged from the files as they are on the host. */
-export async function containerDrift(
-  docker: Docker,
-  ssh: Ssh,
-  spec: ContainerSpec,
-): Promise<{ action: ContainerAction; hash: string; current: ContainerState | null }> {
-  const files = spec.files.length ? (await probeHost(ssh, spec.files)).files : {};
-  const hash = specHash(spec, files);
-  const current = await containerState(docker, spec.name);
-  return { action: decideAction(current, hash), hash, current };
+/** The first changes of every container step: our Docker network, then the container's image. */
+export async function networkAndImage(
+  ctx: HostContext,
+  docker: Docker | null,
+  image: string,
+): Promise<(Change | null)[]> {
+  return [
+    await networkChange(docker, ctx.host.vars.docker_network),
+    await imageChangeFor(ctx, docker, image),
+  ];
 }

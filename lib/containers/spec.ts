@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import type Docker from "dockerode";
 import type { ContainerLimits, Vars } from "../inventory/vars.ts";
+import type { ReadinessProbe } from "./readiness.ts";
 
 /** Label holding the spec hash of a container we created. */
 export const SPEC_HASH_LABEL = "ch.epfl.isa.spec-hash";
@@ -18,6 +19,8 @@ export interface ContainerSpec {
   create: Docker.ContainerCreateOptions;
   /** Host paths of the mounted configuration files whose contents enter the spec hash. */
   files: string[];
+  /** How to tell that it serves, after a create, recreate or start (not part of the hash). */
+  ready?: ReadinessProbe;
 }
 
 /** Sorts object keys recursively so that equal specifications serialize identically. */
@@ -45,6 +48,7 @@ function sha256(data: string): string {
  * written by an earlier run that died before recreating it.
  */
 export function specHash(spec: ContainerSpec, fileContents: Record<string, string | null>): string {
+  // Only what the container is made of: not `ready`, which only says how to wait for it.
   const create = structuredClone(spec.create);
   if (create.Labels) delete create.Labels[SPEC_HASH_LABEL];
   // Only the listed files count: an unrelated entry in the map must not change the hash.

@@ -36,7 +36,11 @@ export function usage(task: string, extra = ""): string {
     ` [--list-hosts] [--json] [--yes] [--forks N] [-v]${extra ? " " + extra : ""}`;
 }
 
-type ExtraFlags = Record<string, { type: "boolean" | "string"; short?: string; default?: boolean | string }>;
+/** A task's own flags, in `node:util` parseArgs form. */
+export type ExtraFlags = Record<
+  string,
+  { type: "boolean" | "string"; short?: string; default?: boolean | string }
+>;
 
 /**
  * Parses a task's argv: the common flags plus `extra` ones. Throws UsageError (exit 1) on unknown

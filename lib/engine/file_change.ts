@@ -27,9 +27,31 @@ export interface FileOptions {
   secret?: boolean;
   /** Runs after the file is written (e.g. a reload). */
   after?: () => Promise<void>;
+  /**
+   * Owner (`uid:gid`) and octal mode the probe found on the current file. When given, a file with
+   * the right content but another mode (a `chmod 644` of a file holding secrets) or owner is a change.
+   */
+  found?: { owner: string; mode: string } | null;
 }
 
-/** The change that makes `path` hold `desired`, or null when it already does (content, not mode). */
+/** Why the found owner or mode differs from the wanted one, or null when they match (or are unknown). */
+export function statDrift(opts: Pick<FileOptions, "mode" | "owner" | "found">): string | null {
+  const f = opts.found;
+  if (!f) return null;
+  const out: string[] = [];
+  if (Number.parseInt(f.mode, 8) !== opts.mode) {
+    out.push(`mode ${f.mode.padStart(4, "0")} → ${opts.mode.toString(8).padStart(4, "0")}`);
+  }
+  if (opts.owner && /^\d+:\d+$/.test(opts.owner) && f.owner !== opts.owner) {
+    out.push(`owner ${f.owner} → ${opts.owner}`);
+  }
+  return out.length ? out.join(", ") : null;
+}
+
+/**
+ * The change that makes `path` hold `desired` with its mode and owner, or null when it already does
+ * (mode and owner are compared when the caller passes what the probe `found`).
+ */
 export function fileChange(
   ssh: Ssh,
   path: string,
@@ -37,7 +59,19 @@ export function fileChange(
   desired: string,
   opts: FileOptions,
 ): Change | null {
-  if (current === desired) return null;
+  if (current === desired) {
+    const drift = statDrift(opts);
+    if (!drift) return null;
+    return {
+      summary: `restore ${path} (${drift})`,
+      // Rewritten rather than chmod-ed: the atomic write sets mode and owner on a fresh file and
+      // replaces whatever is at the path (a symlink included) instead of following it.
+      apply: async () => {
+        await ssh.writeFile(path, desired, { mode: opts.mode, owner: opts.owner });
+        await opts.after?.();
+      },
+    };
+  }
   const verb = current === null ? "create" : "update";
   return {
     summary: `${verb} ${path}`,

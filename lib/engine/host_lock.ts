@@ -1,20 +1,40 @@
 import type { Ssh } from "../transport/ssh.ts";
 
-const LOCK = "/run/lock/isa-monitoring.lock";
+/** Root-only folder of the lock: nobody else can create, hold or replace anything in it. */
+export const LOCK_DIR = "/run/isa-monitoring";
+/** The lock file; its content is the holder's line. */
+export const LOCK_FILE = `${LOCK_DIR}/lock`;
 
 // Holds flock(1) on the host for as long as this ssh session lives: when our process ends,
 // however it ends, the session closes, `cat` sees EOF and the kernel drops the lock. No stale
 // lock file can outlive a killed run. The first stdin line says who holds it.
+// The folder is made by root with mode 0700 (/run itself is root's), and checked rather than trusted:
+// a symlink or a folder of another owner or mode is refused, never followed or repaired. In the
+// world-writable /run/lock any user could hold the lock forever, choose the text we show, or plant a
+// symlink that root's write would follow.
 const HOLDER = `IFS= read -r owner
-exec 9>>${LOCK}
+d=${LOCK_DIR}; f=${LOCK_FILE}
+[ -L "$d" ] || mkdir -m 0700 "$d" 2>/dev/null || true
+if [ -L "$d" ] || [ ! -d "$d" ] || [ "$(stat -c '%u %a' "$d")" != "0 700" ]; then
+  echo "refused $d is not a root-owned folder of mode 0700"; exit 76
+fi
+if [ -L "$f" ] || { [ -e "$f" ] && [ ! -f "$f" ]; }; then echo "refused $f is not a regular file"; exit 76; fi
+exec 9>>"$f"
 if ! flock -n 9; then
   # The holder writes its name right after it gets the lock: give it that instant.
-  sleep 0.3; echo "busy $(cat ${LOCK}.owner 2>/dev/null)"; exit 75
+  sleep 0.3; echo "busy $(head -c 300 "$f" | head -n 1)"; exit 75
 fi
-printf '%s\\n' "$owner" > ${LOCK}.owner
+# The holder's line lives in the locked file itself (truncating it keeps our lock: flock holds the inode).
+printf '%s\\n' "$owner" > "$f"
 echo locked
 cat >/dev/null
 `;
+
+/** The holder's line as we show it: one line, no control characters (no escape sequences). */
+export function cleanHolder(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "").trim().slice(0, 200);
+}
 
 /** A lock on a host, held by a background ssh session. */
 export class HostLock {
@@ -37,7 +57,7 @@ export class HostLock {
       stderr: "piped",
     }).spawn();
     const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(owner.replaceAll("\n", " ") + "\n"));
+    await writer.write(new TextEncoder().encode(cleanHolder(owner) + "\n"));
     const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
     let first = "";
     while (!first.includes("\n")) {
@@ -55,10 +75,13 @@ export class HostLock {
     );
     if (line.startsWith("busy")) {
       throw new Error(
-        `another run holds this host's lock (${line.slice(5) || "owner unknown"}); try again when it ends`,
+        `another run holds this host's lock (${
+          cleanHolder(line.slice(5)) || "owner unknown"
+        }); try again when it ends`,
       );
     }
-    throw new Error(`could not take the host lock (exit ${status.code}): ${err.trim()}`);
+    if (line.startsWith("refused")) throw new Error(`host lock refused: ${cleanHolder(line.slice(8))}`);
+    throw new Error(`could not take the host lock (exit ${status.code}): ${cleanHolder(err)}`);
   }
 
   /** Releases the lock (closing the session). */

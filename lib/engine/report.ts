@@ -1,27 +1,48 @@
 /** Outcome of one step on one host. */
 export interface StepReport {
   step: string;
-  status: "ok" | "changed" | "failed" | "skipped";
+  status: "ok" | "changed" | "failed";
   changes: { summary: string; diff?: string }[];
   error?: string;
   seconds: number;
 }
 
+/**
+ * How a host came out of a run, whatever the task: the words every task's recap and JSON use.
+ * `not started`: a rolling deploy (--serial) stopped before this host's batch.
+ */
+export type HostOutcome = "ok" | "changed" | "failed" | "unreachable" | "not started";
+
 /** Outcome of a run on one host. */
 export interface HostReport {
   host: string;
-  /** `not started`: a rolling deploy (--serial) stopped before this host's batch. */
-  status: "ok" | "changed" | "failed" | "unreachable" | "not started";
+  status: HostOutcome;
   steps: StepReport[];
   error?: string;
   seconds: number;
 }
 
-/** Exit code of a run: 0 all good, 2 a host failed, 4 a host was unreachable (both: 6). */
-export function exitCode(hosts: HostReport[]): number {
-  let code = 0;
-  if (hosts.some((h) => h.status === "failed")) code |= 2;
-  if (hosts.some((h) => h.status === "unreachable")) code |= 4;
+/** Exit codes of every task (README "Exit codes"); a run's code is the OR of `failed` and `unreachable`. */
+export const EXIT = {
+  ok: 0,
+  /** Bad usage or input: nothing was contacted. */
+  usage: 1,
+  /** A host failed (or, for grafana, the Grafana API did). */
+  failed: 2,
+  /** A host could not be reached. */
+  unreachable: 4,
+  /** Ctrl-C or SIGTERM (128 + SIGINT, as shells report it). */
+  interrupted: 130,
+} as const;
+
+/**
+ * Exit code of a run of any task: 0 all good, 2 a host failed, 4 a host was unreachable, 6 both.
+ * `otherFailure` is a failure that belongs to no host (grafana: the Grafana API refused).
+ */
+export function exitCode(hosts: readonly { status: HostOutcome }[], otherFailure = false): number {
+  let code: number = EXIT.ok;
+  if (otherFailure || hosts.some((h) => h.status === "failed")) code |= EXIT.failed;
+  if (hosts.some((h) => h.status === "unreachable")) code |= EXIT.unreachable;
   return code;
 }
 

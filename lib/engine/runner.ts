@@ -1,19 +1,19 @@
 import type { RunOptions } from "./cli.ts";
-import { parseCli, usage } from "./cli.ts";
 import { RemoteError, UnreachableError, UsageError } from "./errors.ts";
 import { gatherFacts } from "../facts/gather.ts";
 import type { Host } from "../inventory/host.ts";
 import type { Inventory } from "../inventory/load.ts";
 import { colour, printable, say, statusWord, warn } from "./output.ts";
 import { redact } from "../inventory/redact.ts";
-import type { HostReport, StepReport } from "./report.ts";
+import { EXIT, type HostReport, type StepReport } from "./report.ts";
 import { HostLock } from "./host_lock.ts";
 import { loadSecrets, type Secrets } from "../inventory/secrets.ts";
 import { Ssh } from "../transport/ssh.ts";
 import type { Step } from "./step.ts";
 import { hostContext } from "./context.ts";
 import { pool } from "./pool.ts";
-import { confirmProd, selectFromOptions } from "./selection.ts";
+import { confirmProd } from "./selection.ts";
+import { startTask, usageGuard } from "./start.ts";
 import { diffColour, finish, printer } from "./recap.ts";
 import { parseSerial, runSerial, serialSize } from "./serial.ts";
 
@@ -21,9 +21,6 @@ import { parseSerial, runSerial, serialSize } from "./serial.ts";
 function errorText(e: unknown): string {
   return printable(redact(e instanceof Error ? e.message : String(e)));
 }
-
-const SERIAL_FLAG = { serial: { type: "string" } } as const;
-const SERIAL_USAGE = "[--serial N]";
 
 /** Per-run shared state: one secrets load per deployment. */
 class Shared {
@@ -116,65 +113,57 @@ export async function runHost(
   return report;
 }
 
-/** Entry point of a deployment task: parse flags, select hosts, run the steps, recap, exit. */
-export async function runSteps(task: string, steps: Step[], args: string[] = Deno.args): Promise<number> {
-  const started = performance.now();
-  let opts: RunOptions;
-  let shared: Shared;
-  let hosts: Host[];
-  let serial: number;
+const SERIAL_FLAG = { serial: { type: "string" } } as const;
+const SERIAL_USAGE = "[--serial N]";
+
+/** `--serial` as a number (undefined when not given); a bad value is a usage error. */
+function serialFlag(v: string | boolean | undefined): number | undefined {
   try {
-    const parsed = parseCli(task, args, SERIAL_FLAG, SERIAL_USAGE);
-    if (parsed.help) {
-      say(usage(task, SERIAL_USAGE));
-      return 0;
-    }
-    opts = parsed.opts;
-    let flag: number | undefined;
-    try {
-      flag = parseSerial(parsed.extra.serial as string | undefined);
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
-    const sel = await selectFromOptions(opts);
-    hosts = sel.hosts;
-    serial = serialSize(flag, sel.inventory, hosts.length);
-    if (opts.listHosts) {
-      if (opts.json) console.log(JSON.stringify({ hosts: hosts.map((h) => h.name) }));
-      else for (const h of hosts) say(h.name);
-      return 0;
-    }
+    return parseSerial(v as string | undefined);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** Entry point of a deployment task: parse flags, select hosts, run the steps, recap, exit. */
+export function runSteps(task: string, steps: Step[], args: string[] = Deno.args): Promise<number> {
+  return usageGuard(async () => {
+    const started = performance.now();
+    const start = await startTask(task, args, {
+      extra: SERIAL_FLAG,
+      extraUsage: SERIAL_USAGE,
+      validate: (_opts, extra) => void serialFlag(extra.serial),
+    });
+    if (!start) return EXIT.ok;
+    const { opts, hosts } = start;
+    const serial = serialSize(serialFlag(start.extra.serial), start.inventory, hosts.length);
     confirmProd(hosts, opts, task);
-    shared = new Shared(sel.inventory);
+    const shared = new Shared(start.inventory);
     // Fail before touching any host when secrets are needed and broken.
     if (steps.some((s) => s.needsSecrets)) await shared.secrets();
-  } catch (e) {
-    if (e instanceof UsageError) {
-      warn(`error: ${e.message}`);
-      return 1;
+    // Ctrl-C: stop at once with a clear word. Every file is written to a temp file and renamed, so a
+    // host is never left with a half-written file; the host lock dies with our SSH session.
+    const onInterrupt = () => {
+      warn(`\ninterrupted: ${task} stopped; no file is half-written; run it again to finish the job`);
+      Deno.exit(EXIT.interrupted);
+    };
+    Deno.addSignalListener("SIGINT", onInterrupt);
+    Deno.addSignalListener("SIGTERM", onInterrupt);
+    if (!opts.json) {
+      say(
+        colour.bold(`${task} on ${hosts.map((h) => h.name).join(", ")}${opts.check ? " (check mode)" : ""}`),
+      );
     }
-    throw e;
-  }
-  // Ctrl-C: stop at once with a clear word. Every file is written to a temp file and renamed, so a
-  // host is never left with a half-written file; the host lock dies with our SSH session.
-  const onInterrupt = () => {
-    warn(`\ninterrupted: ${task} stopped; no file is half-written; run it again to finish the job`);
-    Deno.exit(130);
-  };
-  Deno.addSignalListener("SIGINT", onInterrupt);
-  Deno.addSignalListener("SIGTERM", onInterrupt);
-  if (!opts.json) {
-    say(colour.bold(`${task} on ${hosts.map((h) => h.name).join(", ")}${opts.check ? " (check mode)" : ""}`));
-  }
-  const reports = await runSerial(hosts, serial, (batch) => {
-    if (serial < hosts.length && !opts.json) {
-      say(colour.dim(`batch (--serial ${serial}): ${batch.map((h) => h.name).join(", ")}`));
-    }
-    return pool(batch, opts.forks, (h) => runHost(h, steps, opts, shared));
+    const reports = await runSerial(hosts, serial, (batch) => {
+      if (serial < hosts.length && !opts.json) {
+        say(colour.dim(`batch (--serial ${serial}): ${batch.map((h) => h.name).join(", ")}`));
+      }
+      return pool(batch, opts.forks, (h) => runHost(h, steps, opts, shared));
+    });
+    Deno.removeSignalListener("SIGINT", onInterrupt);
+    Deno.removeSignalListener("SIGTERM", onInterrupt);
+    return finish(task, reports, opts, started);
   });
-  Deno.removeSignalListener("SIGINT", onInterrupt);
-  Deno.removeSignalListener("SIGTERM", onInterrupt);
-  return finish(task, reports, opts, started);
 }
 
 /** Runs a task's steps and exits with the run's code. */

@@ -29,8 +29,6 @@ export interface HostContext {
 export interface Step {
   /** Short id, as in `deno task <id>`. */
   id: string;
-  /** Title shown in output. */
-  title: string;
   /** The step reads secrets: they are loaded (and checked) before any host is contacted. */
   needsSecrets?: boolean;
   plan: (ctx: HostContext) => Promise<Change[]>;

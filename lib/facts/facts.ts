@@ -20,11 +20,43 @@ export interface Facts {
   };
   /** Login user is root (otherwise commands go through sudo). */
   loginUser: string;
+  selinux: SelinuxFacts;
+  /** Installed packages that conflict with Docker's containerd.io (`rpm -q podman buildah runc`). */
+  containerTools: string[];
+  /** Files we manage for the Docker engine's installation; null when absent. */
+  dockerFiles: {
+    /** systemd drop-in giving dockerd the proxy (`/etc/systemd/system/docker.service.d/http-proxy.conf`). */
+    proxyDropIn: string | null;
+    /** Our Docker CE repository file (`/etc/yum.repos.d/isa-docker-ce.repo`). */
+    repoFile: string | null;
+  };
+}
+
+/** SELinux as it bears on our containers reading the install folder. */
+export interface SelinuxFacts {
+  /** `getenforce`; `absent` when the tools are not installed (Debian, Ubuntu). */
+  mode: "enforcing" | "permissive" | "disabled" | "absent";
+  /** Docker labels containers (`selinux-enabled` in daemon.json, or `name=selinux` in the engine's SecurityOptions). */
+  dockerLabels: boolean;
+  /** Label of the install folder now (`stat -c %C`); null when the folder is absent. */
+  installDirLabel: string | null;
+  /** Label the policy gives the install folder (`matchpathcon -n`), local rules included; null when unknown. */
+  installDirDefault: string | null;
 }
 
 /** Apache httpd as found on the host. */
 export interface ApacheFacts {
   binary: string;
+  /**
+   * The command that takes httpd's own arguments (`-t`, `-V`, `-t -D DUMP_MODULES`): `/usr/sbin/httpd` on
+   * RHEL (its `apachectl` is a wrapper that refuses more than one argument), `apache2ctl` on Debian (it
+   * sources /etc/apache2/envvars, without which `apache2` refuses to start).
+   */
+  ctl: string;
+  /** Main configuration file (`-V`'s SERVER_CONFIG_FILE under HTTPD_ROOT). */
+  configFile: string;
+  /** Every file Apache loads, in order (`-t -D DUMP_INCLUDES`). */
+  includes: string[];
   /** systemd unit: `httpd` or `apache2`. */
   service: string;
   /** Directory where our `EPFL_isa.conf` lives. */
@@ -39,11 +71,11 @@ export interface ApacheFacts {
   authzCore: boolean;
   extendedStatus: boolean;
   running: boolean;
-  /** `apachectl -t` passes. */
+  /** The configuration test (`<ctl> -t -D DUMP_MODULES`) passes. */
   configOk: boolean;
   /** What the config test printed besides the module list (errors, warnings). */
   configMessage: string;
-  /** `file:line:text` of every `<Location /server-status>` in the configuration Apache loads. */
+  /** `file:line:text` of every `<Location /server-status>` in the files Apache loads (`includes`). */
   statusLocations: string[];
   /** Content of our EPFL_isa.conf; null when absent (an empty file is ""). */
   ourFile: string | null;
@@ -62,6 +94,8 @@ export interface DockerFacts {
   bridgeGateway: string | null;
   /** CIDRs of all Docker networks (bridge and user-defined). */
   networks: string[];
+  /** IPv4 subnets of each bridge network, by name. */
+  networkSubnets: Record<string, string[]>;
   /** Names of the bridge networks. */
   networkNames: string[];
   /** /etc/docker/daemon.json; null when absent. */

@@ -1,62 +1,112 @@
-import type { ApacheFacts, Facts } from "./facts.ts";
+import type { ApacheFacts, Facts, SelinuxFacts } from "./facts.ts";
 import { quote } from "../transport/quote.ts";
+
+/**
+ * Shell functions of every probe's output format: `@@name` opens a section (raw command output
+ * follows); a file is a section whose first line is `+` followed by its base64 (any bytes survive), or
+ * `-` when it is absent (an empty file and a missing one differ). `sections` and `fileSection` read it.
+ */
+export const PROBE_FUNCTIONS = `isa_sec() { echo "@@$1"; }
+isa_file() { echo "@@$1"; if [ -f "$2" ]; then echo +; base64 < "$2"; else echo -; fi; }
+`;
+
+/** Where we keep the engine's proxy settings: a systemd drop-in, as Docker documents for dockerd. */
+export const DOCKER_PROXY_DROPIN = "/etc/systemd/system/docker.service.d/http-proxy.conf";
+/** The Docker CE repository file we add on the RHEL family when docker-ce is not installable otherwise. */
+export const DOCKER_REPO_FILE = "/etc/yum.repos.d/isa-docker-ce.repo";
+
+/**
+ * Shell: from `$inc` (the output of `-t -D DUMP_INCLUDES`), every `<Location /server-status>` and every
+ * ExtendedStatus in the files Apache really loads, in load order (the last ExtendedStatus wins). A vhost
+ * included from anywhere counts; Debian's *-available folders, whose files are not in force, don't.
+ */
+export const APACHE_SEARCH = `files=$(printf '%s\\n' "$inc" | sed -n 's/^ *([*0-9]*) //p')
+isa_sec apache-status-locations
+printf '%s\\n' "$files" | while IFS= read -r f; do
+  [ -f "$f" ] && grep -HniE '^[[:space:]]*<Location(Match)?[[:space:]]+"?[^">]*/server-status' "$f"
+done
+isa_sec apache-extendedstatus
+printf '%s\\n' "$files" | while IFS= read -r f; do
+  [ -f "$f" ] && grep -hiE '^[[:space:]]*ExtendedStatus[[:space:]]' "$f"
+done
+`;
+
+const indent = (text: string) => text.trimEnd().split("\n").map((l) => `  ${l}`).join("\n") + "\n";
 
 /**
  * The one script that probes a host (one SSH round trip). It prints sections `@@name` followed by
  * raw command output; `parseFacts` turns them into Facts. Raw output keeps parsing testable from
- * real captures (os-release, httpd -V, httpd -M) without a host.
+ * real captures (os-release, httpd -V, httpd -t -D DUMP_MODULES) without a host.
  */
 export function factsScript(installDir: string): string {
   return `
 export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-echo @@os-release; cat /etc/os-release 2>/dev/null
-echo @@login-user; echo "\${SUDO_USER:-$(id -un)}"
-echo @@init; if [ -d /run/systemd/system ]; then echo systemd; else echo other; fi
-ctl=""
-for c in apachectl apache2ctl; do if command -v $c >/dev/null 2>&1; then ctl=$c; break; fi; done
+${PROBE_FUNCTIONS}
+isa_sec os-release; cat /etc/os-release 2>/dev/null
+isa_sec login-user; echo "\${SUDO_USER:-$(id -un)}"
+isa_sec init; if [ -d /run/systemd/system ]; then echo systemd; else echo other; fi
 bin=""; for b in /usr/sbin/httpd /usr/sbin/apache2; do [ -x $b ] && bin=$b && break; done
-echo @@apache-binary; [ -n "$bin" ] && echo $bin
-if [ -n "$ctl" ]; then
+isa_sec apache-binary; [ -n "$bin" ] && echo $bin
+if [ -n "$bin" ]; then
+  # RHEL's apachectl is a wrapper meant for one argument: given -t -D DUMP_MODULES, RHEL 9's prints
+  # "Passing arguments to httpd using apachectl is no longer supported" and exits 1, RHEL 8's prints
+  # the same warning before httpd's output (tests/fixtures/README.md). So httpd itself is asked there. Debian's apache2 refuses to read its
+  # configuration without /etc/apache2/envvars, which apache2ctl sources before passing its arguments on.
+  case "$bin" in *apache2) ctl=apache2ctl ;; *) ctl=$bin ;; esac
+  isa_sec apache-ctl; echo $ctl
   v=$($ctl -V 2>&1)
-  echo @@apache-V; printf '%s\\n' "$v"
-  echo @@apache-M; $ctl -t -D DUMP_MODULES 2>&1
+  isa_sec apache-V; printf '%s\\n' "$v"
+  m=$($ctl -t -D DUMP_MODULES 2>&1); rc=$?
+  isa_sec apache-M; printf '%s\\n' "$m"
+  isa_sec apache-M-exit; echo $rc
+  inc=$($ctl -t -D DUMP_INCLUDES 2>/dev/null)
+  isa_sec apache-includes; printf '%s\\n' "$inc"
   root=$(printf '%s\\n' "$v" | sed -n 's/.*HTTPD_ROOT="\\(.*\\)"/\\1/p')
-  # Only what Apache loads: Debian's *-available folders hold files that are not in force.
-  case "$bin" in
-    *apache2) live="$root/apache2.conf $root/ports.conf $root/conf-enabled $root/mods-enabled $root/sites-enabled"
-              ours="$root/conf-available/EPFL_isa.conf" ;;
-    *)        live="$root/conf $root/conf.d $root/conf.modules.d"; ours="$root/conf.d/EPFL_isa.conf" ;;
-  esac
-  echo @@apache-status-locations
-  [ -n "$root" ] && grep -RniE --include='*.conf' '^[[:space:]]*<Location[[:space:]]+"?/server-status' $live 2>/dev/null
-  echo @@apache-extendedstatus
-  [ -n "$root" ] && grep -RhiE --include='*.conf' '^[[:space:]]*ExtendedStatus[[:space:]]' $live 2>/dev/null
-  echo @@apache-ours; [ -f "$ours" ] && base64 < "$ours"
-  echo @@apache-enabled
+  # The main file Apache really read ((*) in the include list) wins over -V's compiled-in root.
+  main=$(printf '%s\\n' "$inc" | sed -n 's/^ *(\\*) //p')
+  if [ -n "$main" ]; then
+    case "$bin" in *apache2) root=$(dirname "$main") ;; *) root=$(dirname "$(dirname "$main")") ;; esac
+  fi
+${
+    indent(APACHE_SEARCH)
+  }  case "$bin" in *apache2) ours="$root/conf-available/EPFL_isa.conf" ;; *) ours="$root/conf.d/EPFL_isa.conf" ;; esac
+  isa_file apache-ours "$ours"
+  isa_sec apache-enabled
   [ -e "$root/conf-enabled/EPFL_isa.conf" ] && echo conf
   [ -e "$root/mods-enabled/status.load" ] && echo mod
-  echo @@apache-active
+  isa_sec apache-active
   for s in httpd apache2; do systemctl is-active $s 2>/dev/null | grep -qx active && echo $s; done
 fi
 # The engine's API through curl rather than the docker CLI (a large binary to start, on every host at once).
 api() { curl -s -m 5 --unix-socket /var/run/docker.sock "http://docker$1" 2>/dev/null; echo; }
-echo @@docker-version; [ -S /var/run/docker.sock ] && api /version
-echo @@docker-installed; command -v dockerd 2>/dev/null || true
-echo @@docker-package
-if command -v rpm >/dev/null 2>&1; then rpm -q docker-ce moby-engine 2>&1; \
-elif command -v dpkg-query >/dev/null 2>&1; then dpkg-query -W -f '\${Package} \${Version}\n' docker.io docker-ce 2>/dev/null; fi
-echo @@docker-networks; [ -S /var/run/docker.sock ] && api '/networks?filters=%7B%22driver%22%3A%5B%22bridge%22%5D%7D'
-echo @@docker0; ip -4 -o addr show docker0 2>/dev/null | awk '{print $4}'
-echo @@daemon-json; [ -f /etc/docker/daemon.json ] && base64 < /etc/docker/daemon.json
-echo @@disk
-d=${quote(installDir)}; while [ ! -d "$d" ]; do d=$(dirname "$d"); done; df -Pm "$d" | awk 'NR==2 {print $4}'
-echo @@firewall
+isa_sec docker-info; [ -S /var/run/docker.sock ] && api /info
+isa_sec docker-installed; command -v dockerd 2>/dev/null || true
+isa_sec docker-package
+if command -v rpm >/dev/null 2>&1; then rpm -q docker-ce moby-engine 2>&1; \\
+elif command -v dpkg-query >/dev/null 2>&1; then dpkg-query -W -f '\${Package} \${Version}\\n' docker.io docker-ce 2>/dev/null; fi
+# Docker's RHEL install page removes these first: containerd.io conflicts with them.
+isa_sec container-tools; command -v rpm >/dev/null 2>&1 && rpm -q podman buildah runc 2>&1
+isa_sec docker-networks; [ -S /var/run/docker.sock ] && api '/networks?filters=%7B%22driver%22%3A%5B%22bridge%22%5D%7D'
+isa_sec docker0; ip -4 -o addr show docker0 2>/dev/null | awk '{print $4}'
+isa_file daemon-json /etc/docker/daemon.json
+isa_file docker-proxy-dropin ${DOCKER_PROXY_DROPIN}
+isa_file docker-repo-file ${DOCKER_REPO_FILE}
+d=${quote(installDir)}
+isa_sec selinux
+if command -v getenforce >/dev/null 2>&1; then
+  echo "mode $(getenforce)"
+  [ -e "$d" ] && echo "label $(stat -c %C "$d" 2>/dev/null)"
+  command -v matchpathcon >/dev/null 2>&1 && echo "default $(matchpathcon -n "$d" 2>/dev/null)"
+fi
+isa_sec disk
+while [ ! -d "$d" ]; do d=$(dirname "$d"); done; df -Pm "$d" | awk 'NR==2 {print $4}'
+isa_sec firewall
 command -v iptables >/dev/null 2>&1 && echo iptables
 command -v nft >/dev/null 2>&1 && echo nftables
 systemctl is-active firewalld 2>/dev/null | grep -qx active && echo firewalld
 command -v netfilter-persistent >/dev/null 2>&1 && echo netfilter-persistent
 [ -x /usr/libexec/iptables/iptables.init ] && echo iptables-services
-echo @@end
+isa_sec end
 `;
 }
 
@@ -73,6 +123,13 @@ export function sections(output: string): Map<string, string[]> {
   }
   for (const v of out.values()) while (v.length && v.at(-1) === "") v.pop();
   return out;
+}
+
+/** A file's section as `isa_file` prints it: its content, or null when absent (or the section missing). */
+export function fileSection(lines: string[] | undefined): string | null {
+  if (!lines || lines[0] !== "+") return null;
+  const bin = atob(lines.slice(1).join("").replace(/\s+/g, ""));
+  return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
 }
 
 /** Parses /etc/os-release (shell-style KEY=value, optionally quoted). */
@@ -134,18 +191,16 @@ export function parseDockerPackage(lines: string[]): string | null {
   return null;
 }
 
-/** A file the probe sent base64-encoded (any bytes survive); null when the section is empty (absent). */
-function fromBase64(lines: string[]): string | null {
-  const b64 = lines.join("").replace(/\s+/g, "");
-  if (!b64) return null;
-  const bin = atob(b64);
-  return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
-}
-
 /** A network as the engine's API lists it (the fields we read). */
 interface DockerNetwork {
   Name: string;
   IPAM?: { Config?: { Subnet?: string; Gateway?: string }[] };
+}
+
+/** The engine's `/info` (the fields we read). */
+interface DockerInfo {
+  ServerVersion?: string;
+  SecurityOptions?: string[];
 }
 
 /** JSON from a section, or null when it is empty or not JSON (engine absent or not answering). */
@@ -156,6 +211,55 @@ function parseJson<T>(lines: string[]): T | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Files Apache loads, from `-t -D DUMP_INCLUDES`: a header line, then `  (*) /main.conf` and one
+ * `(line) /path` per included file, indented by depth (httpd 2.4.37 server/config.c, dump_config_name).
+ */
+export function parseIncludes(lines: string[]): string[] {
+  return lines.flatMap((l) => {
+    const m = /^\s*\((?:\*|\d+)\)\s+(\/.*?)\s*$/.exec(l);
+    return m ? [m[1]] : [];
+  });
+}
+
+/** The Red Hat family's apachectl wrapper refusing arguments (tests/fixtures/el9-apachectl-refusal.txt). */
+const WRAPPER_REFUSAL = /using apachectl is no longer supported|apachectl: The "\S+" option is not supported/;
+
+/**
+ * Installed packages among those `rpm -q NAME...` was asked about: its NVRA lines (`podman-4.9.4-1.el9.x86_64`),
+ * skipping "package X is not installed".
+ */
+export function parseRpmInstalled(lines: string[], names: string[]): string[] {
+  const out: string[] = [];
+  for (const l of lines.map((x) => x.trim())) {
+    if (!l || / is not installed$/.test(l)) continue;
+    const name = names.find((n) => l.startsWith(`${n}-`) && /^\d/.test(l.slice(n.length + 1)));
+    if (name && !out.includes(name)) out.push(name);
+  }
+  return out;
+}
+
+/** SELinux facts from the probe's `mode`, `label` and `default` lines, and whether Docker labels containers. */
+function parseSelinux(lines: string[], daemonJson: string | null, info: DockerInfo | null): SelinuxFacts {
+  const kv = new Map(lines.map((l) => [l.split(" ")[0], l.slice(l.indexOf(" ") + 1).trim()]));
+  const m = (kv.get("mode") ?? "").toLowerCase();
+  const mode = m === "enforcing" || m === "permissive" || m === "disabled" ? m : "absent";
+  let daemon: Record<string, unknown> = {};
+  try {
+    daemon = daemonJson ? JSON.parse(daemonJson) : {};
+  } catch { /* the Docker step reports a broken daemon.json */ }
+  // A running engine says what it does; a stopped one will do what daemon.json says (off by default).
+  const dockerLabels = info?.SecurityOptions
+    ? info.SecurityOptions.some((o) => o.split(",").includes("name=selinux"))
+    : daemon["selinux-enabled"] === true;
+  return {
+    mode,
+    dockerLabels,
+    installDirLabel: kv.get("label") || null,
+    installDirDefault: kv.get("default") || null,
+  };
 }
 
 /** Turns the probe's output into Facts. */
@@ -172,13 +276,25 @@ export function parseFacts(output: string): Facts {
     const v = parseApacheV(get("apache-V"));
     const modules = parseModules(get("apache-M"));
     const debianLayout = binary.endsWith("apache2");
-    const confDir = debianLayout
-      ? `${v.root || "/etc/apache2"}/conf-available`
-      : `${v.root || "/etc/httpd"}/conf.d`;
+    const includes = parseIncludes(get("apache-includes"));
+    // As the probe does: the main file Apache read (Debian: ROOT/apache2.conf, RHEL: ROOT/conf/httpd.conf)
+    // wins over -V's compiled-in HTTPD_ROOT, which a packaged -d or -f makes wrong.
+    const main = includes[0];
+    const up = (p: string) => p.replace(/\/[^/]*$/, "");
+    const root = main
+      ? (debianLayout ? up(main) : up(up(main)))
+      : v.root || (debianLayout ? "/etc/apache2" : "/etc/httpd");
+    const confDir = debianLayout ? `${root}/conf-available` : `${root}/conf.d`;
     const ext = get("apache-extendedstatus").map((l) => l.trim().toLowerCase());
     const statusModule = modules.has("status_module");
+    const dump = get("apache-M");
+    const exit = get("apache-M-exit")[0];
+    const refused = dump.some((l) => WRAPPER_REFUSAL.test(l));
     apache = {
       binary,
+      ctl: get("apache-ctl")[0] ?? binary,
+      configFile: main ?? (v.config.startsWith("/") ? v.config : `${root}/${v.config || "conf/httpd.conf"}`),
+      includes,
       service: debianLayout ? "apache2" : "httpd",
       confDir,
       confFile: `${confDir}/EPFL_isa.conf`,
@@ -190,13 +306,14 @@ export function parseFacts(output: string): Facts {
       // Since 2.3.6 loading mod_status turns ExtendedStatus on unless a directive says Off.
       extendedStatus: ext.length ? /\son$/.test(ext.at(-1)!) : statusModule && !v.version.startsWith("2.2"),
       running: get("apache-active").length > 0,
-      configOk: get("apache-M").some((l) => l.trim() === "Syntax OK") || modules.size > 0,
-      configMessage: get("apache-M").filter((l) =>
-        !/^\s+\w+_module/.test(l) && l.trim() !== "Loaded Modules:"
-      )
-        .join("\n").trim(),
+      configOk: !refused && (exit === undefined ? modules.size > 0 : exit === "0"),
+      configMessage: refused
+        ? `the apachectl wrapper refused the arguments (the probe must call httpd itself):\n${
+          dump.join("\n")
+        }`
+        : dump.filter((l) => !/^\s+\w+_module/.test(l) && l.trim() !== "Loaded Modules:").join("\n").trim(),
       statusLocations: get("apache-status-locations").filter(Boolean),
-      ourFile: fromBase64(get("apache-ours")),
+      ourFile: fileSection(s.get("apache-ours")),
       confEnabled: get("apache-enabled").includes("conf"),
       statusLoadEnabled: get("apache-enabled").includes("mod"),
     };
@@ -204,18 +321,25 @@ export function parseFacts(output: string): Facts {
 
   const networks: string[] = [];
   const networkNames: string[] = [];
+  const networkSubnets: Record<string, string[]> = {};
   let bridgeGateway: string | null = null;
   for (const n of parseJson<DockerNetwork[]>(get("docker-networks")) ?? []) {
     networkNames.push(n.Name);
+    networkSubnets[n.Name] ??= [];
     for (const c of n.IPAM?.Config ?? []) {
-      if (c.Subnet && /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(c.Subnet)) networks.push(c.Subnet);
+      if (c.Subnet && /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(c.Subnet)) {
+        networks.push(c.Subnet);
+        networkSubnets[n.Name].push(c.Subnet);
+      }
       if (n.Name === "bridge" && c.Gateway) bridgeGateway = c.Gateway;
     }
   }
   const docker0 = get("docker0")[0];
   if (!bridgeGateway && docker0) bridgeGateway = docker0.split("/")[0];
   const fw = new Set(get("firewall"));
-  const version = parseJson<{ Version?: string }>(get("docker-version"))?.Version ?? null;
+  const info = parseJson<DockerInfo>(get("docker-info"));
+  const version = info?.ServerVersion ?? null;
+  const daemonJson = fileSection(s.get("daemon-json"));
   return {
     os: {
       id: os.ID ?? "",
@@ -233,8 +357,9 @@ export function parseFacts(output: string): Facts {
       bridgeGateway,
       networks: [...new Set(networks)],
       networkNames,
+      networkSubnets,
       package: parseDockerPackage(get("docker-package")),
-      daemonJson: fromBase64(get("daemon-json")),
+      daemonJson,
     },
     // NaN when df printed nothing usable: unknown is not "0 MiB free".
     diskFreeMb: Number.parseInt(get("disk")[0] ?? "", 10),
@@ -249,5 +374,11 @@ export function parseFacts(output: string): Facts {
         : "none",
     },
     loginUser: get("login-user")[0] ?? "",
+    selinux: parseSelinux(get("selinux"), daemonJson, info),
+    containerTools: parseRpmInstalled(get("container-tools"), ["podman", "buildah", "runc"]),
+    dockerFiles: {
+      proxyDropIn: fileSection(s.get("docker-proxy-dropin")),
+      repoFile: fileSection(s.get("docker-repo-file")),
+    },
   };
 }

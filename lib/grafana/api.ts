@@ -343,11 +343,6 @@ export function datasourceDiff(remote: Record<string, unknown>, desired: Datasou
   return diff;
 }
 
-/** True when Grafana's data source already equals the desired one. */
-export function datasourceUpToDate(remote: Record<string, unknown>, desired: DatasourceModel): boolean {
-  return datasourceDiff(remote, desired).length === 0;
-}
-
 /** Dashboard fields Grafana sets itself on save. */
 const DASHBOARD_SERVER_FIELDS = new Set(["id", "version"]);
 
@@ -367,13 +362,4 @@ export function dashboardDiff(
   // Unset means "wherever it is": a dashboard moved by hand is not moved back.
   if (folderUid && (remote.meta?.folderUid ?? "") !== folderUid) diff.push("folder");
   return diff;
-}
-
-/** True when Grafana's dashboard already equals the desired one. */
-export function dashboardUpToDate(
-  remote: { dashboard?: Record<string, unknown>; meta?: Record<string, unknown> },
-  desired: Dashboard,
-  folderUid?: string,
-): boolean {
-  return dashboardDiff(remote, desired, folderUid).length === 0;
 }

@@ -50,21 +50,6 @@ export interface TemplateVariable {
   [key: string]: unknown;
 }
 
-/** The 11 scoreboard states apache_exporter labels `apache_scoreboard` with. */
-export const SCOREBOARD_STATES = [
-  "open_slot",
-  "idle",
-  "startup",
-  "read",
-  "reply",
-  "keepalive",
-  "dns",
-  "closing",
-  "logging",
-  "graceful_stop",
-  "idle_cleanup",
-] as const;
-
 /** Panel types Grafana removed or deprecated (Angular); the dashboard must use none of them. */
 export const REMOVED_PANEL_TYPES = [
   "graph",

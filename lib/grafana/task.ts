@@ -4,18 +4,18 @@
  * hosted Grafana. Only this file talks to hosts and Grafana; lib/grafana/api.ts and publish.ts stay pure
  * and injectable.
  */
-import { parseCli, type RunOptions, usage } from "../engine/cli.ts";
 import { installPaths } from "../inventory/paths.ts";
 import { UnreachableError, UsageError } from "../engine/errors.ts";
 import type { Host } from "../inventory/host.ts";
 import type { Inventory } from "../inventory/load.ts";
 import { colour, printable, say, statusWord, warn } from "../engine/output.ts";
+import { EXIT, exitCode } from "../engine/report.ts";
+import { startTask, usageGuard } from "../engine/start.ts";
 import { redact } from "../inventory/redact.ts";
 import { pool } from "../engine/pool.ts";
-import { selectFromOptions } from "../engine/selection.ts";
 import { loadSecrets, type Secrets } from "../inventory/secrets.ts";
 import { Ssh } from "../transport/ssh.ts";
-import type { GrafanaTarget, RemoteWrite } from "../inventory/vars.ts";
+import type { GrafanaTarget } from "../inventory/vars.ts";
 import { buildPlan, centralDatasource, type GrafanaHostInput } from "./api.ts";
 import { GrafanaError, publish, type PublishAction } from "./publish.ts";
 
@@ -49,14 +49,6 @@ export interface GrafanaReport {
 }
 
 const TASK = "grafana";
-
-/** Exit code of a run: 2 a Grafana error or a host failed, 4 a host unreachable (both: 6), as the runner. */
-export function grafanaExitCode(certs: CertRead[], grafanaFailed: boolean): number {
-  let code = 0;
-  if (grafanaFailed || certs.some((c) => c.status === "failed")) code |= 2;
-  if (certs.some((c) => c.status === "unreachable")) code |= 4;
-  return code;
-}
 
 /**
  * The one value every selected host shares for a deployment-wide setting (`grafana`, `remote_write`):
@@ -161,49 +153,33 @@ function tally(actions: PublishAction[], check: boolean): string {
 }
 
 /** Runs the task with `args`; prints as it goes and returns the exit code. */
-export async function grafanaTask(args: string[], deps: GrafanaTaskDeps = {}): Promise<number> {
+export function grafanaTask(args: string[], deps: GrafanaTaskDeps = {}): Promise<number> {
+  return usageGuard(() => run(args, deps));
+}
+
+async function run(args: string[], deps: GrafanaTaskDeps): Promise<number> {
   const started = performance.now();
-  let opts: RunOptions;
-  let hosts: Host[];
-  let target: GrafanaTarget;
-  let token: string;
-  let secrets: Secrets;
-  let remoteWrite: RemoteWrite | null;
-  let deployment: Inventory["deployment"];
-  try {
-    const parsed = parseCli(TASK, args);
-    if (parsed.help) {
-      say(usage(TASK));
-      return 0;
-    }
-    opts = parsed.opts;
-    if (opts.diff) throw new UsageError("grafana: --diff does not apply (changed fields are always listed)");
-    const sel = await selectFromOptions(opts);
-    hosts = sel.hosts;
-    deployment = sel.inventory.deployment;
-    if (opts.listHosts) {
-      if (opts.json) console.log(JSON.stringify({ hosts: hosts.map((h) => h.name) }));
-      else for (const h of hosts) say(h.name);
-      return 0;
-    }
-    target = grafanaTarget(sel.inventory, hosts);
-    remoteWrite = sharedSetting(sel.inventory, hosts, "remote_write", (h) => h.vars.remote_write);
-    secrets = await loadSecrets(sel.inventory.secrets);
-    token = grafanaToken(secrets, sel.inventory);
-    if (remoteWrite) {
-      // Checked before any host is contacted: a central store without its credentials is bad input.
-      try {
-        centralDatasource(deployment, remoteWrite, secrets.remote_write, token);
-      } catch (e) {
-        throw new UsageError(`${sel.inventory.file}: ${(e as Error).message}`);
+  const start = await startTask(TASK, args, {
+    validate: (opts) => {
+      if (opts.diff) {
+        throw new UsageError("grafana: --diff does not apply (changed fields are always listed)");
       }
+    },
+  });
+  if (!start) return EXIT.ok;
+  const { opts, hosts, inventory } = start;
+  const deployment = inventory.deployment;
+  const target = grafanaTarget(inventory, hosts);
+  const remoteWrite = sharedSetting(inventory, hosts, "remote_write", (h) => h.vars.remote_write);
+  const secrets = await loadSecrets(inventory.secrets);
+  const token = grafanaToken(secrets, inventory);
+  if (remoteWrite) {
+    // Checked before any host is contacted: a central store without its credentials is bad input.
+    try {
+      centralDatasource(deployment, remoteWrite, secrets.remote_write, token);
+    } catch (e) {
+      throw new UsageError(`${inventory.file}: ${(e as Error).message}`);
     }
-  } catch (e) {
-    if (e instanceof UsageError) {
-      warn(`error: ${e.message}`);
-      return 1;
-    }
-    throw e;
   }
 
   const log = (line: string) => {
@@ -271,7 +247,7 @@ export async function grafanaTask(args: string[], deps: GrafanaTaskDeps = {}): P
   }
 
   // With no readable host, the hosts' own statuses (failed, unreachable) already make the code.
-  const code = grafanaExitCode(certs, error !== undefined && readable.length > 0);
+  const code = exitCode(certs, error !== undefined && readable.length > 0);
   const seconds = (performance.now() - started) / 1000;
   if (error) warn(`error: ${printable(error)}`);
   if (opts.json) {

@@ -16,6 +16,13 @@ export const IN_CONTAINER = {
   traefikDir: "/etc/traefik",
 } as const;
 
+/** The secret files Prometheus reads (`*_file` settings), relative to its config folder on either side. */
+export const PROMETHEUS_SECRET_FILES = {
+  remoteWritePassword: "secrets/remote_write_password",
+  remoteWriteToken: "secrets/remote_write_token",
+  selfScrapePassword: "secrets/self_scrape_password",
+} as const;
+
 /** Host-side paths of one installation. */
 export interface InstallPaths {
   root: string;
@@ -83,9 +90,9 @@ export function installPaths(vars: Pick<Vars, "install_dir">): InstallPaths {
     alertsYml: `${prom}/alerts.yml`,
     webYml: `${prom}/web.yml`,
     prometheusSecretsDir: `${prom}/secrets`,
-    remoteWritePassword: `${prom}/secrets/remote_write_password`,
-    remoteWriteToken: `${prom}/secrets/remote_write_token`,
-    selfScrapePassword: `${prom}/secrets/self_scrape_password`,
+    remoteWritePassword: `${prom}/${PROMETHEUS_SECRET_FILES.remoteWritePassword}`,
+    remoteWriteToken: `${prom}/${PROMETHEUS_SECRET_FILES.remoteWriteToken}`,
+    selfScrapePassword: `${prom}/${PROMETHEUS_SECRET_FILES.selfScrapePassword}`,
     prometheusData: `${prom}/data`,
     traefikDir: traefik,
     traefikYml: `${traefik}/traefik.yml`,

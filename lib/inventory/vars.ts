@@ -15,3 +15,6 @@ export type RemoteWrite = NonNullable<Vars["remote_write"]>;
 
 /** The hosted Grafana. */
 export type GrafanaTarget = NonNullable<Vars["grafana"]>;
+
+/** An outgoing HTTP proxy, as the `http_proxy`, `https_proxy` and `no_proxy` variables give it. */
+export type Proxy = NonNullable<Vars["proxy"]>;

@@ -11,6 +11,16 @@ const limits = {
   fields: { memory_mb: { kind: "int", min: 16, max: 65536 }, cpus: { kind: "number", min: 0.01, max: 64 } },
 } as const satisfies Schema;
 
+const proxyUrl = /^https?:\/\/[A-Za-z0-9.-]+(:\d+)?\/?$/;
+
+const OCTET = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
+/** An IPv4 network in CIDR form (a bare address means /32): what iptables' -s and Docker's IPAM take. */
+const cidr = {
+  kind: "string",
+  pattern: new RegExp(`^(${OCTET}\\.){3}${OCTET}(\\/(3[0-2]|[12]?\\d))?$`),
+  hint: "an IPv4 CIDR such as 192.0.2.0/24",
+} as const satisfies Schema;
+
 const image = {
   kind: "string",
   // A pinned reference: a tag other than `latest`, or a digest.
@@ -69,6 +79,13 @@ export const varsSchema = {
       pattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/,
       hint: "a Docker network name",
     },
+    /**
+     * Fixed IPv4 subnet of our Docker network (created with it); null lets Docker choose. Apache's
+     * /server-status allows this subnet (else the one Docker gave the network) and localhost only.
+     */
+    docker_subnet: { kind: "nullable", of: cidr },
+    /** IPv4 CIDRs allowed to reach the HTTPS port; empty allows every source. Enforced in our iptables chain. */
+    allowed_sources: { kind: "list", of: cidr },
     /** Resource limits per container. */
     limits: { kind: "object", fields: { apache_exporter: limits, prometheus: limits, traefik: limits } },
     /** Optional central store that every host's Prometheus writes to. */
@@ -103,6 +120,35 @@ export const varsSchema = {
      * Refused on a prod deployment.
      */
     insecure_http_for_lab: { kind: "boolean" },
+    /**
+     * RHEL family: where docker-ce comes from when the host's own repositories lack it: "" Docker's
+     * repository, a mirror's URL, or `none` (the host's own repositories only, e.g. a Satellite).
+     */
+    docker_repo: {
+      kind: "string",
+      pattern: /^(|none|https?:\/\/[^\s'"]+)$/,
+      hint: "empty (Docker's repository), none (the host's own repositories), or the URL of a mirror",
+    },
+    /** RHEL family: let dnf replace podman, buildah and runc, which conflict with Docker's containerd.io. */
+    docker_allow_erasing: { kind: "boolean" },
+    /** HTTP proxy for the package manager (Docker's install) and for dockerd's image pulls; null: direct. */
+    proxy: {
+      kind: "nullable",
+      of: {
+        kind: "object",
+        fields: {
+          // No credentials: the URL lands in a systemd drop-in and in --diff output.
+          http: { kind: "string", pattern: proxyUrl, hint: "a proxy URL such as http://proxy.example:3128" },
+          https: { kind: "string", pattern: proxyUrl, hint: "a proxy URL such as http://proxy.example:3128" },
+          no_proxy: {
+            kind: "string",
+            pattern: /^[A-Za-z0-9.,:*\/_-]*$/,
+            hint: "hosts, .domains and CIDRs, comma-separated",
+          },
+        },
+        required: [],
+      },
+    },
   },
 } as const satisfies Schema;
 

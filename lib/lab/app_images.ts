@@ -4,7 +4,7 @@
  */
 import { dirname, join, relative, resolve } from "node:path";
 import $ from "dax";
-import { docker, runOnce } from "./engine.ts";
+import { docker, imageExists, runOnce } from "./engine.ts";
 import { importRootfs, makeWorkDir, removeWorkDir } from "./rootfs.ts";
 
 /** References of the lab images, as the inventory's `images` var wants them. */
@@ -232,4 +232,34 @@ export async function ensureLabImages(log: (line: string) => void): Promise<LabI
     out[spec.key] = await existingImage(spec.repo, spec.recipe) ?? await buildApp(spec, log);
   }
   return out as LabImages;
+}
+
+/** The flag the failing lab image adds: Prometheus exits on it, as on any flag it does not know. */
+export const FAILING_FLAG = "--isa-lab-failing-entrypoint";
+
+/**
+ * A Prometheus image whose entrypoint fails at once (lab proofs of readiness and rollback): the lab
+ * image with an ENTRYPOINT adding a flag Prometheus does not know, so it exits 1 with kingpin's
+ * "unknown long flag" on stderr, as a real image would with a flag removed upstream. Same binaries,
+ * so promtool still validates the configuration from it. Made by a commit (no build, no network).
+ */
+export async function ensureFailingPrometheusImage(base: string): Promise<string> {
+  const tag = base.replace(/^.*:/, "");
+  const ref = `isa-lab/prometheus-failing:${tag}`;
+  if (await imageExists(ref)) return ref;
+  const c = await docker().createContainer({ Image: base });
+  try {
+    await c.commit({
+      repo: "isa-lab/prometheus-failing",
+      tag,
+      changes: `ENTRYPOINT ["/bin/prometheus", "${FAILING_FLAG}"]`,
+    });
+  } finally {
+    await c.remove({ force: true });
+  }
+  const check = await runOnce(ref, ["--config.file=/etc/prometheus/prometheus.yml"]);
+  if (check.code === 0 || !check.output.includes(FAILING_FLAG)) {
+    throw new Error(`${ref} was meant to fail on ${FAILING_FLAG}; got ${check.code}:\n${check.output}`);
+  }
+  return ref;
 }

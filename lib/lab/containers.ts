@@ -12,6 +12,7 @@ import { docker } from "./engine.ts";
 import {
   containerName,
   dockerVolumeName,
+  hostFlavour,
   LAB_DOMAIN,
   LAB_LABEL,
   loopbackAddress,
@@ -26,9 +27,11 @@ import { sshRun } from "./ssh.ts";
 const HOST_LABEL = `${LAB_LABEL}.host`;
 const IMAGE_LABEL = `${LAB_LABEL}.image`;
 const OWNER_LABEL = `${LAB_LABEL}.owner`;
+/** Flavour of the host (`debian`, `rhel`); containers made before flavours existed have none: Debian. */
+const FLAVOUR_LABEL = `${LAB_LABEL}.flavour`;
 
 /** Run options verified on a cgroup v1 controller where `--privileged` fails: enough for systemd and an inner Docker. */
-const HOST_CONFIG: Docker.HostConfig & { CgroupnsMode: "host" | "private" } = {
+export const HOST_CONFIG: Docker.HostConfig & { CgroupnsMode: "host" | "private" } = {
   CapAdd: ["SYS_ADMIN", "NET_ADMIN", "NET_RAW", "SYS_PTRACE", "MKNOD"],
   SecurityOpt: ["seccomp=unconfined", "apparmor=unconfined"],
   CgroupnsMode: "host",
@@ -84,7 +87,7 @@ export function inspectHost(name: string): Promise<Docker.ContainerInspectInfo |
 }
 
 /** Tar (as bytes) of the files injected into a new host: its host key and the controller's authorized key. */
-async function injectionTar(key: HostKey, authorizedKey: string): Promise<Uint8Array> {
+export async function injectionTar(key: HostKey, authorizedKey: string): Promise<Uint8Array> {
   const dir = await Deno.makeTempDir({ prefix: "isa-lab-inject-" });
   try {
     const files: [string, string, number][] = [
@@ -108,11 +111,13 @@ async function injectionTar(key: HostKey, authorizedKey: string): Promise<Uint8A
 }
 
 /** What `ensureHostContainer` did. */
-export type HostAction = "created" | "started" | "unchanged";
+export type HostAction = "created" | "replaced" | "started" | "unchanged";
 
 /**
  * Makes sure host `name` has a running container of `image`: creates it (with its volume, fixed address,
- * published ports and injected keys) or starts it. An existing container is never recreated.
+ * published ports and injected keys) or starts it. An existing container is kept (a newer recipe of the
+ * same flavour only gets a warning), except when it is of another flavour than `hostFlavour(name)` asks
+ * (e.g. a Debian `isaqal10` from before the RHEL-shaped host): then it is replaced, volume included.
  */
 export async function ensureHostContainer(
   name: string,
@@ -123,12 +128,16 @@ export async function ensureHostContainer(
   // The container carries a fingerprint of the client key it trusts: one made by another checkout
   // (another .lab/, e.g. CI's fresh clone on this machine) would refuse our key, so it is replaced.
   const owner = createHash("sha256").update(authorizedKey.trim()).digest("hex").slice(0, 16);
+  const flavour = hostFlavour(name);
   let existing = await inspectHost(name);
   const foundOwner = existing?.Config.Labels?.[OWNER_LABEL];
-  if (existing && foundOwner !== undefined && foundOwner !== owner) {
+  const foundFlavour = existing?.Config.Labels?.[FLAVOUR_LABEL] ?? "debian";
+  let replaced = false;
+  if (existing && ((foundOwner !== undefined && foundOwner !== owner) || foundFlavour !== flavour)) {
     await docker().getContainer(existing.Id).remove({ force: true, v: true });
     await docker().getVolume(dockerVolumeName(name)).remove().catch(() => {});
     existing = undefined;
+    replaced = true;
   }
   if (existing) {
     const staleImage = existing.Config.Labels?.[IMAGE_LABEL] !== image;
@@ -149,7 +158,13 @@ export async function ensureHostContainer(
     Image: image,
     Env: ["container=docker"],
     StopSignal: "SIGRTMIN+3",
-    Labels: { [LAB_LABEL]: "host", [HOST_LABEL]: name, [IMAGE_LABEL]: image, [OWNER_LABEL]: owner },
+    Labels: {
+      [LAB_LABEL]: "host",
+      [HOST_LABEL]: name,
+      [IMAGE_LABEL]: image,
+      [OWNER_LABEL]: owner,
+      [FLAVOUR_LABEL]: flavour,
+    },
     ExposedPorts: Object.fromEntries(tcp.map((p) => [p, {}])),
     HostConfig: {
       ...HOST_CONFIG,
@@ -164,7 +179,7 @@ export async function ensureHostContainer(
   });
   await c.putArchive(Readable.from([Buffer.from(await injectionTar(key, authorizedKey))]), { path: "/" });
   await c.start();
-  return { action: "created", id: c.id, staleImage: false };
+  return { action: replaced ? "replaced" : "created", id: c.id, staleImage: false };
 }
 
 /** systemd's state in a host (`running`, `degraded`, `starting`…), or `booting` when it can't answer yet. */

@@ -13,10 +13,6 @@ export const CONTROLLER_TOOLS: Record<string, string> = {
   curl: "curl",
 };
 
-async function has(cmd: string): Promise<boolean> {
-  return (await $`sh -c ${`command -v ${cmd}`}`.quiet().noThrow()).code === 0;
-}
-
 /**
  * Installs the missing tools with apt-get when we are root on Debian/Ubuntu; otherwise says
  * exactly what to install. Returns the packages it installed.
@@ -26,10 +22,10 @@ export async function ensureControllerTools(
   log: (line: string) => void = console.log,
 ): Promise<string[]> {
   const missing: string[] = [];
-  for (const c of commands) if (!(await has(c))) missing.push(c);
+  for (const c of commands) if (!(await $.commandExists(c))) missing.push(c);
   const packages = [...new Set(missing.map((c) => CONTROLLER_TOOLS[c] ?? c))];
   if (packages.length === 0) return [];
-  if (Deno.uid() !== 0 || !(await has("apt-get"))) {
+  if (Deno.uid() !== 0 || !(await $.commandExists("apt-get"))) {
     throw new Error(
       `missing on this machine: ${missing.join(", ")}; install: apt-get install -y ${packages.join(" ")}`,
     );

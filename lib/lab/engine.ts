@@ -3,6 +3,7 @@
 import Docker from "dockerode";
 import $ from "dax";
 import { LAB_DIR, labFiles } from "./layout.ts";
+import { osFamily, parseOsRelease } from "../facts/probe.ts";
 
 /** Socket of the controller's engine. */
 export const DOCKER_SOCKET = "/var/run/docker.sock";
@@ -22,9 +23,8 @@ export async function engineUp(): Promise<boolean> {
 
 /** Whether the controller is Debian or Ubuntu (by /etc/os-release). */
 async function isDebianLike(): Promise<boolean> {
-  const text = await Deno.readTextFile("/etc/os-release").catch(() => "");
-  const field = (k: string) => new RegExp(`^${k}="?([^"\\n]*)`, "m").exec(text)?.[1] ?? "";
-  return [field("ID"), ...field("ID_LIKE").split(/\s+/)].some((id) => id === "debian" || id === "ubuntu");
+  const os = parseOsRelease(await Deno.readTextFile("/etc/os-release").catch(() => ""));
+  return osFamily(os.ID ?? "", (os.ID_LIKE ?? "").split(/\s+/).filter(Boolean)) === "debian";
 }
 
 /**
@@ -40,7 +40,7 @@ export async function ensureEngine(log: (line: string) => void): Promise<void> {
         "`deno task lab up` starts it by itself only when run as root on Debian/Ubuntu.",
     );
   }
-  if ((await $`which dockerd`.quiet().noThrow()).code !== 0) {
+  if (!(await $.commandExists("dockerd"))) {
     log("engine: installing docker.io (apt-get)");
     const install = () =>
       $`apt-get install -y -q docker.io`.env({ DEBIAN_FRONTEND: "noninteractive" }).quiet();

@@ -1,11 +1,12 @@
 /**
- * The lab host image: Debian bookworm from `debootstrap`, finished by the recipe in files/lab/host/,
- * imported as `isa-lab/host:<recipe hash>` so a recipe change builds a new image and no change reuses it.
+ * The lab host images: Debian bookworm from `debootstrap`, finished by a flavour's recipe (files/lab/host/
+ * for Debian, files/lab/host-rhel/ for the RHEL-shaped host), imported as `isa-lab/host:<recipe hash>`
+ * (`isa-lab/host-rhel:<hash>`) so a recipe change builds a new image and no change reuses it.
  */
 import { join, relative } from "node:path";
 import { createHash } from "node:crypto";
 import $ from "dax";
-import { HOST_RECIPE_DIR } from "./layout.ts";
+import { type HostFlavour, PROJECT_ROOT, recipeDir } from "./layout.ts";
 import { docker, imageExists } from "./engine.ts";
 import { importRootfs, makeWorkDir, removeWorkDir } from "./rootfs.ts";
 
@@ -35,18 +36,27 @@ async function recipeFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-/** Tag of the host image for the current recipe: `isa-lab/host:<12 hex digits of its hash>`. */
-export async function hostImageRef(): Promise<string> {
-  const h = createHash("sha256").update(`${SUITE}\0${BUILD_REVISION}\0${IMAGE_CHANGES.join("\n")}\0`);
-  for (const f of await recipeFiles(HOST_RECIPE_DIR)) {
-    h.update(relative(HOST_RECIPE_DIR, f)).update("\0").update(await Deno.readFile(f)).update("\0");
-  }
-  return `isa-lab/host:${h.digest("hex").slice(0, 12)}`;
+/** Image repository of a flavour (Debian's keeps its historical name, so its tags don't change). */
+function imageRepo(flavour: HostFlavour): string {
+  return flavour === "debian" ? "isa-lab/host" : `isa-lab/host-${flavour}`;
 }
 
-/** Packages of the image, from files/lab/host/packages.txt. */
-export async function hostPackages(): Promise<string[]> {
-  const text = await Deno.readTextFile(join(HOST_RECIPE_DIR, "packages.txt"));
+/**
+ * Tag of a flavour's host image for its current recipe: `isa-lab/host:<12 hex digits of its hash>`
+ * (`isa-lab/host-rhel:…`). Each flavour hashes only its own recipe folder.
+ */
+export async function hostImageRef(flavour: HostFlavour = "debian"): Promise<string> {
+  const dir = recipeDir(flavour);
+  const h = createHash("sha256").update(`${SUITE}\0${BUILD_REVISION}\0${IMAGE_CHANGES.join("\n")}\0`);
+  for (const f of await recipeFiles(dir)) {
+    h.update(relative(dir, f)).update("\0").update(await Deno.readFile(f)).update("\0");
+  }
+  return `${imageRepo(flavour)}:${h.digest("hex").slice(0, 12)}`;
+}
+
+/** Packages of a flavour's image, from its recipe's packages.txt. */
+export async function hostPackages(flavour: HostFlavour = "debian"): Promise<string[]> {
+  const text = await Deno.readTextFile(join(recipeDir(flavour), "packages.txt"));
   return text.split("\n").map((l) => l.replace(/#.*/, "").trim()).filter(Boolean);
 }
 
@@ -112,17 +122,21 @@ async function removeOlderHostImages(current: string, log: (line: string) => voi
   }
 }
 
-/** Builds the host image unless the current recipe's image exists; returns its reference. */
-export async function ensureHostImage(log: (line: string) => void): Promise<string> {
-  const ref = await hostImageRef();
+/** Builds a flavour's host image unless its current recipe's image exists; returns its reference. */
+export async function ensureHostImage(
+  log: (line: string) => void,
+  flavour: HostFlavour = "debian",
+): Promise<string> {
+  const ref = await hostImageRef(flavour);
+  const dir = recipeDir(flavour);
   if (await imageExists(ref)) return ref;
   if (Deno.uid() !== 0) throw new Error(`building the lab host image (${ref}) needs root (debootstrap)`);
-  if ((await $`which debootstrap`.quiet().noThrow()).code !== 0) {
+  if (!(await $.commandExists("debootstrap"))) {
     throw new Error("debootstrap is missing: apt-get install -y debootstrap");
   }
   const started = Date.now();
   const mirror = await debianMirror();
-  const packages = await hostPackages();
+  const packages = await hostPackages(flavour);
   log(`host image: building ${ref} (debootstrap ${SUITE} from ${mirror}; takes a few minutes)`);
   const work = await makeWorkDir("isa-lab-host-");
   const root = join(work, "root");
@@ -136,9 +150,13 @@ export async function ensureHostImage(log: (line: string) => void): Promise<stri
       const tail = await $`tail -n 30 ${join(root, "debootstrap", "debootstrap.log")}`.noThrow().text();
       throw new Error(`debootstrap failed (exit ${res.code}); end of debootstrap.log:\n${tail}`);
     }
-    log(`host image: applying the recipe (files/lab/host) [${Math.round((Date.now() - started) / 1000)}s]`);
-    await $`/usr/bin/cp -r --preserve=mode ${join(HOST_RECIPE_DIR, "rootfs")}/. ${root}/`;
-    await Deno.copyFile(join(HOST_RECIPE_DIR, "setup.sh"), join(root, "isa-lab-setup.sh"));
+    log(
+      `host image: applying the recipe (${relative(PROJECT_ROOT, dir)}) [${
+        Math.round((Date.now() - started) / 1000)
+      }s]`,
+    );
+    await $`/usr/bin/cp -r --preserve=mode ${join(dir, "rootfs")}/. ${root}/`;
+    await Deno.copyFile(join(dir, "setup.sh"), join(root, "isa-lab-setup.sh"));
     await $`chroot ${root} /bin/bash /isa-lab-setup.sh`.env({ PATH: "/usr/sbin:/usr/bin:/sbin:/bin" });
     await Deno.remove(join(root, "isa-lab-setup.sh"));
     log(`host image: importing into Docker [${Math.round((Date.now() - started) / 1000)}s]`);

@@ -11,11 +11,51 @@ export const PROJECT_ROOT: string = fileURLToPath(new URL("../../", import.meta.
 /** The lab's git-ignored state folder: keys, ssh_config, known_hosts, inventory, secrets. */
 export const LAB_DIR: string = join(PROJECT_ROOT, ".lab");
 
-/** Recipe folder of the host image. */
+/** Recipe folder of the (Debian) host image. */
 export const HOST_RECIPE_DIR: string = join(PROJECT_ROOT, "files", "lab", "host");
+
+/**
+ * Kinds of lab host: `debian` (Debian 12 as it is) and `rhel` (Debian's programs laid out and behaving
+ * as on RHEL 9: os-release, httpd, the apachectl wrapper, rpm, firewalld; files/lab/host-rhel/).
+ */
+export type HostFlavour = "debian" | "rhel";
+
+/** Every flavour, in build order. */
+export const FLAVOURS: readonly HostFlavour[] = ["debian", "rhel"];
+
+/** Recipe folder of a flavour's image. */
+export function recipeDir(flavour: HostFlavour): string {
+  return flavour === "debian" ? HOST_RECIPE_DIR : join(PROJECT_ROOT, "files", "lab", `host-${flavour}`);
+}
+
+/**
+ * Flavour of a lab host: the default lab is one of each, `isaqal09` Debian and `isaqal10` RHEL-shaped;
+ * further hosts (isaqal11…, e.g. the bench's) are Debian.
+ */
+export function hostFlavour(name: string): HostFlavour {
+  return name === "isaqal10" ? "rhel" : "debian";
+}
 
 /** Docker network of the lab; its subnet lies outside Docker's default pools so a host's inner engine keeps 172.17.0.0/16. */
 export const NETWORK = { name: "isa-lab", subnet: "10.209.9.0/24", gateway: "10.209.9.1" } as const;
+
+/**
+ * The bastion (sshd only): container `isa-lab-bastion`, port 22 published on `loopback`, `address` on the
+ * lab network, from which the hosts admit the ops user (see access.ts).
+ */
+export const BASTION = {
+  name: "bastion",
+  /** ssh_config alias, as an inventory's `jump:` names it. */
+  alias: "isa-lab-bastion",
+  loopback: "127.0.10.2",
+  address: "10.209.9.2",
+} as const;
+
+/** The non-root login user on every lab host (sudo without password, member of `docker`; see access.ts). */
+export const OPS_USER = "isaops";
+
+/** The bastion's only login: port forwarding for ProxyJump, no shell. */
+export const JUMP_USER = "jump";
 
 /** Ports published on each host's loopback address. */
 export const PUBLISHED_PORTS: readonly number[] = [22, 80, 8080, 8443];

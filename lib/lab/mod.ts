@@ -1,6 +1,8 @@
 /**
- * The lab: real Debian hosts (systemd, sshd, Apache) as containers of the controller's Docker engine,
- * reachable over SSH on 127.0.10.N, with a generated inventory. `ensureLab` is what tests call.
+ * The lab: real hosts (systemd, sshd, Apache) as containers of the controller's Docker engine, reachable
+ * over SSH on 127.0.10.N, with a generated inventory: `isaqal09` Debian, `isaqal10` RHEL-shaped (further
+ * hosts Debian), a bastion, and on every host a non-root sudo user admitted only through the bastion.
+ * `ensureLab` is what tests call.
  */
 import { join } from "node:path";
 import { ensureLabImages, type LabImages } from "./app_images.ts";
@@ -16,13 +18,27 @@ import {
   waitHostReady,
 } from "./containers.ts";
 import { engineUp, ensureEngine } from "./engine.ts";
+import { ensureBastion, ensureHostAccess } from "./access.ts";
 import { ensureHostImage } from "./host_image.ts";
 import { writeInventory } from "./inventory.ts";
-import { containerName, hostName, LAB_DIR, labFiles, loopbackAddress, NETWORK } from "./layout.ts";
+import {
+  BASTION,
+  containerName,
+  type HostFlavour,
+  hostFlavour,
+  hostName,
+  LAB_DIR,
+  labFiles,
+  loopbackAddress,
+  NETWORK,
+  networkAddress,
+  OPS_USER,
+} from "./layout.ts";
 import { ensureSecrets, LAB_USER } from "./secrets.ts";
 import { ensureClientKey, ensureHostKey, sshRun, writeSshFiles } from "./ssh.ts";
 
 export type { LabImages } from "./app_images.ts";
+export type { HostFlavour } from "./layout.ts";
 
 /** One lab host as tests and tools see it. */
 export interface LabHostInfo {
@@ -34,6 +50,10 @@ export interface LabHostInfo {
   container: string;
   /** Container ID. */
   id: string;
+  /** `debian`, or `rhel` for the RHEL-shaped host. */
+  flavour: HostFlavour;
+  /** Address on the lab network (`10.209.9.9`): where the ops user gets in, through the bastion. */
+  networkAddress: string;
 }
 
 /** Everything a caller needs to use the lab. */
@@ -53,8 +73,14 @@ export interface LabInfo {
   password: string;
   /** Lab images of apache_exporter and Prometheus in the controller's engine. */
   images: LabImages;
-  /** Host image the hosts were created from. */
+  /** Debian host image (the hosts other than the RHEL-shaped one, and the bastion, run it). */
   hostImage: string;
+  /** Host image of each flavour in use. */
+  hostImages: Partial<Record<HostFlavour, string>>;
+  /** The bastion: its ssh_config alias (an inventory's `jump:`) and lab-network address. */
+  bastion: { alias: string; address: string };
+  /** Non-root login user on every host (password-less sudo, `docker` group), admitted only from the bastion. */
+  opsUser: string;
 }
 
 /** Result of `labUp`. */
@@ -89,37 +115,57 @@ export function labUp(
 ): Promise<LabUpResult> {
   return withLock(async () => {
     await ensureEngine(log);
-    const hostImage = await ensureHostImage(log);
+    const wanted = Array.from({ length: hosts }, (_, i) => hostName(i + 1));
+    const all = [...new Set([...wanted, ...await existingHosts()])].sort();
+    // Debian's image always (the bastion runs it too), then the other flavours in use; one at a time:
+    // each build is a debootstrap that keeps both CPUs busy.
+    const hostImages: Partial<Record<HostFlavour, string>> = { debian: await ensureHostImage(log, "debian") };
+    for (const f of new Set(all.map(hostFlavour))) hostImages[f] ??= await ensureHostImage(log, f);
+    const hostImage = hostImages.debian!;
     const images = await ensureLabImages(log);
     const clientPub = await ensureClientKey();
     const password = await ensureSecrets();
     const networkCreated = await ensureNetwork();
     if (networkCreated) log(`network: created ${NETWORK.name} (${NETWORK.subnet})`);
 
-    const wanted = Array.from({ length: hosts }, (_, i) => hostName(i + 1));
-    const all = [...new Set([...wanted, ...await existingHosts()])].sort();
     const keys = new Map(await Promise.all(all.map(async (n) => [n, await ensureHostKey(n)] as const)));
-    await writeSshFiles(all.map((name) => ({ name, publicKey: keys.get(name)!.publicKey })));
+    const bastionKey = await ensureHostKey(BASTION.name);
+    await writeSshFiles(
+      all.map((name) => ({ name, publicKey: keys.get(name)!.publicKey })),
+      bastionKey.publicKey,
+    );
 
     const actions = new Map<string, HostAction>();
     const infos: LabHostInfo[] = [];
     for (const name of all) {
-      const r = await ensureHostContainer(name, hostImage, keys.get(name)!, clientPub);
+      const flavour = hostFlavour(name);
+      const image = hostImages[flavour]!;
+      const r = await ensureHostContainer(name, image, keys.get(name)!, clientPub);
       actions.set(name, r.action);
-      infos.push({ name, address: loopbackAddress(name), container: containerName(name), id: r.id });
+      infos.push({
+        name,
+        address: loopbackAddress(name),
+        container: containerName(name),
+        id: r.id,
+        flavour,
+        networkAddress: networkAddress(name),
+      });
       if (r.action !== "unchanged") {
-        log(`${name}: ${r.action} ${containerName(name)} on ${loopbackAddress(name)}`);
+        log(`${name}: ${r.action} ${containerName(name)} (${flavour}) on ${loopbackAddress(name)}`);
       }
       if (r.staleImage) {
-        log(`${name}: runs an older host image than ${hostImage}; \`lab down\` then \`up\` to refresh`);
+        log(`${name}: runs an older host image than ${image}; \`lab down\` then \`up\` to refresh`);
       }
     }
+    const bastionChanged = await ensureBastion(hostImage, bastionKey, clientPub);
+    if (bastionChanged) log(`bastion: ${containerName(BASTION.name)} on ${BASTION.loopback} (sshd only)`);
     await Promise.all(all.map((n) => waitHostReady(n, actions.get(n) === "unchanged" ? () => {} : log)));
+    await Promise.all(all.map((n) => ensureHostAccess(n, clientPub)));
     const extra = all.filter((n) => !wanted.includes(n)).join(", ");
     if (extra) log(`kept ${extra}: \`up --hosts ${hosts}\` removes no host (\`lab down\` removes them all)`);
     await writeInventory(all, images);
 
-    const changed = networkCreated || [...actions.values()].some((a) => a !== "unchanged");
+    const changed = networkCreated || bastionChanged || [...actions.values()].some((a) => a !== "unchanged");
     log(
       changed
         ? `lab up: ${all.length} host(s) ready: ${all.join(", ")}; inventory: ${labFiles.inventory}`
@@ -137,6 +183,9 @@ export function labUp(
         password,
         images,
         hostImage,
+        hostImages,
+        bastion: { alias: BASTION.alias, address: BASTION.address },
+        opsUser: OPS_USER,
       },
     };
   });
@@ -166,6 +215,7 @@ export function labDown(log: (line: string) => void = console.log): Promise<void
 /** State of one lab host, as `lab status` shows it. */
 export interface LabHostStatus {
   name: string;
+  flavour: HostFlavour;
   address: string;
   /** Docker's container state (`running`, `exited`…). */
   container: string;
@@ -187,6 +237,7 @@ export async function labStatus(): Promise<LabHostStatus[]> {
       : undefined;
     return {
       name,
+      flavour: hostFlavour(name),
       address: loopbackAddress(name),
       container: c?.State.Status ?? "missing",
       systemd: running ? await systemdState(name) : "-",

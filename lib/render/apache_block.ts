@@ -1,5 +1,4 @@
 import type { ApacheFacts } from "../facts/facts.ts";
-import { quote } from "../transport/quote.ts";
 
 /** Markers around the block we own; everything outside them is left byte for byte. */
 export const BEGIN = "# BEGIN apache server status";
@@ -83,49 +82,4 @@ export function unmanagedStatusLocations(apache: ApacheFacts, ourFile: string | 
     });
   }
   return out;
-}
-
-/**
- * One script: keep a backup, write the new file atomically, enable it (Debian), validate with
- * `apachectl -t`, then reload gracefully; on a failed validation restore the previous state,
- * leave Apache as it was, and print the validator's message on stderr (exit 3).
- */
-export function applyScript(
-  apache: ApacheFacts,
-  writeScript: string,
-  enable: { conf: boolean; mod: boolean },
-): string {
-  const root = apache.confDir.replace(/\/[^/]+$/, "");
-  const enableLines = [
-    enable.conf
-      ? `a2enconf -q EPFL_isa >/dev/null || { restore; echo "a2enconf EPFL_isa failed" >&2; exit 1; }`
-      : "",
-    enable.mod
-      ? `a2enmod -q status >/dev/null || { restore; echo "a2enmod status failed" >&2; exit 1; }`
-      : "",
-  ].filter(Boolean).join("\n");
-  return `set -u
-f=${quote(apache.confFile)}; bak="$f.isa-bak"; had=0
-conf_was=0; [ -e ${quote(root + "/conf-enabled/EPFL_isa.conf")} ] && conf_was=1
-mod_was=0; [ -e ${quote(root + "/mods-enabled/status.load")} ] && mod_was=1
-if [ -f "$f" ]; then cp -p "$f" "$bak"; had=1; fi
-restore() {
-  if [ $had = 1 ]; then mv -f "$bak" "$f"; else rm -f "$f"; fi
-  ${enable.conf ? `[ $conf_was = 0 ] && a2disconf -q EPFL_isa >/dev/null 2>&1` : ":"}
-  ${enable.mod ? `[ $mod_was = 0 ] && a2dismod -q status >/dev/null 2>&1` : ":"}
-  return 0
-}
-(
-${writeScript.trim()}
-) || { restore; echo "could not write $f" >&2; exit 1; }
-${enableLines}
-if ! out=$(apachectl -t 2>&1); then restore; echo "$out" >&2; exit 3; fi
-rm -f "$bak"
-if systemctl is-active --quiet ${apache.service}; then
-  systemctl reload ${apache.service} || { echo "graceful reload of ${apache.service} failed" >&2; exit 4; }
-  echo reloaded
-else
-  echo not-running
-fi
-`;
 }

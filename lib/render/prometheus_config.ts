@@ -1,9 +1,10 @@
 /** Renders prometheus.yml from files/prometheus/prometheus.yml for one host. */
-import { parseDocument, YAMLMap, YAMLSeq } from "yaml";
+import type { Document, YAMLMap, YAMLSeq } from "yaml";
 import type { Host } from "../inventory/host.ts";
-import { IN_CONTAINER } from "../inventory/paths.ts";
+import { IN_CONTAINER, PROMETHEUS_SECRET_FILES } from "../inventory/paths.ts";
 import type { RemoteWrite } from "../inventory/vars.ts";
 import { SELF_SCRAPE_USER } from "./web_config.ts";
+import { parseTemplate, printTemplate } from "./yaml_template.ts";
 
 const TEMPLATE_URL = new URL("../../files/prometheus/prometheus.yml", import.meta.url);
 
@@ -11,13 +12,6 @@ const TEMPLATE_URL = new URL("../../files/prometheus/prometheus.yml", import.met
 export function prometheusTemplate(): string {
   return Deno.readTextFileSync(TEMPLATE_URL);
 }
-
-/** Names of the secret files next to prometheus.yml (under `secrets/` of the config folder). */
-export const PROMETHEUS_SECRET_FILES = {
-  remoteWritePassword: "secrets/remote_write_password",
-  remoteWriteToken: "secrets/remote_write_token",
-  selfScrapePassword: "secrets/self_scrape_password",
-} as const;
 
 /** Per-host inputs of prometheus.yml. */
 export interface PrometheusConfigInput {
@@ -56,7 +50,7 @@ export function prometheusConfigInput(
   };
 }
 
-function job(doc: ReturnType<typeof parseDocument>, name: string): YAMLMap {
+function job(doc: Document, name: string): YAMLMap {
   const jobs = doc.get("scrape_configs") as YAMLSeq<YAMLMap>;
   const j = jobs?.items.find((i) => i.get("job_name") === name);
   if (!j) throw new Error(`prometheus.yml template has no job '${name}'`);
@@ -72,8 +66,7 @@ export function renderPrometheusConfig(
   template = prometheusTemplate(),
 ): string {
   const dirs = input.dirs ?? { config: IN_CONTAINER.prometheusConfigDir, ssl: IN_CONTAINER.prometheusSsl };
-  const doc = parseDocument(template);
-  if (doc.errors.length) throw new Error(`prometheus.yml template: ${doc.errors[0].message}`);
+  const doc = parseTemplate("prometheus.yml", template);
 
   doc.setIn(["global", "scrape_interval"], input.scrapeInterval);
   doc.setIn(["global", "evaluation_interval"], input.scrapeInterval);
@@ -123,7 +116,7 @@ export function renderPrometheusConfig(
     }
     doc.set("remote_write", doc.createNode([entry]));
   }
-  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+  return printTemplate(doc);
 }
 
 /** The alerting rules shipped in files/prometheus/alerts.yml, or null when the project has none. */

@@ -1,6 +1,6 @@
 /** Renders Traefik's static (traefik.yml) and dynamic (file provider) configuration for one host. */
-import { parseDocument } from "yaml";
 import { IN_CONTAINER } from "../inventory/paths.ts";
+import { parseTemplate, printTemplate } from "./yaml_template.ts";
 
 const STATIC_URL = new URL("../../files/traefik/traefik.yml", import.meta.url);
 const DYNAMIC_URL = new URL("../../files/traefik/dynamic.yml", import.meta.url);
@@ -23,8 +23,7 @@ export function renderTraefikStatic(
   input: TraefikConfigInput,
   template = Deno.readTextFileSync(STATIC_URL),
 ): string {
-  const doc = parseDocument(template);
-  if (doc.errors.length) throw new Error(`traefik.yml template: ${doc.errors[0].message}`);
+  const doc = parseTemplate("traefik.yml", template);
   doc.setIn(["entryPoints", "websecure", "address"], `:${TRAEFIK_HTTPS_PORT}`);
   doc.setIn(["providers", "file", "directory"], `${IN_CONTAINER.traefikDir}/dynamic`);
   if (input.dashboard) {
@@ -34,7 +33,7 @@ export function renderTraefikStatic(
     doc.deleteIn(["entryPoints", "traefik"]);
     doc.delete("api");
   }
-  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+  return printTemplate(doc);
 }
 
 /** Dynamic configuration (dynamic/isa.yml). */
@@ -42,8 +41,7 @@ export function renderTraefikDynamic(
   input: TraefikConfigInput,
   template = Deno.readTextFileSync(DYNAMIC_URL),
 ): string {
-  const doc = parseDocument(template);
-  if (doc.errors.length) throw new Error(`dynamic.yml template: ${doc.errors[0].message}`);
+  const doc = parseTemplate("dynamic.yml", template);
   const dir = IN_CONTAINER.traefikDir;
   doc.setIn(["http", "middlewares", "isa-auth", "basicAuth", "usersFile"], `${dir}/htpasswd`);
   doc.setIn(
@@ -53,5 +51,5 @@ export function renderTraefikDynamic(
   doc.setIn(["tls", "stores", "default", "defaultCertificate", "certFile"], `${dir}/ssl/cert.pem`);
   doc.setIn(["tls", "stores", "default", "defaultCertificate", "keyFile"], `${dir}/ssl/key.pem`);
   if (!input.dashboard) doc.deleteIn(["http", "routers", "dashboard"]);
-  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+  return printTemplate(doc);
 }

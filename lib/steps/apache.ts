@@ -1,16 +1,98 @@
-import { applyScript, statusBlock, unmanagedStatusLocations, withBlock } from "../render/apache_block.ts";
+import { statusBlock, unmanagedStatusLocations, withBlock } from "../render/apache_block.ts";
 import type { Change } from "../engine/change.ts";
 import { RemoteError } from "../engine/errors.ts";
 import { unifiedDiff } from "../engine/file_change.ts";
+import type { ApacheFacts } from "../facts/facts.ts";
+import { quote } from "../transport/quote.ts";
 import { writeFileScript } from "../transport/ssh.ts";
-import type { Step } from "../engine/step.ts";
+import type { HostContext, Step } from "../engine/step.ts";
+import { ourSubnet } from "./docker.ts";
+
+/** What an Apache configuration change does on the host, as shell: deploy and uninstall each give theirs. */
+export interface ApacheEdit {
+  /** Changes our file (write or remove it, enable or disable it); a failure restores it. */
+  change: string;
+  /** Undoes what `change` did besides our file (a2enconf/a2enmod), when validation fails. */
+  undo?: string;
+}
+
+/**
+ * The one script that changes Apache's configuration: keep a backup of our file, run the edit, validate
+ * with `<ctl> -t`, then reload gracefully (`systemctl reload`: httpd's unit runs `httpd -k graceful`,
+ * apache2's `apachectl graceful`). When validation fails: restore the file, undo the rest, leave Apache
+ * as it was, and print the validator's message on stderr (exit 3). RHEL's `apachectl -t` would do as
+ * well (one argument passes its wrapper), but `httpd -t` is the same command the probe trusts.
+ */
+export function apacheChangeScript(apache: ApacheFacts, edit: ApacheEdit): string {
+  const svc = quote(apache.service);
+  return `set -u
+f=${quote(apache.confFile)}; bak="$f.isa-bak"; had=0
+if [ -f "$f" ]; then cp -p "$f" "$bak"; had=1; fi
+restore() {
+  if [ $had = 1 ]; then mv -f "$bak" "$f"; else rm -f "$f"; fi
+  ${edit.undo?.trim() || ":"}
+  return 0
+}
+(
+${edit.change.trim()}
+) || { restore; echo "could not change $f" >&2; exit 1; }
+if ! out=$(${quote(apache.ctl)} -t 2>&1); then restore; echo "$out" >&2; exit 3; fi
+rm -f "$bak"
+if systemctl is-active --quiet ${svc}; then
+  systemctl reload ${svc} || { echo "graceful reload of ${apache.service} failed" >&2; exit 4; }
+  echo reloaded
+else
+  echo not-running
+fi
+`;
+}
+
+/** Runs an Apache change script; a rejected configuration becomes one clear error (`what` says what was tried). */
+export async function runApacheChange(
+  ctx: HostContext,
+  apache: ApacheFacts,
+  edit: ApacheEdit,
+  what: string,
+): Promise<void> {
+  try {
+    const r = await ctx.ssh.run(apacheChangeScript(apache, edit), { log: `${what}; validate; reload` });
+    if (r.stdout.includes("not-running")) {
+      ctx.progress(`${apache.service} is not running: file changed, no reload`);
+    }
+  } catch (e) {
+    if (e instanceof RemoteError && e.code === 3) {
+      throw new Error(
+        `${apache.ctl} -t rejected the configuration (${what}); our file restored, Apache untouched:\n${e.stderr.trim()}`,
+      );
+    }
+    throw e;
+  }
+}
+
+/** The edit that writes our file (and on Debian enables it and mod_status), undone on a failed validation. */
+export function writeEdit(
+  apache: ApacheFacts,
+  desired: string,
+  enable: { conf: boolean; mod: boolean },
+): ApacheEdit {
+  const change = [writeFileScript(apache.confFile, desired, { mode: 0o644 }).trim()];
+  const undo: string[] = [];
+  if (enable.conf) {
+    change.push(`a2enconf -q EPFL_isa >/dev/null || { echo "a2enconf EPFL_isa failed" >&2; exit 1; }`);
+    undo.push("a2disconf -q EPFL_isa >/dev/null 2>&1");
+  }
+  if (enable.mod) {
+    change.push(`a2enmod -q status >/dev/null || { echo "a2enmod status failed" >&2; exit 1; }`);
+    undo.push("a2dismod -q status >/dev/null 2>&1");
+  }
+  return { change: change.join("\n"), undo: undo.join("; ") };
+}
 
 /** Step 4: the /server-status block, validated before a graceful reload, rolled back on failure. */
 export const apacheStep: Step = {
   id: "apache",
-  title: "Apache status block",
   plan: (ctx) => {
-    const { ssh, facts } = ctx;
+    const { facts } = ctx;
     const apache = facts.apache;
     if (!apache) throw new Error("no Apache httpd on this host");
     if (!apache.configOk) {
@@ -28,7 +110,25 @@ export const apacheStep: Step = {
             : ""),
       );
     }
-    const desired = withBlock(current, statusBlock(apache, facts.docker.networks));
+    // Only our network's subnet, not every Docker network: with ExtendedStatus the page shows client
+    // addresses, virtual hosts and full request URLs, none of other applications' containers' business.
+    const subnet = ourSubnet(ctx.host.vars, facts);
+    if (!subnet && ctx.opts.check) {
+      // A check run on a fresh host: the docker step would create the network (and refresh the facts)
+      // before this step runs, so its subnet only exists then.
+      return Promise.resolve([{
+        summary: `write ${apache.confFile} allowing localhost and the subnet Docker gives network ` +
+          `${ctx.host.vars.docker_network} (created by the docker step); ${apache.ctl} -t; graceful reload`,
+        apply: () => Promise.reject(new Error("planned in check mode only")),
+      }]);
+    }
+    if (!subnet) {
+      throw new Error(
+        `Docker network ${ctx.host.vars.docker_network} does not exist yet, so its subnet is unknown: ` +
+          `run the docker step first (deno task docker), or set docker_subnet`,
+      );
+    }
+    const desired = withBlock(current, statusBlock(apache, [subnet]));
     const enable = {
       conf: apache.layout === "debian" && !apache.confEnabled,
       mod: apache.layout === "debian" && !apache.statusLoadEnabled,
@@ -40,26 +140,9 @@ export const apacheStep: Step = {
       enable.mod ? "a2enmod status" : "",
     ].filter(Boolean).join(", ");
     const change: Change = {
-      summary: `${what}; apachectl -t; graceful reload of ${apache.service}`,
+      summary: `${what}; ${apache.ctl} -t; graceful reload of ${apache.service}`,
       diff: desired !== current ? unifiedDiff(apache.confFile, current, desired) : undefined,
-      apply: async () => {
-        const write = writeFileScript(apache.confFile, desired, { mode: 0o644 });
-        try {
-          const r = await ssh.run(applyScript(apache, write, enable), {
-            log: `write ${apache.confFile}; validate; reload`,
-          });
-          if (r.stdout.includes("not-running")) {
-            ctx.progress(`${apache.service} is not running: file written, no reload`);
-          }
-        } catch (e) {
-          if (e instanceof RemoteError && e.code === 3) {
-            throw new Error(
-              `apachectl -t rejected the new configuration; previous file restored, Apache untouched:\n${e.stderr.trim()}`,
-            );
-          }
-          throw e;
-        }
-      },
+      apply: () => runApacheChange(ctx, apache, writeEdit(apache, desired, enable), what),
     };
     return Promise.resolve([change]);
   },

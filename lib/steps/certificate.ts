@@ -4,6 +4,8 @@
  * The key never leaves the host: mode 0600, owned by root.
  */
 import type { Change } from "../engine/change.ts";
+import { type DesiredFiles, PENDING } from "../containers/changes.ts";
+import type { HostProbe } from "../facts/files_probe.ts";
 import type { Host } from "../inventory/host.ts";
 import { quote } from "../transport/quote.ts";
 import type { Ssh } from "../transport/ssh.ts";
@@ -178,4 +180,20 @@ export async function planCertificate(
     };
   }
   return { changes: [], willChange: false };
+}
+
+/**
+ * The certificate's changes for a container that mounts it; records in `desired` what the container's
+ * spec hash sees: the file as the probe read it, or PENDING while a new certificate is still to be made.
+ */
+export async function mountedCertificate(
+  ssh: Ssh,
+  host: Host,
+  p: CertPaths,
+  probe: HostProbe,
+  desired: DesiredFiles,
+): Promise<Change[]> {
+  const cert = await planCertificate(ssh, host, p);
+  desired[p.cert] = cert.willChange ? PENDING : probe.files[p.cert];
+  return cert.changes;
 }

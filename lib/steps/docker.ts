@@ -1,31 +1,110 @@
 import type { Change } from "../engine/change.ts";
-import { installScript, mergedDaemonJson, START_SCRIPT, waitForPackageLock } from "./docker_install.ts";
+import {
+  containerToolsError,
+  dockerRepoBase,
+  dockerRepoFile,
+  installableScript,
+  installScript,
+  mergedDaemonJson,
+  needsSelinuxLabel,
+  proxyDropIn,
+  selinuxLabelScript,
+  START_SCRIPT,
+  waitForPackageLock,
+} from "./docker_install.ts";
+import { DOCKER_PROXY_DROPIN, DOCKER_REPO_FILE } from "../facts/probe.ts";
+import { installPaths } from "../inventory/paths.ts";
 import { fileChange } from "../engine/file_change.ts";
 import type { Step } from "../engine/step.ts";
+import type { Facts } from "../facts/facts.ts";
+import type { Vars } from "../inventory/vars.ts";
 
 const DAEMON_JSON = "/etc/docker/daemon.json";
+
+/**
+ * The IPv4 subnet of our Docker network, where the exporter's requests to Apache come from:
+ * `docker_subnet` when set, else what Docker gave the network; null when it does not exist yet.
+ */
+export function ourSubnet(vars: Pick<Vars, "docker_network" | "docker_subnet">, facts: Facts): string | null {
+  return vars.docker_subnet ?? facts.docker.networkSubnets[vars.docker_network]?.[0] ?? null;
+}
 
 /** Step 2: a running Docker engine, enabled at boot, with default log rotation, and our network. */
 export const dockerStep: Step = {
   id: "docker",
-  title: "Docker engine",
-  plan: (ctx) => {
+  plan: async (ctx) => {
     const { ssh, facts } = ctx;
+    const vars = ctx.host.vars;
     const changes: Change[] = [];
     const current = facts.docker.daemonJson;
     const daemon = mergedDaemonJson(current, ctx.host.name);
+    const dropIn = proxyDropIn(vars.proxy);
+    const dropInChange = dropIn === null ? null : fileChange(
+      ssh,
+      DOCKER_PROXY_DROPIN,
+      facts.dockerFiles.proxyDropIn,
+      dropIn,
+      {
+        mode: 0o644,
+        after: async () => void await ssh.run("systemctl daemon-reload", { log: "daemon-reload" }),
+      },
+    );
     if (!facts.docker.installed) {
-      // daemon.json first, so the engine starts with log rotation from its very first container.
+      const rhel = facts.os.family === "rhel";
+      if (rhel && facts.containerTools.length && !vars.docker_allow_erasing) {
+        throw new Error(containerToolsError(facts.containerTools));
+      }
+      // daemon.json first, so the engine starts with log rotation from its very first container; the
+      // proxy drop-in too, so its first pull goes through the proxy.
       if (daemon) changes.push(fileChange(ssh, DAEMON_JSON, current, daemon, { mode: 0o644 })!);
+      if (dropInChange) changes.push(dropInChange);
+      const base = dockerRepoBase(facts, vars);
+      let from = rhel ? "the host's repositories" : "Debian's repositories";
+      if (base) {
+        // A Satellite or an operator's repository that already offers docker-ce wins: no repository of ours.
+        const r = await ssh.run(installableScript(vars), { log: "is docker-ce installable (dnf list)" });
+        if (r.stdout.trim() !== "yes") {
+          from = base;
+          const repo = fileChange(
+            ssh,
+            DOCKER_REPO_FILE,
+            facts.dockerFiles.repoFile,
+            dockerRepoFile(base, facts),
+            {
+              mode: 0o644,
+            },
+          );
+          if (repo) changes.push(repo);
+        }
+      }
+      const erasing = rhel && vars.docker_allow_erasing && facts.containerTools.length
+        ? ` (--allowerasing: dnf replaces ${facts.containerTools.join(", ")})`
+        : "";
       changes.push({
-        summary: facts.os.family === "rhel" ? "install docker-ce (Docker's repository)" : "install docker.io",
+        summary: `install ${rhel ? "docker-ce docker-ce-cli containerd.io" : "docker.io"} from ${from}` +
+          `${vars.proxy ? " through the proxy" : ""}${erasing}`,
         apply: async () => {
           await waitForPackageLock(ssh, facts, ctx.progress);
           ctx.progress("installing the Docker engine (package download, may take a minute)");
-          await ssh.run(installScript(facts), { log: "install Docker engine", timeoutMs: 900_000 });
+          await ssh.run(installScript(facts, vars), { log: "install Docker engine", timeoutMs: 900_000 });
         },
       });
-    } else if (daemon) {
+    } else if (dropInChange) {
+      // dockerd reads its environment at start: the pulls of this run need it restarted.
+      changes.push({
+        ...dropInChange,
+        summary: `${dropInChange.summary}${
+          facts.docker.running ? "; restart docker (its containers restart with it)" : ""
+        }`,
+        apply: async () => {
+          await dropInChange.apply();
+          if (facts.docker.running) {
+            await ssh.run("systemctl restart docker", { log: "restart docker for its proxy settings" });
+          }
+        },
+      });
+    }
+    if (facts.docker.installed && daemon) {
       // A running engine only reads log options at start; we don't restart it for that (it
       // would restart every container on the host). Our containers carry their own rotation.
       const c = fileChange(ssh, DAEMON_JSON, current, daemon, { mode: 0o644 })!;
@@ -43,7 +122,25 @@ export const dockerStep: Step = {
         },
       });
     }
+    if (needsSelinuxLabel(facts)) {
+      const dir = installPaths(vars).root;
+      changes.push({
+        summary: `label ${dir} container_file_t for SELinux (semanage fcontext, restorecon): Docker ` +
+          `labels containers here, and ours read their files there`,
+        apply: async () =>
+          void await ssh.run(selinuxLabelScript(dir, vars), { log: `label ${dir} container_file_t` }),
+      });
+    }
     const net = ctx.host.vars.docker_network;
+    const fixed = ctx.host.vars.docker_subnet;
+    const has = facts.docker.networkSubnets[net];
+    if (fixed && has && !has.includes(fixed)) {
+      // Moving a network means detaching every container: not done behind the operator's back.
+      throw new Error(
+        `Docker network ${net} has subnet ${has.join(", ") || "none"}, not docker_subnet ${fixed}: ` +
+          `set docker_subnet to it, or uninstall (removes the network) and deploy again`,
+      );
+    }
     if (!facts.docker.networkNames.includes(net)) {
       // Created here, before the Apache step, so Apache can allow its subnet by name. A stopped
       // engine lists no networks: whether ours exists is only known once the engine is started, and
@@ -61,12 +158,13 @@ export const dockerStep: Step = {
             Name: net,
             Driver: "bridge",
             CheckDuplicate: true,
+            ...(fixed ? { IPAM: { Driver: "default", Config: [{ Subnet: fixed }] } } : {}),
             Labels: { "ch.epfl.isa.managed": "true" },
           });
           await ctx.refreshFacts();
         },
       });
     }
-    return Promise.resolve(changes);
+    return changes;
   },
 };

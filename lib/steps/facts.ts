@@ -1,4 +1,8 @@
-import type { Step } from "../engine/step.ts";
+import type { HostContext, Step } from "../engine/step.ts";
+import type { Facts } from "../facts/facts.ts";
+import type { Vars } from "../inventory/vars.ts";
+import { quote } from "../transport/quote.ts";
+import { dockerRepoBase, proxyEnv } from "./docker_install.ts";
 
 /**
  * Free space the install path needs before a deploy: config files are small, but Prometheus writes
@@ -6,30 +10,190 @@ import type { Step } from "../engine/step.ts";
  */
 export const MIN_FREE_MB = 256;
 
-/** Step 1: facts are gathered by the runner; this step reports them and checks prerequisites. */
+/** The systems we support, as the refusal names them. */
+export const SUPPORTED =
+  "RHEL, CentOS Stream, Rocky and AlmaLinux 8 and 9; Debian 11 and 12; Ubuntu 20.04 and later";
+
+const RHEL_LIKE = ["rhel", "centos", "rocky", "almalinux"];
+
+/**
+ * Why this system is refused, or null when it is supported. Older ones fail in confusing ways (RHEL 7:
+ * no dnf, a curl without --unix-socket, Docker 1.13 without DOCKER-USER, `requiretty` sudo), so they
+ * stop here, before any step. Newer majors of the supported systems pass.
+ */
+export function unsupportedReason(os: Facts["os"]): string | null {
+  const [major, minor] = os.versionId.split(".").map((n) => Number.parseInt(n, 10));
+  const at = (m: number, n = 0) =>
+    Number.isFinite(major) && (major > m || (major === m && (minor || 0) >= n));
+  const ok = RHEL_LIKE.includes(os.id) || (os.idLike.includes("rhel") && os.id !== "fedora")
+    ? at(8)
+    : os.id === "debian"
+    ? at(11)
+    : os.id === "ubuntu"
+    ? at(20, 4)
+    : false;
+  if (ok) return null;
+  const name = os.prettyName === "unknown" ? (os.id || "an unknown system") : os.prettyName;
+  return `unsupported system: ${name} (ID=${os.id || "?"}, VERSION_ID=${
+    os.versionId || "?"
+  }); supported: ${SUPPORTED}`;
+}
+
+/** The checks every deploy makes before any change; throws the first problem. */
+function check(ctx: HostContext): void {
+  const f = ctx.facts;
+  const why = unsupportedReason(f.os);
+  if (why) throw new Error(why);
+  if (f.init !== "systemd") throw new Error("systemd is required (services, restart at boot)");
+  if (!f.apache) throw new Error("no Apache httpd found (looked for /usr/sbin/httpd and /usr/sbin/apache2)");
+  // Checked here, before any step changes the host: a full disk found later would fail half-way
+  // through (a config written, its container not recreated) or leave Prometheus unable to write.
+  if (f.diskFreeMb < MIN_FREE_MB) {
+    throw new Error(
+      `only ${f.diskFreeMb} MiB free under ${ctx.host.vars.install_dir}, need ${MIN_FREE_MB} ` +
+        `(Prometheus' data and write-ahead log live there); free some space first`,
+    );
+  }
+}
+
+/** One line for the facts step's verbose output (and the first line of the report). */
+export function factsLine(f: Facts): string {
+  const a = f.apache;
+  return `${f.os.prettyName}; SELinux ${f.selinux.mode}; apache ${
+    a ? `${a.version} (${a.mpm}, ${a.service})` : "absent"
+  }; ` +
+    `docker ${f.docker.version ?? (f.docker.installed ? "stopped" : "absent")}; ${f.diskFreeMb} MiB free`;
+}
+
+/** Registry host of an image reference (Docker Hub's when the name has no registry part). */
+export function registryHost(image: string): string {
+  const first = image.split("/")[0];
+  const named = (image.includes("/") && /[.:]/.test(first)) || first === "localhost";
+  // docker.io is Docker Hub's name in references; its registry API answers on registry-1.docker.io.
+  return named && first !== "docker.io" ? first : "registry-1.docker.io";
+}
+
+/** What the reachability probe asks: Docker's repository (when we'd add it) and every image registry. */
+export function reachTargets(f: Facts, vars: Vars): { name: string; url: string }[] {
+  const out: { name: string; url: string }[] = [];
+  const base = dockerRepoBase(f, vars);
+  if (base && !f.docker.installed) {
+    const major = f.os.versionId.split(".")[0];
+    out.push({ name: "docker repository", url: `${base}/${major}/x86_64/stable/repodata/repomd.xml` });
+  }
+  if (vars.image_delivery === "pull") {
+    for (const host of new Set(Object.values(vars.images).map(registryHost))) {
+      out.push({ name: `registry ${host}`, url: `https://${host}/v2/` });
+    }
+  }
+  return out;
+}
+
+/**
+ * Script: a bounded HEAD request (`curl -sI -m 8`) from the host to each target, all at once, through
+ * the proxy when one is set; prints `i code` per target (000: no answer). A registry's 401 is an answer.
+ */
+export function reachScript(targets: { url: string }[], vars: Vars): string {
+  return [
+    proxyEnv(vars.proxy),
+    ...targets.map((t, i) =>
+      `( echo "${i} $(curl -sI -o /dev/null -m 8 -w '%{http_code}' ${quote(t.url)} 2>/dev/null || true)" ) &`
+    ),
+    "wait",
+  ].filter(Boolean).join("\n");
+}
+
+/** Everything the facts found that decides the plan, one line per subject. */
+export function factsReport(f: Facts, vars: Vars, reach: Map<string, string>): string[] {
+  const a = f.apache;
+  const s = f.selinux;
+  const lines = [
+    `system: ${f.os.prettyName} (${f.os.id} ${f.os.versionId}, ${f.os.family} family)` +
+    `${unsupportedReason(f.os) ? ": NOT SUPPORTED" : ""}; login ${f.loginUser || "?"}`,
+    `selinux: ${s.mode}${
+      s.mode === "absent" ? "" : `; Docker labels containers: ${s.dockerLabels ? "yes" : "no"}; ` +
+        `${vars.install_dir}: ${s.installDirLabel ?? "absent"} (policy: ${s.installDirDefault ?? "?"})`
+    }`,
+    `firewall: ${f.firewall.firewalld ? "firewalld active" : "firewalld inactive"}; ` +
+    `${
+      [f.firewall.iptables && "iptables", f.firewall.nftables && "nft"].filter(Boolean).join(", ") ||
+      "no tools"
+    }; ` +
+    `persistence ${f.firewall.persistence}`,
+    `container tools: ${
+      f.containerTools.length ? f.containerTools.join(", ") + " installed" : "none of podman, buildah, runc"
+    }` +
+    (f.containerTools.length && !f.docker.installed
+      ? vars.docker_allow_erasing
+        ? " (docker_allow_erasing: dnf replaces them)"
+        : " (conflict: the docker step will stop)"
+      : ""),
+    `docker: ${
+      f.docker.installed
+        ? `${f.docker.package ?? "installed"}, ${
+          f.docker.running ? `running ${f.docker.version}` : "stopped"
+        }`
+        : "not installed"
+    }; repository ${
+      f.os.family === "rhel" ? dockerRepoBase(f, vars) ?? "none (host's own)" : "distribution's"
+    }` +
+    `; proxy ${vars.proxy ? [vars.proxy.https ?? vars.proxy.http].join("") : "none"}`,
+    ...[...reach].map(([name, code]) =>
+      `reach ${name}: ${code === "000" || !code ? "NO ANSWER" : `answers (HTTP ${code})`}${
+        vars.proxy ? " via the proxy" : ""
+      }`
+    ),
+    ...(vars.image_delivery === "push"
+      ? ["registry: not used (image_delivery: push sends images over SSH)"]
+      : []),
+    a
+      ? `apache: ${a.binary} ${a.version} (${a.mpm}), service ${a.service} ${
+        a.running ? "running" : "stopped"
+      }, ` +
+        `config ${a.configFile} (${a.includes.length} files loaded), ours ${a.confFile}; ` +
+        `mod_status ${a.statusModule ? "loaded" : "not loaded"}, ExtendedStatus ${
+          a.extendedStatus ? "on" : "off"
+        }; ` +
+        `config test ${a.configOk ? "ok" : "FAILS"}; other <Location /server-status>: ${
+          a.statusLocations.filter((l) => !l.includes("EPFL_isa.conf")).length
+        }`
+      : "apache: not found",
+    `disk: ${f.diskFreeMb} MiB free under ${vars.install_dir}`,
+  ];
+  return lines;
+}
+
+/** Step 1: facts are gathered by the runner; this step checks prerequisites. */
 export const factsStep: Step = {
   id: "facts",
-  title: "Prerequisites and facts",
   plan: (ctx) => {
-    const f = ctx.facts;
-    const a = f.apache;
-    ctx.debug(
-      `${f.os.prettyName}; apache ${a ? `${a.version} (${a.mpm}, ${a.service})` : "absent"}; ` +
-        `docker ${f.docker.version ?? (f.docker.installed ? "stopped" : "absent")}; ${f.diskFreeMb} MiB free`,
-    );
-    if (f.os.family === "unknown") {
-      throw new Error(`unsupported OS '${f.os.prettyName}' (RHEL family or Debian/Ubuntu)`);
-    }
-    if (f.init !== "systemd") throw new Error("systemd is required (services, restart at boot)");
-    if (!a) throw new Error("no Apache httpd found (looked for /usr/sbin/httpd and /usr/sbin/apache2)");
-    // Checked here, before any step changes the host: a full disk found later would fail half-way
-    // through (a config written, its container not recreated) or leave Prometheus unable to write.
-    if (f.diskFreeMb < MIN_FREE_MB) {
-      throw new Error(
-        `only ${f.diskFreeMb} MiB free under ${ctx.host.vars.install_dir}, need ${MIN_FREE_MB} ` +
-          `(Prometheus' data and write-ahead log live there); free some space first`,
-      );
-    }
+    ctx.debug(factsLine(ctx.facts));
+    check(ctx);
     return Promise.resolve([]);
+  },
+};
+
+/**
+ * `deno task facts`: first contact with a host. Prints everything found that decides the plan, with
+ * a bounded reachability check of Docker's repository and the registries from the host, then checks.
+ */
+export const factsReportStep: Step = {
+  id: "facts",
+  plan: async (ctx) => {
+    const vars = ctx.host.vars;
+    const targets = reachTargets(ctx.facts, vars);
+    const reach = new Map<string, string>();
+    if (targets.length) {
+      const r = await ctx.ssh.run(reachScript(targets, vars), {
+        log: "curl -sI the repository and registries",
+      });
+      for (const l of r.stdout.split("\n")) {
+        const [i, code] = l.trim().split(" ");
+        if (targets[Number(i)]) reach.set(targets[Number(i)].name, code ?? "");
+      }
+    }
+    for (const l of factsReport(ctx.facts, vars, reach)) ctx.progress(l);
+    check(ctx);
+    return [];
   },
 };

@@ -9,22 +9,31 @@ import {
   UNIT_PATH,
   unitFile,
 } from "../render/firewall.ts";
+import {
+  parseWatchProbe,
+  WATCH_SCRIPT_PATH,
+  WATCH_UNIT_NAME,
+  WATCH_UNIT_PATH,
+  watchProbeScript,
+  watchScript,
+  watchUnitFile,
+} from "../render/firewalld_watch.ts";
 import { fileChange } from "../engine/file_change.ts";
 import type { Step } from "../engine/step.ts";
 
 /** Step 3: quality opens 8080 and 8443, production only 8443 — enforced where Docker traffic flows. */
 export const firewallStep: Step = {
   id: "firewall",
-  title: "Firewall",
   plan: async (ctx) => {
     const { ssh, host, facts } = ctx;
     if (!facts.firewall.iptables) {
       throw new Error("iptables is not installed; the firewall step manages iptables rules");
     }
-    const state = parseProbe(
-      sections((await ssh.run(probeScript(host), { log: "probe firewall" })).stdout),
-      host,
+    const probed = sections(
+      (await ssh.run(probeScript(host) + watchProbeScript(), { log: "probe firewall" })).stdout,
     );
+    const state = parseProbe(probed, host);
+    const watch = parseWatchProbe(probed);
     const changes: Change[] = [];
     const script = firewallScript(host);
     const s = fileChange(ssh, SCRIPT_PATH, state.script, script, { mode: 0o755 });
@@ -41,10 +50,42 @@ export const firewallStep: Step = {
           void await ssh.run(`systemctl enable ${UNIT_NAME}`, { log: `systemctl enable ${UNIT_NAME}` }),
       });
     }
-    if (!state.rulesOk || !state.jumpOk || s) {
+    // The firewalld watcher goes on every host: it only runs while firewalld does (WantedBy/PartOf), so
+    // a host where firewalld is enabled later is covered too.
+    const daemonReload = async () =>
+      void await ssh.run("systemctl daemon-reload", { log: "systemctl daemon-reload" });
+    const ws = fileChange(ssh, WATCH_SCRIPT_PATH, watch.script, watchScript(), { mode: 0o755 });
+    if (ws) changes.push(ws);
+    const wu = fileChange(ssh, WATCH_UNIT_PATH, watch.unit, watchUnitFile(), {
+      mode: 0o644,
+      after: daemonReload,
+    });
+    if (wu) changes.push(wu);
+    if (!watch.enabled) {
+      changes.push({
+        summary: `enable ${WATCH_UNIT_NAME} (rules come back after \`firewall-cmd --reload\`)`,
+        apply: async () =>
+          void await ssh.run(`systemctl enable ${WATCH_UNIT_NAME}`, {
+            log: `systemctl enable ${WATCH_UNIT_NAME}`,
+          }),
+      });
+    }
+    if (ctx.facts.firewall.firewalld && (!watch.active || ws || wu)) {
+      changes.push({
+        summary: `${watch.active ? "restart" : "start"} ${WATCH_UNIT_NAME} (firewalld is active)`,
+        apply: async () =>
+          void await ssh.run(`systemctl restart ${WATCH_UNIT_NAME}`, {
+            log: `systemctl restart ${WATCH_UNIT_NAME}`,
+          }),
+      });
+    }
+    if (!state.rulesOk || !state.jumpOk || !watch.forwardFirst || s) {
+      const https = host.vars.allowed_sources.length
+        ? `${host.vars.ports.https} open to ${host.vars.allowed_sources.join(" ")}`
+        : `${host.vars.ports.https} open`;
       const ports = host.vars.dashboard
-        ? `${host.vars.ports.https} and ${host.vars.ports.dashboard} open`
-        : `${host.vars.ports.https} open, ${host.vars.ports.dashboard} closed`;
+        ? `${https}, ${host.vars.ports.dashboard} open`
+        : `${https}, ${host.vars.ports.dashboard} closed`;
       changes.push({
         summary: `apply iptables chain ISA-MONITORING in DOCKER-USER (${ports})`,
         apply: async () =>

@@ -1,5 +1,5 @@
-import { encodeHex } from "../containers/hex.ts";
-import { planCertificate } from "./certificate.ts";
+import { randomBytes } from "node:crypto";
+import { mountedCertificate } from "./certificate.ts";
 import type { Change } from "../engine/change.ts";
 import { CONTAINER_NAMES, prometheusSpec } from "../containers/builders.ts";
 import {
@@ -7,14 +7,13 @@ import {
   type DesiredFiles,
   dirChange,
   dockerFor,
-  imageChangeFor,
-  networkChange,
-  PENDING,
+  networkAndImage,
   promtoolValidator,
   removeContainerChange,
   validatedFileChange,
 } from "../containers/changes.ts";
 import { probeHost } from "../facts/files_probe.ts";
+import { copyPaths, keepingPrevious, keptCopies } from "../containers/previous_files.ts";
 import { IN_CONTAINER, inContainer, installPaths } from "../inventory/paths.ts";
 import { hashCredentials } from "../render/htpasswd.ts";
 import { fileChange } from "../engine/file_change.ts";
@@ -32,7 +31,7 @@ const PUBLIC = { mode: 0o644, owner: "0:0" } as const;
  */
 export function selfScrapePassword(onHost: string | null | undefined): string {
   if (onHost && /^[0-9a-f]{48}$/.test(onHost)) return onHost;
-  return encodeHex(crypto.getRandomValues(new Uint8Array(24)));
+  return randomBytes(24).toString("hex");
 }
 
 /**
@@ -41,7 +40,6 @@ export function selfScrapePassword(onHost: string | null | undefined): string {
  */
 export const prometheusStep: Step = {
   id: "prometheus",
-  title: "Prometheus container",
   needsSecrets: true,
   plan: async (ctx) => {
     const { host, ssh } = ctx;
@@ -51,26 +49,31 @@ export const prometheusStep: Step = {
     const secrets = await ctx.secrets();
     const alerts = shippedAlerts();
 
+    const docker = await dockerFor(ctx);
+    const spec = prometheusSpec(host, { alerts: alerts !== null });
+    // The files we write or remove whose previous content is kept until the new container is ready
+    // (every mounted one but the certificate: the previous container, started again, reads the
+    // current one). Kept even when the new spec no longer mounts it: the previous container does.
+    const kept = [
+      p.prometheusYml,
+      p.alertsYml,
+      p.webYml,
+      p.selfScrapePassword,
+      p.remoteWritePassword,
+      p.remoteWriteToken,
+    ];
     const probe = await probeHost(
       ssh,
-      [
-        p.prometheusYml,
-        p.alertsYml,
-        p.webYml,
-        p.selfScrapePassword,
-        p.remoteWritePassword,
-        p.remoteWriteToken,
-        p.cert,
-      ],
+      [...kept, p.cert, ...kept.flatMap((f) => Object.values(copyPaths(f)))],
       [p.prometheusDir, p.prometheusSecretsDir, p.prometheusData],
     );
-    const docker = await dockerFor(ctx);
-    const spec = prometheusSpec(host, ctx.facts, { alerts: alerts !== null });
+    const keep = (c: Change | null, path: string) => keepingPrevious(ssh, c, [path]);
     const desired: DesiredFiles = {};
     const changes: (Change | null)[] = [
-      await networkChange(docker, v.docker_network),
-      await imageChangeFor(ctx, docker, spec.image),
+      ...(await networkAndImage(ctx, docker, spec.image)),
       // Switching to the native frontend: Traefik holds the HTTPS port Prometheus is about to publish.
+      // Not put back if the new Prometheus then fails (only the previous Prometheus is): a failed
+      // switch leaves the host monitoring without its HTTPS endpoint until a run of either frontend.
       native
         ? await removeContainerChange(docker, CONTAINER_NAMES.traefik, "the native frontend replaces it")
         : null,
@@ -86,7 +89,12 @@ export const prometheusStep: Step = {
 
     const secretFile = (path: string, value: string) => {
       desired[path] = value;
-      changes.push(fileChange(ssh, path, probe.files[path], value, SECRET));
+      changes.push(
+        keep(
+          fileChange(ssh, path, probe.files[path], value, { ...SECRET, found: probe.fileStats[path] }),
+          path,
+        ),
+      );
     };
     const rw = v.remote_write;
     if (rw?.auth === "basic") {
@@ -110,10 +118,10 @@ export const prometheusStep: Step = {
       ]] as const
     ) {
       if (!used && probe.files[path] !== null && probe.files[path] !== undefined) {
-        changes.push({
+        changes.push(keep({
           summary: `remove ${path} (remote_write no longer uses it)`,
           apply: async () => void await ssh.run(`rm -f ${quote(path)}`, { log: `rm -f ${path}` }),
-        });
+        }, path));
       }
     }
 
@@ -134,13 +142,19 @@ export const prometheusStep: Step = {
       check: ReturnType<typeof promtool>,
     ) => {
       desired[path] = content;
-      changes.push(validatedFileChange(ssh, path, probe.files[path], content, opts, check));
+      changes.push(
+        keep(
+          validatedFileChange(ssh, path, probe.files[path], content, {
+            ...opts,
+            found: probe.fileStats[path],
+          }, check),
+          path,
+        ),
+      );
     };
 
     if (native) {
-      const cert = await planCertificate(ssh, host, p);
-      changes.push(...cert.changes);
-      desired[p.cert] = cert.willChange ? PENDING : probe.files[p.cert];
+      changes.push(...(await mountedCertificate(ssh, host, p, probe, desired)));
       // The internal user Prometheus scrapes itself with: random, made once, kept on the host.
       const selfPass = selfScrapePassword(probe.files[p.selfScrapePassword]);
       secretFile(p.selfScrapePassword, selfPass);
@@ -173,7 +187,13 @@ export const prometheusStep: Step = {
     );
     validated(p.prometheusYml, config, PUBLIC, promtool("check", "config"));
 
-    changes.push(await containerChange(docker, ssh, spec, desired));
+    changes.push(
+      await containerChange(docker, ssh, spec, desired, {
+        progress: ctx.progress,
+        kept,
+        leftover: keptCopies(kept, probe.files),
+      }),
+    );
     return changes.filter((c): c is Change => c !== null);
   },
 };

@@ -1,23 +1,23 @@
 import { BEGIN } from "../render/apache_block.ts";
-import { parseCli, type RunOptions, usage } from "../engine/cli.ts";
+import type { RunOptions } from "../engine/cli.ts";
 import { MANAGED_LABEL } from "../containers/spec.ts";
 import { UnreachableError, UsageError } from "../engine/errors.ts";
-import { colour, printable, say, warn } from "../engine/output.ts";
+import { colour, printable, say } from "../engine/output.ts";
+import { EXIT, exitCode, type HostOutcome } from "../engine/report.ts";
+import { startTask, usageGuard } from "../engine/start.ts";
 import { redact } from "../inventory/redact.ts";
 import { gatherFacts } from "../facts/gather.ts";
 import { hostContext } from "../engine/context.ts";
 import { pool } from "../engine/pool.ts";
-import { selectFromOptions } from "../engine/selection.ts";
 import { loadSecrets, type Secrets } from "../inventory/secrets.ts";
 import { Ssh } from "../transport/ssh.ts";
 import { deploySteps } from "./mod.ts";
-import { exitCode, type HostReport } from "../engine/report.ts";
 import type { Host } from "../inventory/host.ts";
 import { installPaths } from "../inventory/paths.ts";
 import type { Credential } from "../inventory/secrets.ts";
 import { sections } from "../facts/probe.ts";
 import { quote } from "../transport/quote.ts";
-import { seconds } from "../verify/evidence.ts";
+import { seconds } from "../engine/duration.ts";
 import { clientFor, get, publicUrl } from "../verify/public.ts";
 import {
   certDaysLeft,
@@ -32,7 +32,7 @@ import {
 } from "./status_checks.ts";
 
 /** status' answer for one host. */
-interface HostStatus {
+export interface HostStatus {
   host: string;
   /** ok, drift (a deploy would change something), attention (problems), or unreachable. */
   status: "ok" | "drift" | "attention" | "unreachable";
@@ -279,25 +279,30 @@ function print(s: HostStatus): void {
 }
 
 /** The run's exit code through the shared rule: unreachable → 4; drift, problems or errors → 2. */
-export function statusExitCode(results: { host: string; status: HostStatus["status"] }[]): number {
-  return exitCode(results.map((r): HostReport => ({
-    host: r.host,
-    status: r.status === "unreachable" ? "unreachable" : r.status === "ok" ? "ok" : "failed",
-    steps: [],
-    seconds: 0,
-  })));
+export function statusExitCode(results: Pick<HostStatus, "status">[]): number {
+  return exitCode(results.map((r) => ({ status: statusOutcome(r) })));
+}
+
+/**
+ * A host's status in the words every task's exit code is computed from: drift (what a deploy would
+ * change) and problems (errors, unhealthy scrapes, serious alerts, …) count as failed.
+ */
+export function statusOutcome(s: Pick<HostStatus, "status">): HostOutcome {
+  return s.status === "unreachable" ? "unreachable" : s.status === "ok" ? "ok" : "failed";
 }
 
 /** status: read-only view of every host (containers, Apache block, firewall and config drift). */
-export async function status(args: string[]): Promise<number> {
-  try {
-    const { opts, help } = parseCli("status", args);
-    if (help) {
-      say(usage("status"));
-      return 0;
-    }
-    if (opts.check || opts.diff) throw new UsageError("status only reads: --check and --diff don't apply");
-    const { inventory, hosts } = await selectFromOptions(opts);
+export function status(args: string[]): Promise<number> {
+  return usageGuard(async () => {
+    const start = await startTask("status", args, {
+      validate: (opts) => {
+        if (opts.check || opts.diff) {
+          throw new UsageError("status only reads: --check and --diff don't apply");
+        }
+      },
+    });
+    if (!start) return EXIT.ok;
+    const { opts, inventory, hosts } = start;
     let sec: Promise<Secrets> | undefined;
     const secrets = () => (sec ??= loadSecrets(inventory.secrets));
     const results = await pool(hosts, opts.forks, async (host) => {
@@ -308,15 +313,10 @@ export async function status(args: string[]): Promise<number> {
       return r;
     });
     const code = statusExitCode(results);
+    // exitCode in the document as every task's JSON has it.
     if (opts.json) {
       console.log(redact(JSON.stringify({ task: "status", exitCode: code, hosts: results }, null, 2)));
     }
     return code;
-  } catch (e) {
-    if (e instanceof UsageError) {
-      warn(`error: ${e.message}`);
-      return 1;
-    }
-    throw e;
-  }
+  });
 }

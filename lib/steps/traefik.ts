@@ -1,4 +1,4 @@
-import { planCertificate } from "./certificate.ts";
+import { mountedCertificate } from "./certificate.ts";
 import type { Change } from "../engine/change.ts";
 import { CONTAINER_NAMES, traefikSpec } from "../containers/builders.ts";
 import {
@@ -6,12 +6,11 @@ import {
   type DesiredFiles,
   dirChange,
   dockerFor,
-  imageChangeFor,
-  networkChange,
-  PENDING,
+  networkAndImage,
   removeContainerChange,
 } from "../containers/changes.ts";
 import { probeHost } from "../facts/files_probe.ts";
+import { copyPaths, keepingPrevious, keptCopies } from "../containers/previous_files.ts";
 import { installPaths } from "../inventory/paths.ts";
 import { hashCredentials, parseHtpasswd, renderHtpasswd } from "../render/htpasswd.ts";
 import { fileChange } from "../engine/file_change.ts";
@@ -24,7 +23,6 @@ import { renderTraefikDynamic, renderTraefikStatic } from "../render/traefik_con
  */
 export const traefikStep: Step = {
   id: "traefik",
-  title: "Traefik frontend",
   needsSecrets: true,
   plan: async (ctx) => {
     const { host, ssh } = ctx;
@@ -36,22 +34,23 @@ export const traefikStep: Step = {
     }
     const p = installPaths(v);
     const secrets = await ctx.secrets();
-    const probe = await probeHost(ssh, [p.traefikYml, p.traefikDynamicYml, p.htpasswd, p.cert], [
+    const spec = traefikSpec(host);
+    // The files we write and whose previous content is kept until the new container is ready; not
+    // the certificate: the previous container, started again, reads whichever is current.
+    const kept = [p.htpasswd, p.traefikYml, p.traefikDynamicYml];
+    const copies = kept.flatMap((f) => Object.values(copyPaths(f)));
+    const probe = await probeHost(ssh, [p.traefikYml, p.traefikDynamicYml, p.htpasswd, p.cert, ...copies], [
       p.traefikDir,
       p.traefikDynamicDir,
     ]);
-    const spec = traefikSpec(host, ctx.facts);
     const desired: DesiredFiles = {};
     const changes: (Change | null)[] = [
-      await networkChange(docker, v.docker_network),
-      await imageChangeFor(ctx, docker, spec.image),
+      ...(await networkAndImage(ctx, docker, spec.image)),
       dirChange(ssh, p.traefikDir, "755", probe),
       dirChange(ssh, p.traefikDynamicDir, "755", probe),
     ];
 
-    const cert = await planCertificate(ssh, host, p);
-    changes.push(...cert.changes);
-    desired[p.cert] = cert.willChange ? PENDING : probe.files[p.cert];
+    changes.push(...(await mountedCertificate(ssh, host, p, probe, desired)));
 
     // Hashes still matching their password are kept, so a re-run writes identical bytes.
     const users = await hashCredentials(secrets.frontend.credentials, parseHtpasswd(probe.files[p.htpasswd]));
@@ -64,16 +63,25 @@ export const traefikStep: Step = {
     ];
     for (const [path, text, secret] of files) {
       desired[path] = text;
-      changes.push(
+      changes.push(keepingPrevious(
+        ssh,
         fileChange(ssh, path, probe.files[path], text, {
           mode: secret ? 0o600 : 0o644,
           owner: "0:0",
           secret,
+          found: probe.fileStats[path],
         }),
-      );
+        [path],
+      ));
     }
 
-    changes.push(await containerChange(docker, ssh, spec, desired));
+    changes.push(
+      await containerChange(docker, ssh, spec, desired, {
+        progress: ctx.progress,
+        kept,
+        leftover: keptCopies(kept, probe.files),
+      }),
+    );
     return changes.filter((c): c is Change => c !== null);
   },
 };

@@ -2,21 +2,35 @@ import { BEGIN, withoutBlock } from "../render/apache_block.ts";
 import type { Change } from "../engine/change.ts";
 import { installPaths } from "../inventory/paths.ts";
 import { MANAGED_LABEL } from "../containers/spec.ts";
-import { RemoteError } from "../engine/errors.ts";
+import { CONTAINER_NAMES } from "../containers/builders.ts";
+import { containerState } from "../containers/reconcile.ts";
 import { CHAIN, SCRIPT_PATH, UNIT_NAME, UNIT_PATH } from "../render/firewall.ts";
+import { WATCH_SCRIPT_PATH, WATCH_UNIT_NAME, WATCH_UNIT_PATH } from "../render/firewalld_watch.ts";
 import { unifiedDiff } from "../engine/file_change.ts";
 import { quote } from "../transport/quote.ts";
 import { writeFileScript } from "../transport/ssh.ts";
 import type { Step } from "../engine/step.ts";
+import { runApacheChange } from "./apache.ts";
 
-/** Removes our containers and network (the Docker engine itself stays: other things may use it). */
+/**
+ * Removes our containers and network (the Docker engine itself stays: other things may use it).
+ * Only containers carrying our label, found by the label and removed by ID: a container of
+ * someone else's that has one of our names is never touched, and is named in a progress line.
+ */
 export const removeContainersStep: Step = {
   id: "containers",
-  title: "Remove containers and network",
   plan: async (ctx) => {
     if (!ctx.facts.docker.running) return [];
     const docker = await ctx.docker();
     const changes: Change[] = [];
+    for (const name of Object.values(CONTAINER_NAMES)) {
+      const st = await containerState(docker, name);
+      if (st && !st.managed) {
+        ctx.progress(
+          `leaving container ${name} alone: isa-monitoring did not create it (no ${MANAGED_LABEL} label)`,
+        );
+      }
+    }
     const list = await docker.listContainers({ all: true, filters: { label: [`${MANAGED_LABEL}=true`] } });
     for (const c of list) {
       const name = c.Names[0]?.replace(/^\//, "") ?? c.Id.slice(0, 12);
@@ -39,7 +53,6 @@ export const removeContainersStep: Step = {
 /** Removes our block from EPFL_isa.conf (the file too when nothing else is in it), validated and reloaded. */
 export const removeApacheBlockStep: Step = {
   id: "apache",
-  title: "Remove the Apache status block",
   plan: (ctx) => {
     const apache = ctx.facts.apache;
     if (!apache) return Promise.resolve([]);
@@ -48,38 +61,20 @@ export const removeApacheBlockStep: Step = {
     if (current === null || !current.includes(BEGIN)) return Promise.resolve([]);
     const rest = withoutBlock(current);
     const removeFile = rest.trim() === "";
-    const f = quote(apache.confFile);
-    const mutate = removeFile
-      ? `rm -f ${f}${apache.layout === "debian" ? "; a2disconf -q EPFL_isa >/dev/null 2>&1 || true" : ""}`
-      : `(\n${writeFileScript(apache.confFile, rest, { mode: 0o644 }).trim()}\n)`;
-    const script = `set -u
-cp -p ${f} ${f}.isa-bak
-${mutate}
-if ! out=$(apachectl -t 2>&1); then
-  mv -f ${f}.isa-bak ${f}; ${
-      apache.layout === "debian" ? "a2enconf -q EPFL_isa >/dev/null 2>&1;" : ""
-    } echo "$out" >&2; exit 3
-fi
-rm -f ${f}.isa-bak
-if systemctl is-active --quiet ${apache.service}; then systemctl reload ${apache.service}; fi
-`;
+    const debian = apache.layout === "debian";
+    const edit = removeFile
+      ? {
+        change: `rm -f ${quote(apache.confFile)}${
+          debian ? "\na2disconf -q EPFL_isa >/dev/null 2>&1 || true" : ""
+        }`,
+        undo: debian ? "a2enconf -q EPFL_isa >/dev/null 2>&1" : undefined,
+      }
+      : { change: writeFileScript(apache.confFile, rest, { mode: 0o644 }) };
+    const what = `${removeFile ? "remove" : "update"} ${apache.confFile}`;
     return Promise.resolve([{
-      summary: `${
-        removeFile ? "remove" : "update"
-      } ${apache.confFile}; apachectl -t; graceful reload of ${apache.service}`,
+      summary: `${what}; ${apache.ctl} -t; graceful reload of ${apache.service}`,
       diff: unifiedDiff(apache.confFile, current, removeFile ? null : rest),
-      apply: async () => {
-        try {
-          await ctx.ssh.run(script, { log: `remove our block from ${apache.confFile}; validate; reload` });
-        } catch (e) {
-          if (e instanceof RemoteError && e.code === 3) {
-            throw new Error(
-              `apachectl -t failed without our block; file restored, Apache untouched:\n${e.stderr.trim()}`,
-            );
-          }
-          throw e;
-        }
-      },
+      apply: () => runApacheChange(ctx, apache, edit, `${what} (our block removed)`),
     }]);
   },
 };
@@ -87,19 +82,21 @@ if systemctl is-active --quiet ${apache.service}; then systemctl reload ${apache
 /** Removes our iptables chain, its jump, the script and the unit. */
 export const removeFirewallStep: Step = {
   id: "firewall",
-  title: "Remove firewall rules",
   plan: async (ctx) => {
     const r = await ctx.ssh.run(
-      `iptables -w -S ${CHAIN} >/dev/null 2>&1 && echo chain; [ -e ${UNIT_PATH} ] && echo unit; [ -e ${SCRIPT_PATH} ] && echo script; true`,
+      `iptables -w -S ${CHAIN} >/dev/null 2>&1 && echo chain; [ -e ${UNIT_PATH} ] && echo unit; [ -e ${SCRIPT_PATH} ] && echo script; [ -e ${WATCH_UNIT_PATH} ] && echo watch-unit; [ -e ${WATCH_SCRIPT_PATH} ] && echo watch-script; true`,
       { log: "probe our firewall chain and unit" },
     );
     if (!r.stdout.trim()) return [];
     return [{
-      summary: `remove iptables chain ${CHAIN}, its DOCKER-USER jump, ${UNIT_NAME} and ${SCRIPT_PATH}`,
+      summary:
+        `remove iptables chain ${CHAIN}, its DOCKER-USER jump, ${UNIT_NAME}, ${WATCH_UNIT_NAME} and their scripts`,
       apply: async () =>
         void await ctx.ssh.run(
-          `systemctl disable --now ${UNIT_NAME} >/dev/null 2>&1 || true
-rm -f ${UNIT_PATH} ${SCRIPT_PATH}; systemctl daemon-reload
+          // The watcher first: it would otherwise re-apply the chain on a firewalld reload meanwhile.
+          `systemctl disable --now ${WATCH_UNIT_NAME} >/dev/null 2>&1 || true
+systemctl disable --now ${UNIT_NAME} >/dev/null 2>&1 || true
+rm -f ${WATCH_UNIT_PATH} ${WATCH_SCRIPT_PATH} ${UNIT_PATH} ${SCRIPT_PATH}; systemctl daemon-reload
 while iptables -w -D DOCKER-USER -j ${CHAIN} 2>/dev/null; do :; done
 iptables -w -F ${CHAIN} 2>/dev/null || true; iptables -w -X ${CHAIN} 2>/dev/null || true`,
           { log: `remove chain ${CHAIN}` },
@@ -111,7 +108,6 @@ iptables -w -F ${CHAIN} 2>/dev/null || true; iptables -w -X ${CHAIN} 2>/dev/null
 /** With --purge: removes the install folder, data included. */
 export const purgeStep: Step = {
   id: "purge",
-  title: "Remove the install folder",
   plan: async (ctx) => {
     const root = installPaths(ctx.host.vars).root;
     if (root === "/" || root.split("/").filter(Boolean).length < 2) {

@@ -8,7 +8,7 @@ import { installPaths } from "../inventory/paths.ts";
 import { redact } from "../inventory/redact.ts";
 import type { Secrets } from "../inventory/secrets.ts";
 import { Ssh } from "../transport/ssh.ts";
-import { seconds } from "../verify/evidence.ts";
+import { seconds } from "../engine/duration.ts";
 import { clientFor, publicUrl } from "../verify/public.ts";
 import { downView, type HostView, hostView, type MatrixSeries } from "./view.ts";
 

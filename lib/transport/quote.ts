@@ -10,8 +10,3 @@ export function quote(value: string): string {
   if (value !== "" && /^[A-Za-z0-9_@%+=:,./-]+$/.test(value)) return value;
   return `'${value.replaceAll("'", `'\\''`)}'`;
 }
-
-/** Quotes each value and joins them into one command line for the remote shell. */
-export function command(...args: string[]): string {
-  return args.map(quote).join(" ");
-}

@@ -1,5 +1,6 @@
 import $ from "dax";
 import { createHash } from "node:crypto";
+import { Buffer } from "node:buffer";
 import { RemoteError, UnreachableError } from "../engine/errors.ts";
 import type { Host } from "../inventory/host.ts";
 import { quote } from "./quote.ts";
@@ -25,23 +26,107 @@ export interface SshOptions {
 // sudo -n (never a password prompt: BatchMode and no TTY). Fixed text, so no value is interpolated.
 const ROOT_SHELL = `if [ "$(id -u)" -eq 0 ]; then exec /bin/sh -s; else exec sudo -n /bin/sh -s; fi`;
 
-/** Default folder for control sockets: short (unix socket paths are limited to ~104 bytes), private. */
-export function defaultControlDir(): string {
-  const uid = Deno.uid() ?? 0;
-  return `/tmp/isa-ssh-${uid}`;
+// Longest name we put in the control folder: ssh's ControlPath `%C` (40 hex) plus the ".XXXXXXXXXXXXXXXX"
+// suffix of the temporary socket the master binds before renaming it (OpenSSH mux.c), and our Docker
+// forwards (`docker-<12 hex>-<pid>.sock`, at most 32). A unix socket path holds at most 104 bytes on
+// BSD/macOS (108 on Linux, the trailing NUL included): the folder must leave room for the longest one.
+const LONGEST_ENTRY = "/".length + 40 + ".".length + 16;
+/** Longest control folder path whose sockets still fit the 104-byte unix socket path limit. */
+export const MAX_CONTROL_DIR = 103 - LONGEST_ENTRY;
+
+/**
+ * Default folder for control sockets and forwarded Docker sockets: private to the user, never a
+ * predictable name in a shared folder (another user could create it first and listen at the
+ * ControlPath, receiving every root script we send). `$XDG_RUNTIME_DIR/isa-ssh` when the runtime
+ * folder is the user's own (0700), else `~/.ssh/isa-ssh`; the first one short enough for the socket
+ * path limit. Throws when neither fits. Pure: `ensureControlDir` creates and checks it.
+ */
+export function defaultControlDir(
+  env: { XDG_RUNTIME_DIR?: string; HOME?: string } = {
+    XDG_RUNTIME_DIR: Deno.env.get("XDG_RUNTIME_DIR"),
+    HOME: Deno.env.get("HOME"),
+  },
+): string {
+  const candidates: string[] = [];
+  const run = env.XDG_RUNTIME_DIR;
+  if (run && run.startsWith("/") && privateDirProblem(lstatOrNull(run), Deno.uid()) === null) {
+    candidates.push(`${run.replace(/\/+$/, "")}/isa-ssh`);
+  }
+  if (env.HOME && env.HOME.startsWith("/")) candidates.push(`${env.HOME.replace(/\/+$/, "")}/.ssh/isa-ssh`);
+  const fit = candidates.find((c) => new TextEncoder().encode(c).length <= MAX_CONTROL_DIR);
+  if (fit) return fit;
+  throw new Error(
+    `no private folder for SSH control sockets short enough for the ${MAX_CONTROL_DIR}-byte limit ` +
+      `(tried ${candidates.join(", ") || "none: neither XDG_RUNTIME_DIR nor HOME is set"}); ` +
+      `set XDG_RUNTIME_DIR to a short folder of yours with mode 0700`,
+  );
+}
+
+function lstatOrNull(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.lstatSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Why a folder may not hold our sockets, or null when it may: it must be a real folder (not a
+ * symlink), owned by `uid`, mode 0700 exactly. `info` is its lstat (null: absent).
+ */
+export function privateDirProblem(
+  info: Pick<Deno.FileInfo, "isDirectory" | "isSymlink" | "uid" | "mode"> | null,
+  uid: number | null,
+): string | null {
+  if (!info) return "it does not exist";
+  if (info.isSymlink) return "it is a symbolic link";
+  if (!info.isDirectory) return "it is not a folder";
+  if (info.uid !== uid) return `it is owned by uid ${info.uid}, not by us (uid ${uid})`;
+  const mode = (info.mode ?? 0) & 0o7777;
+  if (mode !== 0o700) return `its mode is ${mode.toString(8).padStart(4, "0")}, not 0700`;
+  return null;
+}
+
+/**
+ * Creates the control folder (and its parent, e.g. ~/.ssh) mode 0700 when absent, then checks with
+ * lstat that it is a real folder, ours, mode 0700. Throws otherwise: we never use, repair or
+ * delete a folder someone else prepared.
+ */
+export async function ensureControlDir(dir: string): Promise<void> {
+  const parent = dir.replace(/\/[^/]+\/?$/, "") || "/";
+  for (const d of [parent, dir]) {
+    try {
+      await Deno.mkdir(d, { mode: 0o700 });
+      // mkdir's mode goes through the umask; the folder is new and ours, so set it exactly.
+      await Deno.chmod(d, 0o700);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    }
+  }
+  // Whoever can write the parent can swap our folder for theirs between two runs.
+  const up = await Deno.stat(parent);
+  if ((up.uid !== Deno.uid() && up.uid !== 0) || ((up.mode ?? 0) & 0o022) !== 0) {
+    throw new Error(`refusing ${dir} as the SSH control folder: ${parent} is writable by other users`);
+  }
+  const problem = privateDirProblem(await Deno.lstat(dir).catch(() => null), Deno.uid());
+  if (problem) {
+    throw new Error(`refusing ${dir} as the SSH control folder: ${problem}; remove it or fix it by hand`);
+  }
 }
 
 /** Runs commands on one host through the system `ssh`, over one multiplexed (ControlMaster) connection. */
 export class Ssh {
   readonly #debug: (line: string) => void;
   readonly #connectTimeout: number;
-  readonly #controlDir: string;
+  #controlDir: string | undefined;
   #dockerSocket: string | undefined;
+  #dirChecked: Promise<void> | undefined;
 
   constructor(readonly host: Host, opts: SshOptions = {}) {
     this.#debug = opts.debug ?? (() => {});
     this.#connectTimeout = opts.connectTimeout ?? 10;
-    this.#controlDir = opts.controlDir ?? defaultControlDir();
+    // Resolved on first use, so a refused default surfaces as this host's error, not the constructor's.
+    this.#controlDir = opts.controlDir;
   }
 
   /** The `ssh` options that every call shares (the first call starts the master, later ones reuse it). */
@@ -57,7 +142,7 @@ export class Ssh {
       "-o",
       "ControlMaster=auto",
       "-o",
-      `ControlPath=${this.#controlDir}/%C`,
+      `ControlPath=${this.controlDir}/%C`,
       "-o",
       "ControlPersist=60",
       "-o",
@@ -73,9 +158,19 @@ export class Ssh {
     return args;
   }
 
+  /** The folder of our sockets. */
+  get controlDir(): string {
+    return (this.#controlDir ??= defaultControlDir());
+  }
+
+  /** Creates and checks the control folder once per instance, before any socket goes in it. */
+  #checkDir(): Promise<void> {
+    return (this.#dirChecked ??= ensureControlDir(this.controlDir));
+  }
+
   /** Opens the master connection; throws UnreachableError with ssh's own message when it can't. */
   async open(): Promise<void> {
-    await Deno.mkdir(this.#controlDir, { recursive: true, mode: 0o700 });
+    await this.#checkDir();
     try {
       await this.run("true");
     } catch (e) {
@@ -96,6 +191,7 @@ export class Ssh {
     script: string,
     opts: { check?: boolean; log?: string; timeoutMs?: number } = {},
   ): Promise<RemoteResult> {
+    await this.#checkDir();
     this.#debug(`$ ${opts.log ?? script.trim()}`);
     let cmd = $`ssh ${this.sshArgs()} -- ${this.host.ssh.address} ${ROOT_SHELL}`
       .stdinText(script)
@@ -146,11 +242,12 @@ export class Ssh {
    */
   async dockerSocketPath(): Promise<string> {
     if (this.#dockerSocket) return this.#dockerSocket;
+    await this.#checkDir();
     const id = createHash("sha256").update(`${this.host.name}\0${this.host.ssh.address}`).digest("hex").slice(
       0,
       12,
     );
-    const local = `${this.#controlDir}/docker-${id}-${Deno.pid}.sock`;
+    const local = `${this.controlDir}/docker-${id}-${Deno.pid}.sock`;
     await Deno.remove(local).catch(() => {});
     this.#debug(`$ ssh -O forward -L ${local}:/var/run/docker.sock ${this.host.ssh.address}`);
     const r =
@@ -183,11 +280,9 @@ export class Ssh {
   }
 }
 
+/** Base64 of the content's bytes (UTF-8 for a string), in lines of 76 as `base64 -d` reads them. */
 function toBase64(content: string | Uint8Array): string {
-  const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content;
-  let bin = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(bin).replace(/.{1,76}/g, "$&\n");
+  return Buffer.from(content).toString("base64").replace(/.{1,76}/g, "$&\n");
 }
 
 /** The remote script that atomically writes a file (exported for unit tests). */

@@ -23,14 +23,6 @@ export interface CheckResult {
   fix?: string;
 }
 
-/** Parses a duration like `15s`, `2m`, `1h`, `500ms` into seconds. */
-export function seconds(d: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(d.trim());
-  if (!m) throw new Error(`'${d}' is not a duration (e.g. 90s, 5m)`);
-  const n = Number(m[1]);
-  return n * { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as "s"];
-}
-
 /** Check 1 from the body (and status) of `/server-status?auto` fetched on the host itself. */
 export function checkServerStatus(status: number, body: string): CheckResult {
   const name = "Apache /server-status?auto on the host";
@@ -111,7 +103,7 @@ export function checkExporter(running: boolean, metrics: string | null): CheckRe
       ? "the exporter does not answer"
       : "the exporter cannot read the scoreboard (apache_up says 1 even on a 403)",
     fix:
-      "check that the Apache block allows the Docker networks (deno task apache), then the exporter's logs",
+      "check that the Apache block allows our Docker network's subnet (deno task apache), then the exporter's logs",
   };
 }
 

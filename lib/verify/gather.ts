@@ -47,8 +47,10 @@ export function evidenceScript(
   }://${prometheusIp}:${PROMETHEUS_PORT}/api/v1/targets?state=active`;
   return [
     "echo @@server-status",
-    `curl -s -m 5 -o /tmp/.isa-ss.$$ -w '%{http_code}\\n' 'http://localhost/server-status?auto' || echo 0`,
-    "cat /tmp/.isa-ss.$$ 2>/dev/null; rm -f /tmp/.isa-ss.$$",
+    // Body on standard output, the status code in its own section after it: no temporary file (a
+    // predictable /tmp name is a symlink away from root writing wherever another user points it).
+    `curl -s -m 5 -w '\\n@@server-status-code\\n%{http_code}\\n' 'http://localhost/server-status?auto' ||` +
+    " true",
     "echo @@exporter",
     exporterIp
       ? `curl -sf -m 5 http://${exporterIp}:${EXPORTER_PORT}/metrics | grep '^apache_' || echo @@no-answer`
@@ -80,7 +82,7 @@ export async function gatherHostEvidence(
       "curl server-status, exporter /metrics, Prometheus /api/v1/targets on the host; read the certificate",
   });
   const s = sections(r.stdout);
-  const ss = s.get("server-status") ?? ["0"];
+  const body = s.get("server-status") ?? [];
   const exp = (s.get("exporter") ?? []).join("\n");
   let targets: Target[] | null = null;
   const tj = (s.get("targets") ?? []).join("\n");
@@ -92,7 +94,10 @@ export async function gatherHostEvidence(
   }
   const cert = (s.get("cert") ?? []).join("\n");
   return {
-    serverStatus: { status: Number(ss[0]) || 0, body: ss.slice(1).join("\n") },
+    serverStatus: {
+      status: Number((s.get("server-status-code") ?? ["0"])[0]) || 0,
+      body: body.join("\n"),
+    },
     exporterRunning: exporterIp !== null,
     exporterMetrics: exporterIp === null || s.has("no-answer") ? null : exp,
     targets: prometheusIp === null ? null : targets,

@@ -1,3 +1,4 @@
+import { Buffer } from "node:buffer";
 import type { Host } from "../inventory/host.ts";
 import type { Credential } from "../inventory/secrets.ts";
 import { checkPublicQuery, type CheckResult, type Sample } from "./evidence.ts";
@@ -10,8 +11,7 @@ export interface Answer {
 }
 
 function basic(c: Credential): string {
-  const bytes = new TextEncoder().encode(`${c.user}:${c.pass}`);
-  return "Basic " + btoa(String.fromCharCode(...bytes));
+  return "Basic " + Buffer.from(`${c.user}:${c.pass}`).toString("base64");
 }
 
 /** A client that trusts only the host's own certificate (so a wrong certificate fails TLS). */

@@ -1,44 +1,44 @@
-import { parseCli, usage } from "../engine/cli.ts";
 import { UsageError } from "../engine/errors.ts";
-import { colour, say, warn } from "../engine/output.ts";
+import { colour, say } from "../engine/output.ts";
 import { redact } from "../inventory/redact.ts";
 import { pool } from "../engine/pool.ts";
-import { selectFromOptions } from "../engine/selection.ts";
+import { EXIT, exitCode } from "../engine/report.ts";
+import { startTask, usageGuard } from "../engine/start.ts";
 import { loadSecrets } from "../inventory/secrets.ts";
-import { seconds } from "./evidence.ts";
+import { seconds } from "../engine/duration.ts";
 import { printVerdict, verifyHost } from "./run.ts";
 
 const EXTRA = { wait: { type: "string" }, live: { type: "boolean", default: false } } as const;
 
 /** verify-metrics: proves, per host, that the scoreboard reaches Prometheus and its public endpoint. */
-export async function verifyMetrics(args: string[]): Promise<number> {
-  const started = performance.now();
-  let parsed;
-  try {
-    parsed = parseCli("verify-metrics", args, EXTRA, "[--wait DURATION] [--live]");
-    if (parsed.help) {
-      say(usage("verify-metrics", "[--wait DURATION] [--live]"));
-      return 0;
-    }
-    if (parsed.opts.check || parsed.opts.diff) {
-      throw new UsageError("verify-metrics only reads: --check and --diff don't apply");
-    }
-    const waitS = parsed.extra.wait ? seconds(String(parsed.extra.wait)) : 0;
-    const { inventory, hosts } = await selectFromOptions(parsed.opts);
-    if (parsed.opts.listHosts) {
-      for (const h of hosts) say(h.name);
-      return 0;
-    }
-    const secrets = await loadSecrets(inventory.secrets);
+export function verifyMetrics(args: string[]): Promise<number> {
+  return usageGuard(async () => {
+    const started = performance.now();
+    let waitS = 0;
+    const start = await startTask("verify-metrics", args, {
+      extra: EXTRA,
+      extraUsage: "[--wait DURATION] [--live]",
+      validate: (opts, extra) => {
+        if (opts.check || opts.diff) {
+          throw new UsageError("verify-metrics only reads: --check and --diff don't apply");
+        }
+        try {
+          waitS = extra.wait ? seconds(String(extra.wait)) : 0;
+        } catch (e) {
+          throw new UsageError((e as Error).message);
+        }
+      },
+    });
+    if (!start) return EXIT.ok;
+    const secrets = await loadSecrets(start.inventory.secrets);
     const cred = secrets.frontend.credentials[0];
-    const opts = { ...parsed.opts, waitS, live: Boolean(parsed.extra.live) };
-    const verdicts = await pool(hosts, opts.forks, async (h) => {
+    const opts = { ...start.opts, waitS, live: Boolean(start.extra.live) };
+    const verdicts = await pool(start.hosts, opts.forks, async (h) => {
       const v = await verifyHost(h, cred, opts);
       if (!opts.json) printVerdict(v);
       return v;
     });
-    const code = (verdicts.some((v) => v.status === "failed") ? 2 : 0) |
-      (verdicts.some((v) => v.status === "unreachable") ? 4 : 0);
+    const code = exitCode(verdicts);
     const secs = (performance.now() - started) / 1000;
     if (opts.json) {
       console.log(
@@ -51,11 +51,5 @@ export async function verifyMetrics(args: string[]): Promise<number> {
       say(colour.bold(`${good}/${verdicts.length} host(s) verified in ${secs.toFixed(1)}s`));
     }
     return code;
-  } catch (e) {
-    if (e instanceof UsageError || (e instanceof Error && /duration/.test(e.message))) {
-      warn(`error: ${(e as Error).message}`);
-      return 1;
-    }
-    throw e;
-  }
+  });
 }

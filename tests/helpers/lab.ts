@@ -1,40 +1,34 @@
-/** Helpers for lab-backed tests: run the real CLI, reach lab hosts, write variant inventories. */
+/**
+ * Helpers for lab-backed tests and bench/: reach lab hosts, write variant inventories, reset or reboot
+ * hosts. The CLI runner is tests/helpers/cli.ts (re-exported here for the lab tests).
+ */
 import $ from "dax";
 import { join } from "node:path";
-import { projectRoot } from "../../lib/inventory/load.ts";
-import { ensureLab, type LabInfo } from "../../lib/lab/mod.ts";
+import { ensureLab, type LabInfo, labUp } from "../../lib/lab/mod.ts";
+import { inventoryText } from "../../lib/lab/inventory.ts";
+import { containerName, dockerVolumeName, labFiles, numberOf } from "../../lib/lab/layout.ts";
+import { defaultControlDir } from "../../lib/transport/ssh.ts";
+import { until } from "./until.ts";
 
-/** A finished CLI run. */
-export interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-  // deno-lint-ignore no-explicit-any
-  json?: any;
-}
+export { cli, type CliRun } from "./cli.ts";
+export { httpStatus } from "./http.ts";
 
-/** Runs `deno run -A tasks/<file>` with args, as an operator would; parses stdout when --json. */
-export async function cli(file: string, args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  const r = await $`deno run -A ${join(projectRoot, "tasks", file)} ${args}`
-    .cwd(projectRoot)
-    .env({ NO_COLOR: "1", ...env })
-    .stdout("piped")
-    .stderr("piped")
-    .noThrow();
-  const run: CliRun = { code: r.code, stdout: r.stdout, stderr: r.stderr };
-  if (args.includes("--json") && r.stdout.trim().startsWith("{")) run.json = JSON.parse(r.stdout);
-  return run;
-}
-
-/** Runs a shell command on a lab host as root through the lab's ssh config. */
+/**
+ * Runs a shell command on a lab host as root through the lab's ssh config: `out` is stdout and stderr
+ * joined and trimmed, `stdout` as printed. `timeoutMs` bounds a command that could hang (dax then
+ * throws).
+ */
 export async function onHost(
-  lab: LabInfo,
+  lab: Pick<LabInfo, "sshConfig">,
   host: string,
   command: string,
-): Promise<{ code: number; out: string }> {
-  const r = await $`ssh -F ${lab.sshConfig} -o BatchMode=yes ${host} ${command}`
-    .stdout("piped").stderr("piped").noThrow();
-  return { code: r.code, out: (r.stdout + r.stderr).trim() };
+  timeoutMs?: number,
+): Promise<{ code: number; out: string; stdout: string }> {
+  let cmd = $`ssh -F ${lab.sshConfig} -o BatchMode=yes ${host} ${command}`
+    .stdin("null").stdout("piped").stderr("piped").noThrow();
+  if (timeoutMs) cmd = cmd.timeout(timeoutMs);
+  const r = await cmd;
+  return { code: r.code, out: (r.stdout + r.stderr).trim(), stdout: r.stdout };
 }
 
 /**
@@ -51,6 +45,24 @@ export async function labVariant(
   return file;
 }
 
+/**
+ * Writes a variant of the lab inventory in which `host` is reached the way operators reach theirs: as the
+ * lab's non-root sudo user, by its lab-network address, through the bastion (ProxyJump). The host admits
+ * that user from the bastion only, so the run goes through it or fails.
+ */
+export async function bastionVariant(lab: LabInfo, host: string): Promise<string> {
+  const h = lab.hosts.find((x) => x.name === host);
+  if (!h) throw new Error(`${host} is not a lab host`);
+  return await labVariant(lab, `bastion-${host}`, (text) => {
+    const re = new RegExp(`^(  ${host}:\n)    address: ${host} .*\n`, "m");
+    if (!re.test(text)) throw new Error(`${host}'s address line not found in the lab inventory`);
+    return text.replace(
+      re,
+      `$1    address: ${h.networkAddress}\n    user: ${lab.opsUser}\n    jump: ${lab.bastion.alias}\n`,
+    );
+  });
+}
+
 /** Hosts the lab-backed tests use; a larger lab (e.g. the bench's) keeps its other hosts to itself. */
 export const TEST_HOSTS = 2;
 
@@ -59,62 +71,56 @@ export const TEST_HOSTS = 2;
  * TEST_HOSTS hosts only, so a test never touches hosts that someone else (bench/) is using.
  */
 export async function lab(): Promise<LabInfo> {
-  return scoped(await ensureLab(TEST_HOSTS));
+  return await scoped(await ensureLab(TEST_HOSTS), "tests-inventory.yml", TEST_HOSTS);
 }
 
-async function scoped(info: LabInfo): Promise<LabInfo> {
-  const { inventoryText } = await import("../../lib/lab/inventory.ts");
-  const hosts = info.hosts.slice(0, TEST_HOSTS);
-  const file = join(info.dir, "tests-inventory.yml");
-  await Deno.writeTextFile(file, inventoryText(hosts.map((h) => h.name), info.images));
-  return { ...info, hosts, inventory: file };
-}
-
-/** HTTP status of a GET from the controller (0 when nothing answers). */
-export async function httpStatus(url: string, init: RequestInit = {}): Promise<number> {
-  // A new client each time: a pooled keep-alive connection would pass a firewall that only
-  // stops new connections, and prove nothing.
-  const client = Deno.createHttpClient({});
-  try {
-    const r = await fetch(url, { ...init, client, signal: AbortSignal.timeout(4000) });
-    await r.body?.cancel();
-    return r.status;
-  } catch {
-    return 0;
-  } finally {
-    client.close();
-  }
+/** `info` seen through an inventory (written under .lab/ as `file`) of its first `n` hosts only. */
+async function scoped(info: LabInfo, file: string, n: number): Promise<LabInfo> {
+  const hosts = info.hosts.slice(0, n);
+  const path = join(info.dir, file);
+  await Deno.writeTextFile(path, inventoryText(hosts.map((h) => h.name), info.images));
+  return { ...info, hosts, inventory: path };
 }
 
 /** Stops the tool's shared SSH master to a host (its socket is in the tool's control folder). */
-export async function dropMaster(info: LabInfo, name: string): Promise<void> {
-  const { defaultControlDir } = await import("../../lib/transport/ssh.ts");
-  await $`ssh -F ${info.sshConfig} -o ${`ControlPath=${defaultControlDir()}/%C`} -O exit ${name}`.quiet()
-    .noThrow();
+export async function dropMaster(sshConfig: string, name: string): Promise<void> {
+  await $`ssh -F ${sshConfig} -o ${`ControlPath=${defaultControlDir()}/%C`} -O exit ${name}`.quiet()
+    .noThrow().timeout(15_000);
 }
 
-/** Makes a lab host fresh again (new container, empty /var/lib/docker), as a newly installed server. */
-export async function resetHost(info: LabInfo, name: string): Promise<LabInfo> {
-  const { containerName, dockerVolumeName } = await import("../../lib/lab/layout.ts");
-  await $`docker rm -f ${containerName(name)}`.quiet().noThrow();
-  await $`docker volume rm ${dockerVolumeName(name)}`.quiet().noThrow();
-  // Drop the tool's shared ControlMaster: it points at the old container.
-  await dropMaster(info, name);
+/**
+ * Makes lab hosts fresh servers again (new container, empty /var/lib/docker volume; same name,
+ * address and host key) and brings the lab up again; other lab hosts are left as they are.
+ */
+export async function resetHosts(names: string[], log: (line: string) => void = () => {}): Promise<LabInfo> {
+  // Drop the tool's shared ControlMasters: they point at the old containers.
+  await Promise.all(names.map((n) => dropMaster(labFiles.sshConfig, n)));
+  await Promise.all(names.map(async (n) => {
+    await $`docker rm -f ${containerName(n)}`.quiet().noThrow().timeout(120_000);
+    await $`docker volume rm ${dockerVolumeName(n)}`.quiet().noThrow().timeout(60_000);
+    if ((await $`docker volume inspect ${dockerVolumeName(n)}`.quiet().noThrow()).code === 0) {
+      throw new Error(`${n}: could not remove volume ${dockerVolumeName(n)}`);
+    }
+  }));
+  // Lab hosts are isaqal09, isaqal10, …: the lab must have at least up to the highest one.
+  const upTo = Math.max(...names.map(numberOf)) - 8;
+  return (await labUp(upTo, log)).info;
+}
+
+/** Makes one of the tests' lab hosts fresh again (see resetHosts); the tests' view of the lab. */
+export async function resetHost(_info: LabInfo, name: string): Promise<LabInfo> {
+  await resetHosts([name]);
   return await lab();
 }
 
 /** Reboots a lab host (`docker restart`) and waits until SSH answers and systemd has settled. */
 export async function rebootHost(info: LabInfo, name: string): Promise<void> {
-  const { containerName } = await import("../../lib/lab/layout.ts");
-  await dropMaster(info, name);
+  await dropMaster(info.sshConfig, name);
   await $`docker restart ${containerName(name)}`.quiet();
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    const r = await onHost(info, name, "systemctl is-system-running --wait");
-    if (/^(running|degraded)$/m.test(r.out)) return;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  throw new Error(`${name} did not come back within 90 s`);
+  await until(`${name} back after a reboot (systemd running)`, 90_000, async () => {
+    const r = await onHost(info, name, "systemctl is-system-running --wait", 30_000);
+    return /^(running|degraded)$/m.test(r.out) ? true : undefined;
+  }, 1000);
 }
 
 /** Apache's pid and config generation (a graceful reload bumps the generation, a restart the pid). */

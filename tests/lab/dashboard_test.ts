@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { dashboardQueries, renderDashboard } from "../../lib/grafana/mod.ts";
 import { cli, lab, onHost } from "../helpers/lab.ts";
+import { until } from "../helpers/until.ts";
 
 const HOST = "isaqal09";
 
@@ -21,13 +22,12 @@ Deno.test("every PromQL expression of the dashboard returns data for a lab host,
     return body.data.result as { metric: Record<string, string>; value: [number, string] }[];
   };
   try {
-    // Rates need two scrapes in their window: wait until the counters have a few samples.
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
+    // Rates need two scrapes in their window: wait until the counters have a few samples (a test
+    // that went on without them would fail on the first rate, for the wrong reason).
+    await until(`three scrapes of ${HOST}`, 60_000, async () => {
       const r = await ask(`count_over_time(apache_accesses_total{instance="${HOST}"}[1m])`);
-      if (r.length && Number(r[0].value[1]) >= 3) break;
-      await new Promise((res) => setTimeout(res, 2000));
-    }
+      return r.length && Number(r[0].value[1]) >= 3 ? true : undefined;
+    }, 2000);
     const queries = dashboardQueries(renderDashboard("qual"), {
       host: HOST,
       __rate_interval: "1m",

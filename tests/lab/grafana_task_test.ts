@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { installPaths } from "../../lib/inventory/paths.ts";
 import { UsageError } from "../../lib/engine/errors.ts";
-import { grafanaExitCode, grafanaTarget, sharedSetting } from "../../lib/grafana/task.ts";
+import { grafanaTarget, sharedSetting } from "../../lib/grafana/task.ts";
 import type { Host } from "../../lib/inventory/host.ts";
 import { loadInventory } from "../../lib/inventory/load.ts";
 import type { LabInfo } from "../../lib/lab/mod.ts";
@@ -223,7 +223,7 @@ Deno.test("deno task grafana publishes the lab's data sources and dashboard", as
   }
 });
 
-Deno.test("grafana task helpers: one setting per deployment, exit codes as the runner's", () => {
+Deno.test("grafana task helpers: one setting per deployment", () => {
   const host = (name: string, grafana: unknown) => ({ name, vars: { grafana } }) as unknown as Host;
   const g = { url: "https://g.example", org: ORG, dashboard_uid: "isaqal" };
   const inv = { file: "inventory/qual.yml" };
@@ -237,10 +237,4 @@ Deno.test("grafana task helpers: one setting per deployment, exit codes as the r
     /inventory\/qual\.yml: vars\.grafana is not set/,
   );
   assert.equal(sharedSetting(inv, [host("a", 1)], "x", () => null), null);
-  const c = (status: "ok" | "failed" | "unreachable") => ({ host: "h", status, path: "/p" });
-  assert.equal(grafanaExitCode([c("ok")], false), 0);
-  assert.equal(grafanaExitCode([c("ok")], true), 2);
-  assert.equal(grafanaExitCode([c("failed")], false), 2);
-  assert.equal(grafanaExitCode([c("ok"), c("unreachable")], false), 4);
-  assert.equal(grafanaExitCode([c("unreachable")], true), 6);
 });

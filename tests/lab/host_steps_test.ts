@@ -10,9 +10,11 @@ import {
   rebootHost,
   resetHost,
 } from "../helpers/lab.ts";
+import type { LabInfo } from "../../lib/lab/mod.ts";
 
-const HOST = "isaqal10";
-const ADDR = "127.0.10.10";
+// The Debian host: this file installs Docker with apt and edits /etc/apache2 (isaqal10 is RHEL-shaped).
+const HOST = "isaqal09";
+const ADDR = "127.0.10.9";
 const hostSteps = ["02_docker.ts", "03_firewall.ts", "04_apache.ts"];
 
 async function deployHostSteps(inventory: string, extra: string[] = []) {
@@ -23,6 +25,20 @@ async function deployHostSteps(inventory: string, extra: string[] = []) {
     runs.push(r);
   }
   return runs;
+}
+
+/**
+ * A re-run of the Apache step converges: exit 0, no change, no reload (the README's "each fault ends
+ * with a re-run that converges").
+ */
+async function apacheConverges(info: LabInfo, inventory: string): Promise<void> {
+  const before = await apacheGeneration(info, HOST);
+  const r = await cli("04_apache.ts", ["--inventory", inventory, "--limit", HOST, "--json"]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const apache = r.json.hosts[0].steps.find((s: { step: string }) => s.step === "apache");
+  assert.equal(apache.status, "ok", JSON.stringify(apache));
+  assert.deepEqual(apache.changes, [], "nothing left to change");
+  assert.deepEqual(await apacheGeneration(info, HOST), before, "no reload");
 }
 
 function statuses(runs: { json?: { hosts: { steps: { step: string; status: string }[] }[] } }[]) {
@@ -93,6 +109,12 @@ Deno.test("host steps on a fresh lab host: Docker, firewall, Apache block; idemp
       assert.equal(await httpStatus(`http://${ADDR}/`), 200, "Apache still serves");
       assert.deepEqual(await apacheGeneration(info, HOST), before);
       await onHost(info, HOST, "rm -f /etc/apache2/conf-enabled/zz-broken.conf");
+      // Once the foreign breakage is gone, the re-run repairs our drifted block, then converges.
+      const fixed = await cli("04_apache.ts", ["--inventory", inv, "--limit", HOST, "--json"]);
+      assert.equal(fixed.code, 0, fixed.stdout + fixed.stderr);
+      assert.deepEqual(statuses([fixed]), ["apache:changed"], "the drift in our block is repaired");
+      assert.doesNotMatch((await onHost(info, HOST, `cat ${conf}`)).out, /# drift/);
+      await apacheConverges(info, inv);
     },
   );
 
@@ -102,7 +124,7 @@ Deno.test("host steps on a fresh lab host: Docker, firewall, Apache block; idemp
     const { Ssh, writeFileScript } = await import("../../lib/transport/ssh.ts");
     const { loadInventory } = await import("../../lib/inventory/load.ts");
     const { gatherFacts } = await import("../../lib/facts/gather.ts");
-    const { applyScript } = await import("../../lib/render/apache_block.ts");
+    const { apacheChangeScript } = await import("../../lib/steps/apache.ts");
     const host = (await loadInventory(inv)).hosts.find((h) => h.name === HOST)!;
     const ssh = new Ssh(host);
     const facts = await gatherFacts(ssh);
@@ -111,13 +133,15 @@ Deno.test("host steps on a fresh lab host: Docker, firewall, Apache block; idemp
     const bad = writeFileScript(conf, "<Location /server-status>\n  NotADirective\n</Location>\n", {
       mode: 0o644,
     });
-    const r = await ssh.run(applyScript(facts.apache!, bad, { conf: false, mod: false }), { check: false });
+    const r = await ssh.run(apacheChangeScript(facts.apache!, { change: bad }), { check: false });
     await ssh.close();
     assert.equal(r.code, 3);
     assert.match(r.stderr, /NotADirective/, "the validator's message comes back");
     assert.equal((await onHost(info, HOST, `sha256sum ${conf}`)).out, ours, "previous file restored");
     assert.deepEqual(await apacheGeneration(info, HOST), before, "no reload, no restart");
     assert.equal(await httpStatus(`http://${ADDR}/`), 200, "Apache still serves");
+    // The tool itself, run again, finds everything as it wants it.
+    await apacheConverges(info, inv);
   });
 
   await t.step("an unmanaged <Location /server-status> is refused and nothing changes", async () => {

@@ -22,9 +22,9 @@ Deno.test({
   async fn(t) {
     const lab = await ensureLab(2);
     assert.ok(lab.hosts.length >= 2);
-    assert.deepEqual(lab.hosts.slice(0, 2).map((h) => [h.name, h.address, h.container]), [
-      ["isaqal09", "127.0.10.9", "isa-lab-isaqal09"],
-      ["isaqal10", "127.0.10.10", "isa-lab-isaqal10"],
+    assert.deepEqual(lab.hosts.slice(0, 2).map((h) => [h.name, h.address, h.container, h.flavour]), [
+      ["isaqal09", "127.0.10.9", "isa-lab-isaqal09", "debian"],
+      ["isaqal10", "127.0.10.10", "isa-lab-isaqal10", "rhel"],
     ]);
 
     await t.step("ssh with the generated config reaches every host as root", async () => {
@@ -52,7 +52,8 @@ Deno.test({
     });
 
     // Other test files deploy onto the lab; a host made fresh again shows what a new host looks like.
-    const fresh = "isaqal10";
+    // The Debian one: the RHEL-shaped isaqal10 comes with Docker preinstalled (rhel_host_test.ts).
+    const fresh = "isaqal09";
     await resetHost(lab, fresh);
     const ids = (await ensureLab(2)).hosts.map((h) => h.id);
 

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
+import $ from "dax";
+import { join } from "node:path";
 import { loadInventory } from "../../lib/inventory/load.ts";
 import { RemoteError, UnreachableError } from "../../lib/engine/errors.ts";
 import { quote } from "../../lib/transport/quote.ts";
 import { Ssh } from "../../lib/transport/ssh.ts";
 import { lab } from "../helpers/lab.ts";
-import { HOSTILE } from "../unit/quote_test.ts";
+import { HOSTILE } from "../helpers/hostile.ts";
 
 Deno.test("SSH engine against a real sshd on a loopback address", async (t) => {
   const info = await lab();
@@ -60,9 +62,44 @@ Deno.test("SSH engine against a real sshd on a loopback address", async (t) => {
       },
     );
 
-    await t.step("file content never shows in the verbose log or in argv", () => {
+    await t.step("file content never shows in the verbose log or in any ssh argv", async () => {
       assert.ok(debug.some((l) => l.startsWith("$ write /tmp/isa test")));
       assert.ok(!debug.some((l) => l.includes("base64 -d")), "write logs a summary, not the script");
+      // Every ssh the engine starts goes through a wrapper on PATH that records its argv (what `ps`
+      // on this machine shows; its remote command is what the host's sshd runs) and then runs ssh.
+      const realSsh = await $.which("ssh");
+      assert.ok(realSsh, "ssh is on PATH");
+      const dir = await Deno.makeTempDir({ prefix: "isa-argv-" });
+      const argvLog = join(dir, "argv.log");
+      await Deno.writeTextFile(
+        join(dir, "ssh"),
+        `#!/bin/sh\nprintf '%s\\n' "$@" >> ${quote(argvLog)}\necho --- >> ${quote(argvLog)}\nexec ${
+          quote(realSsh)
+        } "$@"\n`,
+        { mode: 0o755 },
+      );
+      const path = Deno.env.get("PATH") ?? "";
+      const secret = `argv-canary-${crypto.randomUUID()}`;
+      const content = `password: ${secret}\n`.repeat(200);
+      const target = `/tmp/isa-argv-${crypto.randomUUID()}`;
+      Deno.env.set("PATH", `${dir}:${path}`);
+      try {
+        debug.length = 0;
+        await ssh.writeFile(target, content, { mode: 0o600 });
+        assert.equal(await ssh.readFile(target), content, "the file was written");
+      } finally {
+        Deno.env.set("PATH", path);
+      }
+      try {
+        const argv = await Deno.readTextFile(argvLog);
+        assert.match(argv, /exec \/bin\/sh -s/, "the wrapper saw the engine's ssh calls");
+        assert.ok(!argv.includes(secret), "the content is in no ssh argv");
+        assert.ok(!argv.includes(btoa(content).slice(0, 40)), "nor its base64");
+        assert.ok(!debug.join("\n").includes(secret), "nor in the verbose log");
+      } finally {
+        await ssh.run(`rm -f ${quote(target)}`);
+        await Deno.remove(dir, { recursive: true });
+      }
     });
 
     await t.step("a failing command is a RemoteError with its exit code and stderr", async () => {

@@ -21,6 +21,7 @@ import { type ContainerSpec, SPEC_HASH_LABEL, specHash } from "../../lib/contain
 import type { DockerFacts, Facts } from "../../lib/facts/facts.ts";
 import type { Host } from "../../lib/inventory/host.ts";
 import type { Vars } from "../../lib/inventory/vars.ts";
+import { ensureTinyImage, SLEEPER_C } from "../helpers/tiny_images.ts";
 
 function testHost(over: Partial<Vars> = {}): Host {
   const vars: Vars = {
@@ -40,6 +41,8 @@ function testHost(over: Partial<Vars> = {}): Host {
     retention_size: "2GB",
     scrape_interval: "15s",
     docker_network: "isa-monitoring",
+    docker_subnet: null,
+    allowed_sources: [],
     limits: {
       apache_exporter: { memory_mb: 64, cpus: 0.25 },
       prometheus: { memory_mb: 1024, cpus: 1 },
@@ -48,6 +51,9 @@ function testHost(over: Partial<Vars> = {}): Host {
     remote_write: null,
     grafana: null,
     insecure_http_for_lab: false,
+    docker_repo: "",
+    docker_allow_erasing: false,
+    proxy: null,
     ...over,
   };
   return {
@@ -67,6 +73,7 @@ const docker0: DockerFacts = {
   bridgeGateway: "172.17.0.1",
   networks: ["172.17.0.0/16"],
   networkNames: ["bridge"],
+  networkSubnets: { bridge: ["172.17.0.0/16"] },
   daemonJson: null,
   package: null,
 };
@@ -83,8 +90,8 @@ function contents(
 function allHashes(host: Host) {
   const specs = [
     exporterSpec(host, facts),
-    prometheusSpec(host, facts, { alerts: true }),
-    traefikSpec(host, facts),
+    prometheusSpec(host, { alerts: true }),
+    traefikSpec(host),
   ];
   return specs.map((s) => specHash(s, contents(s)));
 }
@@ -101,7 +108,7 @@ Deno.test("spec hash: stable for equal input, and retention changes only Prometh
 });
 
 Deno.test("spec hash: a mounted file's content changes the hash; an unrelated file does not", () => {
-  const spec = prometheusSpec(testHost(), facts, { alerts: true });
+  const spec = prometheusSpec(testHost(), { alerts: true });
   const base = specHash(spec, contents(spec));
   assert.notEqual(specHash(spec, contents(spec, { "/srv/isa/prometheus/prometheus.yml": "other" })), base);
   assert.notEqual(specHash(spec, contents(spec, { "/srv/isa/prometheus/alerts.yml": null })), base);
@@ -115,28 +122,26 @@ Deno.test("spec hash: a mounted file's content changes the hash; an unrelated fi
 
 Deno.test("spec hash: a password change (htpasswd) touches only Traefik; web.yml only native Prometheus", () => {
   const t = testHost();
-  const tr = traefikSpec(t, facts);
+  const tr = traefikSpec(t);
   assert.notEqual(
     specHash(tr, contents(tr, { "/srv/isa/traefik/htpasswd": "new" })),
     specHash(tr, contents(tr)),
   );
-  const pr = prometheusSpec(t, facts, { alerts: false });
+  const pr = prometheusSpec(t, { alerts: false });
   assert.ok(!pr.files.includes("/srv/isa/traefik/htpasswd"));
   assert.ok(
     !pr.files.includes("/srv/isa/prometheus/web.yml"),
     "web.yml only matters behind the native frontend",
   );
-  const native = prometheusSpec(testHost({ frontend: "native" }), facts, { alerts: false });
+  const native = prometheusSpec(testHost({ frontend: "native" }), { alerts: false });
   assert.ok(native.files.includes("/srv/isa/prometheus/web.yml"));
   assert.ok(native.files.includes("/srv/isa/traefik/ssl/cert.pem"));
 });
 
 Deno.test("exporter: scrape URI at the bridge gateway, one argv element, no quotes, not published", () => {
   const s = exporterSpec(testHost(), facts);
-  assert.deepEqual(s.create.Cmd, [
-    "--scrape_uri=http://172.17.0.1/server-status?auto",
-    "--telemetry.address=:9117",
-  ]);
+  // No listen flag: its name differs between 0.x and 1.x, and both default to :9117.
+  assert.deepEqual(s.create.Cmd, ["--scrape_uri=http://172.17.0.1/server-status?auto"]);
   assert.ok(!JSON.stringify(s.create.Cmd).includes('\\"'));
   assert.equal(s.create.HostConfig?.PortBindings, undefined);
   assert.throws(
@@ -148,7 +153,7 @@ Deno.test("exporter: scrape URI at the bridge gateway, one argv element, no quot
 Deno.test("common hardening, logging, limits and network on every container; no environment", () => {
   const h = testHost();
   for (
-    const s of [exporterSpec(h, facts), prometheusSpec(h, facts, { alerts: true }), traefikSpec(h, facts)]
+    const s of [exporterSpec(h, facts), prometheusSpec(h, { alerts: true }), traefikSpec(h)]
   ) {
     const hc = s.create.HostConfig!;
     assert.deepEqual(hc.RestartPolicy, { Name: "unless-stopped" });
@@ -161,11 +166,11 @@ Deno.test("common hardening, logging, limits and network on every container; no 
     assert.equal(s.create.Env, undefined, "no secrets through the environment");
     assert.ok(!s.image.endsWith(":latest") && s.image.includes(":"));
   }
-  assert.equal(prometheusSpec(h, facts, { alerts: false }).create.HostConfig!.Memory, 1024 * 1024 * 1024);
+  assert.equal(prometheusSpec(h, { alerts: false }).create.HostConfig!.Memory, 1024 * 1024 * 1024);
 });
 
 Deno.test("prometheus: retention flags, root user, mounts; published only behind the native frontend", () => {
-  const s = prometheusSpec(testHost({ retention_time: "30d", retention_size: "3GB" }), facts, {
+  const s = prometheusSpec(testHost({ retention_time: "30d", retention_size: "3GB" }), {
     alerts: false,
   });
   assert.ok(s.create.Cmd!.includes("--storage.tsdb.retention.time=30d"));
@@ -176,13 +181,15 @@ Deno.test("prometheus: retention flags, root user, mounts; published only behind
     ["/srv/isa/prometheus", "/etc/prometheus", true],
     ["/srv/isa/prometheus/data", "/prometheus", false],
   ]);
-  const q = prometheusSpec(testHost({ frontend: "native", dashboard: true }), facts, { alerts: false });
+  const q = prometheusSpec(testHost({ frontend: "native", dashboard: true }), { alerts: false });
   assert.ok(q.create.Cmd!.includes("--web.config.file=/etc/prometheus/web.yml"));
   assert.deepEqual(q.create.HostConfig!.PortBindings, {
-    "9090/tcp": [{ HostIp: "", HostPort: "8443" }, { HostIp: "", HostPort: "8080" }],
+    "9090/tcp": [{ HostIp: "0.0.0.0", HostPort: "8443" }, { HostIp: "0.0.0.0", HostPort: "8080" }],
   });
-  const p = prometheusSpec(testHost({ frontend: "native", dashboard: false }), facts, { alerts: false });
-  assert.deepEqual(p.create.HostConfig!.PortBindings, { "9090/tcp": [{ HostIp: "", HostPort: "8443" }] });
+  const p = prometheusSpec(testHost({ frontend: "native", dashboard: false }), { alerts: false });
+  assert.deepEqual(p.create.HostConfig!.PortBindings, {
+    "9090/tcp": [{ HostIp: "0.0.0.0", HostPort: "8443" }],
+  });
 });
 
 Deno.test("traefik: 8443 always, 8080 only with the dashboard", () => {
@@ -197,11 +204,12 @@ Deno.test("traefik: 8443 always, 8080 only with the dashboard", () => {
 });
 
 Deno.test("decideAction covers the four cases", () => {
+  const st = (running: boolean, hash: string | null) => ({ id: "x", running, hash, managed: true });
   assert.equal(decideAction(null, "h"), "create");
-  assert.equal(decideAction({ id: "x", running: true, hash: "g" }, "h"), "recreate");
-  assert.equal(decideAction({ id: "x", running: true, hash: null }, "h"), "recreate");
-  assert.equal(decideAction({ id: "x", running: false, hash: "h" }, "h"), "start");
-  assert.equal(decideAction({ id: "x", running: true, hash: "h" }, "h"), "none");
+  assert.equal(decideAction(st(true, "g"), "h"), "recreate");
+  assert.equal(decideAction(st(true, null), "h"), "recreate");
+  assert.equal(decideAction(st(false, "h"), "h"), "start");
+  assert.equal(decideAction(st(true, "h"), "h"), "none");
 });
 
 // --- against the local Docker engine ---------------------------------------------------------
@@ -211,24 +219,8 @@ const TEST_NET = "isa-test-net";
 const TEST_NAME = "isa-test-reconcile";
 
 /** A tiny image: one static binary that sleeps until SIGTERM (built with gcc, imported with docker). */
-async function buildTestImage(docker: Docker): Promise<void> {
-  try {
-    await docker.getImage(TEST_IMAGE).inspect();
-    return;
-  } catch { /* build it */ }
-  const dir = await Deno.makeTempDir({ prefix: "isa-test-img-" });
-  try {
-    await Deno.writeTextFile(
-      `${dir}/s.c`,
-      "#include <signal.h>\n#include <unistd.h>\nstatic void bye(int s) { (void)s; _exit(0); }\n" +
-        "int main(void) { signal(SIGTERM, bye); signal(SIGINT, bye); for (;;) pause(); }\n",
-    );
-    await $`gcc -static -Os -s -o ${dir}/sleeper ${dir}/s.c`;
-    await $`tar -C ${dir} -cf ${dir}/img.tar sleeper`;
-    await $`docker import --change ${'ENTRYPOINT ["/sleeper"]'} ${dir}/img.tar ${TEST_IMAGE}`.quiet();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+function buildTestImage(docker: Docker): Promise<void> {
+  return ensureTinyImage(docker, TEST_IMAGE, SLEEPER_C);
 }
 
 function sleeperSpec(memoryMb: number): ContainerSpec {
@@ -257,7 +249,7 @@ Deno.test("reconcile against the local engine: create, no-op, recreate on hash c
     const created = await reconcileContainer(docker, spec, hash);
     assert.equal(created.action, "create");
     let st = await containerState(docker, TEST_NAME);
-    assert.deepEqual(st, { id: created.id, running: true, hash });
+    assert.deepEqual(st, { id: created.id, running: true, hash, managed: true });
     const info = await docker.getContainer(TEST_NAME).inspect();
     assert.equal(info.HostConfig.Memory, 32 * 1024 * 1024);
     assert.equal(info.HostConfig.ReadonlyRootfs, true);
@@ -302,6 +294,10 @@ Deno.test("host probe: files of any content and folder stats survive the round t
     assert.equal(p.files[files[0]], weird);
     assert.equal(p.files[files[1]], "");
     assert.equal(p.files[files[2]], null);
+    await Deno.chmod(`${dir}/a b.yml`, 0o644);
+    const again = parseProbe(await $`sh -s`.stdinText(probeScript(files, dirs)).text(), files, dirs);
+    assert.deepEqual(again.fileStats[files[0]], { owner: `${Deno.uid()}:${Deno.gid()}`, mode: "644" });
+    assert.equal(again.fileStats[files[2]], null);
     assert.deepEqual(p.dirs[dirs[0]], { owner: `${Deno.uid()}:${Deno.gid()}`, mode: "750" });
     assert.equal(p.dirs[dirs[1]], null);
     assert.throws(() => parseProbe("", files, dirs), /incomplete/);

@@ -3,12 +3,9 @@ import $ from "dax";
 import { parse } from "yaml";
 import { certificateScript, subjectAltNames } from "../../lib/steps/certificate.ts";
 import { hashCredentials } from "../../lib/render/htpasswd.ts";
-import {
-  PROMETHEUS_SECRET_FILES,
-  type PrometheusConfigInput,
-  renderPrometheusConfig,
-} from "../../lib/render/prometheus_config.ts";
-import { renderWebConfig, SELF_SCRAPE_USER } from "../../lib/render/web_config.ts";
+import { PROMETHEUS_SECRET_FILES } from "../../lib/inventory/paths.ts";
+import { type PrometheusConfigInput, renderPrometheusConfig } from "../../lib/render/prometheus_config.ts";
+import { renderWebConfig, SECURITY_HEADERS, SELF_SCRAPE_USER } from "../../lib/render/web_config.ts";
 
 const FQDN = "isa-test.example.org";
 const RW_PASSWORD = "rw-Secret-Password-1";
@@ -210,6 +207,13 @@ Deno.test("web.yml: the real prometheus serves HTTPS with basic auth on 127.0.0.
     assert.equal(ready, 200, `prometheus never became ready:\n${logged}`);
     assert.equal((await get(ssl, port, "/-/ready")).code, 401, "no credentials → 401");
     assert.equal((await get(ssl, port, "/-/ready", "alice:wrong-password")).code, 401, "bad password → 401");
+    // Security headers on the HTTPS endpoint, the 401 included: Debian's 2.42 (exporter-toolkit 0.8.2) accepts them.
+    const head =
+      await $`curl -sS -o /dev/null -D - --max-time 5 --cacert ${ssl}/cert.pem --resolve ${FQDN}:${port}:127.0.0.1 ${`https://${FQDN}:${port}/-/ready`}`
+        .text();
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) {
+      assert.match(head, new RegExp(`^${k}: ${v}\r?$`, "mi"), `${k} on the 401`);
+    }
     // Only on 127.0.0.1: a non-loopback address of this machine is refused.
     const plain = await $`curl -s -o /dev/null --max-time 2 -k https://[::1]:${port}/-/ready`.noThrow()
       .quiet();

@@ -11,6 +11,9 @@ import type { ApacheFacts } from "../../lib/facts/facts.ts";
 
 const rhel: ApacheFacts = {
   binary: "/usr/sbin/httpd",
+  ctl: "/usr/sbin/httpd",
+  configFile: "/etc/httpd/conf/httpd.conf",
+  includes: ["/etc/httpd/conf/httpd.conf"],
   service: "httpd",
   confDir: "/etc/httpd/conf.d",
   confFile: "/etc/httpd/conf.d/EPFL_isa.conf",

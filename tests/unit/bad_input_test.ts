@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseSecrets } from "../../lib/inventory/secrets.ts";
-import { cli } from "../helpers/lab.ts";
+import { cli } from "../helpers/cli.ts";
 
 /** A TCP listener standing in for a host's sshd: it records whether anybody connected. */
 function tripwire(): { port: number; touched: () => boolean; close: () => void } {
@@ -94,27 +94,30 @@ Deno.test("bad inventories exit 1 with file:line:column and contact no host", as
 });
 
 Deno.test("flags: unknown, conflicting, bad values and empty limits exit 1 with the valid choices", async () => {
-  const unknown = await cli("deploy.ts", ["--frobnicate"]);
+  // Side by side: each is a CLI process, and start-up is most of its time.
+  const [unknown, both, forks, none, list, prod, wait] = await Promise.all([
+    cli("deploy.ts", ["--frobnicate"]),
+    cli("deploy.ts", ["--prod", "--inventory", "inventory/qual.yml"]),
+    cli("deploy.ts", ["--forks", "0"]),
+    cli("deploy.ts", ["--limit", "isaprd*"]),
+    cli("deploy.ts", ["--list-hosts", "--limit", "isaqal*,!isaqal10"]),
+    cli("deploy.ts", ["--prod", "--list-hosts"]),
+    cli("verify_metrics.ts", ["--wait", "soon"]),
+  ]);
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /Unknown option '--frobnicate'[\s\S]*usage: deno task deploy \[--prod\]/);
-  const both = await cli("deploy.ts", ["--prod", "--inventory", "inventory/qual.yml"]);
   assert.equal(both.code, 1);
   assert.match(both.stderr, /--prod and --inventory conflict/);
-  const forks = await cli("deploy.ts", ["--forks", "0"]);
   assert.equal(forks.code, 1);
   assert.match(forks.stderr, /--forks takes a whole number from 1 to 100/);
-  const none = await cli("deploy.ts", ["--limit", "isaprd*"]);
   assert.equal(none.code, 1);
   assert.match(
     none.stderr,
     /'isaprd\*' matches no host or group; known hosts: isaqal09, isaqal10; groups: all, isaqal, qual/,
   );
-  const list = await cli("deploy.ts", ["--list-hosts", "--limit", "isaqal*,!isaqal10"]);
   assert.equal(list.code, 0);
   assert.equal(list.stdout.trim(), "isaqal09");
-  const prod = await cli("deploy.ts", ["--prod", "--list-hosts"]);
   assert.equal(prod.stdout.trim(), "isaprd09\nisaprd10\nisaprd11");
-  const wait = await cli("verify_metrics.ts", ["--wait", "soon"]);
   assert.equal(wait.code, 1);
   assert.match(wait.stderr, /'soon' is not a duration/);
 });
@@ -129,23 +132,26 @@ Deno.test("secrets: missing, failing command, garbage, empty or too long passwor
       `deployment: qual\nhosts:\n  h1:\n    address: 127.0.0.77\n    port: ${wire.port}\n`,
     );
     const run = (env: Record<string, string>) => cli("06_prometheus.ts", ["--inventory", inv], env);
-    const missing = await run({ ISA_SECRETS_FILE: join(dir, "nope.yml") });
-    assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /nope\.yml: secrets file not found/);
-    const failing = await run({ ISA_SECRETS_COMMAND: "echo 'vault sealed' >&2; exit 3" });
-    assert.equal(failing.code, 1);
-    assert.match(failing.stderr, /failed with exit 3: vault sealed/);
     await Deno.writeTextFile(join(dir, "garbage"), "hunter2hunter2: [unclosed\n");
-    const garbage = await run({ ISA_SECRETS_COMMAND: `cat ${join(dir, "garbage")}` });
-    assert.equal(garbage.code, 1);
-    assert.match(garbage.stderr, /not valid YAML/);
-    assert.ok(!garbage.stderr.includes("hunter2"), "the command's output is never echoed");
     const open = join(dir, "open.yml");
     await Deno.writeTextFile(open, "frontend: {credentials: [{user: isa, pass: longenough}]}\n", {
       mode: 0o644,
     });
     await Deno.chmod(open, 0o644);
-    const readable = await run({ ISA_SECRETS_FILE: open });
+    // Side by side: each is a CLI process, and start-up is most of its time.
+    const [missing, failing, garbage, readable] = await Promise.all([
+      run({ ISA_SECRETS_FILE: join(dir, "nope.yml") }),
+      run({ ISA_SECRETS_COMMAND: "echo 'vault sealed' >&2; exit 3" }),
+      run({ ISA_SECRETS_COMMAND: `cat ${join(dir, "garbage")}` }),
+      run({ ISA_SECRETS_FILE: open }),
+    ]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /nope\.yml: secrets file not found/);
+    assert.equal(failing.code, 1);
+    assert.match(failing.stderr, /failed with exit 3: vault sealed/);
+    assert.equal(garbage.code, 1);
+    assert.match(garbage.stderr, /not valid YAML/);
+    assert.ok(!garbage.stderr.includes("hunter2"), "the command's output is never echoed");
     assert.match(readable.stderr, /readable by others \(mode 644\); chmod 600 it/);
     // A password YAML reads as a number: refused at its line, the value never shown.
     const numeric = join(dir, "numeric.yml");

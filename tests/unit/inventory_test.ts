@@ -65,7 +65,7 @@ hosts:
       assert.equal(a.vars.limits.prometheus.memory_mb, 1024);
       assert.equal(a.vars.limits.traefik.memory_mb, 128, "sibling keys keep their defaults");
       assert.equal(a.vars.images.prometheus, "prom/prometheus:v3.5.1");
-      assert.equal(a.vars.images.traefik, "traefik:v3.5.3");
+      assert.equal(a.vars.images.traefik, "docker.io/library/traefik:v3.7.11");
       assert.equal(b.vars.limits.prometheus.memory_mb, 512);
       assert.deepEqual(b.ssh, {
         address: "b.example.org",
@@ -275,7 +275,7 @@ Deno.test("defaults.yml declares every variable: one missing is an error naming 
     );
   });
   await withInventory(
-    text.replace(/^ {2}traefik: traefik:.*\n/m, ""),
+    text.replace(/^ {2}traefik: \S*traefik:.*\n/m, ""),
     async (file) => {
       await assert.rejects(loadDefaults(file), /images lacks the required key 'traefik'/);
     },

@@ -1,18 +1,13 @@
 import assert from "node:assert/strict";
 import { Ajv } from "ajv";
 import { parse } from "yaml";
+import { join } from "node:path";
 import { renderTraefikDynamic, renderTraefikStatic } from "../../lib/render/traefik_config.ts";
+import { needsShared, SHARED } from "../helpers/shared.ts";
 
 // Schemas from ../shared/schemas (SchemaStore, draft-07); never copied into the project.
-const SCHEMAS = new URL("../../../shared/schemas/", import.meta.url);
-
-async function loadSchema(name: string): Promise<object | null> {
-  try {
-    return JSON.parse(await Deno.readTextFile(new URL(name, SCHEMAS)));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
+async function loadSchema(name: string): Promise<object> {
+  return JSON.parse(await Deno.readTextFile(join(SHARED, "schemas", name)));
 }
 
 function validator(schema: object) {
@@ -28,32 +23,26 @@ function check(schema: object, text: string, what: string): void {
 }
 
 for (const dashboard of [true, false]) {
-  Deno.test(`traefik.yml (dashboard ${dashboard}) passes the Traefik v3 static schema`, async () => {
-    const schema = await loadSchema("traefik-v3.json");
-    if (!schema) {
-      console.log("skipped: ../shared/schemas not found");
-      return;
-    }
-    check(schema, renderTraefikStatic({ dashboard }), "traefik.yml");
-  });
+  Deno.test(
+    needsShared(`traefik.yml (dashboard ${dashboard}) passes the Traefik v3 static schema`),
+    async () => {
+      const schema = await loadSchema("traefik-v3.json");
+      check(schema, renderTraefikStatic({ dashboard }), "traefik.yml");
+    },
+  );
 
-  Deno.test(`dynamic/isa.yml (dashboard ${dashboard}) passes the Traefik v3 file-provider schema`, async () => {
-    const schema = await loadSchema("traefik-v3-file-provider.json");
-    if (!schema) {
-      console.log("skipped: ../shared/schemas not found");
-      return;
-    }
-    check(schema, renderTraefikDynamic({ dashboard }), "dynamic/isa.yml");
-  });
+  Deno.test(
+    needsShared(`dynamic/isa.yml (dashboard ${dashboard}) passes the Traefik v3 file-provider schema`),
+    async () => {
+      const schema = await loadSchema("traefik-v3-file-provider.json");
+      check(schema, renderTraefikDynamic({ dashboard }), "dynamic/isa.yml");
+    },
+  );
 }
 
-Deno.test("the schemas do reject a broken file (the validation is not vacuous)", async () => {
+Deno.test(needsShared("the schemas do reject a broken file (the validation is not vacuous)"), async () => {
   const stat = await loadSchema("traefik-v3.json");
   const dyn = await loadSchema("traefik-v3-file-provider.json");
-  if (!stat || !dyn) {
-    console.log("skipped: ../shared/schemas not found");
-    return;
-  }
   assert.equal(validator(stat)({ entryPoints: { websecure: { address: 8443 } } }), false);
   assert.equal(validator(stat)({ entryPoints: { websecure: { adress: ":8443" } } }), false);
   assert.equal(validator(dyn)({ http: { middlewares: { a: { basicAuth: { usersFile: ["x"] } } } } }), false);
@@ -84,7 +73,7 @@ Deno.test("dynamic config: every router is behind basic auth from a usersFile; n
       d.http.routers as Record<string, { middlewares: string[]; tls: unknown }>,
     )
   ) {
-    assert.deepEqual(r.middlewares, ["isa-auth"], `router ${name} is authenticated`);
+    assert.deepEqual(r.middlewares, ["isa-headers", "isa-auth"], `router ${name}: headers, then basic auth`);
     assert.ok(r.tls, `router ${name} is TLS`);
   }
   assert.equal(d.http.routers.prometheus.service, "prometheus");
@@ -97,4 +86,11 @@ Deno.test("dynamic config: every router is behind basic auth from a usersFile; n
 
   const off = parse(renderTraefikDynamic({ dashboard: false }));
   assert.deepEqual(Object.keys(off.http.routers), ["prometheus"]);
+});
+
+Deno.test("dynamic config: HSTS, nosniff and DENY frames on every router (Traefik's headers middleware)", () => {
+  const d = parse(renderTraefikDynamic({ dashboard: true }));
+  assert.deepEqual(d.http.middlewares["isa-headers"], {
+    headers: { stsSeconds: 31536000, contentTypeNosniff: true, frameDeny: true },
+  });
 });

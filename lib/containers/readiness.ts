@@ -1,0 +1,218 @@
+/**
+ * Waiting until a container we just created, recreated or started serves: an HTTP request from the
+ * host itself (curl, over our SSH connection) to the container's address on our Docker network.
+ * Not `docker exec`: the lab's images have no shell and no HTTP client, and the official ones
+ * (busybox, alpine) differ in what they have. Not the published port: the exporter has none, and
+ * Prometheus has none behind Traefik. A container that exits or restarts instead fails at once,
+ * with its exit code and its last log lines.
+ */
+import type Docker from "dockerode";
+import { redact } from "../inventory/redact.ts";
+import { quote } from "../transport/quote.ts";
+import type { Ssh } from "../transport/ssh.ts";
+
+/** How to tell that a container serves. */
+export interface ReadinessProbe {
+  /** Container port. */
+  port: number;
+  scheme: "http" | "https";
+  path: string;
+  /** The HTTP status that means ready. */
+  status: number;
+  /** When set, a body line must start with this too (e.g. `apache_up `). */
+  bodyLine?: string;
+  /** Basic-auth user, its password read on the host from `passwordFile` (root-only). */
+  auth?: { user: string; passwordFile: string };
+  /** What is being waited for, for people. */
+  what: string;
+}
+
+/** Default bound of a wait. */
+export const READY_TIMEOUT_MS = 60_000;
+
+/** A container that stopped or restarted instead of becoming ready, or never became ready. */
+export class NotReadyError extends Error {
+  override name = "NotReadyError";
+}
+
+/**
+ * The host-side script of one readiness check: prints `@@code <status>` and, when `bodyLine` is
+ * set, the matching body lines. The password goes through printf (a shell builtin) into curl's
+ * config on stdin, so it is in no argv; `-k` because the check targets the container's address,
+ * which the certificate does not name, from the host the key lives on.
+ */
+export function readinessScript(ip: string, probe: ReadinessProbe): string {
+  if (!/^[0-9.]+$|^[0-9a-f:]+$/i.test(ip)) throw new Error(`not an IP address: ${ip}`);
+  const host = ip.includes(":") ? `[${ip}]` : ip;
+  const url = `${probe.scheme}://${host}:${probe.port}${probe.path}`;
+  const curl = `curl -s -k -m 3 -w '\\n@@code %{http_code}\\n'`;
+  const filter = probe.bodyLine
+    ? `grep -E ${quote(`^(@@code |${probe.bodyLine.replace(/[^A-Za-z0-9_ ]/g, "\\$&")})`)}`
+    : "grep '^@@code '";
+  if (!probe.auth) return `${curl} ${quote(url)} | ${filter}\n`;
+  const pw = quote(probe.auth.passwordFile);
+  // The file holds hex (our own random password), so no quoting inside curl's config is needed;
+  // anything else is refused rather than sent mangled.
+  return [
+    `p=$(cat ${pw} 2>/dev/null) || { echo '@@code nofile'; exit 0; }`,
+    `case "$p" in *[!0-9a-fA-F]*|'') echo '@@code badfile'; exit 0;; esac`,
+    `printf 'user = "%s:%s"\\n' ${quote(probe.auth.user)} "$p" | ${curl} -K - ${quote(url)} | ${filter}`,
+  ].join("\n") + "\n";
+}
+
+/** Reads the script's output: ready, or why not (for the progress line). */
+export function parseReadiness(stdout: string, probe: ReadinessProbe): { ready: boolean; detail: string } {
+  const code = /^@@code (\S+)$/m.exec(stdout)?.[1] ?? "none";
+  if (code === "000" || code === "none") return { ready: false, detail: "no answer yet" };
+  if (code === "nofile" || code === "badfile") {
+    return { ready: false, detail: `${probe.auth?.passwordFile} is missing or not hex` };
+  }
+  if (Number(code) !== probe.status) return { ready: false, detail: `HTTP ${code}` };
+  if (probe.bodyLine && !stdout.split("\n").some((l) => l.startsWith(probe.bodyLine!))) {
+    return { ready: false, detail: `HTTP ${code} without a line starting '${probe.bodyLine}'` };
+  }
+  return { ready: true, detail: `HTTP ${code}` };
+}
+
+/** Splits Docker's multiplexed log stream (8-byte frame headers) into text; plain text passes through. */
+export function demuxLogs(buf: Uint8Array): string {
+  const dec = new TextDecoder();
+  const parts: string[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length && buf[i] <= 2 && buf[i + 1] === 0 && buf[i + 2] === 0 && buf[i + 3] === 0) {
+    const len = (buf[i + 4] << 24 >>> 0) + (buf[i + 5] << 16) + (buf[i + 6] << 8) + buf[i + 7];
+    parts.push(dec.decode(buf.subarray(i + 8, i + 8 + len)));
+    i += 8 + len;
+  }
+  if (i < buf.length) parts.push(dec.decode(buf.subarray(i)));
+  return parts.join("");
+}
+
+/** The last `n` lines of a container's output (stdout and stderr), redacted of registered secrets. */
+export async function lastLogLines(docker: Docker, id: string, n = 20): Promise<string> {
+  try {
+    const raw = await docker.getContainer(id).logs({ stdout: true, stderr: true, follow: false, tail: n });
+    const buf = typeof raw === "string" ? new TextEncoder().encode(raw) : new Uint8Array(raw as Uint8Array);
+    const text = demuxLogs(buf).replaceAll("\r\n", "\n").trimEnd();
+    return redact(text.split("\n").slice(-n).join("\n"));
+  } catch (e) {
+    return `(could not read its logs: ${e instanceof Error ? e.message : e})`;
+  }
+}
+
+/** One look at the container: null while it runs as started, else why it failed. */
+async function failure(docker: Docker, id: string, restarts0: number): Promise<string | null> {
+  const info = await docker.getContainer(id).inspect();
+  const s = info.State;
+  const restarts = info.RestartCount ?? 0;
+  if (s.Running && !s.Restarting && restarts === restarts0) return null;
+  if (!s.Running) return `stopped (${s.Status}); exit code ${s.ExitCode}${s.Error ? `, ${s.Error}` : ""}`;
+  return `keeps restarting; exit code ${await lastExitCode(docker, id)}`;
+}
+
+/**
+ * The exit code of a container caught restarting. Docker shows 0 while the restarted process runs,
+ * so the restart policy is turned off and the next exit awaited (5 s at most; then it is stopped).
+ */
+async function lastExitCode(docker: Docker, id: string): Promise<string> {
+  const c = docker.getContainer(id);
+  await c.update({ RestartPolicy: { Name: "no" } }).catch(() => {});
+  const end = Date.now() + 5000;
+  while (Date.now() < end) {
+    const s = (await c.inspect()).State;
+    if (!s.Running && !s.Restarting) return String(s.ExitCode);
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  await c.stop({ t: 1 }).catch(() => {});
+  return "unknown (it was running again after 5 s)";
+}
+
+/** Options of a wait. */
+export interface WaitOptions {
+  timeoutMs?: number;
+  progress?: (line: string) => void;
+  /** Time between checks. */
+  everyMs?: number;
+}
+
+/**
+ * Polls until `check` says ready, the container stops or restarts (NotReadyError with its exit code
+ * and last log lines at once), or the time is up (NotReadyError with the last reason and logs).
+ * A progress line every 5 s says what is awaited and why it isn't there yet.
+ */
+export async function waitUntilReady(
+  docker: Docker,
+  id: string,
+  name: string,
+  what: string,
+  check: () => Promise<{ ready: boolean; detail: string }>,
+  opts: WaitOptions = {},
+): Promise<void> {
+  const timeout = opts.timeoutMs ?? READY_TIMEOUT_MS;
+  const started = Date.now();
+  const restarts0 = (await docker.getContainer(id).inspect()).RestartCount ?? 0;
+  let lastLine = started;
+  let detail = "not checked yet";
+  for (;;) {
+    const failed = await failure(docker, id, restarts0);
+    if (failed) {
+      throw new NotReadyError(
+        `container ${name} ${failed}; its last log lines:\n${indent(await lastLogLines(docker, id))}`,
+      );
+    }
+    const r = await check().catch((e) => ({
+      ready: false,
+      detail: e instanceof Error ? e.message : String(e),
+    }));
+    if (r.ready) {
+      opts.progress?.(`${name}: ready after ${((Date.now() - started) / 1000).toFixed(1)}s (${what})`);
+      return;
+    }
+    detail = r.detail;
+    const now = Date.now();
+    if (now - started >= timeout) {
+      throw new NotReadyError(
+        `container ${name} not ready after ${timeout / 1000}s (${what}: ${detail}); its last log lines:\n${
+          indent(await lastLogLines(docker, id))
+        }`,
+      );
+    }
+    if (now - lastLine >= 5000) {
+      lastLine = now;
+      opts.progress?.(`${name}: waiting for ${what} (${Math.round((now - started) / 1000)}s, ${detail})`);
+    }
+    await new Promise((res) => setTimeout(res, opts.everyMs ?? 300));
+  }
+}
+
+function indent(text: string): string {
+  return (text || "(no output)").split("\n").map((l) => `  | ${l}`).join("\n");
+}
+
+/** The container's address on `network`, or its first address. */
+export async function containerIp(docker: Docker, id: string, network: string): Promise<string | null> {
+  const nets = (await docker.getContainer(id).inspect()).NetworkSettings.Networks ?? {};
+  return nets[network]?.IPAddress || Object.values(nets).find((n) => n.IPAddress)?.IPAddress || null;
+}
+
+/** Waits until container `id` answers `probe` from the host (see the module comment). */
+export async function waitHttpReady(
+  docker: Docker,
+  ssh: Ssh,
+  id: string,
+  name: string,
+  network: string,
+  probe: ReadinessProbe,
+  opts: WaitOptions = {},
+): Promise<void> {
+  await waitUntilReady(docker, id, name, probe.what, async () => {
+    const ip = await containerIp(docker, id, network);
+    if (!ip) return { ready: false, detail: "no address yet" };
+    const r = await ssh.run(readinessScript(ip, probe), {
+      check: false,
+      log: `readiness of ${name}: ${probe.what}`,
+      timeoutMs: 10_000,
+    });
+    return parseReadiness(r.stdout, probe);
+  }, opts);
+}

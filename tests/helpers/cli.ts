@@ -1,0 +1,57 @@
+/** Runs the real CLI as an operator would: tests (lab and unit) and bench/ share this one runner. */
+import { join } from "node:path";
+import { projectRoot } from "../../lib/inventory/load.ts";
+
+/** A finished CLI run. */
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** Wall time of the whole process (Deno start-up included), in seconds. */
+  seconds: number;
+  /** Set when the process was killed (e.g. by the timeout). */
+  signal: Deno.Signal | null;
+  // deno-lint-ignore no-explicit-any
+  json?: any;
+}
+
+/**
+ * Runs `deno run -A tasks/<file> args` from the project root with `env` added (NO_COLOR=1 always),
+ * stdin closed; parses stdout as JSON when args include --json and stdout is a JSON object.
+ * `timeoutMs` kills a run that hangs (its `signal` then says so).
+ */
+export async function cli(
+  file: string,
+  args: string[],
+  env: Record<string, string> = {},
+  opts: { timeoutMs?: number } = {},
+): Promise<CliRun> {
+  const cmd = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", join(projectRoot, "tasks", file), ...args],
+    cwd: projectRoot,
+    env: { NO_COLOR: "1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    signal: opts.timeoutMs ? AbortSignal.timeout(opts.timeoutMs) : undefined,
+  });
+  const t0 = performance.now();
+  const out = await cmd.output();
+  const seconds = (performance.now() - t0) / 1000;
+  const dec = new TextDecoder();
+  const run: CliRun = {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+    seconds,
+    signal: out.signal,
+  };
+  if (args.includes("--json") && run.stdout.trim().startsWith("{")) {
+    try {
+      run.json = JSON.parse(run.stdout);
+    } catch {
+      // Left undefined: the caller's check of `json` fails with stdout in its message.
+    }
+  }
+  return run;
+}

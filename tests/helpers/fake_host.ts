@@ -1,0 +1,58 @@
+/** A host context for unit tests of step plans: no SSH, no Docker; scripts are recorded and answered by rule. */
+import type { HostContext } from "../../lib/engine/step.ts";
+import type { Facts } from "../../lib/facts/facts.ts";
+import { inventoryPath, loadInventory } from "../../lib/inventory/load.ts";
+import type { Host } from "../../lib/inventory/host.ts";
+import type { Vars } from "../../lib/inventory/vars.ts";
+import type { RemoteResult, Ssh } from "../../lib/transport/ssh.ts";
+
+/** The first host of the qual inventory with `vars` laid over its variables. */
+export async function qualHost(vars: Partial<Vars> = {}): Promise<Host> {
+  const host = (await loadInventory(inventoryPath({ prod: false }))).hosts[0];
+  return { ...host, vars: { ...host.vars, ...vars } };
+}
+
+/** A context whose `ssh.run` records each script and answers with the stdout of the first matching rule. */
+export function fakeContext(
+  facts: Facts,
+  host: Host,
+  answers: { match: RegExp; stdout: string }[] = [],
+): HostContext & { scripts: string[]; progressLines: string[] } {
+  const scripts: string[] = [];
+  const progressLines: string[] = [];
+  const ssh = {
+    host,
+    run(script: string): Promise<RemoteResult> {
+      scripts.push(script);
+      const a = answers.find((x) => x.match.test(script));
+      return Promise.resolve({ code: 0, stdout: a?.stdout ?? "", stderr: "" });
+    },
+    writeFile(): Promise<void> {
+      return Promise.resolve();
+    },
+  } as unknown as Ssh;
+  return {
+    host,
+    ssh,
+    facts,
+    secrets: () => Promise.reject(new Error("no secrets in unit tests")),
+    docker: () => Promise.reject(new Error("no Docker in unit tests")),
+    opts: {
+      prod: false,
+      inventory: undefined,
+      limit: undefined,
+      check: true,
+      diff: true,
+      listHosts: false,
+      json: false,
+      yes: false,
+      forks: 1,
+      verbose: false,
+    },
+    debug: () => {},
+    progress: (l) => progressLines.push(l),
+    refreshFacts: () => Promise.resolve(),
+    scripts,
+    progressLines,
+  };
+}
