@@ -2,11 +2,9 @@
  * `deno task top`: every host's scoreboard, refreshed every 2 s, in the terminal's alternate screen
  * (`q` or Ctrl-C restores it); `--once` one plain frame, `--json` one document.
  */
-import { parseCli, usage } from "../engine/cli.ts";
 import { UsageError } from "../engine/errors.ts";
-import { warn } from "../engine/output.ts";
-import { exitCode, type HostReport } from "../engine/report.ts";
-import { selectFromOptions } from "../engine/selection.ts";
+import { EXIT, exitCode } from "../engine/report.ts";
+import { startTask, usageGuard } from "../engine/start.ts";
 import { redact } from "../inventory/redact.ts";
 import { loadSecrets } from "../inventory/secrets.ts";
 import { renderFrame } from "./frame.ts";
@@ -20,11 +18,12 @@ export const REFRESH_MS = 2000;
 
 /** The run's exit code through the shared rule: a host without answer is unreachable, a stale one failed. */
 export function topExitCode(views: HostView[]): number {
-  return exitCode(views.map((v): HostReport => ({
-    host: v.host,
-    status: v.state === "down" ? "unreachable" : v.state === "stale" ? "failed" : "ok",
-    steps: [],
-    seconds: 0,
+  return exitCode(views.map((v) => ({
+    status: v.state === "down"
+      ? "unreachable" as const
+      : v.state === "stale"
+      ? "failed" as const
+      : "ok" as const,
   })));
 }
 
@@ -90,33 +89,22 @@ async function live(source: TopSource): Promise<number> {
 }
 
 /** Entry point; returns the exit code. */
-export async function top(args: string[]): Promise<number> {
-  let source: TopSource;
-  let once = false;
-  let json = false;
-  try {
-    const parsed = parseCli("top", args, EXTRA, EXTRA_USAGE);
-    if (parsed.help) {
-      console.log(usage("top", EXTRA_USAGE));
-      return 0;
-    }
-    const o = parsed.opts;
-    if (o.check || o.diff) throw new UsageError("top only reads: --check and --diff don't apply");
-    once = Boolean(parsed.extra.once);
-    json = o.json;
-    const { inventory, hosts } = await selectFromOptions(o);
-    if (o.listHosts) {
-      for (const h of hosts) console.log(h.name);
-      return 0;
-    }
-    source = new TopSource(hosts, await loadSecrets(inventory.secrets));
-  } catch (e) {
-    if (e instanceof UsageError) {
-      warn(`error: ${e.message}`);
-      return 1;
-    }
-    throw e;
-  }
+export function top(args: string[]): Promise<number> {
+  return usageGuard(async () => {
+    const start = await startTask("top", args, {
+      extra: EXTRA,
+      extraUsage: EXTRA_USAGE,
+      validate: (opts) => {
+        if (opts.check || opts.diff) throw new UsageError("top only reads: --check and --diff don't apply");
+      },
+    });
+    if (!start) return EXIT.ok;
+    const source = new TopSource(start.hosts, await loadSecrets(start.inventory.secrets));
+    return await show(source, Boolean(start.extra.once), start.opts.json);
+  });
+}
+
+async function show(source: TopSource, once: boolean, json: boolean): Promise<number> {
   try {
     if (json) {
       const views = await source.views();
