@@ -26,6 +26,7 @@ import {
   human,
   pinnedImage,
   problems,
+  QUIET_SEVERITIES,
   sizeBytes,
   type TargetRow,
   targetRows,

@@ -78,6 +78,9 @@ export function targetRows(
   });
 }
 
+/** Severities of alerts that ask for no action. */
+export const QUIET_SEVERITIES = ["info", "none"];
+
 /** A firing alert: its name and `severity` label. */
 export interface FiringAlert {
   name: string;
@@ -116,8 +119,8 @@ export function problems(h: HealthInput): string[] {
     }
     if (!h.targets.some((t) => t.job === "apache")) out.push("no apache target");
   }
-  // `info` alerts (ApacheRestarted) tell a story; they do not ask for action.
-  const serious = h.alerts.filter((a) => a.severity !== "info").map((a) => a.name);
+  // `info` alerts (ApacheRestarted) tell a story and `none` ones (a Watchdog) prove the pipeline: no action.
+  const serious = h.alerts.filter((a) => !QUIET_SEVERITIES.includes(a.severity)).map((a) => a.name);
   if (serious.length) out.push(`alerts firing: ${serious.join(", ")}`);
   if (h.lastSampleAgeS === null) out.push("no apache_scoreboard sample");
   else if (h.lastSampleAgeS > 3 * h.intervalS + 5) {

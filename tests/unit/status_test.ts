@@ -79,6 +79,7 @@ Deno.test("status checks: a healthy host has no problems; each fault is named", 
   assert.ok(problems({ ...healthy(), targets: null }).includes("Prometheus' API does not answer"));
   assert.ok(!p.some((x) => x.includes("ApacheRestarted")), "info alerts are not problems");
   assert.deepEqual(problems({ ...healthy(), alerts: [{ name: "ApacheRestarted", severity: "info" }] }), []);
+  assert.deepEqual(problems({ ...healthy(), alerts: [{ name: "Watchdog", severity: "none" }] }), []);
 });
 
 Deno.test("status exit code through the shared rule: drift and problems 2, unreachable 4", () => {
