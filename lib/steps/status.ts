@@ -259,8 +259,8 @@ function print(s: HostStatus): void {
     `  alerts firing: ${
       s.alerts.length
         ? s.alerts.map((a) =>
-          a.severity === "info"
-            ? printable(`${a.name} (info)`)
+          QUIET_SEVERITIES.includes(a.severity)
+            ? printable(`${a.name} (${a.severity})`)
             : colour.red(printable(`${a.name} (${a.severity})`))
         ).join(", ")
         : "none"
