@@ -132,7 +132,7 @@ Deno.test("host lock: an unprivileged user can't hold it, planted links are refu
         const bg = await onHost(
           info,
           HOST,
-          `sh -c "printf 'evil\\033]0;owned\\007\\033[2J\\n' > /run/isa-monitoring/lock; exec flock /run/isa-monitoring/lock sleep 60" >/dev/null 2>&1 </dev/null & echo $!`,
+          `sh -c "printf 'evil\\033]0;owned\\007\\033[2J\\n' > /run/isa-monitoring/lock; exec flock -o /run/isa-monitoring/lock sleep 60" >/dev/null 2>&1 </dev/null & echo $!`,
         );
         try {
           await new Promise((r) => setTimeout(r, 500));
@@ -142,6 +142,7 @@ Deno.test("host lock: an unprivileged user can't hold it, planted links are refu
           // deno-lint-ignore no-control-regex
           assert.doesNotMatch(e.message, /[\x00-\x1f\x7f-\x9f]/);
         } finally {
+          // flock -o: only flock holds the lock (not its sleep), so killing it releases the lock at once.
           await onHost(info, HOST, `kill ${bg.out.trim()}`);
         }
       },
