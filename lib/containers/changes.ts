@@ -19,7 +19,7 @@ import {
   type SwapHooks,
 } from "./reconcile.ts";
 import { waitHttpReady } from "./readiness.ts";
-import { dropScript, restoreScript } from "./previous_files.ts";
+import { dropScript, keptCopies, restoreScript } from "./previous_files.ts";
 import { type ContainerSpec, MANAGED_LABEL, specHash } from "./spec.ts";
 
 /** Marks a mounted file whose content is only known after an earlier change applies (a new certificate). */
@@ -320,4 +320,23 @@ export async function networkAndImage(
     await networkChange(docker, ctx.host.vars.docker_network),
     await imageChangeFor(ctx, docker, image),
   ];
+}
+
+/**
+ * The container change of a step whose mounted files keep their previous copies (`kept`) until the new
+ * container is ready; copies a dead run left behind (found by the step's probe) are taken up again.
+ */
+export function keptContainerChange(
+  ctx: HostContext,
+  docker: Docker | null,
+  spec: ContainerSpec,
+  desired: DesiredFiles,
+  kept: string[],
+  found: Record<string, string | null | undefined>,
+): Promise<Change | null> {
+  return containerChange(docker, ctx.ssh, spec, desired, {
+    progress: ctx.progress,
+    kept,
+    leftover: keptCopies(kept, found),
+  });
 }

@@ -3,17 +3,17 @@ import { mountedCertificate } from "./certificate.ts";
 import type { Change } from "../engine/change.ts";
 import { CONTAINER_NAMES, prometheusSpec } from "../containers/builders.ts";
 import {
-  containerChange,
   type DesiredFiles,
   dirChange,
   dockerFor,
+  keptContainerChange,
   networkAndImage,
   promtoolValidator,
   removeContainerChange,
   validatedFileChange,
 } from "../containers/changes.ts";
 import { probeHost } from "../facts/files_probe.ts";
-import { copyPaths, keepingPrevious, keptCopies } from "../containers/previous_files.ts";
+import { copyPaths, keepingPrevious } from "../containers/previous_files.ts";
 import { IN_CONTAINER, inContainer, installPaths } from "../inventory/paths.ts";
 import { hashCredentials } from "../render/htpasswd.ts";
 import { fileChange } from "../engine/file_change.ts";
@@ -187,13 +187,7 @@ export const prometheusStep: Step = {
     );
     validated(p.prometheusYml, config, PUBLIC, promtool("check", "config"));
 
-    changes.push(
-      await containerChange(docker, ssh, spec, desired, {
-        progress: ctx.progress,
-        kept,
-        leftover: keptCopies(kept, probe.files),
-      }),
-    );
+    changes.push(await keptContainerChange(ctx, docker, spec, desired, kept, probe.files));
     return changes.filter((c): c is Change => c !== null);
   },
 };

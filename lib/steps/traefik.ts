@@ -2,15 +2,15 @@ import { mountedCertificate } from "./certificate.ts";
 import type { Change } from "../engine/change.ts";
 import { CONTAINER_NAMES, traefikSpec } from "../containers/builders.ts";
 import {
-  containerChange,
   type DesiredFiles,
   dirChange,
   dockerFor,
+  keptContainerChange,
   networkAndImage,
   removeContainerChange,
 } from "../containers/changes.ts";
 import { probeHost } from "../facts/files_probe.ts";
-import { copyPaths, keepingPrevious, keptCopies } from "../containers/previous_files.ts";
+import { copyPaths, keepingPrevious } from "../containers/previous_files.ts";
 import { installPaths } from "../inventory/paths.ts";
 import { hashCredentials, parseHtpasswd, renderHtpasswd } from "../render/htpasswd.ts";
 import { fileChange } from "../engine/file_change.ts";
@@ -75,13 +75,7 @@ export const traefikStep: Step = {
       ));
     }
 
-    changes.push(
-      await containerChange(docker, ssh, spec, desired, {
-        progress: ctx.progress,
-        kept,
-        leftover: keptCopies(kept, probe.files),
-      }),
-    );
+    changes.push(await keptContainerChange(ctx, docker, spec, desired, kept, probe.files));
     return changes.filter((c): c is Change => c !== null);
   },
 };
