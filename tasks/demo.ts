@@ -1,45 +1,4 @@
-/**
- * `deno task demo`: the whole story on this machine: lab up, deploy onto it, verify-metrics, then
- * where to look (a link to a graph of apache_scoreboard per host, credentials, a curl line), and one
- * frame of `deno task top`.
- */
-import { ensureControllerTools } from "../lib/lab/controller_tools.ts";
-import { labUp } from "../lib/lab/mod.ts";
-import { inventoryPath, loadInventory } from "../lib/inventory/load.ts";
-import { installPaths } from "../lib/inventory/paths.ts";
-import { labGraphLink } from "../lib/lab/inventory.ts";
+/** `deno task demo`: lab up, deploy, verify-metrics, then where to look (see lib/lab/demo.ts). */
+import { demo } from "../lib/lab/demo.ts";
 
-async function task(name: string, args: string[]): Promise<number> {
-  console.log(`\n$ deno task ${name} ${args.join(" ")}`);
-  const child = new Deno.Command(Deno.execPath(), { args: ["task", "-q", name, ...args] }).spawn();
-  return (await child.status).code;
-}
-
-if (import.meta.main) {
-  await ensureControllerTools(["ssh", "debootstrap", "dockerd", "curl"]);
-  console.log("$ deno task lab up");
-  const { info } = await labUp(2);
-  const deploy = await task("deploy", ["--inventory", "lab"]);
-  if (deploy !== 0) Deno.exit(deploy);
-  const verify = await task("verify-metrics", ["--inventory", "lab", "--wait", "90s"]);
-  const inv = await loadInventory(inventoryPath({ prod: false, inventory: "lab" }));
-  const h = inv.hosts[0];
-  const cert = installPaths(h.vars).cert;
-  console.log(`
-Where to look (lab user '${info.user}', password in ${info.dir}/secrets.yml):
-${
-    inv.hosts.map((x) =>
-      `  ${x.name}: graph of apache_scoreboard (Prometheus' UI behind basic auth; its certificate is self-signed):\n` +
-      `    ${labGraphLink(x)}`
-    ).join("\n")
-  }
-
-  # the scoreboard of ${h.name}, over HTTPS with basic auth, trusting only that host's certificate:
-  ssh -F ${info.sshConfig} ${h.name} cat ${cert} > /tmp/${h.name}.pem
-  curl --cacert /tmp/${h.name}.pem --resolve ${h.vars.fqdn}:${h.vars.ports.https}:${h.vars.public_address} \\
-       -u ${info.user}:"$(sed -n 's/^ *pass: *//p' ${info.dir}/secrets.yml | tr -d '"')" \\
-       'https://${h.vars.fqdn}:${h.vars.ports.https}/api/v1/query?query=apache_scoreboard'
-`);
-  const top = await task("top", ["--inventory", "lab", "--once"]);
-  Deno.exit(verify || top);
-}
+if (import.meta.main) Deno.exit(await demo());

@@ -123,3 +123,8 @@ export const purgeStep: Step = {
     }];
   },
 };
+
+/** The uninstall run, in order; `--purge` (uninstall's own flag) also removes the install folder. */
+export function uninstallSteps(purge: boolean): Step[] {
+  return [removeContainersStep, removeApacheBlockStep, removeFirewallStep, ...(purge ? [purgeStep] : [])];
+}
