@@ -23,6 +23,11 @@ export interface CheckResult {
   fix?: string;
 }
 
+/** A failed check: what was seen, its likely cause, and the fix. */
+export function failed(id: number, name: string, evidence: string, cause: string, fix: string): CheckResult {
+  return { id, name, ok: false, evidence, cause, fix };
+}
+
 /** Check 1 from the body (and status) of `/server-status?auto` fetched on the host itself. */
 export function checkServerStatus(status: number, body: string): CheckResult {
   const name = "Apache /server-status?auto on the host";
@@ -38,14 +43,13 @@ export function checkServerStatus(status: number, body: string): CheckResult {
     };
   }
   if (status === 0) {
-    return {
-      id: 1,
+    return failed(
+      1,
       name,
-      ok: false,
-      evidence: "no answer on http://localhost/",
-      cause: "Apache is not running or not listening on port 80",
-      fix: "systemctl status httpd (or apache2) on the host",
-    };
+      "no answer on http://localhost/",
+      "Apache is not running or not listening on port 80",
+      "systemctl status httpd (or apache2) on the host",
+    );
   }
   return {
     id: 1,
@@ -72,14 +76,13 @@ export function scoreboardFromText(text: string): Map<string, number> {
 export function checkExporter(running: boolean, metrics: string | null): CheckResult {
   const name = "apache_exporter exposes apache_scoreboard (11 states)";
   if (!running) {
-    return {
-      id: 2,
+    return failed(
+      2,
       name,
-      ok: false,
-      evidence: "container apache_exporter is not running",
-      cause: "the exporter was stopped, removed, or crashed",
-      fix: "deno task exporter (or deno task deploy)",
-    };
+      "container apache_exporter is not running",
+      "the exporter was stopped, removed, or crashed",
+      "deno task exporter (or deno task deploy)",
+    );
   }
   const sb = scoreboardFromText(metrics ?? "");
   const missing = SCOREBOARD_STATES.filter((s) => !sb.has(s));
@@ -119,25 +122,23 @@ export interface Target {
 export function checkTarget(targets: Target[] | null, intervalS: number, now = Date.now()): CheckResult {
   const name = "Prometheus scrapes the exporter (target up, recent)";
   if (targets === null) {
-    return {
-      id: 3,
+    return failed(
+      3,
       name,
-      ok: false,
-      evidence: "Prometheus' API does not answer",
-      cause: "the prometheus container is stopped or failing",
-      fix: "deno task prometheus; docker logs prometheus",
-    };
+      "Prometheus' API does not answer",
+      "the prometheus container is stopped or failing",
+      "deno task prometheus; docker logs prometheus",
+    );
   }
   const t = targets.find((x) => x.labels.job === "apache");
   if (!t) {
-    return {
-      id: 3,
+    return failed(
+      3,
       name,
-      ok: false,
-      evidence: "no target with job=apache",
-      cause: "prometheus.yml lacks the job",
-      fix: "deno task prometheus",
-    };
+      "no target with job=apache",
+      "prometheus.yml lacks the job",
+      "deno task prometheus",
+    );
   }
   const age = (now - Date.parse(t.lastScrape)) / 1000;
   const ok = t.health === "up" && age <= 2 * intervalS + 5;
