@@ -21,7 +21,12 @@ const SPEC: AppSpec = {
   key: "alertmanager",
   repo: "isa-lab/alertmanager",
   deb: "prometheus-alertmanager",
-  binaries: { "usr/bin/prometheus-alertmanager": "bin/alertmanager" },
+  binaries: {
+    "usr/bin/prometheus-alertmanager": "bin/alertmanager",
+    // Debian's build reads its notification templates from here instead of embedding them.
+    "usr/share/prometheus/alertmanager/default.tmpl": "usr/share/prometheus/alertmanager/default.tmpl",
+    "usr/share/prometheus/alertmanager/email.tmpl": "usr/share/prometheus/alertmanager/email.tmpl",
+  },
   extraFiles: {},
   dataDirs: ["alertmanager"],
   changes: ['ENTRYPOINT ["/bin/alertmanager"]', "USER 65534", "EXPOSE 9093", "WORKDIR /alertmanager"],
@@ -65,8 +70,7 @@ async function certificates(dir: string): Promise<void> {
   );
   await ssl(["x509", "-req", "-in", "am.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial"]
     .concat(["-out", "am.pem", "-days", "2", "-extfile", "am.ext"]));
-  // The container runs as nobody and reads its key through a read-only bind mount.
-  await Deno.chmod(join(dir, "am.key"), 0o644);
+  await Deno.chmod(join(dir, "am.key"), 0o600);
   await Deno.remove(join(dir, "ca.key"));
 }
 
@@ -100,7 +104,8 @@ export async function startAlertmanager(o: AlertmanagerOptions): Promise<LabAler
   );
   await removeAlertmanager();
   const run = [
-    ["run", "-d", "--name", ALERTMANAGER.container, "--label", `${LAB_LABEL}=alertmanager`],
+    // As root, like the lab's receiver: its folder (a 0700 temp dir) and key stay unreadable to others.
+    ["run", "-d", "--name", ALERTMANAGER.container, "--label", `${LAB_LABEL}=alertmanager`, "--user", "0:0"],
     ["--network", NETWORK.name, "--ip", ALERTMANAGER.ip],
     ["--mount", `type=bind,source=${o.dir},target=/etc/am,readonly`, image],
     ["--config.file=/etc/am/alertmanager.yml", "--web.config.file=/etc/am/web.yml"],
