@@ -38,7 +38,7 @@ export function victoriaImage(log: (line: string) => void): Promise<string> {
 
 /** URLs of a running lab VictoriaMetrics. */
 export interface LabVictoria {
-  /** Prometheus remote-write endpoint (`/api/v1/write`, VictoriaMetrics docs "Prometheus setup"). */
+  /** Prometheus remote-write endpoint (`/api/v1/write`: VictoriaMetrics README.md "Prometheus setup" at v1.79.5). */
   writeUrl: string;
   /** Base of its Prometheus query API (`/api/v1/query`, `/api/v1/query_range`). */
   queryUrl: string;
@@ -46,7 +46,8 @@ export interface LabVictoria {
 
 /**
  * (Re)creates the lab's VictoriaMetrics with basic auth on every endpoint (`-httpAuth.username`,
- * `-httpAuth.password`, flags of the 1.79 binary, checked with `-help`). VictoriaMetrics 1.79 reads
+ * `-httpAuth.password`: README.md at v1.79.5 and the binary's `-help`; /health stays open,
+ * lib/httpserver/httpserver.go). VictoriaMetrics 1.79 reads
  * the password only from its flag: a random per-test lab password, visible in this lab container's
  * `docker inspect` on the controller, never on a lab host.
  */
