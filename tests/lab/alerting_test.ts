@@ -92,11 +92,17 @@ Deno.test("alerting: Watchdog from every lab host and ApacheDown for a stopped A
       assert.equal(r.code, 0, r.stdout + r.stderr);
       assert.ok(!(r.stdout + r.stderr).includes(password), "deploy output shows the Alertmanager password");
       const deployed = Date.now();
-      const first = await until(`Watchdog from ${names.join(", ")}`, 60_000, () => {
+      // Not within two evaluation intervals of the start: Prometheus drops alerts that fire before its
+      // Alertmanager discovery reports (batched every 5 s, discovery/manager.go updatert) and resends
+      // a firing alert only after --rules.alert.resend-delay (1m; rules/alerting.go needsSending).
+      const first = await until(`Watchdog from ${names.join(", ")}`, 110_000, () => {
         const w = names.map((n) =>
           hook.got.find((a) => a.labels.alertname === "Watchdog" && a.labels.host === n)
         );
         return Promise.resolve(w.every((x) => x) ? w as Received[] : undefined);
+      }).catch((e) => {
+        console.log("received:", JSON.stringify(hook.got.map((a) => a.labels)));
+        throw e;
       });
       for (const [i, n] of names.entries()) {
         const a = first[i];
@@ -108,18 +114,10 @@ Deno.test("alerting: Watchdog from every lab host and ApacheDown for a stopped A
         const started = Date.parse(
           (await onHost(info, n, "docker inspect -f '{{.State.StartedAt}}' prometheus")).out,
         );
-        const firing = Date.parse(a.startsAt);
-        // From the first evaluation that fired it to the webhook: within two evaluation intervals.
-        const pipeline = a.at - firing;
         console.log(
-          `${n}: Prometheus started → Watchdog firing ${
-            firing - started
-          } ms → at the webhook ${pipeline} ms ` +
-            `(evaluation interval ${evaluation} ms; webhook ${a.at - deployed} ms after the deploy ended)`,
+          `${n}: Prometheus started → Watchdog firing ${Date.parse(a.startsAt) - started} ms → ` +
+            `at the webhook ${a.at - started} ms (${a.at - deployed} ms after the deploy ended)`,
         );
-        if (firing >= started) {
-          assert.ok(pipeline <= 2 * evaluation, `${n}: ${pipeline} ms from firing to webhook`);
-        }
       }
     });
 
@@ -158,6 +156,11 @@ Deno.test("alerting: Watchdog from every lab host and ApacheDown for a stopped A
       assert.equal(down.labels.instance, stopped);
       assert.equal(down.labels.host, stopped);
       assert.equal(down.labels.severity, "critical");
+      // Once Prometheus knows its Alertmanager, a new alert reaches the webhook within two evaluation
+      // intervals of the evaluation that fired it.
+      const pipeline = down.at - Date.parse(down.startsAt);
+      console.log(`ApacheDown: fired → webhook ${pipeline} ms (evaluation interval ${evaluation} ms)`);
+      assert.ok(pipeline <= 2 * evaluation, `${pipeline} ms from firing to the webhook`);
       // Another evaluation round for the healthy host to (wrongly) fire too.
       await new Promise((r) => setTimeout(r, 3 * evaluation));
       // Only ApacheDown and the critical ones: ApacheRestarted (info) may fire for a host whose Apache
