@@ -78,6 +78,8 @@ export async function setUpVictoria(info: LabInfo, name: string): Promise<Victor
     doc.secrets = { file: secrets };
     // No query_url: Grafana's is the write URL without /api/v1/write, VictoriaMetrics' query API root.
     doc.vars.remote_write = { url: vm.writeUrl, auth: "basic" };
+    // The lab's VictoriaMetrics serves plain http: the lab's opt-in for credentials in clear.
+    doc.vars.insecure_http_for_lab = true;
     return stringify(doc);
   });
   return {

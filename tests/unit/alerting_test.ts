@@ -100,7 +100,7 @@ Deno.test("secrets: alerting credentials are parsed like remote_write's, unknown
   assert.deepEqual(s.alerting, { username: "prom", password: "am-password-1" });
   assert.throws(
     () => parseSecrets(base + "alerting:\n  token: x\n", "s.yml"),
-    (e: Error) => e instanceof UsageError && /alerting\.token is not a known/.test(e.message),
+    (e: Error) => e instanceof UsageError && /unknown key 'token' in alerting/.test(e.message),
   );
 });
 
@@ -138,8 +138,17 @@ hosts:
     await Deno.writeTextFile(join(dir, "am-ca.pem"), pem + "-----BEGIN PRIVATE KEY-----\n");
     await assert.rejects(alertingCaText(a), /private key/);
 
-    await Deno.writeTextFile(file, (await Deno.readTextFile(file)).replace("auth: bearer", "auth: token"));
+    const text = await Deno.readTextFile(file);
+    await Deno.writeTextFile(file, text.replace("auth: bearer", "auth: token"));
     await assert.rejects(loadInventory(file), /auth/);
+    // The credentials travel to the Alertmanagers: https only, like every credential URL.
+    await Deno.writeTextFile(file, text.replace("https://am1", "http://am1"));
+    await assert.rejects(loadInventory(file), /alerting\.alertmanagers\[0\] 'http:\/\/am1.* is not https/);
+    await Deno.writeTextFile(
+      file,
+      text.replace("alertmanagers: [https://am1.example.org:9093]", "alertmanagers: []"),
+    );
+    await assert.rejects(loadInventory(file), /alertmanagers/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
