@@ -16,6 +16,9 @@ import { durationMs } from "../../lib/render/prometheus_config.ts";
 import { cli, lab, labVariant, onHost } from "../helpers/lab.ts";
 import { until } from "../helpers/until.ts";
 
+/** Apache's unit on a Debian (apache2) or RHEL-shaped (httpd) lab host, as a shell expression. */
+const APACHE_UNIT = "$(systemctl cat httpd >/dev/null 2>&1 && echo httpd || echo apache2)";
+
 /** One alert as the webhook got it, with when it got it. */
 interface Received {
   at: number;
@@ -137,7 +140,7 @@ Deno.test("alerting: Watchdog from every lab host and ApacheDown for a stopped A
 
     await t.step(`ApacheDown arrives for ${stopped} only when its Apache stops`, async () => {
       const since = Date.now();
-      const stop = await onHost(info, stopped, "systemctl stop apache2");
+      const stop = await onHost(info, stopped, `systemctl stop ${APACHE_UNIT}`);
       assert.equal(stop.code, 0, stop.out);
       apacheStopped = true;
       const down = await until(
@@ -173,7 +176,7 @@ Deno.test("alerting: Watchdog from every lab host and ApacheDown for a stopped A
       assert.ok(mine.every((a) => a.labels.instance === stopped));
     });
   } finally {
-    if (apacheStopped) await onHost(info, stopped, "systemctl start apache2");
+    if (apacheStopped) await onHost(info, stopped, `systemctl start ${APACHE_UNIT}`);
     const back = await cli("deploy.ts", ["--inventory", info.inventory]);
     await removeAlertmanager();
     await hook.close();
