@@ -96,6 +96,9 @@ export function prometheusFiles(host: Host, files: PrometheusFiles): string[] {
   if (files.alerts) out.push(p.alertsYml);
   if (v.remote_write?.auth === "basic") out.push(p.remoteWritePassword);
   if (v.remote_write?.auth === "bearer") out.push(p.remoteWriteToken);
+  if (v.alerting?.auth === "basic") out.push(p.alertingPassword);
+  if (v.alerting?.auth === "bearer") out.push(p.alertingToken);
+  if (v.alerting?.ca_file) out.push(p.alertingCa);
   // The certificate, not the key: the key only changes together with it.
   if (v.frontend === "native") out.push(p.webYml, p.selfScrapePassword, p.cert);
   return out;

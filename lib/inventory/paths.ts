@@ -21,6 +21,8 @@ export const PROMETHEUS_SECRET_FILES = {
   remoteWritePassword: "secrets/remote_write_password",
   remoteWriteToken: "secrets/remote_write_token",
   selfScrapePassword: "secrets/self_scrape_password",
+  alertingPassword: "secrets/alerting_password",
+  alertingToken: "secrets/alerting_token",
 } as const;
 
 /** Host-side paths of one installation. */
@@ -34,6 +36,10 @@ export interface InstallPaths {
   prometheusSecretsDir: string;
   remoteWritePassword: string;
   remoteWriteToken: string;
+  alertingPassword: string;
+  alertingToken: string;
+  /** CA certificates of the Alertmanagers (`alerting.ca_file`, not a secret). */
+  alertingCa: string;
   /** Password of the internal user Prometheus scrapes itself with behind the native frontend. */
   selfScrapePassword: string;
   prometheusData: string;
@@ -93,6 +99,9 @@ export function installPaths(vars: Pick<Vars, "install_dir">): InstallPaths {
     remoteWritePassword: `${prom}/${PROMETHEUS_SECRET_FILES.remoteWritePassword}`,
     remoteWriteToken: `${prom}/${PROMETHEUS_SECRET_FILES.remoteWriteToken}`,
     selfScrapePassword: `${prom}/${PROMETHEUS_SECRET_FILES.selfScrapePassword}`,
+    alertingPassword: `${prom}/${PROMETHEUS_SECRET_FILES.alertingPassword}`,
+    alertingToken: `${prom}/${PROMETHEUS_SECRET_FILES.alertingToken}`,
+    alertingCa: `${prom}/alerting_ca.pem`,
     prometheusData: `${prom}/data`,
     traefikDir: traefik,
     traefikYml: `${traefik}/traefik.yml`,

@@ -59,6 +59,12 @@ export const secretsSchema = {
       fields: { username: secretString, password: secretString, bearer_token: secretString },
       required: [],
     },
+    /** Credentials Prometheus sends to the Alertmanagers of `alerting`. */
+    alerting: {
+      kind: "object",
+      fields: { username: secretString, password: secretString, bearer_token: secretString },
+      required: [],
+    },
   },
 } as const satisfies Schema;
 
@@ -163,5 +169,6 @@ export async function loadSecrets(fromInventory: SecretsSource | null): Promise<
   for (const c of s.frontend.credentials) registerSecret(c.pass);
   if (s.grafana) registerSecret(s.grafana.token);
   for (const v of Object.values(s.remote_write ?? {})) if (v) registerSecret(v);
+  for (const v of Object.values(s.alerting ?? {})) if (v) registerSecret(v);
   return s;
 }

@@ -13,6 +13,9 @@ export type ContainerLimits = Vars["limits"]["prometheus"];
 /** A Prometheus-compatible remote-write receiver. */
 export type RemoteWrite = NonNullable<Vars["remote_write"]>;
 
+/** Where alerts go: one or more Alertmanagers sharing one way to authenticate. */
+export type Alerting = NonNullable<Vars["alerting"]>;
+
 /** The hosted Grafana. */
 export type GrafanaTarget = NonNullable<Vars["grafana"]>;
 

@@ -115,6 +115,41 @@ export const varsSchema = {
         },
       },
     },
+    /** Optional Alertmanagers every host's Prometheus sends its alerts to. */
+    alerting: {
+      kind: "nullable",
+      of: {
+        kind: "object",
+        fields: {
+          /** Alertmanager base URLs (`https://am1.example.org:9093`, a path prefix allowed). */
+          alertmanagers: {
+            kind: "list",
+            min: 1,
+            of: {
+              ...credentialUrl,
+              pattern: /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/,
+              hint: "an https:// URL (no query or fragment)",
+            },
+          },
+          /** How to authenticate; the credentials come from the secrets (`alerting`). */
+          auth: { kind: "string", enum: ["none", "basic", "bearer"] },
+          /**
+           * PEM file on the controller with the CA(s) of the Alertmanagers' certificates, when not a public
+           * CA; relative to the inventory file's folder. Deployed next to prometheus.yml.
+           */
+          ca_file: { kind: "string", pattern: /^\S+$/, hint: "a path to a PEM file" },
+        },
+        required: ["alertmanagers", "auth"],
+      },
+    },
+    /**
+     * Caps the `for:` of every alert in alerts.yml (e.g. `30s`); null keeps the documented durations.
+     * For the lab, whose tests cannot wait five minutes; production leaves it null.
+     */
+    alert_for_max: {
+      kind: "nullable",
+      of: { kind: "string", pattern: /^\d+[smh]$/, hint: "a duration such as 30s" },
+    },
     /**
      * LAB ONLY: lets the credential URLs above be `http://`, so tokens and passwords travel in clear.
      * Refused on a prod deployment.

@@ -13,8 +13,10 @@ export interface LabImages {
   prometheus: string;
 }
 
-interface AppSpec {
-  key: keyof LabImages;
+/** An image made from a Debian package's binaries: what to take from the .deb and how the image runs. */
+export interface AppSpec {
+  /** Short name (labels, work folder). */
+  key: string;
   repo: string;
   deb: string;
   /** Package path → image path. */
@@ -36,6 +38,8 @@ interface AppSpec {
   /** Folders created empty, owned by nobody. */
   dataDirs: string[];
   changes: string[];
+  /** Flag that makes the binary print its version and exit 0 (default `--version`). */
+  versionFlag?: string;
 }
 
 const PROMETHEUS_YML = `# Minimal configuration of the lab image (the deploy brings its own).
@@ -216,7 +220,7 @@ async function buildApp(spec: AppSpec, log: (line: string) => void): Promise<str
       `LABEL isa-lab="${spec.key}" org.opencontainers.image.version="${version}"` +
       (spec.recipe ? ` isa-lab.recipe="${spec.recipe}"` : ""),
     ]);
-    const check = await runOnce(ref, ["--version"]);
+    const check = await runOnce(ref, [spec.versionFlag ?? "--version"]);
     if (check.code !== 0) throw new Error(`${ref} --version failed (${check.code}):\n${check.output}`);
     log(`lab images: ${ref} ok (${check.output.split("\n")[0].trim()})`);
     return ref;
@@ -227,11 +231,14 @@ async function buildApp(spec: AppSpec, log: (line: string) => void): Promise<str
 
 /** Builds the lab's apache_exporter and Prometheus images unless present; returns their references. */
 export async function ensureLabImages(log: (line: string) => void): Promise<LabImages> {
-  const out: Partial<LabImages> = {};
-  for (const spec of SPECS) {
-    out[spec.key] = await existingImage(spec.repo, spec.recipe) ?? await buildApp(spec, log);
-  }
-  return out as LabImages;
+  const out: Record<string, string> = {};
+  for (const spec of SPECS) out[spec.key] = await ensureAppImage(spec, log);
+  return out as unknown as LabImages;
+}
+
+/** The image of one spec: the newest local one, else built now from its Debian package. */
+export async function ensureAppImage(spec: AppSpec, log: (line: string) => void): Promise<string> {
+  return await existingImage(spec.repo, spec.recipe) ?? await buildApp(spec, log);
 }
 
 /** The flag the failing lab image adds: Prometheus exits on it, as on any flag it does not know. */

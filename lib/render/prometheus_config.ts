@@ -2,7 +2,7 @@
 import type { Document, YAMLMap, YAMLSeq } from "yaml";
 import type { Host } from "../inventory/host.ts";
 import { IN_CONTAINER, PROMETHEUS_SECRET_FILES } from "../inventory/paths.ts";
-import type { RemoteWrite } from "../inventory/vars.ts";
+import type { Alerting, RemoteWrite } from "../inventory/vars.ts";
 import { SELF_SCRAPE_USER } from "./web_config.ts";
 import { parseTemplate, printTemplate } from "./yaml_template.ts";
 
@@ -12,6 +12,31 @@ const TEMPLATE_URL = new URL("../../files/prometheus/prometheus.yml", import.met
 export function prometheusTemplate(): string {
   return Deno.readTextFileSync(TEMPLATE_URL);
 }
+
+/** The Alertmanagers' CA certificates next to prometheus.yml (public, so not under `secrets/`). */
+export const ALERTING_CA_FILE = "alerting_ca.pem";
+
+/**
+ * remote_write's queue, set on purpose rather than left to the version's defaults: 2.42 and 3.x differ
+ * (3.0 changed max_shards 200→50, max_samples_per_send 500→2000, capacity 2500→10000; Prometheus docs
+ * configuration.md at v3.5.5 and v2.42.0). These are the 3.x values, so the lab's 2.42 behaves as
+ * production. While the store is down a shard retries its batch with backoff up to max_backoff and
+ * the WAL reader waits (storage/remote/queue_manager.go sendSamplesWithBackoff): nothing is dropped
+ * for a recoverable error (connection refused, 5xx) as long as the WAL still holds the samples.
+ */
+export const REMOTE_WRITE_QUEUE = {
+  capacity: 10000,
+  max_shards: 50,
+  min_shards: 1,
+  max_samples_per_send: 2000,
+  batch_send_deadline: "5s",
+  min_backoff: "30ms",
+  // After an outage sending resumes at most this long after the store is back.
+  max_backoff: "5s",
+  // A store that throttles (429) delays samples instead of making Prometheus drop them (the
+  // default, false, treats 429 as non-recoverable).
+  retry_on_http_429: true,
+} as const;
 
 /** Per-host inputs of prometheus.yml. */
 export interface PrometheusConfigInput {
@@ -27,6 +52,10 @@ export interface PrometheusConfigInput {
   remoteWrite: RemoteWrite | null;
   /** Basic-auth user name for remote_write (not a secret; the password goes to a file). */
   remoteWriteUsername?: string;
+  /** Where alerts go; null renders no `alerting:` section. */
+  alerting: Alerting | null;
+  /** Basic-auth user name for the Alertmanagers (the password goes to a file). */
+  alertingUsername?: string;
   /** Where Prometheus sees its config folder and the certificate folder; the container paths by default. */
   dirs?: { config: string; ssl: string };
 }
@@ -36,6 +65,7 @@ export function prometheusConfigInput(
   host: Host,
   alerts: boolean,
   remoteWriteUsername?: string,
+  alertingUsername?: string,
 ): PrometheusConfigInput {
   const v = host.vars;
   return {
@@ -47,6 +77,8 @@ export function prometheusConfigInput(
     alerts,
     remoteWrite: v.remote_write,
     remoteWriteUsername,
+    alerting: v.alerting,
+    alertingUsername,
   };
 }
 
@@ -114,7 +146,89 @@ export function renderPrometheusConfig(
         credentials_file: `${dirs.config}/${PROMETHEUS_SECRET_FILES.remoteWriteToken}`,
       };
     }
+    entry.queue_config = { ...REMOTE_WRITE_QUEUE };
     doc.set("remote_write", doc.createNode([entry]));
+  }
+  if (input.alerting) {
+    doc.set("alerting", doc.createNode({ alertmanagers: alertmanagers(input, dirs.config) }));
+  }
+  return printTemplate(doc);
+}
+
+/** One `alertmanagers` entry per URL, each with the shared auth and TLS settings. */
+function alertmanagers(input: PrometheusConfigInput, configDir: string): Record<string, unknown>[] {
+  const a = input.alerting!;
+  if (a.alertmanagers.length === 0) throw new Error("alerting.alertmanagers is empty: name at least one URL");
+  return a.alertmanagers.map((raw) => {
+    const url = new URL(raw);
+    if (url.search || url.hash || url.username || url.password) {
+      throw new Error(`alerting URL ${raw}: no query, fragment or credentials in the URL`);
+    }
+    const scheme = url.protocol.replace(/:$/, "");
+    const port = url.port || (scheme === "https" ? "443" : "80");
+    const entry: Record<string, unknown> = {
+      scheme,
+      // v2 is the only API 3.x accepts and 2.42's default (config/config.go at v3.5.5 and v2.42.0).
+      api_version: "v2",
+      timeout: "10s",
+      static_configs: [{ targets: [`${url.hostname}:${port}`] }],
+    };
+    const prefix = url.pathname.replace(/\/+$/, "");
+    if (prefix) entry.path_prefix = prefix;
+    if (a.auth === "basic") {
+      if (!input.alertingUsername) {
+        throw new Error("alerting.auth is basic but the secrets have no alerting.username");
+      }
+      entry.basic_auth = {
+        username: input.alertingUsername,
+        password_file: `${configDir}/${PROMETHEUS_SECRET_FILES.alertingPassword}`,
+      };
+    } else if (a.auth === "bearer") {
+      entry.authorization = {
+        type: "Bearer",
+        credentials_file: `${configDir}/${PROMETHEUS_SECRET_FILES.alertingToken}`,
+      };
+    }
+    if (scheme === "https") {
+      // Verified always (stated, not left to the default); against the given CA when there is one.
+      entry.tls_config = {
+        ...(a.ca_file ? { ca_file: `${configDir}/${ALERTING_CA_FILE}` } : {}),
+        insecure_skip_verify: false,
+      };
+    }
+    return entry;
+  });
+}
+
+/** Prometheus duration (`1h30m`, `5m`, `30s`) in milliseconds. */
+export function durationMs(d: string): number {
+  const units: Record<string, number> = {
+    ms: 1,
+    s: 1000,
+    m: 60_000,
+    h: 3_600_000,
+    d: 86_400_000,
+    w: 604_800_000,
+    y: 31_536_000_000,
+  };
+  const parts = [...d.matchAll(/(\d+)(ms|[smhdwy])/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join("") !== d) throw new Error(`not a duration: ${d}`);
+  return parts.reduce((sum, p) => sum + Number(p[1]) * units[p[2]], 0);
+}
+
+/**
+ * alerts.yml as deployed: the shipped rules, with every `for:` longer than `forMax` cut to it (the
+ * lab's `alert_for_max`); unchanged when `forMax` is null.
+ */
+export function renderAlerts(text: string, forMax: string | null): string {
+  if (forMax === null) return text;
+  const cap = durationMs(forMax);
+  const doc = parseTemplate("alerts.yml", text);
+  for (const g of (doc.get("groups") as YAMLSeq<YAMLMap>).items) {
+    for (const r of (g.get("rules") as YAMLSeq<YAMLMap>).items) {
+      const f = r.get("for");
+      if (typeof f === "string" && durationMs(f) > cap) r.set("for", forMax);
+    }
   }
   return printTemplate(doc);
 }

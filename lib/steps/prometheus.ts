@@ -17,7 +17,13 @@ import { copyPaths, keepingPrevious } from "../containers/previous_files.ts";
 import { IN_CONTAINER, inContainer, installPaths } from "../inventory/paths.ts";
 import { hashCredentials } from "../render/htpasswd.ts";
 import { fileChange } from "../engine/file_change.ts";
-import { prometheusConfigInput, renderPrometheusConfig, shippedAlerts } from "../render/prometheus_config.ts";
+import {
+  prometheusConfigInput,
+  renderAlerts,
+  renderPrometheusConfig,
+  shippedAlerts,
+} from "../render/prometheus_config.ts";
+import { alertingCaText } from "../inventory/alerting_ca.ts";
 import { quote } from "../transport/quote.ts";
 import type { Step } from "../engine/step.ts";
 import { parseWebConfigUsers, renderWebConfig, SELF_SCRAPE_USER } from "../render/web_config.ts";
@@ -61,6 +67,9 @@ export const prometheusStep: Step = {
       p.selfScrapePassword,
       p.remoteWritePassword,
       p.remoteWriteToken,
+      p.alertingPassword,
+      p.alertingToken,
+      p.alertingCa,
     ];
     const probe = await probeHost(
       ssh,
@@ -96,33 +105,50 @@ export const prometheusStep: Step = {
         ),
       );
     };
-    const rw = v.remote_write;
-    if (rw?.auth === "basic") {
-      if (!secrets.remote_write?.username || !secrets.remote_write.password) {
-        throw new Error(
-          "remote_write.auth is basic: the secrets need remote_write.username and remote_write.password",
-        );
+    // Credentials of a service Prometheus talks to (remote_write, alerting): in a 0600 file when
+    // used, removed when no longer used so that none lingers on the host.
+    const credentialFiles = (
+      key: "remote_write" | "alerting",
+      auth: "none" | "basic" | "bearer" | undefined,
+      files: { password: string; token: string },
+    ) => {
+      const given = secrets[key];
+      if (auth === "basic") {
+        if (!given?.username || !given.password) {
+          throw new Error(`${key}.auth is basic: the secrets need ${key}.username and ${key}.password`);
+        }
+        secretFile(files.password, given.password);
+      } else if (auth === "bearer") {
+        if (!given?.bearer_token) {
+          throw new Error(`${key}.auth is bearer: the secrets need ${key}.bearer_token`);
+        }
+        secretFile(files.token, given.bearer_token);
       }
-      secretFile(p.remoteWritePassword, secrets.remote_write.password);
-    } else if (rw?.auth === "bearer") {
-      if (!secrets.remote_write?.bearer_token) {
-        throw new Error("remote_write.auth is bearer: the secrets need remote_write.bearer_token");
+      for (
+        const [path, used] of [[files.password, auth === "basic"], [files.token, auth === "bearer"]] as const
+      ) {
+        if (!used) removeIfPresent(path, `${key} no longer uses it`);
       }
-      secretFile(p.remoteWriteToken, secrets.remote_write.bearer_token);
-    }
-    // A credential the configuration no longer uses must not linger on the host.
-    for (
-      const [path, used] of [[p.remoteWritePassword, rw?.auth === "basic"], [
-        p.remoteWriteToken,
-        rw?.auth === "bearer",
-      ]] as const
-    ) {
-      if (!used && probe.files[path] !== null && probe.files[path] !== undefined) {
+    };
+    const removeIfPresent = (path: string, why: string) => {
+      if (probe.files[path] !== null && probe.files[path] !== undefined) {
         changes.push(keep({
-          summary: `remove ${path} (remote_write no longer uses it)`,
+          summary: `remove ${path} (${why})`,
           apply: async () => void await ssh.run(`rm -f ${quote(path)}`, { log: `rm -f ${path}` }),
         }, path));
       }
+    };
+    credentialFiles("remote_write", v.remote_write?.auth, {
+      password: p.remoteWritePassword,
+      token: p.remoteWriteToken,
+    });
+    credentialFiles("alerting", v.alerting?.auth, { password: p.alertingPassword, token: p.alertingToken });
+    const ca = v.alerting?.ca_file ? await alertingCaText(host) : null;
+    if (ca !== null) {
+      desired[p.alertingCa] = ca;
+      changes.push(keep(fileChange(ssh, p.alertingCa, probe.files[p.alertingCa], ca, PUBLIC), p.alertingCa));
+    } else {
+      removeIfPresent(p.alertingCa, "alerting no longer names a CA file");
     }
 
     // promtool runs from the image with the same mounts as Prometheus (minus the data), so every
@@ -179,11 +205,16 @@ export const prometheusStep: Step = {
     }
 
     if (alerts !== null) {
-      validated(p.alertsYml, alerts, PUBLIC, promtool("check", "rules"));
+      validated(p.alertsYml, renderAlerts(alerts, v.alert_for_max), PUBLIC, promtool("check", "rules"));
     }
 
     const config = renderPrometheusConfig(
-      prometheusConfigInput(host, alerts !== null, secrets.remote_write?.username),
+      prometheusConfigInput(
+        host,
+        alerts !== null,
+        secrets.remote_write?.username,
+        secrets.alerting?.username,
+      ),
     );
     validated(p.prometheusYml, config, PUBLIC, promtool("check", "config"));
 

@@ -2,6 +2,9 @@
  * Central store (issue requirement): with a real receiver in the lab — Debian's Prometheus 2.42 with its
  * remote-write receiver on, behind basic auth — `apache_scoreboard` of every lab host is queryable from
  * the receiver after a deploy, and the remote-write password stays in a 0600 file on the hosts.
+ * The same against Debian's VictoriaMetrics (issue 17): every host's samples with their instance, one
+ * Grafana data source for it, and every dashboard query answered by it. Its outage test is in
+ * central_store_outage_test.ts.
  */
 import assert from "node:assert/strict";
 import { until } from "../helpers/until.ts";
@@ -15,6 +18,9 @@ import { NETWORK } from "../../lib/lab/layout.ts";
 import { randomPassword } from "../../lib/lab/secrets.ts";
 import { cli, lab, labVariant, onHost } from "../helpers/lab.ts";
 import { fakeGrafana } from "../helpers/grafana_double.ts";
+import { dashboardQueries, renderDashboard } from "../../lib/grafana/mod.ts";
+import { removeVictoria } from "../../lib/lab/victoria.ts";
+import { setUpVictoria, type VictoriaSetup, vmQuery, vmStatus } from "../helpers/victoria.ts";
 
 const RECEIVER = {
   container: "isa-lab-receiver",
@@ -192,6 +198,105 @@ Deno.test("central store: a real remote-write receiver gets apache_scoreboard of
     await $`docker rm -f ${RECEIVER.container}`.quiet().noThrow();
     for (const f of files) await Deno.remove(f).catch(() => {});
     await Deno.remove(dir, { recursive: true }).catch(() => {});
+    assert.equal(back.code, 0, `redeploy of the plain lab inventory: ${back.stdout}${back.stderr}`);
+  }
+});
+
+Deno.test("central store on VictoriaMetrics: every host's samples, one Grafana data source, every dashboard query answered", async (t) => {
+  const info = await lab();
+  const names = info.hosts.map((h) => h.name);
+  let vm: VictoriaSetup | undefined;
+  try {
+    vm = await setUpVictoria(info, "victoria");
+    const v = vm;
+    assert.equal(await vmStatus(v, "/api/v1/query?query=up"), 401, "VictoriaMetrics requires basic auth");
+
+    await t.step(
+      "deploy with remote_write to VictoriaMetrics; every host's samples arrive with their instance",
+      async () => {
+        const r = await cli("deploy.ts", ["--inventory", v.inventory]);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        assert.ok(
+          !(r.stdout + r.stderr).includes(v.password),
+          "deploy output shows the remote-write password",
+        );
+        const series = await until(
+          `apache_scoreboard of ${names.join(", ")} on VictoriaMetrics`,
+          90_000,
+          async () => {
+            const s = await vmQuery(v, "apache_scoreboard");
+            const seen = new Set(s.map((x) => x.metric.instance));
+            return names.every((n) => seen.has(n)) ? s : undefined;
+          },
+        );
+        for (const n of names) {
+          const mine = series.filter((s) => s.metric.instance === n);
+          assert.ok(mine.length >= 10, `${n}: ${mine.length} scoreboard series`);
+          assert.ok(
+            mine.every((s) => s.metric.host === n && s.metric.deployment === "qual"),
+            JSON.stringify(mine[0]),
+          );
+        }
+      },
+    );
+
+    await t.step("every dashboard query returns data for each host from VictoriaMetrics", async () => {
+      for (const n of names) {
+        // Rates need a few samples in their window.
+        await until(`a minute of ${n}'s counters on VictoriaMetrics`, 90_000, async () => {
+          const r = await vmQuery(v, `count_over_time(apache_accesses_total{instance="${n}"}[1m])`);
+          return r.length && Number(r[0].value![1]) >= 3 ? true : undefined;
+        }, 2000);
+        const queries = dashboardQueries(renderDashboard("qual"), {
+          host: n,
+          __rate_interval: "1m",
+          __interval: "5s",
+          __range: "5m",
+        });
+        assert.ok(queries.length >= 15, "the walk found the dashboard's queries");
+        for (const q of queries) {
+          const result = await vmQuery(v, q.expr);
+          assert.ok(result.length > 0, `${n}: ${q.where}: no data for ${q.expr}`);
+          const instances = new Set(result.map((s) => s.metric.instance));
+          assert.ok(instances.has(n), `${n}: ${q.where}: no series for ${n} in ${q.expr}`);
+          if (!q.where.startsWith("variable ")) {
+            assert.deepEqual([...instances], [n], `${n}: ${q.where}: only this host's series`);
+          }
+        }
+      }
+    });
+
+    await t.step("deno task grafana publishes one data source for VictoriaMetrics", async () => {
+      const g = fakeGrafana({ token: v.grafanaToken, org: "EPFL IS-Academia" });
+      try {
+        // The VictoriaMetrics inventory plus a Grafana, next to it (its relative paths stay valid).
+        const doc = parse(await Deno.readTextFile(v.inventory));
+        doc.vars.grafana = { url: g.url, org: "EPFL IS-Academia", dashboard_uid: "isaqal" };
+        const inv = join(info.dir, "variant-victoria-grafana.yml");
+        await Deno.writeTextFile(inv, stringify(doc));
+        const r = await cli("grafana.ts", ["--inventory", inv]);
+        await Deno.remove(inv).catch(() => {});
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        const central = [...g.datasources.values()].filter((d) => String(d.uid).startsWith("isa-central"));
+        assert.equal(central.length, 1, "one data source for the central store");
+        assert.equal(central[0].uid, "isa-central-qual");
+        assert.equal(central[0].url, v.queryUrl);
+        assert.equal(central[0].basicAuthUser, v.user);
+        assert.equal(g.secure.get("isa-central-qual")!.basicAuthPassword, v.password);
+        assert.ok(!(r.stdout + r.stderr).includes(v.password));
+        // Grafana's Prometheus data source asks /api/v1/query on that URL: VictoriaMetrics answers it.
+        const res = await fetch(`${central[0].url}/api/v1/query?query=apache_up`, {
+          headers: { authorization: `Basic ${btoa(`${central[0].basicAuthUser}:${v.password}`)}` },
+        });
+        assert.equal((await res.json()).data.result.length, names.length);
+      } finally {
+        await g.close();
+      }
+    });
+  } finally {
+    const back = await cli("deploy.ts", ["--inventory", info.inventory]);
+    await removeVictoria();
+    if (vm) { for (const f of [vm.secrets, vm.inventory]) await Deno.remove(f).catch(() => {}); }
     assert.equal(back.code, 0, `redeploy of the plain lab inventory: ${back.stdout}${back.stderr}`);
   }
 });

@@ -14,7 +14,7 @@ interface Rule {
 }
 
 interface RuleTest {
-  alert_rule_test?: { alertname: string; exp_alerts?: unknown[] | null }[];
+  alert_rule_test?: { alertname: string; eval_time?: string; exp_alerts?: unknown[] | null }[];
 }
 
 async function promtool(...args: string[]): Promise<{ code: number; out: string }> {
@@ -39,7 +39,12 @@ function alerts(rulesDoc: unknown): Rule[] {
   return groups.flatMap((g) => g.rules ?? []).filter((r) => r.alert);
 }
 
-/** Alerts lacking a firing case or a quiet case in the promtool unit tests. */
+/** The dead man's switch: always fires, so it has no quiet case to test. */
+function isHeartbeat(a: Rule): boolean {
+  return a.labels?.severity === "heartbeat";
+}
+
+/** Alerts lacking a firing case or a quiet case (a heartbeat: lacking firing cases) in the promtool unit tests. */
 function uncovered(rulesDoc: unknown, testsDoc: unknown): string[] {
   const cases = ((testsDoc as { tests?: RuleTest[] }).tests ?? []).flatMap((t) => t.alert_rule_test ?? []);
   const missing: string[] = [];
@@ -48,7 +53,15 @@ function uncovered(rulesDoc: unknown, testsDoc: unknown): string[] {
     if (!mine.some((c) => (c.exp_alerts ?? []).length > 0)) {
       missing.push(`${a.alert}: no case where it fires`);
     }
-    if (!mine.some((c) => (c.exp_alerts ?? []).length === 0)) {
+    if (isHeartbeat(a)) {
+      // Always firing: every case must expect it, from the first evaluation on.
+      if (mine.some((c) => (c.exp_alerts ?? []).length === 0)) {
+        missing.push(`${a.alert}: a case where it is quiet`);
+      }
+      if (!mine.some((c) => c.eval_time === "0m")) {
+        missing.push(`${a.alert}: no case at the first evaluation`);
+      }
+    } else if (!mine.some((c) => (c.exp_alerts ?? []).length === 0)) {
       missing.push(`${a.alert}: no case where it stays quiet`);
     }
   }
@@ -70,7 +83,7 @@ Deno.test("promtool test rules passes alerts_test.yml", async () => {
 Deno.test("every alert has a firing and a quiet promtool test case", async () => {
   const rules = parse(await Deno.readTextFile(RULES));
   const tests = parse(await Deno.readTextFile(TESTS));
-  assert.ok(alerts(rules).length >= 5, "expected the five alerts");
+  assert.ok(alerts(rules).length >= 6, "expected the five alerts and Watchdog");
   assert.deepEqual(uncovered(rules, tests), []);
   assert.deepEqual((tests as { rule_files: string[] }).rule_files, ["alerts.yml"]);
 });
@@ -91,21 +104,49 @@ Deno.test("the coverage check catches an alert added without tests", () => {
   assert.deepEqual(uncovered(rules, tests), ["New: no case where it fires"]);
 });
 
+Deno.test("the coverage check wants the heartbeat firing in every case, from the first evaluation", () => {
+  const rules = {
+    groups: [{
+      name: "g",
+      rules: [{ alert: "Watchdog", expr: "vector(1)", labels: { severity: "heartbeat" } }],
+    }],
+  };
+  const firing = { alertname: "Watchdog", eval_time: "5m", exp_alerts: [{ exp_labels: {} }] };
+  assert.deepEqual(
+    uncovered(rules, { tests: [{ alert_rule_test: [firing, { ...firing, eval_time: "0m" }] }] }),
+    [],
+  );
+  assert.deepEqual(
+    uncovered(rules, { tests: [{ alert_rule_test: [firing, { ...firing, exp_alerts: [] }] }] }),
+    [
+      "Watchdog: a case where it is quiet",
+      "Watchdog: no case at the first evaluation",
+    ],
+  );
+});
+
 Deno.test("every alert has a severity and instance-aware summary and description", async () => {
   const rules = parse(await Deno.readTextFile(RULES));
   const names = new Set<string>();
   for (const a of alerts(rules)) {
     assert.ok(!names.has(a.alert!), `${a.alert} is defined twice`);
     names.add(a.alert!);
-    assert.ok(["critical", "warning", "info"].includes(a.labels?.severity ?? ""), `${a.alert}: severity`);
+    assert.ok(
+      ["critical", "warning", "info", "heartbeat"].includes(a.labels?.severity ?? ""),
+      `${a.alert}: severity`,
+    );
+    // The heartbeat has no series, hence no $labels.instance: it names the host's external label.
+    const naming = isHeartbeat(a) ? /\{\{ \$externalLabels\.host \}\}/ : /\{\{ \$labels\.instance \}\}/;
     for (const k of ["summary", "description"]) {
-      assert.match(
-        a.annotations?.[k] ?? "",
-        /\{\{ \$labels\.instance \}\}/,
-        `${a.alert}: ${k} names the instance`,
-      );
+      assert.match(a.annotations?.[k] ?? "", naming, `${a.alert}: ${k} names the instance`);
     }
   }
+  // Exactly one dead man's switch, which never stops firing.
+  const beats = alerts(rules).filter(isHeartbeat);
+  assert.deepEqual(beats.map((a) => [a.alert, a.expr, a.labels?.instance]), [
+    ["Watchdog", "vector(1)", "{{ $externalLabels.host }}"],
+  ]);
+  assert.equal((beats[0] as { for?: string }).for, undefined, "Watchdog fires without waiting");
   // The exporter reports apache_up 1 on a 403, so ApacheDown must look at the scoreboard.
   const down = alerts(rules).find((a) => a.alert === "ApacheDown");
   assert.match(down?.expr ?? "", /apache_scoreboard/);

@@ -54,6 +54,8 @@ function testHost(over: Partial<Vars> = {}): Host {
     docker_repo: "",
     docker_allow_erasing: false,
     proxy: null,
+    alerting: null,
+    alert_for_max: null,
     ...over,
   };
   return {

@@ -4,7 +4,13 @@ import { parse } from "yaml";
 import { certificateScript, subjectAltNames } from "../../lib/steps/certificate.ts";
 import { hashCredentials } from "../../lib/render/htpasswd.ts";
 import { PROMETHEUS_SECRET_FILES } from "../../lib/inventory/paths.ts";
-import { type PrometheusConfigInput, renderPrometheusConfig } from "../../lib/render/prometheus_config.ts";
+import {
+  ALERTING_CA_FILE,
+  type PrometheusConfigInput,
+  renderAlerts,
+  renderPrometheusConfig,
+  shippedAlerts,
+} from "../../lib/render/prometheus_config.ts";
 import { renderWebConfig, SECURITY_HEADERS, SELF_SCRAPE_USER } from "../../lib/render/web_config.ts";
 
 const FQDN = "isa-test.example.org";
@@ -26,6 +32,7 @@ function input(over: Partial<PrometheusConfigInput>): PrometheusConfigInput {
     fqdn: FQDN,
     alerts: true,
     remoteWrite: null,
+    alerting: null,
     ...over,
   };
 }
@@ -99,6 +106,99 @@ Deno.test("prometheus.yml (native frontend, basic remote_write) passes promtool;
       password_file: `${dir}/${PROMETHEUS_SECRET_FILES.remoteWritePassword}`,
     });
     assert.equal(doc.remote_write[0].basic_auth.password, undefined);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("prometheus.yml with two Alertmanagers (basic auth, CA file) and remote_write passes promtool check config", async () => {
+  const { dir, ssl } = await layout();
+  try {
+    await Deno.copyFile(`${ssl}/cert.pem`, `${dir}/${ALERTING_CA_FILE}`);
+    const text = renderPrometheusConfig(input({
+      frontend: "native",
+      remoteWrite: { url: "https://central.example.org/api/v1/write", auth: "basic" },
+      remoteWriteUsername: "isa-writer",
+      alerting: {
+        alertmanagers: ["https://am1.example.org:9093", "https://am2.example.org/alertmanager/"],
+        auth: "basic",
+        ca_file: "ca.pem",
+      },
+      alertingUsername: "isa-alerts",
+      dirs: { config: dir, ssl },
+    }));
+    await Deno.writeTextFile(`${dir}/prometheus.yml`, text);
+    const r = await promtool("check", "config", `${dir}/prometheus.yml`);
+    assert.equal(r.code, 0, r.out);
+    assert.ok(!text.includes(RW_PASSWORD), "no password in prometheus.yml");
+    const doc = parse(text);
+    const auth = {
+      username: "isa-alerts",
+      password_file: `${dir}/${PROMETHEUS_SECRET_FILES.alertingPassword}`,
+    };
+    const tls = { ca_file: `${dir}/${ALERTING_CA_FILE}`, insecure_skip_verify: false };
+    assert.deepEqual(doc.alerting.alertmanagers, [
+      {
+        scheme: "https",
+        api_version: "v2",
+        timeout: "10s",
+        static_configs: [{ targets: ["am1.example.org:9093"] }],
+        basic_auth: auth,
+        tls_config: tls,
+      },
+      {
+        scheme: "https",
+        api_version: "v2",
+        timeout: "10s",
+        static_configs: [{ targets: ["am2.example.org:443"] }],
+        path_prefix: "/alertmanager",
+        basic_auth: auth,
+        tls_config: tls,
+      },
+    ]);
+    // External labels that let a shared Alertmanager tell hosts and deployments apart.
+    assert.deepEqual(doc.global.external_labels, { host: "isaqal09", deployment: "qual" });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("prometheus.yml with a bearer-token Alertmanager and no CA file passes promtool; TLS still verified", async () => {
+  const { dir, ssl } = await layout();
+  try {
+    const text = renderPrometheusConfig(input({
+      alerting: { alertmanagers: ["https://am1.example.org:9093"], auth: "bearer" },
+      dirs: { config: dir, ssl },
+    }));
+    await Deno.writeTextFile(`${dir}/prometheus.yml`, text);
+    const r = await promtool("check", "config", `${dir}/prometheus.yml`);
+    assert.equal(r.code, 0, r.out);
+    const am = parse(text).alerting.alertmanagers[0];
+    assert.deepEqual(am.authorization, {
+      type: "Bearer",
+      credentials_file: `${dir}/${PROMETHEUS_SECRET_FILES.alertingToken}`,
+    });
+    assert.deepEqual(am.tls_config, { insecure_skip_verify: false }, "the system CAs, verified");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("alerts.yml with every for: capped (the lab's alert_for_max) passes promtool check rules", async () => {
+  const shipped = shippedAlerts()!;
+  const dir = await Deno.makeTempDir({ prefix: "isa-test-alerts-" });
+  try {
+    const capped = renderAlerts(shipped, "20s");
+    await Deno.writeTextFile(`${dir}/alerts.yml`, capped);
+    const r = await promtool("check", "rules", `${dir}/alerts.yml`);
+    assert.equal(r.code, 0, r.out);
+    const fors = (doc: string) =>
+      (parse(doc).groups as { rules: { alert: string; for?: string }[] }[]).flatMap((g) =>
+        g.rules.map((x) => [x.alert, x.for ?? null])
+      );
+    const before = fors(shipped);
+    assert.ok(before.some(([, f]) => f === "5m"), "the shipped rules have 5m durations");
+    assert.deepEqual(fors(capped), before.map(([a, f]) => [a, f === null ? null : "20s"]));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

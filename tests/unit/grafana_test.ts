@@ -452,6 +452,7 @@ Deno.test("alerts.yml parses as a rule file with the expected alerts", async () 
     "ApacheRestarted",
     "ExporterDown",
     "PrometheusSelfScrapeDown",
+    "Watchdog",
     "WorkersSaturated",
   ]);
 });

@@ -50,6 +50,7 @@ const secrets: Equal<
     frontend: { credentials: { user: string; pass: string }[] };
     grafana?: { token: string };
     remote_write?: { username?: string; password?: string; bearer_token?: string };
+    alerting?: { username?: string; password?: string; bearer_token?: string };
   }
 > = true;
 

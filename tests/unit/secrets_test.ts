@@ -40,7 +40,10 @@ Deno.test("secrets: other errors name the line and never show a value", () => {
       good.replace("longenough", "short"),
       /s\.yml:4:13: frontend\.credentials\[0\]\.pass is shorter than 8 characters/,
     ],
-    [good + "vault: {x: 1}\n", /s\.yml:5:1: unknown key 'vault' \(known: frontend, grafana, remote_write\)/],
+    [
+      good + "vault: {x: 1}\n",
+      /s\.yml:5:1: unknown key 'vault' \(known: frontend, grafana, remote_write, alerting\)/,
+    ],
     [
       good + "remote_write: {pasword: hunter2hunter2}\n",
       /s\.yml:5:16: unknown key 'pasword' in remote_write/,

@@ -1,0 +1,121 @@
+/**
+ * The lab's Alertmanager: Debian's prometheus-alertmanager in a container on the lab network, serving
+ * HTTPS (a certificate from a throw-away lab CA) with basic auth, and sending every alert to one
+ * webhook. The lab hosts' Prometheus reach it at ALERTMANAGER.ip through their host's NAT.
+ */
+import { join } from "node:path";
+import $ from "dax";
+import { stringify } from "yaml";
+import { hashPassword } from "../render/htpasswd.ts";
+import { type AppSpec, ensureAppImage } from "./app_images.ts";
+import { LAB_LABEL, NETWORK } from "./layout.ts";
+
+/** Where the lab's Alertmanager runs. */
+export const ALERTMANAGER = {
+  container: "isa-lab-alertmanager",
+  ip: "10.209.9.201",
+  port: 9093,
+} as const;
+
+const SPEC: AppSpec = {
+  key: "alertmanager",
+  repo: "isa-lab/alertmanager",
+  deb: "prometheus-alertmanager",
+  binaries: {
+    "usr/bin/prometheus-alertmanager": "bin/alertmanager",
+    // Debian's build reads its notification templates from here instead of embedding them.
+    "usr/share/prometheus/alertmanager/default.tmpl": "usr/share/prometheus/alertmanager/default.tmpl",
+    "usr/share/prometheus/alertmanager/email.tmpl": "usr/share/prometheus/alertmanager/email.tmpl",
+  },
+  extraFiles: {},
+  dataDirs: ["alertmanager"],
+  changes: ['ENTRYPOINT ["/bin/alertmanager"]', "USER 65534", "EXPOSE 9093", "WORKDIR /alertmanager"],
+};
+
+/** The lab's Alertmanager image (built from Debian's package unless present). */
+export function alertmanagerImage(log: (line: string) => void): Promise<string> {
+  return ensureAppImage(SPEC, log);
+}
+
+/** A running lab Alertmanager. */
+export interface LabAlertmanager {
+  /** Its base URL as the lab hosts (and this machine) reach it. */
+  url: string;
+  /** PEM of the CA that signed its certificate (the `alerting.ca_file` to give Prometheus). */
+  caFile: string;
+}
+
+/** Options of {@link startAlertmanager}. */
+export interface AlertmanagerOptions {
+  /** Folder for its config, certificate and key (the caller removes it). */
+  dir: string;
+  /** Where every alert goes (a listener the test runs on the lab network's gateway). */
+  webhookUrl: string;
+  /** Basic-auth user and password Prometheus must send. */
+  user: string;
+  password: string;
+  log?: (line: string) => void;
+}
+
+/** Makes a CA and a server certificate for the Alertmanager's lab address, in `dir`. */
+async function certificates(dir: string): Promise<void> {
+  const ssl = (args: string[]) => $`openssl ${args}`.cwd(dir).quiet();
+  await ssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    .concat(["-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=isa-lab alerting CA"]));
+  await ssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    .concat(["-keyout", "am.key", "-out", "am.csr", "-subj", "/CN=isa-lab-alertmanager"]));
+  await Deno.writeTextFile(
+    join(dir, "am.ext"),
+    `subjectAltName=IP:${ALERTMANAGER.ip}\nextendedKeyUsage=serverAuth\n`,
+  );
+  await ssl(["x509", "-req", "-in", "am.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial"]
+    .concat(["-out", "am.pem", "-days", "2", "-extfile", "am.ext"]));
+  await Deno.chmod(join(dir, "am.key"), 0o600);
+  await Deno.remove(join(dir, "ca.key"));
+}
+
+/**
+ * (Re)starts the lab's Alertmanager: HTTPS on ALERTMANAGER.ip:9093 with basic auth, one route to the
+ * webhook with short grouping waits (so a test sees alerts within seconds), clustering off.
+ */
+export async function startAlertmanager(o: AlertmanagerOptions): Promise<LabAlertmanager> {
+  const image = await alertmanagerImage(o.log ?? (() => {}));
+  await certificates(o.dir);
+  await Deno.writeTextFile(
+    join(o.dir, "web.yml"),
+    stringify({
+      tls_server_config: { cert_file: "/etc/am/am.pem", key_file: "/etc/am/am.key" },
+      basic_auth_users: { [o.user]: await hashPassword(o.password) },
+    }),
+  );
+  await Deno.writeTextFile(
+    join(o.dir, "alertmanager.yml"),
+    stringify({
+      route: {
+        receiver: "test",
+        // One notification per alert and host, sent a second after it arrives.
+        group_by: ["alertname", "host"],
+        group_wait: "1s",
+        group_interval: "1s",
+        repeat_interval: "1m",
+      },
+      receivers: [{ name: "test", webhook_configs: [{ url: o.webhookUrl, send_resolved: true }] }],
+    }),
+  );
+  await removeAlertmanager();
+  const run = [
+    // As root, like the lab's receiver: its folder (a 0700 temp dir) and key stay unreadable to others.
+    ["run", "-d", "--name", ALERTMANAGER.container, "--label", `${LAB_LABEL}=alertmanager`, "--user", "0:0"],
+    ["--network", NETWORK.name, "--ip", ALERTMANAGER.ip],
+    ["--mount", `type=bind,source=${o.dir},target=/etc/am,readonly`, image],
+    ["--config.file=/etc/am/alertmanager.yml", "--web.config.file=/etc/am/web.yml"],
+    ["--storage.path=/alertmanager", "--cluster.listen-address="],
+  ].flat();
+  await $`docker ${run}`.quiet();
+  return { url: `https://${ALERTMANAGER.ip}:${ALERTMANAGER.port}`, caFile: join(o.dir, "ca.pem") };
+}
+
+/** Removes the lab's Alertmanager container (nothing when absent). */
+export async function removeAlertmanager(): Promise<void> {
+  await $`docker rm -f ${ALERTMANAGER.container}`.quiet().noThrow();
+}
