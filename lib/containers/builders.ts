@@ -140,6 +140,13 @@ export function prometheusSpec(host: Host, files: PrometheusFiles): ContainerSpe
     `--storage.tsdb.retention.time=${v.retention_time}`,
     `--storage.tsdb.retention.size=${v.retention_size}`,
   ];
+  if (v.alerting) {
+    // Prometheus drops alerts that fire before its Alertmanager discovery has reported, then resends a
+    // firing alert only after --rules.alert.resend-delay (default 1m; rules/alerting.go needsSending):
+    // one evaluation interval gets the first Watchdog out within two intervals of start. The flag exists
+    // in v2.42.0 and v3.5.5 (cmd/prometheus/main.go, serverOnlyFlag "rules.alert.resend-delay").
+    create.Cmd.push(`--rules.alert.resend-delay=${v.scrape_interval}`);
+  }
   create.WorkingDir = IN_CONTAINER.prometheusData;
   const mounts = [
     bind(p.prometheusDir, conf, true),

@@ -31,14 +31,16 @@ const PINNED: Record<Key, { ref: string; flags: string[]; checked: string }> = {
   prometheus: {
     ref: "quay.io/prometheus/prometheus:v3.5.5",
     // prometheus/prometheus v3.5.5 cmd/prometheus/main.go: config.file, storage.tsdb.path,
-    // storage.tsdb.retention.time, storage.tsdb.retention.size (serverOnlyFlag), web.config.file;
-    // Dockerfile: ENTRYPOINT ["/bin/prometheus"], which our spec relies on.
+    // storage.tsdb.retention.time, storage.tsdb.retention.size, rules.alert.resend-delay
+    // (serverOnlyFlag), web.config.file; Dockerfile: ENTRYPOINT ["/bin/prometheus"], which our spec
+    // relies on.
     flags: [
       "--config.file",
       "--storage.tsdb.path",
       "--storage.tsdb.retention.time",
       "--storage.tsdb.retention.size",
       "--web.config.file",
+      "--rules.alert.resend-delay",
     ],
     checked: "prometheus/prometheus v3.5.5 cmd/prometheus/main.go and Dockerfile",
   },
@@ -56,8 +58,8 @@ const PINNED: Record<Key, { ref: string; flags: string[]; checked: string }> = {
  * The lab's images: Debian bookworm's binaries (lib/lab/app_images.ts). Flags from their sources
  * at the upstream tags Debian packages: apache_exporter v0.12.0 apache_exporter.go (telemetry.address,
  * telemetry.endpoint, scrape_uri, host_override, insecure, web.config) and prometheus v2.42.0
- * cmd/prometheus/main.go (the same five we pass exist there; so does the deprecated
- * --storage.tsdb.retention, which 3.x removed).
+ * cmd/prometheus/main.go (the same six we pass exist there, rules.alert.resend-delay at line 381; so
+ * does the deprecated --storage.tsdb.retention, which 3.x removed).
  */
 const LAB_FLAGS: Record<Exclude<Key, "traefik">, string[]> = {
   apache_exporter: [
@@ -80,6 +82,7 @@ const LAB_FLAGS: Record<Exclude<Key, "traefik">, string[]> = {
     "--web.config.file",
     "--web.external-url",
     "--web.enable-lifecycle",
+    "--rules.alert.resend-delay",
   ],
 };
 
@@ -118,7 +121,14 @@ async function variants(): Promise<Host[]> {
   for (const frontend of ["traefik", "native"] as const) {
     for (const dashboard of [false, true]) {
       for (const rw of [null, { url: "https://rw.example.org/push", auth: "basic" }] as const) {
-        const vars = { ...structuredClone(base.vars), frontend, dashboard, remote_write: rw } as Vars;
+        const alerting = rw ? { alertmanagers: ["https://am.example.org:9093"], auth: "none" } : null;
+        const vars = {
+          ...structuredClone(base.vars),
+          frontend,
+          dashboard,
+          remote_write: rw,
+          alerting,
+        } as Vars;
         out.push({ ...base, vars });
       }
     }
