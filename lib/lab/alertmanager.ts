@@ -8,14 +8,9 @@ import $ from "dax";
 import { stringify } from "yaml";
 import { hashPassword } from "../render/htpasswd.ts";
 import { type AppSpec, ensureAppImage } from "./app_images.ts";
-import { LAB_LABEL, NETWORK } from "./layout.ts";
+import { ALERTMANAGER, LAB_LABEL, NETWORK } from "./layout.ts";
 
-/** Where the lab's Alertmanager runs. */
-export const ALERTMANAGER = {
-  container: "isa-lab-alertmanager",
-  ip: "10.209.9.201",
-  port: 9093,
-} as const;
+export { ALERTMANAGER };
 
 const SPEC: AppSpec = {
   key: "alertmanager",

@@ -114,3 +114,17 @@ export const labFiles = {
   /** Folder of one host's stable SSH host key. */
   hostKeyDir: (name: string): string => join(LAB_DIR, "hostkeys", name),
 } as const;
+
+/** Where the lab's Alertmanager runs. */
+export const ALERTMANAGER = {
+  container: "isa-lab-alertmanager",
+  ip: "10.209.9.201",
+  port: 9093,
+} as const;
+
+/** Where the lab's VictoriaMetrics runs. */
+export const VICTORIA = {
+  container: "isa-lab-victoria",
+  ip: "10.209.9.202",
+  port: 8428,
+} as const;

@@ -5,14 +5,9 @@
  */
 import $ from "dax";
 import { type AppSpec, ensureAppImage } from "./app_images.ts";
-import { LAB_LABEL, NETWORK } from "./layout.ts";
+import { LAB_LABEL, NETWORK, VICTORIA } from "./layout.ts";
 
-/** Where the lab's VictoriaMetrics runs. */
-export const VICTORIA = {
-  container: "isa-lab-victoria",
-  ip: "10.209.9.202",
-  port: 8428,
-} as const;
+export { VICTORIA };
 
 const SPEC: AppSpec = {
   key: "victoria-metrics",

@@ -14,68 +14,67 @@ import { copyPaths, keepingPrevious } from "../containers/previous_files.ts";
 import { installPaths } from "../inventory/paths.ts";
 import { hashCredentials, parseHtpasswd, renderHtpasswd } from "../render/htpasswd.ts";
 import { fileChange } from "../engine/file_change.ts";
-import type { Step } from "../engine/step.ts";
+import type { HostContext, Step } from "../engine/step.ts";
 import { renderTraefikDynamic, renderTraefikStatic } from "../render/traefik_config.ts";
+
+/** The Traefik step's plan: its files, validated, then its container (or its removal when native). */
+async function planTraefik(ctx: HostContext): Promise<Change[]> {
+  const { host, ssh } = ctx;
+  const v = host.vars;
+  const docker = await dockerFor(ctx);
+  if (v.frontend === "native") {
+    const rm = await removeContainerChange(docker, CONTAINER_NAMES.traefik, "the frontend is native");
+    return rm ? [rm] : [];
+  }
+  const p = installPaths(v);
+  const secrets = await ctx.secrets();
+  const spec = traefikSpec(host);
+  // The files we write and whose previous content is kept until the new container is ready; not
+  // the certificate: the previous container, started again, reads whichever is current.
+  const kept = [p.htpasswd, p.traefikYml, p.traefikDynamicYml];
+  const copies = kept.flatMap((f) => Object.values(copyPaths(f)));
+  const probe = await probeHost(ssh, [p.traefikYml, p.traefikDynamicYml, p.htpasswd, p.cert, ...copies], [
+    p.traefikDir,
+    p.traefikDynamicDir,
+  ]);
+  const desired: DesiredFiles = {};
+  const changes: (Change | null)[] = [
+    ...(await networkAndImage(ctx, docker, spec.image)),
+    dirChange(ssh, p.traefikDir, "755", probe),
+    dirChange(ssh, p.traefikDynamicDir, "755", probe),
+  ];
+
+  changes.push(...(await mountedCertificate(ssh, host, p, probe, desired)));
+
+  // Hashes still matching their password are kept, so a re-run writes identical bytes.
+  const users = await hashCredentials(secrets.frontend.credentials, parseHtpasswd(probe.files[p.htpasswd]));
+  const htpasswd = renderHtpasswd(users);
+  const input = { dashboard: v.dashboard };
+  const files: [string, string, boolean][] = [
+    [p.htpasswd, htpasswd, true],
+    [p.traefikYml, renderTraefikStatic(input), false],
+    [p.traefikDynamicYml, renderTraefikDynamic(input), false],
+  ];
+  for (const [path, text, secret] of files) {
+    desired[path] = text;
+    changes.push(keepingPrevious(
+      ssh,
+      fileChange(ssh, path, probe.files[path], text, {
+        mode: secret ? 0o600 : 0o644,
+        owner: "0:0",
+        secret,
+        found: probe.fileStats[path],
+      }),
+      [path],
+    ));
+  }
+
+  changes.push(await keptContainerChange(ctx, docker, spec, desired, kept, probe.files));
+  return changes.filter((c): c is Change => c !== null);
+}
 
 /**
  * Step 7: Traefik in front of Prometheus (HTTPS + basic auth), the default frontend. With the native
  * frontend it only makes sure no Traefik container is left.
  */
-export const traefikStep: Step = {
-  id: "traefik",
-  needsSecrets: true,
-  plan: async (ctx) => {
-    const { host, ssh } = ctx;
-    const v = host.vars;
-    const docker = await dockerFor(ctx);
-    if (v.frontend === "native") {
-      const rm = await removeContainerChange(docker, CONTAINER_NAMES.traefik, "the frontend is native");
-      return rm ? [rm] : [];
-    }
-    const p = installPaths(v);
-    const secrets = await ctx.secrets();
-    const spec = traefikSpec(host);
-    // The files we write and whose previous content is kept until the new container is ready; not
-    // the certificate: the previous container, started again, reads whichever is current.
-    const kept = [p.htpasswd, p.traefikYml, p.traefikDynamicYml];
-    const copies = kept.flatMap((f) => Object.values(copyPaths(f)));
-    const probe = await probeHost(ssh, [p.traefikYml, p.traefikDynamicYml, p.htpasswd, p.cert, ...copies], [
-      p.traefikDir,
-      p.traefikDynamicDir,
-    ]);
-    const desired: DesiredFiles = {};
-    const changes: (Change | null)[] = [
-      ...(await networkAndImage(ctx, docker, spec.image)),
-      dirChange(ssh, p.traefikDir, "755", probe),
-      dirChange(ssh, p.traefikDynamicDir, "755", probe),
-    ];
-
-    changes.push(...(await mountedCertificate(ssh, host, p, probe, desired)));
-
-    // Hashes still matching their password are kept, so a re-run writes identical bytes.
-    const users = await hashCredentials(secrets.frontend.credentials, parseHtpasswd(probe.files[p.htpasswd]));
-    const htpasswd = renderHtpasswd(users);
-    const input = { dashboard: v.dashboard };
-    const files: [string, string, boolean][] = [
-      [p.htpasswd, htpasswd, true],
-      [p.traefikYml, renderTraefikStatic(input), false],
-      [p.traefikDynamicYml, renderTraefikDynamic(input), false],
-    ];
-    for (const [path, text, secret] of files) {
-      desired[path] = text;
-      changes.push(keepingPrevious(
-        ssh,
-        fileChange(ssh, path, probe.files[path], text, {
-          mode: secret ? 0o600 : 0o644,
-          owner: "0:0",
-          secret,
-          found: probe.fileStats[path],
-        }),
-        [path],
-      ));
-    }
-
-    changes.push(await keptContainerChange(ctx, docker, spec, desired, kept, probe.files));
-    return changes.filter((c): c is Change => c !== null);
-  },
-};
+export const traefikStep: Step = { id: "traefik", needsSecrets: true, plan: planTraefik };
