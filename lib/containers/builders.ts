@@ -9,6 +9,7 @@ import { TRAEFIK_DASHBOARD_PORT, TRAEFIK_HTTPS_PORT } from "../render/traefik_co
 import { IN_CONTAINER, installPaths } from "../inventory/paths.ts";
 import { SELF_SCRAPE_USER } from "../render/web_config.ts";
 import { baseCreate, type ContainerSpec } from "./spec.ts";
+import { seconds } from "../engine/duration.ts";
 
 /** Container names; also their DNS names on our Docker network. */
 export const CONTAINER_NAMES = {
@@ -142,10 +143,13 @@ export function prometheusSpec(host: Host, files: PrometheusFiles): ContainerSpe
   ];
   if (v.alerting) {
     // Prometheus drops alerts that fire before its Alertmanager discovery has reported, then resends a
-    // firing alert only after --rules.alert.resend-delay (default 1m; rules/alerting.go needsSending):
-    // one evaluation interval gets the first Watchdog out within two intervals of start. The flag exists
-    // in v2.42.0 and v3.5.5 (cmd/prometheus/main.go, serverOnlyFlag "rules.alert.resend-delay").
-    create.Cmd.push(`--rules.alert.resend-delay=${v.scrape_interval}`);
+    // firing alert only after --rules.alert.resend-delay (default 1m): needsSending in rules/alerting.go
+    // tests `LastSentAt + delay` strictly before the evaluation time, so half an evaluation interval
+    // resends at every evaluation and the first Watchdog goes out at the second one. The flag exists in
+    // v2.42.0 and v3.5.5 (cmd/prometheus/main.go, serverOnlyFlag "rules.alert.resend-delay").
+    create.Cmd.push(
+      `--rules.alert.resend-delay=${Math.max(1, Math.round(seconds(v.scrape_interval) * 500))}ms`,
+    );
   }
   create.WorkingDir = IN_CONTAINER.prometheusData;
   const mounts = [

@@ -78,8 +78,8 @@ export function targetRows(
   });
 }
 
-/** Severities of alerts that ask for no action. */
-export const QUIET_SEVERITIES = ["info", "none"];
+/** Severities of alerts that ask for no action (`heartbeat`: the Watchdog, which always fires by design). */
+export const QUIET_SEVERITIES = ["info", "none", "heartbeat"];
 
 /** A firing alert: its name and `severity` label. */
 export interface FiringAlert {

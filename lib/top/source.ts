@@ -21,9 +21,13 @@ export function seriesQuery(host: string, windowS: number): string {
   return `{__name__=~"${SERIES}",instance="${host}"}[${windowS}s]`;
 }
 
-/** Firing alerts of a host: its own Prometheus holds only its own; the central store's carry `host`. */
+/**
+ * Firing alerts of a host: its own Prometheus holds only its own; the central store's carry `host`.
+ * The Watchdog (severity heartbeat) always fires by design: not shown as an alert.
+ */
 export function alertsQuery(host: string, central: boolean): string {
-  return central ? `ALERTS{alertstate="firing",host="${host}"}` : `ALERTS{alertstate="firing"}`;
+  const firing = `alertstate="firing",severity!="heartbeat"`;
+  return central ? `ALERTS{${firing},host="${host}"}` : `ALERTS{${firing}}`;
 }
 
 /** An endpoint answering the Prometheus query API. */

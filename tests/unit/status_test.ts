@@ -80,6 +80,8 @@ Deno.test("status checks: a healthy host has no problems; each fault is named", 
   assert.ok(!p.some((x) => x.includes("ApacheRestarted")), "info alerts are not problems");
   assert.deepEqual(problems({ ...healthy(), alerts: [{ name: "ApacheRestarted", severity: "info" }] }), []);
   assert.deepEqual(problems({ ...healthy(), alerts: [{ name: "Watchdog", severity: "none" }] }), []);
+  // The Watchdog as files/prometheus/alerts.yml ships it.
+  assert.deepEqual(problems({ ...healthy(), alerts: [{ name: "Watchdog", severity: "heartbeat" }] }), []);
 });
 
 Deno.test("status exit code through the shared rule: drift and problems 2, unreachable 4", () => {

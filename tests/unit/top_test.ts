@@ -98,6 +98,7 @@ Deno.test("duration, exit code of top, the queries", () => {
   assertMatch(seriesQuery("web1", 60), /instance="web1"\}\[60s\]$/);
   assertMatch(alertsQuery("web1", true), /host="web1"/);
   assert(!alertsQuery("web1", false).includes("host="));
+  for (const central of [true, false]) assertMatch(alertsQuery("web1", central), /severity!="heartbeat"/);
 });
 
 Deno.test("graph link: the scoreboard expression, encoded so the classic UI's parser reads it back", async () => {
