@@ -58,7 +58,9 @@ export function dropScript(paths: string[]): string {
  * failed run leaves nothing that the next run would have to clean up.
  */
 export function keepingPrevious(ssh: Ssh, change: Change | null, paths: string[]): Change | null {
-  if (!change) return null;
+  // A mode-only restore changes no byte the container reads: no swap follows, so no copy to keep
+  // (one made here would be left behind, and the next run would find it).
+  if (!change || change.sameContent) return change;
   return {
     ...change,
     apply: async () => {

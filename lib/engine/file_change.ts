@@ -64,6 +64,7 @@ export function fileChange(
     if (!drift) return null;
     return {
       summary: `restore ${path} (${drift})`,
+      sameContent: true,
       // Rewritten rather than chmod-ed: the atomic write sets mode and owner on a fresh file and
       // replaces whatever is at the path (a symlink included) instead of following it.
       apply: async () => {

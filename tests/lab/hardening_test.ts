@@ -184,7 +184,9 @@ Deno.test("deployed host: status page for localhost and our subnet only, IPv4-on
     const conf = await onHost(
       info,
       HOST,
-      "grep -E '^\\s*(Require|Allow)' /etc/apache2/conf-available/EPFL_isa.conf",
+      // Our file where the RHEL-shaped host (httpd) or a Debian host keeps it.
+      "cat /etc/httpd/conf.d/EPFL_isa.conf /etc/apache2/conf-available/EPFL_isa.conf 2>/dev/null | " +
+        "grep -E '^\\s*(Require|Allow)'",
     );
     const subnet = (await onHost(
       info,

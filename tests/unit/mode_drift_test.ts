@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { fileChange, statDrift } from "../../lib/engine/file_change.ts";
 import type { Ssh } from "../../lib/transport/ssh.ts";
+import { keepingPrevious } from "../../lib/containers/previous_files.ts";
 
 /** Records what the change writes instead of reaching a host. */
 function recorder() {
@@ -49,4 +50,25 @@ Deno.test("owner drift and looser or stricter modes are drift; content changes s
   const { ssh } = recorder();
   const c = fileChange(ssh, "/x", "old", "new", { ...SECRET, found: { owner: "0:0", mode: "644" } });
   assert.match(c!.summary, /^update \/x$/, "a content change rewrites the file with its mode anyway");
+});
+
+Deno.test("a mode-only restore keeps no previous copy (no swap follows it); a content change does", async () => {
+  const scripts: string[] = [];
+  const ssh = {
+    run: (script: string) => {
+      scripts.push(script);
+      return Promise.resolve({ code: 0, stdout: "made 0\n", stderr: "" });
+    },
+    writeFile: () => Promise.resolve(),
+  } as unknown as Ssh;
+  const path = "/srv/isa/prometheus/web.yml";
+  const opts = { mode: 0o600, found: { owner: "0:0", mode: "644" } };
+  const restore = fileChange(ssh, path, "same\n", "same\n", opts)!;
+  assert.equal(restore.sameContent, true);
+  await keepingPrevious(ssh, restore, [path])!.apply();
+  assert.deepEqual(scripts, [], "no copy made for a mode-only restore");
+  const update = fileChange(ssh, path, "old\n", "new\n", opts)!;
+  await keepingPrevious(ssh, update, [path])!.apply();
+  assert.equal(scripts.length, 1, "the previous content is kept for a rollback");
+  assert.ok(String(scripts[0]).includes(path));
 });
