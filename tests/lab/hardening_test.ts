@@ -14,6 +14,8 @@ import { Ssh } from "../../lib/transport/ssh.ts";
 import { cli, lab, labVariant, onHost } from "../helpers/lab.ts";
 
 const HOST = "isaqal10";
+/** Apache's access log on the RHEL-shaped host (httpd) or a Debian host, whichever exists. */
+const ACCESS_LOGS = "/var/log/httpd/access_log /var/log/apache2/access.log 2>/dev/null";
 const OTHER = "isaqal09";
 const ADDR = "127.0.10.10";
 
@@ -203,7 +205,7 @@ Deno.test("deployed host: status page for localhost and our subnet only, IPv4-on
         `--scrape_uri=http://172.17.0.1/server-status?auto >/dev/null && sleep 1 && ` +
         `ip=$(docker inspect -f '{{.NetworkSettings.IPAddress}}' isa-test-other) && ` +
         `curl -s -m 5 http://$ip:9117/metrics >/dev/null; sleep 1; echo $ip; ` +
-        `grep "^$ip .*GET /server-status" /var/log/apache2/access.log | tail -n 1; docker rm -f isa-test-other >/dev/null`,
+        `cat ${ACCESS_LOGS} | grep "^$ip .*GET /server-status" | tail -n 1; docker rm -f isa-test-other >/dev/null`,
     );
     const [ip, line] = other.out.split("\n");
     assert.match(ip, /^172\.17\./);
@@ -215,7 +217,7 @@ Deno.test("deployed host: status page for localhost and our subnet only, IPv4-on
       // Ask the exporter for its metrics (it scrapes Apache then) rather than wait for Prometheus.
       `ip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' apache_exporter) && ` +
         `curl -s -m 5 http://$ip:9117/metrics >/dev/null; sleep 1; ` +
-        `grep 'GET /server-status.*" 200 ' /var/log/apache2/access.log | tail -n 1`,
+        `cat ${ACCESS_LOGS} | grep 'GET /server-status.*" 200 ' | tail -n 1`,
     );
     assert.ok(inCidr(ours.out.split(" ")[0], subnet), `answered from our subnet: ${ours.out}`);
   });

@@ -122,7 +122,7 @@ Deno.test("verify-metrics proves the scoreboard end to end, and names what break
       const { code } = await verify(inv, ["--limit", HOST, "--wait", "60s"]);
       assert.equal(code, 0);
       const st = await cli("status.ts", ["--inventory", inv, "--limit", HOST]);
-      assert.match(st.stdout, /isaqal09 as deployed/);
+      assert.match(st.stdout, /^isaqal09 .*as deployed$/m);
       assert.match(st.stdout, /prometheus\s+running/);
     },
   );
