@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import $ from "dax";
 import { join } from "node:path";
 import { projectRoot } from "../../lib/inventory/load.ts";
+import { tripwire } from "../helpers/tripwire.ts";
 
 const hasScript = await $.commandExists("script");
 
@@ -22,20 +23,11 @@ Deno.test({
   name: "a prod inventory given by --inventory asks on a terminal; 'no' changes nothing and contacts no host",
   ignore: !hasScript,
   fn: async () => {
-    const listener = Deno.listen({ hostname: "127.0.0.77", port: 0 });
-    let touched = false;
-    (async () => {
-      try {
-        for await (const conn of listener) {
-          touched = true;
-          conn.close();
-        }
-      } catch { /* closed */ }
-    })();
+    const wire = tripwire();
     const dir = await Deno.makeTempDir({ prefix: "isa-prompt-" });
     try {
       const file = join(dir, "prodlike.yml");
-      const port = (listener.addr as Deno.NetAddr).port;
+      const port = wire.port;
       await Deno.writeTextFile(
         file,
         `deployment: prod\nhosts:\n  web1:\n    address: 127.0.0.77\n    port: ${port}\n`,
@@ -47,9 +39,9 @@ Deno.test({
       const list = await onTerminal(["--inventory", file, "--list-hosts"], "");
       assert.equal(list.code, 0, list.out);
       assert.doesNotMatch(list.out, /PRODUCTION/);
-      assert.equal(touched, false, "no host was contacted");
+      assert.equal(wire.touched(), false, "no host was contacted");
     } finally {
-      listener.close();
+      wire.close();
       await Deno.remove(dir, { recursive: true });
     }
   },

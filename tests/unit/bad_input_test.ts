@@ -2,25 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseSecrets } from "../../lib/inventory/secrets.ts";
 import { cli } from "../helpers/cli.ts";
-
-/** A TCP listener standing in for a host's sshd: it records whether anybody connected. */
-function tripwire(): { port: number; touched: () => boolean; close: () => void } {
-  const listener = Deno.listen({ hostname: "127.0.0.77", port: 0 });
-  let touched = false;
-  (async () => {
-    try {
-      for await (const conn of listener) {
-        touched = true;
-        conn.close();
-      }
-    } catch { /* closed */ }
-  })();
-  return {
-    port: (listener.addr as Deno.NetAddr).port,
-    touched: () => touched,
-    close: () => listener.close(),
-  };
-}
+import { tripwire } from "../helpers/tripwire.ts";
 
 async function inventory(text: string): Promise<{ dir: string; file: string }> {
   const dir = await Deno.makeTempDir({ prefix: "isa-bad-" });
