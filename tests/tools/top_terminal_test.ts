@@ -31,13 +31,22 @@ Deno.test({
         file,
         `deployment: qual\nsecrets:\n  file: secrets.yml\nhosts:\n  web1:\n    address: 127.0.0.78\n    port: ${port}\n`,
       );
-      const command = ["deno", "run", "-A", join(projectRoot, "tasks", "top.ts"), "--inventory", file]
-        .map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
-      // A key typed after the first frame had time to draw: `q`, then Ctrl-C (in raw mode, byte 3).
+      // `exec`: script runs the command through $SHELL; a shell left in between (dash, when SHELL is
+      // unset as on CI) dies of the terminal's SIGINT itself and script reports 130, not top's code.
+      const command = "exec " +
+        ["deno", "run", "-A", join(projectRoot, "tasks", "top.ts"), "--inventory", file]
+          .map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
+      // A key typed once the first frame is drawn (a slow start would otherwise take Ctrl-C before
+      // top listens for it): `q`, then Ctrl-C (in raw mode, byte 3).
+      const screen = join(dir, "screen");
       for (const key of ["q", "\\003"]) {
-        const r = await $`sh -c ${`(sleep 4; printf '${key}') | script -qec ${
+        await Deno.writeTextFile(screen, "");
+        const typist =
+          `i=0; until grep -q 'to quit' ${screen} || [ $i -ge 150 ]; do sleep 0.2; i=$((i+1)); done`;
+        // script copies the terminal to stdout and, flushed at every write (-f), to the file polled above.
+        const r = await $`sh -c ${`(${typist}; printf '${key}') | script -qfec ${
           $.escapeArg(command)
-        } /dev/null`}`
+        } ${screen}`}`
           .cwd(projectRoot).stdout("piped").stderr("piped").timeout("40s").noThrow();
         const out = r.stdout + r.stderr;
         assert.ok(out.includes("\x1b[?1049h\x1b[?25l"), "alternate screen and hidden cursor");
