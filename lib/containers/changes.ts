@@ -7,12 +7,12 @@ import { quote } from "../transport/quote.ts";
 import type { Ssh } from "../transport/ssh.ts";
 import type { HostContext } from "../engine/step.ts";
 import { type HostProbe, probeHost } from "../facts/files_probe.ts";
+import type { Host } from "../inventory/host.ts";
+import type { DockerNeeds, DockerSnapshot } from "./snapshot.ts";
 import {
   type ContainerAction,
   decideAction,
   ensureNetwork,
-  networkExists,
-  ourContainerState,
   previousName,
   reconcileContainer,
   removeContainer,
@@ -28,13 +28,26 @@ export const PENDING = Symbol("pending");
 export type DesiredFiles = Record<string, string | null | typeof PENDING>;
 
 /**
- * The host's Docker client, or null under --check when the engine isn't running yet (the Docker
- * step would start it): the plan then assumes an empty engine.
+ * The engine as the batched probe found it, or null under --check when the engine isn't running yet
+ * (the Docker step would start it): the plan then assumes an empty engine.
  */
-export async function dockerFor(ctx: HostContext): Promise<Docker | null> {
-  if (ctx.facts.docker.running) return await ctx.docker();
+export function dockerFor(ctx: HostContext): DockerSnapshot | null {
+  if (ctx.facts.docker.running) return ctx.probed.docker;
   if (ctx.opts.check) return null;
   throw new Error("Docker is not running on this host: run `deno task docker` first");
+}
+
+/** The engine objects a container step reads to plan: its container (and the kept previous one), image, network. */
+export function containerNeeds(
+  host: Host,
+  spec: { name: string; image: string },
+  also: string[] = [],
+): DockerNeeds {
+  return {
+    containers: [spec.name, previousName(spec.name), ...also],
+    images: [spec.image],
+    networks: [host.vars.docker_network],
+  };
 }
 
 /** The change that creates folder `dir` with `mode` and owner root, or fixes them; null when right. */
@@ -64,11 +77,15 @@ export function dirChange(
 }
 
 /** The change that creates our Docker network; null when it exists (normally the Docker step made it). */
-export async function networkChange(docker: Docker | null, name: string): Promise<Change | null> {
-  if (docker && (await networkExists(docker, name))) return null;
+export function networkChange(
+  snap: DockerSnapshot | null,
+  name: string,
+  docker: () => Promise<Docker>,
+): Change | null {
+  if (snap?.hasNetwork(name)) return null;
   return {
     summary: `create Docker network ${name}`,
-    apply: async () => await ensureNetwork(docker!, name),
+    apply: async () => await ensureNetwork(await docker(), name),
   };
 }
 
@@ -94,15 +111,16 @@ export interface ContainerChangeOptions {
  * container really mounts. A container with our name but without our label stops the plan
  * (ForeignContainerError): it is never touched.
  */
-export async function containerChange(
-  docker: Docker | null,
+export function containerChange(
+  snap: DockerSnapshot | null,
+  docker: () => Promise<Docker>,
   ssh: Ssh,
   spec: ContainerSpec,
   desired: DesiredFiles,
   opts: ContainerChangeOptions = {},
-): Promise<Change | null> {
-  const state = docker ? await ourContainerState(docker, spec.name) : null;
-  const old = docker ? await ourContainerState(docker, previousName(spec.name)) : null;
+): Change | null {
+  const state = snap ? snap.ourContainer(spec.name) : null;
+  const old = snap ? snap.ourContainer(previousName(spec.name)) : null;
   const kept = opts.kept ?? [];
   const pending = spec.files.some((f) => desired[f] === PENDING);
   let action: ContainerAction;
@@ -117,11 +135,11 @@ export async function containerChange(
       why = ` (spec hash ${state?.hash?.slice(0, 12) ?? "none"} → ${hash.slice(0, 12)})`;
     }
   }
-  const hooks: SwapHooks = {
+  const hooks = (engine: Docker): SwapHooks => ({
     progress: opts.progress,
     waitReady: spec.ready
       ? (id) =>
-        waitHttpReady(docker!, ssh, id, spec.name, networkOf(spec), spec.ready!, {
+        waitHttpReady(engine, ssh, id, spec.name, networkOf(spec), spec.ready!, {
           progress: opts.progress,
           timeoutMs: opts.timeoutMs,
         })
@@ -132,14 +150,17 @@ export async function containerChange(
     dropFiles: kept.length
       ? async () => void await ssh.run(dropScript(kept), { log: `forget the copies of ${kept.join(" ")}` })
       : undefined,
-  };
+  });
   if (action === "none") {
     if (old) {
       return {
         summary: `finish the interrupted replacement of container ${spec.name}: remove ${
           previousName(spec.name)
         }`,
-        apply: async () => void await reconcileContainer(docker!, spec, state!.hash!, hooks),
+        apply: async () => {
+          const engine = await docker();
+          await reconcileContainer(engine, spec, state!.hash!, hooks(engine));
+        },
       };
     }
     const left = opts.leftover ?? [];
@@ -159,7 +180,8 @@ export async function containerChange(
     summary: spec.ready ? `${summary}; wait until ${spec.ready.what}` : summary,
     apply: async () => {
       const actual = spec.files.length ? (await probeHost(ssh, spec.files)).files : {};
-      await reconcileContainer(docker!, spec, specHash(spec, actual), hooks).catch((e) =>
+      const engine = await docker();
+      await reconcileContainer(engine, spec, specHash(spec, actual), hooks(engine)).catch((e) =>
         explainPortClash(ssh, spec.name, e)
       );
     },
@@ -196,13 +218,17 @@ export async function explainPortClash(ssh: Ssh, name: string, e: unknown): Prom
  * The change that removes a container of ours that should not exist; null when absent. One with
  * that name but without our label stops the plan (ForeignContainerError) and is left alone.
  */
-export async function removeContainerChange(
-  docker: Docker | null,
+export function removeContainerChange(
+  snap: DockerSnapshot | null,
+  docker: () => Promise<Docker>,
   name: string,
   why: string,
-): Promise<Change | null> {
-  if (!docker || !(await ourContainerState(docker, name))) return null;
-  return { summary: `remove container ${name} (${why})`, apply: () => removeContainer(docker, name) };
+): Change | null {
+  if (!snap?.ourContainer(name)) return null;
+  return {
+    summary: `remove container ${name} (${why})`,
+    apply: async () => removeContainer(await docker(), name),
+  };
 }
 
 /**
@@ -300,25 +326,29 @@ export function promtoolValidator(
 }
 
 /** The change that delivers `ref` per `vars.image_delivery`; under --check with no engine yet, assumed needed. */
-export async function imageChangeFor(
+export function imageChangeFor(
   ctx: HostContext,
-  docker: Docker | null,
+  snap: DockerSnapshot | null,
   ref: string,
-): Promise<Change | null> {
-  const mode = ctx.host.vars.image_delivery;
-  if (docker) return await imageChange(docker, ref, mode, ctx.progress);
-  return { summary: `${mode} image ${ref}`, apply: () => Promise.reject(new Error("Docker is not running")) };
+): Change | null {
+  return imageChange(
+    snap?.hasImage(ref) ?? false,
+    ctx.docker,
+    ref,
+    ctx.host.vars.image_delivery,
+    ctx.progress,
+  );
 }
 
 /** The first changes of every container step: our Docker network, then the container's image. */
-export async function networkAndImage(
+export function networkAndImage(
   ctx: HostContext,
-  docker: Docker | null,
+  snap: DockerSnapshot | null,
   image: string,
-): Promise<(Change | null)[]> {
+): (Change | null)[] {
   return [
-    await networkChange(docker, ctx.host.vars.docker_network),
-    await imageChangeFor(ctx, docker, image),
+    networkChange(snap, ctx.host.vars.docker_network, ctx.docker),
+    imageChangeFor(ctx, snap, image),
   ];
 }
 
@@ -328,13 +358,13 @@ export async function networkAndImage(
  */
 export function keptContainerChange(
   ctx: HostContext,
-  docker: Docker | null,
+  snap: DockerSnapshot | null,
   spec: ContainerSpec,
   desired: DesiredFiles,
   kept: string[],
   found: Record<string, string | null | undefined>,
-): Promise<Change | null> {
-  return containerChange(docker, ctx.ssh, spec, desired, {
+): Change | null {
+  return containerChange(snap, ctx.docker, ctx.ssh, spec, desired, {
     progress: ctx.progress,
     kept,
     leftover: keptCopies(kept, found),

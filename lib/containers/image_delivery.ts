@@ -3,7 +3,7 @@
  * stream `docker save` of the controller's engine into the host's `docker load`, over the SSH-forwarded
  * socket (for hosts without registry access, and the lab).
  */
-import Docker from "dockerode";
+import type Docker from "dockerode";
 import type { Change } from "../engine/change.ts";
 
 /** The controller's own Docker engine (source of `push`). */
@@ -82,24 +82,32 @@ export async function pushImage(
   if (!(await imagePresent(target, ref))) throw new Error(`docker load finished but the host has no ${ref}`);
 }
 
-/** The change that delivers `ref` to the host, or null when it is already there. */
-export async function imageChange(
-  docker: Docker,
+/**
+ * The change that delivers `ref` to the host, or null when the probe found it there (`present`); the
+ * host's engine is reached only to apply.
+ */
+export function imageChange(
+  present: boolean,
+  docker: () => Promise<Docker>,
   ref: string,
   mode: "pull" | "push",
   progress: (l: string) => void,
-  controller: () => Docker = () => new Docker({ socketPath: CONTROLLER_SOCKET }),
-): Promise<Change | null> {
+  controller: () => Promise<Docker> = async () => {
+    const { default: Dockerode } = await import("dockerode");
+    return new Dockerode({ socketPath: CONTROLLER_SOCKET });
+  },
+): Change | null {
   if (ref.endsWith(":latest") || !/:[^/]+$|@sha256:/.test(ref)) {
     throw new Error(`image ${ref} is not pinned to a version tag or digest`);
   }
-  if (await imagePresent(docker, ref)) return null;
+  if (present) return null;
   return {
     summary: mode === "pull" ? `pull image ${ref}` : `push image ${ref} from the controller's Docker engine`,
     apply: async () => {
       const line = (l: string) => progress(`${ref}: ${l}`);
-      if (mode === "pull") await pullImage(docker, ref, line);
-      else await pushImage(controller(), docker, ref, line);
+      const target = await docker();
+      if (mode === "pull") await pullImage(target, ref, line);
+      else await pushImage(await controller(), target, ref, line);
     },
   };
 }

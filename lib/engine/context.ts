@@ -1,7 +1,8 @@
-import Docker from "dockerode";
+import type Docker from "dockerode";
 import type { RunOptions } from "./cli.ts";
 import type { Facts } from "../facts/facts.ts";
-import { gatherFacts } from "../facts/gather.ts";
+import { gatherHost } from "../facts/gather.ts";
+import type { Probed, ProbeNeeds } from "../facts/needs.ts";
 import type { Secrets } from "../inventory/secrets.ts";
 import type { Ssh } from "../transport/ssh.ts";
 import type { HostContext } from "./step.ts";
@@ -9,7 +10,7 @@ import type { HostContext } from "./step.ts";
 /** What steps see on one host; the Docker client is made on first use, over the SSH connection. */
 export function hostContext(
   ssh: Ssh,
-  facts: Facts,
+  state: { facts: Facts; probed: Probed; needs: ProbeNeeds },
   opts: RunOptions,
   secrets: () => Promise<Secrets>,
   log: { debug: (line: string) => void; progress: (line: string) => void },
@@ -18,14 +19,23 @@ export function hostContext(
   const ctx: HostContext = {
     host: ssh.host,
     ssh,
-    facts,
+    facts: state.facts,
+    probed: state.probed,
     secrets,
-    docker: async () => (docker ??= new Docker({ socketPath: await ssh.dockerSocketPath() })),
+    // dockerode (and its gRPC dependencies) loads only when a change reaches the engine.
+    docker: async () => {
+      if (docker) return docker;
+      const socketPath = await ssh.dockerSocketPath();
+      const { default: Dockerode } = await import("dockerode");
+      return (docker ??= new Dockerode({ socketPath }));
+    },
     opts,
     debug: log.debug,
     progress: log.progress,
     refreshFacts: async () => {
-      ctx.facts = await gatherFacts(ssh);
+      const again = await gatherHost(ssh, state.needs);
+      ctx.facts = again.facts;
+      ctx.probed = again.probed;
     },
   };
   return ctx;

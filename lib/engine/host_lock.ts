@@ -12,7 +12,10 @@ export const LOCK_FILE = `${LOCK_DIR}/lock`;
 // a symlink or a folder of another owner or mode is refused, never followed or repaired. In the
 // world-writable /run/lock any user could hold the lock forever, choose the text we show, or plant a
 // symlink that root's write would follow.
+// Right after taking the lock it runs the probe that came after the owner line (its length in bytes on
+// the second line), so the plan reads the host as it is under our lock, in the same round trip.
 const HOLDER = `IFS= read -r owner
+IFS= read -r probelen
 d=${LOCK_DIR}; f=${LOCK_FILE}
 [ -L "$d" ] || mkdir -m 0700 "$d" 2>/dev/null || true
 if [ -L "$d" ] || [ ! -d "$d" ] || [ "$(stat -c '%u %a' "$d")" != "0 700" ]; then
@@ -27,6 +30,8 @@ fi
 # The holder's line lives in the locked file itself (truncating it keeps our lock: flock holds the inode).
 printf '%s\\n' "$owner" > "$f"
 echo locked
+case "$probelen" in ''|*[!0-9]*) probelen=0 ;; esac
+if [ "$probelen" -gt 0 ]; then head -c "$probelen" | /bin/sh; echo "@@isa-probed $?"; fi
 cat >/dev/null
 `;
 
@@ -38,6 +43,9 @@ export function cleanHolder(text: string): string {
 
 /** A lock on a host, held by a background ssh session. */
 export class HostLock {
+  /** Output of the probe run under the lock ("" when none was given). */
+  probed = "";
+
   private constructor(
     private readonly child: Deno.ChildProcess,
     private readonly stdin: WritableStreamDefaultWriter,
@@ -45,11 +53,17 @@ export class HostLock {
 
   /**
    * Takes the host's deploy lock, or throws naming who holds it. `owner` is a human string
-   * (user@controller, pid, start time).
+   * (user@controller, pid, start time). `probe`, a script run as root once the lock is held, is
+   * answered with its output (`probed`) in the same round trip.
    */
-  static async acquire(ssh: Ssh, owner: string): Promise<HostLock> {
+  static async acquire(
+    ssh: Ssh,
+    owner: string,
+    probe?: { script: string; log?: (line: string) => void; what?: string },
+  ): Promise<HostLock> {
     const root = `if [ "$(id -u)" -eq 0 ]; then exec /bin/sh -c '${HOLDER.replaceAll("'", `'\\''`)}'; ` +
       `else exec sudo -n /bin/sh -c '${HOLDER.replaceAll("'", `'\\''`)}'; fi`;
+    probe?.log?.(`$ lock; ${probe.what ?? "probe"}`);
     const child = new Deno.Command("ssh", {
       args: [...ssh.sshArgs(), "--", ssh.host.ssh.address, root],
       stdin: "piped",
@@ -57,7 +71,10 @@ export class HostLock {
       stderr: "piped",
     }).spawn();
     const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(cleanHolder(owner) + "\n"));
+    const enc = new TextEncoder();
+    const script = enc.encode(probe?.script ?? "");
+    await writer.write(enc.encode(`${cleanHolder(owner)}\n${script.length}\n`));
+    await writer.write(script);
     const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
     let first = "";
     while (!first.includes("\n")) {
@@ -65,9 +82,26 @@ export class HostLock {
       if (done) break;
       first += value;
     }
+    let probed = "";
+    if (first.startsWith("locked\n") && script.length) {
+      probed = first.slice("locked\n".length);
+      while (!/(^|\n)@@isa-probed \d+\n/.test(probed)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        probed += value;
+      }
+    }
     reader.releaseLock();
-    const line = first.trim();
-    if (line === "locked") return new HostLock(child, writer);
+    const line = first.split("\n")[0].trim();
+    if (line === "locked") {
+      const lock = new HostLock(child, writer);
+      lock.probed = probed;
+      if (script.length && !/(^|\n)@@isa-probed \d+\n/.test(probed)) {
+        await lock.release();
+        throw new Error("the host's probe (run under the lock) ended without its end marker");
+      }
+      return lock;
+    }
     await writer.close().catch(() => {});
     const status = await child.status;
     const err = new TextDecoder().decode(

@@ -1,6 +1,13 @@
 import type { RunOptions } from "./cli.ts";
 import { RemoteError, UnreachableError, UsageError } from "./errors.ts";
-import { gatherFacts } from "../facts/gather.ts";
+import {
+  gatherHost,
+  hostProbeScript,
+  type HostState,
+  parseHostProbe,
+  probeLogLine,
+} from "../facts/gather.ts";
+import { mergeNeeds } from "../facts/needs.ts";
 import type { Host } from "../inventory/host.ts";
 import type { Inventory } from "../inventory/load.ts";
 import { colour, printable, say, statusWord, warn } from "./output.ts";
@@ -46,29 +53,40 @@ export async function runHost(
   let lock: HostLock | undefined;
   try {
     await ssh.open();
-    // The lock and the facts probe are independent round trips: take them side by side.
     step = opts.check ? "facts" : "lock";
     const who = `${Deno.env.get("USER") ?? "root"}@${Deno.hostname()} pid ${Deno.pid} since ${
       new Date().toISOString()
     }`;
-    const [locked, facts] = await Promise.allSettled([
-      opts.check ? Promise.resolve(undefined) : HostLock.acquire(ssh, who),
-      gatherFacts(ssh),
-    ]);
-    if (locked.status === "rejected") throw locked.reason;
-    lock = locked.value;
-    if (facts.status === "rejected") throw facts.reason;
+    // Everything the selected steps read to plan comes in the same probe as the facts, run under the
+    // lock in the lock's own session: one round trip after the connection, and no state read
+    // before the lock is ours. Check mode takes no lock and only probes.
+    const needs = mergeNeeds(steps.map((s) => s.needs?.(host) ?? {}));
+    let state: HostState;
+    if (opts.check) {
+      state = await gatherHost(ssh, needs);
+    } else {
+      lock = await HostLock.acquire(ssh, who, {
+        script: hostProbeScript(ssh, needs),
+        what: probeLogLine(needs),
+        log: (l) => p().debug(l),
+      });
+      state = parseHostProbe(lock.probed, needs);
+    }
     step = "facts";
-    const ctx = hostContext(ssh, facts.value, opts, () => shared.secrets(), {
+    const ctx = hostContext(ssh, { ...state, needs }, opts, () => shared.secrets(), {
       debug: (l) => p().debug(l),
       progress: (l) => p().line(colour.dim(`… ${l}`)),
     });
+    let stale = false;
     for (const s of steps) {
       step = s.id;
       const t0 = performance.now();
       const sr: StepReport = { step: s.id, status: "ok", changes: [], seconds: 0 };
       report.steps.push(sr);
       try {
+        // A step that changed the host may have changed what the next one reads: probe again.
+        if (stale) await ctx.refreshFacts();
+        stale = false;
         const changes = await s.plan(ctx);
         for (const c of changes) {
           sr.changes.push({
@@ -79,7 +97,10 @@ export async function runHost(
           if (opts.diff && c.diff) {
             for (const l of redact(c.diff).split("\n")) p().line(`  ${diffColour(l)}`);
           }
-          if (!opts.check) await c.apply();
+          if (!opts.check) {
+            stale = true;
+            await c.apply();
+          }
         }
         sr.status = changes.length ? "changed" : "ok";
         sr.seconds = (performance.now() - t0) / 1000;

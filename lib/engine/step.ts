@@ -1,6 +1,7 @@
 import type Docker from "dockerode";
 import type { Change } from "./change.ts";
 import type { Facts } from "../facts/facts.ts";
+import type { Probed, ProbeNeeds } from "../facts/needs.ts";
 import type { Host } from "../inventory/host.ts";
 import type { Secrets } from "../inventory/secrets.ts";
 import type { Ssh } from "../transport/ssh.ts";
@@ -12,6 +13,8 @@ export interface HostContext {
   ssh: Ssh;
   /** Facts gathered once per host per run, refreshed after a step that changes them (e.g. Docker install). */
   facts: Facts;
+  /** What the steps' `needs` asked, read in the same batched probe as the facts (and refreshed with them). */
+  probed: Probed;
   /** Secrets of the host's deployment, loaded once on first use. */
   secrets: () => Promise<Secrets>;
   /** dockerode client on the host's engine, through the SSH connection's forwarded socket. */
@@ -21,15 +24,18 @@ export interface HostContext {
   debug: (line: string) => void;
   /** A progress line for long waits (shown unless --json). */
   progress: (line: string) => void;
-  /** Probes the host again and replaces `facts` (after a step that changes them, e.g. installing Docker). */
+  /** Probes the host again and replaces `facts` and `probed` (after a step changed the host). */
   refreshFacts: () => Promise<void>;
 }
 
-/** A deployment step: probes the host, returns the changes it would make. */
+/** A deployment step: returns the changes it would make, planned from the batched probe. */
 export interface Step {
   /** Short id, as in `deno task <id>`. */
   id: string;
   /** The step reads secrets: they are loaded (and checked) before any host is contacted. */
   needsSecrets?: boolean;
+  /** What the plan reads from the host, asked in the run's batched probe (no round trip of its own). */
+  needs?: (host: Host) => ProbeNeeds;
+  /** Plans from `ctx.facts` and `ctx.probed`; a step reaches the host again only to apply a change. */
   plan: (ctx: HostContext) => Promise<Change[]>;
 }

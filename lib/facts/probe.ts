@@ -8,6 +8,8 @@ import { quote } from "../transport/quote.ts";
  */
 export const PROBE_FUNCTIONS = `isa_sec() { echo "@@$1"; }
 isa_file() { echo "@@$1"; if [ -f "$2" ]; then echo +; base64 < "$2"; else echo -; fi; }
+# The engine's API through curl rather than the docker CLI (a large binary to start, on every host at once).
+api() { curl -s -m 5 --unix-socket /var/run/docker.sock "http://docker$1" 2>/dev/null; echo; }
 `;
 
 /** Where we keep the engine's proxy settings: a systemd drop-in, as Docker documents for dockerd. */
@@ -21,15 +23,16 @@ export const DOCKER_REPO_FILE = "/etc/yum.repos.d/isa-docker-ce.repo";
  * included from anywhere counts; Debian's *-available folders, whose files are not in force, don't.
  */
 export const APACHE_SEARCH = `files=$(printf '%s\\n' "$inc" | sed -n 's/^ *([*0-9]*) //p')
+# One grep per search over every file (in load order: grep keeps its arguments' order).
 isa_sec apache-status-locations
-printf '%s\\n' "$files" | while IFS= read -r f; do
-  [ -f "$f" ] && grep -HniE '^[[:space:]]*<Location(Match)?[[:space:]]+"?[^">]*/server-status' "$f"
-done
+printf '%s\\n' "$files" | tr '\\n' '\\0' | xargs -0 grep -sHniE '^[[:space:]]*<Location(Match)?[[:space:]]+"?[^">]*/server-status'
 isa_sec apache-extendedstatus
-printf '%s\\n' "$files" | while IFS= read -r f; do
-  [ -f "$f" ] && grep -hiE '^[[:space:]]*ExtendedStatus[[:space:]]' "$f"
-done
+printf '%s\\n' "$files" | tr '\\n' '\\0' | xargs -0 grep -shiE '^[[:space:]]*ExtendedStatus[[:space:]]'
+true
 `;
+
+/** Root-only folder (made by the host lock) where the probe keeps its last answers about Apache. */
+export const APACHE_CACHE_DIR = "/run/isa-monitoring";
 
 const indent = (text: string) => text.trimEnd().split("\n").map((l) => `  ${l}`).join("\n") + "\n";
 
@@ -38,7 +41,7 @@ const indent = (text: string) => text.trimEnd().split("\n").map((l) => `  ${l}`)
  * raw command output; `parseFacts` turns them into Facts. Raw output keeps parsing testable from
  * real captures (os-release, httpd -V, httpd -t -D DUMP_MODULES) without a host.
  */
-export function factsScript(installDir: string): string {
+export function factsScript(installDir: string, extra = ""): string {
   return `
 export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 ${PROBE_FUNCTIONS}
@@ -54,22 +57,58 @@ if [ -n "$bin" ]; then
   # configuration without /etc/apache2/envvars, which apache2ctl sources before passing its arguments on.
   case "$bin" in *apache2) ctl=apache2ctl ;; *) ctl=$bin ;; esac
   isa_sec apache-ctl; echo $ctl
-  v=$($ctl -V 2>&1)
-  isa_sec apache-V; printf '%s\\n' "$v"
-  m=$($ctl -t -D DUMP_MODULES 2>&1); rc=$?
-  isa_sec apache-M; printf '%s\\n' "$m"
-  isa_sec apache-M-exit; echo $rc
-  inc=$($ctl -t -D DUMP_INCLUDES 2>/dev/null)
-  isa_sec apache-includes; printf '%s\\n' "$inc"
-  root=$(printf '%s\\n' "$v" | sed -n 's/.*HTTPD_ROOT="\\(.*\\)"/\\1/p')
-  # The main file Apache really read ((*) in the include list) wins over -V's compiled-in root.
-  main=$(printf '%s\\n' "$inc" | sed -n 's/^ *(\\*) //p')
-  if [ -n "$main" ]; then
-    case "$bin" in *apache2) root=$(dirname "$main") ;; *) root=$(dirname "$(dirname "$main")") ;; esac
+  # Asking Apache (-V, -t -D DUMP_MODULES, -t -D DUMP_INCLUDES) parses its whole configuration three
+  # times. The answers are kept in the root-only folder of the host lock (in /run: gone at reboot) with
+  # a fingerprint of what they depend on: size, times and inode of the binary, of every file Apache
+  # loaded, of their folders (a file added to an Include glob changes its folder) and of the root's
+  # folders. While that fingerprint holds, the answers are reused; an edit anywhere asks Apache again.
+  # Nothing is cached where that folder is missing or not root's 0700 (check mode on a new host).
+  c=${APACHE_CACHE_DIR}
+  cacheable=""
+  [ -d $c ] && [ ! -L $c ] && [ "$(stat -c '%u %a' $c 2>/dev/null)" = "0 700" ] && cacheable=1
+  fingerprint() {
+    { stat -c '%n %s %Y %Z %i' "$bin" /etc/sysconfig/httpd 2>/dev/null
+      [ -f $c/apache-paths ] && tr '\\n' '\\0' < $c/apache-paths | xargs -0 stat -c '%n %s %Y %Z %i' 2>&1
+    } | cksum
+  }
+  if [ -n "$cacheable" ] && [ -f $c/apache-probe ] && [ "$(head -n 1 $c/apache-probe)" = "$(fingerprint)" ]; then
+    answers=$(sed 1d $c/apache-probe)
+  else
+    t0=$(date +%s)
+    v=$($ctl -V 2>&1)
+    m=$($ctl -t -D DUMP_MODULES 2>&1); rc=$?
+    inc=$($ctl -t -D DUMP_INCLUDES 2>/dev/null)
+    root=$(printf '%s\\n' "$v" | sed -n 's/.*HTTPD_ROOT="\\(.*\\)"/\\1/p')
+    # The main file Apache really read ((*) in the include list) wins over -V's compiled-in root.
+    main=$(printf '%s\\n' "$inc" | sed -n 's/^ *(\\*) //p')
+    if [ -n "$main" ]; then
+      case "$bin" in *apache2) root=$(dirname "$main") ;; *) root=$(dirname "$(dirname "$main")") ;; esac
+    fi
+    answers=$(
+      isa_sec apache-V; printf '%s\\n' "$v"
+      isa_sec apache-M; printf '%s\\n' "$m"
+      isa_sec apache-M-exit; echo $rc
+      isa_sec apache-includes; printf '%s\\n' "$inc"
+      isa_sec apache-root; printf '%s\\n' "$root"
+${indent(indent(indent(APACHE_SEARCH)))}    )
+    # Only a valid configuration is kept, and only when nothing it depends on changed during this
+    # second (an edit racing the three calls would otherwise be cached under its new fingerprint).
+    if [ -n "$cacheable" ] && [ "$rc" = 0 ]; then
+      loaded=$(printf '%s\\n' "$inc" | sed -n 's/^ *([*0-9]*) //p')
+      { printf '%s\\n' "$loaded"; printf '%s\\n' "$loaded" | sed 's|/[^/]*$||'
+        for d in "$root" "$root"/*/; do [ -d "$d" ] && printf '%s\\n' "\${d%/}"; done
+      } | sort -u > $c/apache-paths.new && mv -f $c/apache-paths.new $c/apache-paths
+      newest=$(tr '\\n' '\\0' < $c/apache-paths | xargs -0 stat -c '%Y %Z' "$bin" 2>/dev/null | tr ' ' '\\n' | sort -n | tail -n 1)
+      if [ "\${newest:-$t0}" -lt "$t0" ]; then
+        { fingerprint; printf '%s\\n' "$answers"; } > $c/apache-probe.new && mv -f $c/apache-probe.new $c/apache-probe
+      else
+        rm -f $c/apache-probe
+      fi
+    fi
   fi
-${
-    indent(APACHE_SEARCH)
-  }  case "$bin" in *apache2) ours="$root/conf-available/EPFL_isa.conf" ;; *) ours="$root/conf.d/EPFL_isa.conf" ;; esac
+  printf '%s\\n' "$answers"
+  root=$(printf '%s\\n' "$answers" | sed -n '/^@@apache-root$/{n;p;}')
+  case "$bin" in *apache2) ours="$root/conf-available/EPFL_isa.conf" ;; *) ours="$root/conf.d/EPFL_isa.conf" ;; esac
   isa_file apache-ours "$ours"
   isa_sec apache-enabled
   [ -e "$root/conf-enabled/EPFL_isa.conf" ] && echo conf
@@ -77,8 +116,6 @@ ${
   isa_sec apache-active
   for s in httpd apache2; do systemctl is-active $s 2>/dev/null | grep -qx active && echo $s; done
 fi
-# The engine's API through curl rather than the docker CLI (a large binary to start, on every host at once).
-api() { curl -s -m 5 --unix-socket /var/run/docker.sock "http://docker$1" 2>/dev/null; echo; }
 isa_sec docker-info; [ -S /var/run/docker.sock ] && api /info
 isa_sec docker-installed; command -v dockerd 2>/dev/null || true
 isa_sec docker-package
@@ -106,7 +143,7 @@ command -v nft >/dev/null 2>&1 && echo nftables
 systemctl is-active firewalld 2>/dev/null | grep -qx active && echo firewalld
 command -v netfilter-persistent >/dev/null 2>&1 && echo netfilter-persistent
 [ -x /usr/libexec/iptables/iptables.init ] && echo iptables-services
-isa_sec end
+${extra}isa_sec end
 `;
 }
 

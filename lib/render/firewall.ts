@@ -97,7 +97,7 @@ WantedBy=docker.service firewalld.service
 `;
 }
 
-/** One-round-trip probe: are the live rules, the script and the unit as desired? */
+/** Probe sections (in the host's batched probe): are the live rules, the script and the unit as desired? */
 export function probeScript(host: Host): string {
   const checks = chainRules(host).map((r) =>
     `iptables -w -C ${CHAIN} ${r} 2>/dev/null && echo rule-ok || echo rule-missing`
@@ -109,7 +109,6 @@ echo @@jumps; iptables -w -S DOCKER-USER 2>/dev/null | grep -n -- '-j ${CHAIN}$'
 echo @@script; cat ${SCRIPT_PATH} 2>/dev/null
 echo @@unit; cat ${UNIT_PATH} 2>/dev/null
 echo @@enabled; systemctl is-enabled ${UNIT_NAME} 2>/dev/null || true
-echo @@end
 `;
 }
 

@@ -102,7 +102,6 @@ echo @@watch-unit; cat ${WATCH_UNIT_PATH} 2>/dev/null
 echo @@watch-enabled; systemctl is-enabled ${WATCH_UNIT_NAME} 2>/dev/null || true
 echo @@watch-active; systemctl is-active ${WATCH_UNIT_NAME} 2>/dev/null || true
 echo @@forward-first; iptables -w -S FORWARD 2>/dev/null | sed -n 2p
-echo @@end
 `;
 }
 

@@ -1,11 +1,13 @@
 /**
  * The self-signed certificate of the HTTPS frontend, made on the host with openssl: created once,
- * renewed only when it expires within 30 days (`openssl x509 -checkend`) or no longer names the host.
+ * renewed only when it expires within 30 days or no longer names the host (judged here from the
+ * certificate's text the batched probe read).
  * The key never leaves the host: mode 0600, owned by root.
  */
 import type { Change } from "../engine/change.ts";
 import { type DesiredFiles, PENDING } from "../containers/changes.ts";
-import type { HostProbe } from "../facts/files_probe.ts";
+import type { HostProbe, Stat } from "../facts/files_probe.ts";
+import { X509Certificate } from "node:crypto";
 import type { Host } from "../inventory/host.ts";
 import { quote } from "../transport/quote.ts";
 import type { Ssh } from "../transport/ssh.ts";
@@ -50,43 +52,32 @@ export function hostSubjectAltNames(host: Host): string[] {
   return subjectAltNames(host.vars.fqdn, host.name, host.ssh.address, host.vars.public_address);
 }
 
-/** One-round-trip probe: does the cert exist, is it still valid for 30 days, which names, key mode. */
-export function certificateProbeScript(p: CertPaths): string {
-  const c = quote(p.cert);
-  const k = quote(p.key);
-  return [
-    `if [ -f ${c} ] && [ -f ${k} ]; then echo exists=1; else echo exists=0; exit 0; fi`,
-    `if openssl x509 -checkend ${RENEW_BEFORE_SECONDS} -noout -in ${c} >/dev/null 2>&1; then echo valid=1; else echo valid=0; fi`,
-    // -text works on OpenSSL 1.0.2 too (RHEL 7), unlike -ext.
-    `printf 'san=%s\\n' "$(openssl x509 -noout -text -in ${c} 2>/dev/null | grep -A1 'Subject Alternative Name' | tail -n1)"`,
-    `printf 'key=%s\\n' "$(stat -c '%a %u:%g' ${k})"`,
-  ].join("\n") + "\n";
-}
-
-/** Parsed probe output. */
+/** What the plan knows of the certificate and its key. */
 export interface CertState {
   exists: boolean;
   valid: boolean;
   sans: string[];
+  /** `mode uid:gid` of the key, "" when absent. */
   keyMode: string;
 }
 
-/** Parses the output of `certificateProbeScript`. */
-export function parseCertificateProbe(stdout: string): CertState {
-  const kv = new Map<string, string>();
-  for (const line of stdout.split("\n")) {
-    const i = line.indexOf("=");
-    if (i > 0) kv.set(line.slice(0, i), line.slice(i + 1).trim());
+/**
+ * The certificate's state from the batched probe: its text (read like any file; a certificate is
+ * public) parsed here, and the key's stat only (the key never leaves the host). Validity is
+ * `openssl x509 -checkend`'s rule: still valid RENEW_BEFORE_SECONDS from `now`.
+ */
+export function certificateState(certText: string | null, key: Stat | null, now = Date.now()): CertState {
+  const keyMode = key ? `${key.mode} ${key.owner}` : "";
+  if (certText === null || key === null) return { exists: false, valid: false, sans: [], keyMode };
+  try {
+    const c = new X509Certificate(certText);
+    const sans = (c.subjectAltName ?? "").split(",").map((x) => x.trim().replace(/^IP Address:/, "IP:"))
+      .filter(Boolean);
+    return { exists: true, valid: Date.parse(c.validTo) > now + RENEW_BEFORE_SECONDS * 1000, sans, keyMode };
+  } catch {
+    // Not a certificate any more (edited, truncated): made again.
+    return { exists: true, valid: false, sans: [], keyMode };
   }
-  const sans = (kv.get("san") ?? "").split(",").map((s) => s.trim().replace(/^IP Address:/, "IP:")).filter(
-    Boolean,
-  );
-  return {
-    exists: kv.get("exists") === "1",
-    valid: kv.get("valid") === "1",
-    sans,
-    keyMode: kv.get("key") ?? "",
-  };
 }
 
 /** Why the certificate must be (re)made, or null when the current one is fine. */
@@ -144,17 +135,16 @@ export function certificateScript(p: CertPaths, commonName: string, sans: string
 }
 
 /**
- * Probes the host's certificate and returns the changes: (re)create it, or fix the key's mode.
+ * The certificate's changes from the batched probe: (re)create it, or fix the key's mode.
  * `willChange` tells the caller that the certificate's content will differ after apply.
  */
-export async function planCertificate(
+export function planCertificate(
   ssh: Ssh,
   host: Host,
   p: CertPaths,
-): Promise<{ changes: Change[]; willChange: boolean }> {
-  const state = parseCertificateProbe(
-    (await ssh.run(certificateProbeScript(p), { log: `probe certificate ${p.cert}` })).stdout,
-  );
+  probe: HostProbe,
+): { changes: Change[]; willChange: boolean } {
+  const state = certificateState(probed(probe.files, p.cert), probed(probe.stats, p.key));
   const sans = hostSubjectAltNames(host);
   const reason = certificateReason(state, sans);
   if (reason) {
@@ -182,18 +172,28 @@ export async function planCertificate(
   return { changes: [], willChange: false };
 }
 
+function probed<T>(from: Record<string, T | null>, path: string): T | null {
+  if (!(path in from)) throw new Error(`the certificate's ${path} was not probed`);
+  return from[path];
+}
+
+/** What a step that mounts the certificate asks the batched probe: the certificate, the key's stat. */
+export function certificateNeeds(p: CertPaths): { files: string[]; stats: string[] } {
+  return { files: [p.cert], stats: [p.key] };
+}
+
 /**
  * The certificate's changes for a container that mounts it; records in `desired` what the container's
  * spec hash sees: the file as the probe read it, or PENDING while a new certificate is still to be made.
  */
-export async function mountedCertificate(
+export function mountedCertificate(
   ssh: Ssh,
   host: Host,
   p: CertPaths,
   probe: HostProbe,
   desired: DesiredFiles,
-): Promise<Change[]> {
-  const cert = await planCertificate(ssh, host, p);
+): Change[] {
+  const cert = planCertificate(ssh, host, p, probe);
   desired[p.cert] = cert.willChange ? PENDING : probe.files[p.cert];
   return cert.changes;
 }

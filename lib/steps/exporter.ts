@@ -1,18 +1,21 @@
 import type { Change } from "../engine/change.ts";
-import { exporterSpec } from "../containers/builders.ts";
-import { containerChange, dockerFor, networkAndImage } from "../containers/changes.ts";
+import { CONTAINER_NAMES, exporterSpec } from "../containers/builders.ts";
+import { containerChange, containerNeeds, dockerFor, networkAndImage } from "../containers/changes.ts";
 import type { Step } from "../engine/step.ts";
 
 /** Step 5: the apache_exporter container, scraping mod_status at the Docker bridge gateway. */
 export const exporterStep: Step = {
   id: "exporter",
-  plan: async (ctx) => {
+  needs: (host) => ({
+    docker: containerNeeds(host, { name: CONTAINER_NAMES.exporter, image: host.vars.images.apache_exporter }),
+  }),
+  plan: (ctx) => {
     const spec = exporterSpec(ctx.host, ctx.facts);
-    const docker = await dockerFor(ctx);
+    const snap = dockerFor(ctx);
     const changes: (Change | null)[] = [
-      ...(await networkAndImage(ctx, docker, spec.image)),
-      await containerChange(docker, ctx.ssh, spec, {}, { progress: ctx.progress }),
+      ...networkAndImage(ctx, snap, spec.image),
+      containerChange(snap, ctx.docker, ctx.ssh, spec, {}, { progress: ctx.progress }),
     ];
-    return changes.filter((c): c is Change => c !== null);
+    return Promise.resolve(changes.filter((c): c is Change => c !== null));
   },
 };

@@ -1,5 +1,4 @@
 import type { Change } from "../engine/change.ts";
-import { sections } from "../facts/probe.ts";
 import {
   firewallScript,
   parseProbe,
@@ -24,14 +23,13 @@ import type { Step } from "../engine/step.ts";
 /** Step 3: quality opens 8080 and 8443, production only 8443 — enforced where Docker traffic flows. */
 export const firewallStep: Step = {
   id: "firewall",
-  plan: async (ctx) => {
+  needs: (host) => ({ scripts: [probeScript(host) + watchProbeScript()] }),
+  plan: (ctx) => {
     const { ssh, host, facts } = ctx;
     if (!facts.firewall.iptables) {
       throw new Error("iptables is not installed; the firewall step manages iptables rules");
     }
-    const probed = sections(
-      (await ssh.run(probeScript(host) + watchProbeScript(), { log: "probe firewall" })).stdout,
-    );
+    const probed = ctx.probed.sections;
     const state = parseProbe(probed, host);
     const watch = parseWatchProbe(probed);
     const changes: Change[] = [];
@@ -92,6 +90,6 @@ export const firewallStep: Step = {
           void await ssh.run(`${SCRIPT_PATH} && systemctl start ${UNIT_NAME}`, { log: SCRIPT_PATH }),
       });
     }
-    return changes;
+    return Promise.resolve(changes);
   },
 };

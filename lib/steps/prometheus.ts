@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { mountedCertificate } from "./certificate.ts";
+import { certificateNeeds, mountedCertificate } from "./certificate.ts";
 import type { Change } from "../engine/change.ts";
 import { CONTAINER_NAMES, prometheusSpec } from "../containers/builders.ts";
 import {
+  containerNeeds,
   type DesiredFiles,
   dirChange,
   dockerFor,
@@ -12,9 +13,8 @@ import {
   removeContainerChange,
   validatedFileChange,
 } from "../containers/changes.ts";
-import { probeHost } from "../facts/files_probe.ts";
 import { copyPaths, keepingPrevious } from "../containers/previous_files.ts";
-import { IN_CONTAINER, inContainer, installPaths } from "../inventory/paths.ts";
+import { IN_CONTAINER, inContainer, type InstallPaths, installPaths } from "../inventory/paths.ts";
 import { hashCredentials } from "../render/htpasswd.ts";
 import { fileChange } from "../engine/file_change.ts";
 import {
@@ -41,12 +41,46 @@ export function selfScrapePassword(onHost: string | null | undefined): string {
 }
 
 /**
+ * The files we write or remove whose previous content is kept until the new container is ready
+ * (every mounted one but the certificate: the previous container, started again, reads the current
+ * one). Kept even when the new spec no longer mounts it: the previous container does.
+ */
+function keptFiles(p: InstallPaths): string[] {
+  return [
+    p.prometheusYml,
+    p.alertsYml,
+    p.webYml,
+    p.selfScrapePassword,
+    p.remoteWritePassword,
+    p.remoteWriteToken,
+    p.alertingPassword,
+    p.alertingToken,
+    p.alertingCa,
+  ];
+}
+
+/**
  * Step 6: Prometheus. Config files are written first (each checked by promtool from the Prometheus
  * image before it replaces the old one), then the container is reconciled by its spec hash.
  */
 export const prometheusStep: Step = {
   id: "prometheus",
   needsSecrets: true,
+  needs: (host) => {
+    const p = installPaths(host.vars);
+    const kept = keptFiles(p);
+    const cert = certificateNeeds(p);
+    return {
+      files: [...kept, ...cert.files, ...kept.flatMap((f) => Object.values(copyPaths(f)))],
+      stats: cert.stats,
+      dirs: [p.prometheusDir, p.prometheusSecretsDir, p.prometheusData],
+      docker: containerNeeds(
+        host,
+        { name: CONTAINER_NAMES.prometheus, image: host.vars.images.prometheus },
+        [CONTAINER_NAMES.traefik],
+      ),
+    };
+  },
   plan: async (ctx) => {
     const { host, ssh } = ctx;
     const v = host.vars;
@@ -55,36 +89,24 @@ export const prometheusStep: Step = {
     const secrets = await ctx.secrets();
     const alerts = shippedAlerts();
 
-    const docker = await dockerFor(ctx);
+    const docker = dockerFor(ctx);
     const spec = prometheusSpec(host, { alerts: alerts !== null });
-    // The files we write or remove whose previous content is kept until the new container is ready
-    // (every mounted one but the certificate: the previous container, started again, reads the
-    // current one). Kept even when the new spec no longer mounts it: the previous container does.
-    const kept = [
-      p.prometheusYml,
-      p.alertsYml,
-      p.webYml,
-      p.selfScrapePassword,
-      p.remoteWritePassword,
-      p.remoteWriteToken,
-      p.alertingPassword,
-      p.alertingToken,
-      p.alertingCa,
-    ];
-    const probe = await probeHost(
-      ssh,
-      [...kept, p.cert, ...kept.flatMap((f) => Object.values(copyPaths(f)))],
-      [p.prometheusDir, p.prometheusSecretsDir, p.prometheusData],
-    );
+    const kept = keptFiles(p);
+    const probe = ctx.probed;
     const keep = (c: Change | null, path: string) => keepingPrevious(ssh, c, [path]);
     const desired: DesiredFiles = {};
     const changes: (Change | null)[] = [
-      ...(await networkAndImage(ctx, docker, spec.image)),
+      ...networkAndImage(ctx, docker, spec.image),
       // Switching to the native frontend: Traefik holds the HTTPS port Prometheus is about to publish.
       // Not put back if the new Prometheus then fails (only the previous Prometheus is): a failed
       // switch leaves the host monitoring without its HTTPS endpoint until a run of either frontend.
       native
-        ? await removeContainerChange(docker, CONTAINER_NAMES.traefik, "the native frontend replaces it")
+        ? removeContainerChange(
+          docker,
+          ctx.docker,
+          CONTAINER_NAMES.traefik,
+          "the native frontend replaces it",
+        )
         : null,
       dirChange(ssh, p.prometheusDir, "755", probe),
       dirChange(ssh, p.prometheusSecretsDir, "700", probe),
@@ -180,7 +202,7 @@ export const prometheusStep: Step = {
     };
 
     if (native) {
-      changes.push(...(await mountedCertificate(ssh, host, p, probe, desired)));
+      changes.push(...mountedCertificate(ssh, host, p, probe, desired));
       // The internal user Prometheus scrapes itself with: random, made once, kept on the host.
       const selfPass = selfScrapePassword(probe.files[p.selfScrapePassword]);
       secretFile(p.selfScrapePassword, selfPass);
@@ -218,7 +240,7 @@ export const prometheusStep: Step = {
     );
     validated(p.prometheusYml, config, PUBLIC, promtool("check", "config"));
 
-    changes.push(await keptContainerChange(ctx, docker, spec, desired, kept, probe.files));
+    changes.push(keptContainerChange(ctx, docker, spec, desired, kept, probe.files));
     return changes.filter((c): c is Change => c !== null);
   },
 };

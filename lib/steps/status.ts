@@ -7,6 +7,7 @@ import { EXIT, exitCode, type HostOutcome } from "../engine/report.ts";
 import { startTask, usageGuard } from "../engine/start.ts";
 import { redact } from "../inventory/redact.ts";
 import { gatherFacts } from "../facts/gather.ts";
+import { blankProbed } from "../facts/needs.ts";
 import { hostContext } from "../engine/context.ts";
 import { pool } from "../engine/pool.ts";
 import { loadSecrets, type Secrets } from "../inventory/secrets.ts";
@@ -89,7 +90,10 @@ async function hostStatus(
       notAfter: disk.enddate.replace(/^notAfter=/, "") || null,
     };
     out.tsdb.bytes = disk.tsdbBytes;
-    const ctx = hostContext(ssh, facts, opts, secrets, { debug, progress: () => {} });
+    const ctx = hostContext(ssh, { facts, probed: blankProbed(), needs: {} }, opts, secrets, {
+      debug,
+      progress: () => {},
+    });
     if (facts.docker.running) {
       const d = await ctx.docker();
       const list = await d.listContainers({ all: true, filters: { label: [`${MANAGED_LABEL}=true`] } });

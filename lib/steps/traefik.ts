@@ -1,7 +1,8 @@
-import { mountedCertificate } from "./certificate.ts";
+import { certificateNeeds, mountedCertificate } from "./certificate.ts";
 import type { Change } from "../engine/change.ts";
 import { CONTAINER_NAMES, traefikSpec } from "../containers/builders.ts";
 import {
+  containerNeeds,
   type DesiredFiles,
   dirChange,
   dockerFor,
@@ -9,42 +10,58 @@ import {
   networkAndImage,
   removeContainerChange,
 } from "../containers/changes.ts";
-import { probeHost } from "../facts/files_probe.ts";
+import type { ProbeNeeds } from "../facts/needs.ts";
+import type { Host } from "../inventory/host.ts";
 import { copyPaths, keepingPrevious } from "../containers/previous_files.ts";
-import { installPaths } from "../inventory/paths.ts";
+import { type InstallPaths, installPaths } from "../inventory/paths.ts";
 import { hashCredentials, parseHtpasswd, renderHtpasswd } from "../render/htpasswd.ts";
 import { fileChange } from "../engine/file_change.ts";
 import type { HostContext, Step } from "../engine/step.ts";
 import { renderTraefikDynamic, renderTraefikStatic } from "../render/traefik_config.ts";
 
+/** The files we write and whose previous content is kept until the new container is ready; not the
+ * certificate: the previous container, started again, reads whichever is current. */
+function keptFiles(p: InstallPaths): string[] {
+  return [p.htpasswd, p.traefikYml, p.traefikDynamicYml];
+}
+
+/** What the Traefik step reads in the batched probe. */
+function traefikNeeds(host: Host): ProbeNeeds {
+  const docker = containerNeeds(host, { name: CONTAINER_NAMES.traefik, image: host.vars.images.traefik });
+  if (host.vars.frontend === "native") return { docker: { containers: docker.containers } };
+  const p = installPaths(host.vars);
+  const kept = keptFiles(p);
+  const cert = certificateNeeds(p);
+  return {
+    files: [...kept, ...cert.files, ...kept.flatMap((f) => Object.values(copyPaths(f)))],
+    stats: cert.stats,
+    dirs: [p.traefikDir, p.traefikDynamicDir],
+    docker,
+  };
+}
+
 /** The Traefik step's plan: its files, validated, then its container (or its removal when native). */
 async function planTraefik(ctx: HostContext): Promise<Change[]> {
   const { host, ssh } = ctx;
   const v = host.vars;
-  const docker = await dockerFor(ctx);
+  const docker = dockerFor(ctx);
   if (v.frontend === "native") {
-    const rm = await removeContainerChange(docker, CONTAINER_NAMES.traefik, "the frontend is native");
+    const rm = removeContainerChange(docker, ctx.docker, CONTAINER_NAMES.traefik, "the frontend is native");
     return rm ? [rm] : [];
   }
   const p = installPaths(v);
   const secrets = await ctx.secrets();
   const spec = traefikSpec(host);
-  // The files we write and whose previous content is kept until the new container is ready; not
-  // the certificate: the previous container, started again, reads whichever is current.
-  const kept = [p.htpasswd, p.traefikYml, p.traefikDynamicYml];
-  const copies = kept.flatMap((f) => Object.values(copyPaths(f)));
-  const probe = await probeHost(ssh, [p.traefikYml, p.traefikDynamicYml, p.htpasswd, p.cert, ...copies], [
-    p.traefikDir,
-    p.traefikDynamicDir,
-  ]);
+  const kept = keptFiles(p);
+  const probe = ctx.probed;
   const desired: DesiredFiles = {};
   const changes: (Change | null)[] = [
-    ...(await networkAndImage(ctx, docker, spec.image)),
+    ...networkAndImage(ctx, docker, spec.image),
     dirChange(ssh, p.traefikDir, "755", probe),
     dirChange(ssh, p.traefikDynamicDir, "755", probe),
   ];
 
-  changes.push(...(await mountedCertificate(ssh, host, p, probe, desired)));
+  changes.push(...mountedCertificate(ssh, host, p, probe, desired));
 
   // Hashes still matching their password are kept, so a re-run writes identical bytes.
   const users = await hashCredentials(secrets.frontend.credentials, parseHtpasswd(probe.files[p.htpasswd]));
@@ -69,7 +86,7 @@ async function planTraefik(ctx: HostContext): Promise<Change[]> {
     ));
   }
 
-  changes.push(await keptContainerChange(ctx, docker, spec, desired, kept, probe.files));
+  changes.push(keptContainerChange(ctx, docker, spec, desired, kept, probe.files));
   return changes.filter((c): c is Change => c !== null);
 }
 
@@ -77,4 +94,9 @@ async function planTraefik(ctx: HostContext): Promise<Change[]> {
  * Step 7: Traefik in front of Prometheus (HTTPS + basic auth), the default frontend. With the native
  * frontend it only makes sure no Traefik container is left.
  */
-export const traefikStep: Step = { id: "traefik", needsSecrets: true, plan: planTraefik };
+export const traefikStep: Step = {
+  id: "traefik",
+  needsSecrets: true,
+  needs: traefikNeeds,
+  plan: planTraefik,
+};

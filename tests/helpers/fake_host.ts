@@ -1,6 +1,7 @@
 /** A host context for unit tests of step plans: no SSH, no Docker; scripts are recorded and answered by rule. */
 import type { HostContext } from "../../lib/engine/step.ts";
 import type { Facts } from "../../lib/facts/facts.ts";
+import { blankProbed, type Probed } from "../../lib/facts/needs.ts";
 import { inventoryPath, loadInventory } from "../../lib/inventory/load.ts";
 import type { Host } from "../../lib/inventory/host.ts";
 import type { Vars } from "../../lib/inventory/vars.ts";
@@ -12,11 +13,15 @@ export async function qualHost(vars: Partial<Vars> = {}): Promise<Host> {
   return { ...host, vars: { ...host.vars, ...vars } };
 }
 
-/** A context whose `ssh.run` records each script and answers with the stdout of the first matching rule. */
+/**
+ * A context whose `ssh.run` records each script and answers with the stdout of the first matching rule;
+ * `probed` is what the batched probe found (by default: nothing, an empty engine).
+ */
 export function fakeContext(
   facts: Facts,
   host: Host,
   answers: { match: RegExp; stdout: string }[] = [],
+  probed: Probed = blankProbed(),
 ): HostContext & { scripts: string[]; progressLines: string[] } {
   const scripts: string[] = [];
   const progressLines: string[] = [];
@@ -35,6 +40,7 @@ export function fakeContext(
     host,
     ssh,
     facts,
+    probed,
     secrets: () => Promise.reject(new Error("no secrets in unit tests")),
     docker: () => Promise.reject(new Error("no Docker in unit tests")),
     opts: {

@@ -2,13 +2,14 @@ import assert from "node:assert/strict";
 import $ from "dax";
 import Docker from "dockerode";
 import {
-  certificateProbeScript,
+  certificateNeeds,
   certificateReason,
   certificateScript,
-  parseCertificateProbe,
+  certificateState,
   subjectAltNames,
 } from "../../lib/steps/certificate.ts";
-import { parseProbe, probeScript } from "../../lib/facts/files_probe.ts";
+import { fileNeedsScript, parseFileNeeds, parseProbe, probeScript } from "../../lib/facts/files_probe.ts";
+import { PROBE_FUNCTIONS, sections } from "../../lib/facts/probe.ts";
 import { exporterSpec, prometheusSpec, traefikSpec } from "../../lib/containers/builders.ts";
 import {
   containerState,
@@ -320,8 +321,16 @@ Deno.test("certificate: made once with the right names, key 0600; renewed when e
       "DNS:isaqal09",
       "DNS:isaqal09.lab.example",
     ]);
-    const probe = async () =>
-      parseCertificateProbe(await $`sh -s`.stdinText(certificateProbeScript(p)).text());
+    // What the batched probe reads: the certificate's text and the key's stat only.
+    const needs = certificateNeeds(p);
+    const probe = async () => {
+      const out = sections(
+        await $`sh -s`.stdinText(`${PROBE_FUNCTIONS}${fileNeedsScript(needs)}`).text(),
+      );
+      const found = parseFileNeeds(out, needs);
+      assert.equal(Object.keys(found.files).includes(p.key), false, "the key's content is never read");
+      return certificateState(found.files[p.cert], found.stats[p.key]);
+    };
     let st = await probe();
     assert.equal(certificateReason(st, sans), "create");
     await $`sh -s`.stdinText(certificateScript(p, "isaqal09.epfl.ch", sans, owner)).quiet();
@@ -335,7 +344,7 @@ Deno.test("certificate: made once with the right names, key 0600; renewed when e
       /names change/,
     );
     assert.match(certificateReason({ ...st, valid: false }, sans)!, /expires/);
-    // -checkend is what decides: a certificate valid for 1 day is "expiring" with a 30-day margin.
+    // A certificate valid for 1 day is "expiring" with the 30-day margin of `openssl x509 -checkend`.
     await $`openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=x -keyout ${p.key} -out ${p.cert}`
       .quiet();
     assert.equal((await probe()).valid, false);

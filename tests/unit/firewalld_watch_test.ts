@@ -11,6 +11,7 @@ import {
   watchUnitFile,
 } from "../../lib/render/firewalld_watch.ts";
 import { sections } from "../../lib/facts/probe.ts";
+import { blankProbed, needsScript } from "../../lib/facts/needs.ts";
 import { firewallStep } from "../../lib/steps/firewall.ts";
 import { inventoryPath, loadInventory } from "../../lib/inventory/load.ts";
 import type { HostContext } from "../../lib/engine/step.ts";
@@ -124,22 +125,25 @@ function fakeContext(probeOutput: string, firewalld: boolean): { ctx: HostContex
   const ssh = {
     run: (script: string) => {
       scripts.push(script);
-      return Promise.resolve({ code: 0, stdout: probeOutput, stderr: "" });
+      return Promise.resolve({ code: 0, stdout: "", stderr: "" });
     },
   } as unknown as Ssh;
   const facts = {
     firewall: { iptables: true, firewalld, nftables: true, persistence: "none" },
   } as unknown as Facts;
-  const ctx = { host: prod, ssh, facts } as unknown as HostContext;
+  const probed = { ...blankProbed(), sections: sections(probeOutput) };
+  const ctx = { host: prod, ssh, facts, probed } as unknown as HostContext;
   return { ctx, scripts };
 }
 
-Deno.test("firewall step: one probe round trip covers the watcher; a settled host plans nothing", async () => {
+Deno.test("firewall step: its probe rides in the batched probe (no round trip of its own); a settled host plans nothing", async () => {
   const { ctx, scripts } = fakeContext(settledProbe(true), true);
   assert.deepEqual(await firewallStep.plan(ctx), []);
-  assert.equal(scripts.length, 1);
-  assert.ok(scripts[0].includes(probeScript(prod).trim()));
-  assert.ok(scripts[0].includes(watchProbeScript().trim()));
+  assert.equal(scripts.length, 0);
+  const needs = firewallStep.needs!(prod);
+  const batched = needsScript(needs);
+  assert.ok(batched.includes(probeScript(prod).trim()));
+  assert.ok(batched.includes(watchProbeScript().trim()));
 });
 
 Deno.test("firewall step: the watcher is installed everywhere, started only where firewalld runs", async () => {
