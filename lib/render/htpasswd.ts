@@ -8,8 +8,11 @@
  * our `$2y$` hashes with the real `htpasswd -v` and tests/prometheus_config_test.ts with a real
  * Prometheus.
  */
-import bcrypt from "bcryptjs";
 import { createHash } from "node:crypto";
+
+// Loaded on first use (about 50-130 ms of start-up on this project's machines), by the steps that
+// hash or check a password only.
+const bcryptjs = () => import("bcryptjs").then((m) => m.default);
 
 /** bcrypt cost of new hashes. */
 export const BCRYPT_COST = 10;
@@ -37,7 +40,7 @@ export function hashPassword(pass: string, cost = BCRYPT_COST): Promise<string> 
   const key = digest(String(cost), pass);
   let h = hashedThisRun.get(key);
   if (!h) {
-    h = bcrypt.hash(pass, cost).then((x) => x.replace(/^\$2[ab]\$/, "$2y$"));
+    h = bcryptjs().then((b) => b.hash(pass, cost)).then((x) => x.replace(/^\$2[ab]\$/, "$2y$"));
     hashedThisRun.set(key, h);
   }
   return h;
@@ -49,7 +52,7 @@ export function hashMatches(pass: string, hash: string | undefined): Promise<boo
   const key = digest(hash, pass);
   let r = checked.get(key);
   if (!r) {
-    r = bcrypt.compare(pass, hash).catch(() => false);
+    r = bcryptjs().then((b) => b.compare(pass, hash)).catch(() => false);
     checked.set(key, r);
   }
   return r;

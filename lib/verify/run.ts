@@ -1,4 +1,4 @@
-import Docker from "dockerode";
+import type Docker from "dockerode";
 import type { RunOptions } from "../engine/cli.ts";
 import { UnreachableError } from "../engine/errors.ts";
 import type { Host } from "../inventory/host.ts";
@@ -64,7 +64,10 @@ export async function verifyHost(
   const verdict: HostVerdict = { host: host.name, status: "ok", checks: [], seconds: 0 };
   try {
     await ssh.open();
-    const docker = new Docker({ socketPath: await ssh.dockerSocketPath() });
+    const socketPath = await ssh.dockerSocketPath();
+    // Loaded here, not at start-up: `--list-hosts`, `--help` and usage errors answer without it.
+    const { default: Dockerode } = await import("dockerode");
+    const docker = new Dockerode({ socketPath });
     const deadline = Date.now() + opts.waitS * 1000;
     let certPem: string | null = null;
     for (;;) {

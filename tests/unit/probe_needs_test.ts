@@ -1,0 +1,86 @@
+import assert from "node:assert/strict";
+import { mergeNeeds, needsScript, parseNeeds } from "../../lib/facts/needs.ts";
+import { DockerSnapshot, parseDockerNeeds } from "../../lib/containers/snapshot.ts";
+import { ForeignContainerError } from "../../lib/containers/reconcile.ts";
+import { MANAGED_LABEL, SPEC_HASH_LABEL } from "../../lib/containers/spec.ts";
+import { sections } from "../../lib/facts/probe.ts";
+import { deploySteps } from "../../lib/steps/mod.ts";
+import { qualHost } from "../helpers/fake_host.ts";
+
+Deno.test("needs: the steps' reads merge into one list each, every path and name once", () => {
+  const m = mergeNeeds([
+    { files: ["/a", "/b"], dirs: ["/d"], docker: { containers: ["x"], images: ["i:1"] } },
+    { files: ["/b", "/c"], stats: ["/k"], scripts: ["echo @@s"], docker: { containers: ["x", "y"] } },
+  ]);
+  assert.deepEqual(m.files, ["/a", "/b", "/c"]);
+  assert.deepEqual(m.stats, ["/k"]);
+  assert.deepEqual(m.docker?.containers, ["x", "y"]);
+  assert.deepEqual(m.docker?.images, ["i:1"]);
+  assert.deepEqual(m.scripts, ["echo @@s"]);
+});
+
+Deno.test("needs: a deploy asks every path it plans from in the batched probe, the key by stat only", async () => {
+  const host = await qualHost();
+  const needs = mergeNeeds(deploySteps.map((s) => s.needs?.(host) ?? {}));
+  const script = needsScript(needs);
+  for (const f of needs.files!) assert.ok(script.includes(`isa_file file-`) && script.includes(f), f);
+  const key = `${host.vars.install_dir}/traefik/ssl/key.pem`;
+  assert.ok(needs.stats!.includes(key));
+  assert.ok(!needs.files!.includes(key), "the private key's content never leaves the host");
+  // One list call for every container, not one request each.
+  assert.equal(script.match(/\/containers\/json\?all=1/g)?.length, 1);
+});
+
+const listed = (name: string, labels: Record<string, string>, state = "running") => ({
+  Id: `id-${name}`,
+  Names: [`/${name}`],
+  State: state,
+  Labels: labels,
+});
+
+Deno.test("engine snapshot: ours, foreign, stopped and absent containers; images and networks by their answer", () => {
+  const out = [
+    "@@dc-all",
+    JSON.stringify([
+      listed("prometheus", { [MANAGED_LABEL]: "true", [SPEC_HASH_LABEL]: "abc" }),
+      listed("traefik", {}),
+      listed("apache_exporter", { [MANAGED_LABEL]: "true" }, "exited"),
+    ]),
+    "@@di-0",
+    '{"Id":"sha256:1"}',
+    "@@di-1",
+    '{"message":"No such image: prom/prometheus:v9"}',
+    "@@dn-0",
+    '{"Id":"n1","Name":"isa-monitoring"}',
+    "",
+  ].join("\n");
+  const snap = parseDockerNeeds(sections(out), {
+    containers: ["prometheus", "traefik", "apache_exporter", "prometheus-isa-previous"],
+    images: ["prom/apache-exporter:v1", "prom/prometheus:v9"],
+    networks: ["isa-monitoring"],
+  });
+  assert.deepEqual(snap.ourContainer("prometheus"), {
+    id: "id-prometheus",
+    running: true,
+    hash: "abc",
+    managed: true,
+  });
+  assert.equal(snap.ourContainer("apache_exporter")?.running, false);
+  assert.equal(snap.container("prometheus-isa-previous"), null);
+  assert.throws(() => snap.ourContainer("traefik"), ForeignContainerError);
+  assert.equal(snap.hasImage("prom/apache-exporter:v1"), true);
+  assert.equal(snap.hasImage("prom/prometheus:v9"), false);
+  assert.equal(snap.hasNetwork("isa-monitoring"), true);
+  // A name the plan never asked about is a bug in the step, not "absent".
+  assert.throws(() => snap.container("grafana"), /did not ask/);
+});
+
+Deno.test("engine snapshot: no engine answer reads as empty; a blank snapshot answers for anything", () => {
+  const s = parseNeeds(sections("@@dc-all\n@@di-0\n@@dn-0\n"), {
+    docker: { containers: ["prometheus"], images: ["x:1"], networks: ["n"] },
+  });
+  assert.equal(s.docker.container("prometheus"), null);
+  assert.equal(s.docker.hasImage("x:1"), false);
+  assert.equal(s.docker.hasNetwork("n"), false);
+  assert.equal(DockerSnapshot.blank().container("anything"), null);
+});
