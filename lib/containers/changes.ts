@@ -7,7 +7,7 @@ import { quote } from "../transport/quote.ts";
 import type { Ssh } from "../transport/ssh.ts";
 import type { HostContext } from "../engine/step.ts";
 import { type HostProbe, probeHost } from "../facts/files_probe.ts";
-import type { Host } from "../inventory/host.ts";
+import type { Facts } from "../facts/facts.ts";
 import type { DockerNeeds, DockerSnapshot } from "./snapshot.ts";
 import {
   type ContainerAction,
@@ -37,16 +37,14 @@ export function dockerFor(ctx: HostContext): DockerSnapshot | null {
   throw new Error("Docker is not running on this host: run `deno task docker` first");
 }
 
-/** The engine objects a container step reads to plan: its container (and the kept previous one), image, network. */
+/** The engine objects a container step reads to plan: its container (and the kept previous one), its image. */
 export function containerNeeds(
-  host: Host,
   spec: { name: string; image: string },
   also: string[] = [],
 ): DockerNeeds {
   return {
     containers: [spec.name, previousName(spec.name), ...also],
     images: [spec.image],
-    networks: [host.vars.docker_network],
   };
 }
 
@@ -76,13 +74,16 @@ export function dirChange(
   };
 }
 
-/** The change that creates our Docker network; null when it exists (normally the Docker step made it). */
+/**
+ * The change that creates our Docker network; null when the facts list it (normally the Docker step
+ * made it).
+ */
 export function networkChange(
-  snap: DockerSnapshot | null,
+  facts: Facts,
   name: string,
   docker: () => Promise<Docker>,
 ): Change | null {
-  if (snap?.hasNetwork(name)) return null;
+  if (facts.docker.running && facts.docker.networkNames.includes(name)) return null;
   return {
     summary: `create Docker network ${name}`,
     apply: async () => await ensureNetwork(await docker(), name),
@@ -347,7 +348,7 @@ export function networkAndImage(
   image: string,
 ): (Change | null)[] {
   return [
-    networkChange(snap, ctx.host.vars.docker_network, ctx.docker),
+    networkChange(ctx.facts, ctx.host.vars.docker_network, ctx.docker),
     imageChangeFor(ctx, snap, image),
   ];
 }

@@ -1,5 +1,5 @@
 /**
- * The engine's state a plan needs (our containers, images, network), read in the host's batched probe
+ * The engine's state a plan needs (our containers and images; networks are in the facts), read in the host's batched probe
  * through the engine's API on the host's own socket, so a no-op run never opens the Docker socket
  * forward: dockerode is reached only to apply a change.
  */
@@ -10,7 +10,6 @@ import { MANAGED_LABEL, SPEC_HASH_LABEL } from "./spec.ts";
 export interface DockerNeeds {
   containers?: string[];
   images?: string[];
-  networks?: string[];
 }
 
 /** The engine as the probe found it; a name that was not asked for is a programming error. */
@@ -18,14 +17,13 @@ export class DockerSnapshot {
   constructor(
     private readonly containers: Map<string, ContainerState | null>,
     private readonly images: Map<string, boolean>,
-    private readonly networks: Map<string, boolean>,
     /** Answers "absent" for any name (an engine known to be empty): no name needs to be asked. */
     private readonly blank = false,
   ) {}
 
   /** An engine with nothing in it, whatever is asked. */
   static blank(): DockerSnapshot {
-    return new DockerSnapshot(new Map(), new Map(), new Map(), true);
+    return new DockerSnapshot(new Map(), new Map(), true);
   }
 
   private get<T>(map: Map<string, T>, key: string, what: string, absent: T): T {
@@ -50,17 +48,12 @@ export class DockerSnapshot {
   hasImage(ref: string): boolean {
     return this.get(this.images, ref, "image", false);
   }
-
-  /** Whether network `name` exists. */
-  hasNetwork(name: string): boolean {
-    return this.get(this.networks, name, "network", false);
-  }
 }
 
 /**
  * Shell reading the engine's state in the probe (`api` is its curl on the host's socket): all
  * containers in one list call (names, labels and state are all the plan reads of them), then each
- * asked image and network: its inspect document, or Docker's 404 message when it does not exist.
+ * asked image: its inspect document, or Docker's 404 message when it does not exist.
  */
 export function dockerNeedsScript(needs: DockerNeeds): string {
   const lines: string[] = [];
@@ -72,9 +65,6 @@ export function dockerNeedsScript(needs: DockerNeeds): string {
     lines.push(
       `isa_sec di-${i}; [ -S /var/run/docker.sock ] && api '/images/${encodeURIComponent(ref)}/json'`,
     )
-  );
-  (needs.networks ?? []).forEach((name, i) =>
-    lines.push(`isa_sec dn-${i}; [ -S /var/run/docker.sock ] && api '/networks/${encodeURIComponent(name)}'`)
   );
   return lines.length ? lines.join("\n") + "\n" : "";
 }
@@ -121,7 +111,5 @@ export function parseDockerNeeds(s: Map<string, string[]>, needs: DockerNeeds): 
   for (const name of needs.containers ?? []) containers.set(name, byName.get(name) ?? null);
   const images = new Map<string, boolean>();
   (needs.images ?? []).forEach((ref, i) => images.set(ref, Boolean(json(s.get(`di-${i}`))?.Id)));
-  const networks = new Map<string, boolean>();
-  (needs.networks ?? []).forEach((name, i) => networks.set(name, Boolean(json(s.get(`dn-${i}`))?.Id)));
-  return new DockerSnapshot(containers, images, networks);
+  return new DockerSnapshot(containers, images);
 }

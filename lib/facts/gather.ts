@@ -18,7 +18,7 @@ export function hostProbeScript(ssh: Ssh, needs: ProbeNeeds): string {
 export function probeLogLine(needs: ProbeNeeds): string {
   const n = (needs.files?.length ?? 0) + (needs.dirs?.length ?? 0) + (needs.stats?.length ?? 0);
   const d = needs.docker;
-  const objects = (d?.containers?.length ?? 0) + (d?.images?.length ?? 0) + (d?.networks?.length ?? 0);
+  const objects = (d?.containers?.length ?? 0) + (d?.images?.length ?? 0);
   return n || objects || needs.scripts?.length
     ? `probe facts, ${n} path(s), ${objects} engine object(s), ${
       needs.scripts?.length ?? 0

@@ -36,7 +36,6 @@ export function mergeNeeds(all: ProbeNeeds[]): ProbeNeeds {
     docker: {
       containers: uniq(all.map((n) => n.docker?.containers)),
       images: uniq(all.map((n) => n.docker?.images)),
-      networks: uniq(all.map((n) => n.docker?.networks)),
     },
   };
 }

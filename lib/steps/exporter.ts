@@ -7,7 +7,7 @@ import type { Step } from "../engine/step.ts";
 export const exporterStep: Step = {
   id: "exporter",
   needs: (host) => ({
-    docker: containerNeeds(host, { name: CONTAINER_NAMES.exporter, image: host.vars.images.apache_exporter }),
+    docker: containerNeeds({ name: CONTAINER_NAMES.exporter, image: host.vars.images.apache_exporter }),
   }),
   plan: (ctx) => {
     const spec = exporterSpec(ctx.host, ctx.facts);

@@ -75,7 +75,6 @@ export const prometheusStep: Step = {
       stats: cert.stats,
       dirs: [p.prometheusDir, p.prometheusSecretsDir, p.prometheusData],
       docker: containerNeeds(
-        host,
         { name: CONTAINER_NAMES.prometheus, image: host.vars.images.prometheus },
         [CONTAINER_NAMES.traefik],
       ),

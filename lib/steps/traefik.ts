@@ -27,7 +27,7 @@ function keptFiles(p: InstallPaths): string[] {
 
 /** What the Traefik step reads in the batched probe. */
 function traefikNeeds(host: Host): ProbeNeeds {
-  const docker = containerNeeds(host, { name: CONTAINER_NAMES.traefik, image: host.vars.images.traefik });
+  const docker = containerNeeds({ name: CONTAINER_NAMES.traefik, image: host.vars.images.traefik });
   if (host.vars.frontend === "native") return { docker: { containers: docker.containers } };
   const p = installPaths(host.vars);
   const kept = keptFiles(p);

@@ -38,7 +38,7 @@ const listed = (name: string, labels: Record<string, string>, state = "running")
   Labels: labels,
 });
 
-Deno.test("engine snapshot: ours, foreign, stopped and absent containers; images and networks by their answer", () => {
+Deno.test("engine snapshot: ours, foreign, stopped and absent containers; images by their answer", () => {
   const out = [
     "@@dc-all",
     JSON.stringify([
@@ -50,14 +50,11 @@ Deno.test("engine snapshot: ours, foreign, stopped and absent containers; images
     '{"Id":"sha256:1"}',
     "@@di-1",
     '{"message":"No such image: prom/prometheus:v9"}',
-    "@@dn-0",
-    '{"Id":"n1","Name":"isa-monitoring"}',
     "",
   ].join("\n");
   const snap = parseDockerNeeds(sections(out), {
     containers: ["prometheus", "traefik", "apache_exporter", "prometheus-isa-previous"],
     images: ["prom/apache-exporter:v1", "prom/prometheus:v9"],
-    networks: ["isa-monitoring"],
   });
   assert.deepEqual(snap.ourContainer("prometheus"), {
     id: "id-prometheus",
@@ -70,17 +67,15 @@ Deno.test("engine snapshot: ours, foreign, stopped and absent containers; images
   assert.throws(() => snap.ourContainer("traefik"), ForeignContainerError);
   assert.equal(snap.hasImage("prom/apache-exporter:v1"), true);
   assert.equal(snap.hasImage("prom/prometheus:v9"), false);
-  assert.equal(snap.hasNetwork("isa-monitoring"), true);
   // A name the plan never asked about is a bug in the step, not "absent".
   assert.throws(() => snap.container("grafana"), /did not ask/);
 });
 
 Deno.test("engine snapshot: no engine answer reads as empty; a blank snapshot answers for anything", () => {
-  const s = parseNeeds(sections("@@dc-all\n@@di-0\n@@dn-0\n"), {
-    docker: { containers: ["prometheus"], images: ["x:1"], networks: ["n"] },
+  const s = parseNeeds(sections("@@dc-all\n@@di-0\n"), {
+    docker: { containers: ["prometheus"], images: ["x:1"] },
   });
   assert.equal(s.docker.container("prometheus"), null);
   assert.equal(s.docker.hasImage("x:1"), false);
-  assert.equal(s.docker.hasNetwork("n"), false);
   assert.equal(DockerSnapshot.blank().container("anything"), null);
 });
