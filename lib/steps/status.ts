@@ -6,8 +6,8 @@ import { colour, printable, say } from "../engine/output.ts";
 import { EXIT, exitCode, type HostOutcome } from "../engine/report.ts";
 import { startTask, usageGuard } from "../engine/start.ts";
 import { redact } from "../inventory/redact.ts";
-import { gatherFacts } from "../facts/gather.ts";
-import { blankProbed } from "../facts/needs.ts";
+import { gatherHost } from "../facts/gather.ts";
+import { mergeNeeds } from "../facts/needs.ts";
 import { hostContext } from "../engine/context.ts";
 import { pool } from "../engine/pool.ts";
 import { loadSecrets, type Secrets } from "../inventory/secrets.ts";
@@ -84,13 +84,15 @@ async function hostStatus(
   };
   try {
     await ssh.open();
-    const [facts, disk] = await Promise.all([gatherFacts(ssh), readDisk(ssh)]);
+    // Drift is planned by the deploy steps: their reads come in the same probe as the facts.
+    const needs = mergeNeeds(deploySteps.map((s) => s.needs?.(host) ?? {}));
+    const [{ facts, probed }, disk] = await Promise.all([gatherHost(ssh, needs), readDisk(ssh)]);
     out.certificate = {
       daysLeft: certDaysLeft(disk.enddate),
       notAfter: disk.enddate.replace(/^notAfter=/, "") || null,
     };
     out.tsdb.bytes = disk.tsdbBytes;
-    const ctx = hostContext(ssh, { facts, probed: blankProbed(), needs: {} }, opts, secrets, {
+    const ctx = hostContext(ssh, { facts, probed, needs }, opts, secrets, {
       debug,
       progress: () => {},
     });
