@@ -11,7 +11,7 @@ export interface HostState {
 
 /** The one batched probe of a host: the facts, then what the steps need. */
 export function hostProbeScript(ssh: Ssh, needs: ProbeNeeds): string {
-  return factsScript(ssh.host.vars.install_dir, needsScript(needs));
+  return factsScript(ssh.host.vars.install_dir, needsScript(needs), { packages: needs.packages });
 }
 
 /** What `-v` shows for the batched probe. */

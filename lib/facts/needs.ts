@@ -15,6 +15,8 @@ export interface ProbeNeeds extends FileNeeds {
   /** Shell printing `@@name` sections of its own (names must not clash with other sections). */
   scripts?: string[];
   docker?: DockerNeeds;
+  /** Ask the package manager (installed Docker package, podman/buildah/runc) even once Docker is installed. */
+  packages?: boolean;
 }
 
 /** What the batched probe found beyond the facts. */
@@ -29,6 +31,7 @@ const uniq = (lists: (string[] | undefined)[]) => [...new Set(lists.flatMap((l) 
 /** The union of several steps' needs (each path, name or script once). */
 export function mergeNeeds(all: ProbeNeeds[]): ProbeNeeds {
   return {
+    packages: all.some((n) => n.packages),
     files: uniq(all.map((n) => n.files)),
     dirs: uniq(all.map((n) => n.dirs)),
     stats: uniq(all.map((n) => n.stats)),

@@ -10,8 +10,20 @@ export const exporterStep: Step = {
     docker: containerNeeds({ name: CONTAINER_NAMES.exporter, image: host.vars.images.apache_exporter }),
   }),
   plan: (ctx) => {
-    const spec = exporterSpec(ctx.host, ctx.facts);
     const snap = dockerFor(ctx);
+    if (!snap) {
+      // Check mode before Docker runs: the scrape address (the bridge gateway) exists only then.
+      const image = ctx.host.vars.images.apache_exporter;
+      return Promise.resolve([
+        ...networkAndImage(ctx, null, image).filter((c): c is Change => c !== null),
+        {
+          summary:
+            `create and start container ${CONTAINER_NAMES.exporter} (scraping the bridge gateway Docker will have)`,
+          apply: () => Promise.reject(new Error("Docker is not running")),
+        },
+      ]);
+    }
+    const spec = exporterSpec(ctx.host, ctx.facts);
     const changes: (Change | null)[] = [
       ...networkAndImage(ctx, snap, spec.image),
       containerChange(snap, ctx.docker, ctx.ssh, spec, {}, { progress: ctx.progress }),

@@ -179,6 +179,7 @@ export const factsStep: Step = {
  */
 export const factsReportStep: Step = {
   id: "facts",
+  needs: () => ({ packages: true }),
   plan: async (ctx) => {
     const vars = ctx.host.vars;
     const targets = reachTargets(ctx.facts, vars);

@@ -24,6 +24,15 @@ Deno.test("no-op deploy: two remote commands, no Docker socket forward; Apache's
     assert.doesNotMatch(r.stdout, /-O forward|docker\.sock/);
   });
 
+  await t.step(
+    "the package manager is asked for the facts report (a deploy on an installed host skips it)",
+    async () => {
+      const r = await cli("01_facts.ts", ["--inventory", inv, "--limit", HOST]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /docker: docker\.io \S+, running/);
+    },
+  );
+
   await t.step("a hit leaves the cache as it was; Apache's configuration is not parsed again", async () => {
     const stamp = () => onHost(info, HOST, "stat -c '%Y.%i' /run/isa-monitoring/apache-probe");
     const before = await stamp();
