@@ -30,7 +30,8 @@ import {
   type BudgetFigures,
   budgetLines,
   evaluateBudgets,
-  parseMaxRssKiB,
+  GNU_TIME_FORMAT,
+  parseGnuTime,
 } from "./budgets.ts";
 /** Two values of `retention_time` the one-variable change alternates between. */
 const RETENTION = ["15d", "16d"] as const;
@@ -371,20 +372,22 @@ async function benchN(n: number, o: Options): Promise<NResult> {
 
 // ---------------------------------------------------------------- light hosts at fleet size
 
-/** A CLI run under GNU time: `peakRssBytes` is the deno process's resident high-water mark. */
-type Measured = Timed & { peakRssBytes: number };
+/** A CLI run under GNU time: the deno process's resident high-water mark and CPU seconds (user + system). */
+type Measured = Timed & { peakRssBytes: number; cpuSeconds: number };
 
 /**
- * Runs the CLI like `cli` but under `/usr/bin/time -f %M -o FILE`. %M is the ru_maxrss wait4() gives
- * GNU time for its child, deno: the largest resident set deno itself reached (Linux folds in the largest
- * of its own reaped children, the ssh processes, which are far smaller; it never sums them).
+ * Runs the CLI like `cli` but under `/usr/bin/time -f "%M %U %S" -o FILE`. %M is the ru_maxrss wait4() gives
+ * GNU time for its child, deno: the largest resident set deno itself reached. Linux fills that rusage
+ * with getrusage(p, RUSAGE_BOTH) (kernel/exit.c, wait_task_zombie), whose ru_maxrss is the larger of the
+ * process's own high-water mark and its reaped children's largest (kernel/sys.c, getrusage): the ssh
+ * processes, far smaller, can't raise it, and nothing is summed.
  */
 async function measuredCli(file: string, args: string[], timeoutMs: number): Promise<Measured> {
   const out = await Deno.makeTempFile({ prefix: "isa-bench-time-" });
   try {
     const r = await runCli(file, [...args, "--json"], {}, {
       timeoutMs,
-      prefix: [GNU_TIME, "-f", "%M", "-o", out],
+      prefix: [GNU_TIME, "-f", GNU_TIME_FORMAT, "-o", out],
     });
     if (r.signal) throw new BenchFailure(`${file} ${args.join(" ")}: killed by ${r.signal}`);
     if (!r.json) {
@@ -394,7 +397,7 @@ async function measuredCli(file: string, args: string[], timeoutMs: number): Pro
         }`,
       );
     }
-    return { ...r, peakRssBytes: parseMaxRssKiB(await Deno.readTextFile(out)) };
+    return { ...r, ...parseGnuTime(await Deno.readTextFile(out)) };
   } finally {
     await Deno.remove(out).catch(() => {});
   }
@@ -409,6 +412,8 @@ interface LightRun {
   checkRss: Summary;
   facts: Summary;
   factsRss: Summary;
+  /** CPU seconds (user + system) of the controller's deno process per `deploy --check`. */
+  checkCpu: Summary;
   /** Hosts whose `deploy --check` ended in a failed step, with the first error (empty: a full plan everywhere). */
   checkFailures: string[];
   /** Changes the check planned on the first host, by step (from the first run). */
@@ -426,9 +431,9 @@ interface LightResult {
   leftAfterDown: string[] | null;
 }
 
-/** Sum of the processes' resident sets in a container (`docker top … -eo rss`), bytes. */
+/** Sum of the processes' resident sets in a container (`docker top … -eo pid,rss`), bytes. */
 async function containerRss(container: string): Promise<number> {
-  const r = await $`docker top ${container} -eo rss`.quiet().noThrow().timeout(30_000);
+  const r = await $`docker top ${container} -eo pid,rss`.quiet().noThrow().timeout(30_000);
   // docker top adds the PID column to the ones asked for: RSS (KiB) is the last one.
   return r.stdout.trim().split("\n").slice(1).reduce(
     (a, l) => a + (Number(l.trim().split(/\s+/).at(-1)) || 0),
@@ -468,6 +473,7 @@ async function benchLight(o: Options): Promise<LightResult> {
       const t = {
         check: [] as number[],
         checkRss: [] as number[],
+        checkCpu: [] as number[],
         facts: [] as number[],
         factsRss: [] as number[],
       };
@@ -486,6 +492,7 @@ async function benchLight(o: Options): Promise<LightResult> {
         }
         t.check.push(c.seconds);
         t.checkRss.push(c.peakRssBytes);
+        t.checkCpu.push(c.cpuSeconds);
         const f = await measuredCli("01_facts.ts", args, 5 * 60_000);
         if (f.code !== 0) {
           throw new BenchFailure(`facts failed (exit ${f.code}):\n${hostErrors(f).join("\n")}`);
@@ -494,15 +501,16 @@ async function benchLight(o: Options): Promise<LightResult> {
         t.factsRss.push(f.peakRssBytes);
         log(
           `light N=${n}${forks ? ` --forks ${forks}` : ""} run ${k}: deploy --check ${secs(c.seconds)} s ` +
-            `(${mib(c.peakRssBytes)} peak, exit ${c.code}), facts ${secs(f.seconds)} s (${
-              mib(f.peakRssBytes)
-            } peak)`,
+            `(${mib(c.peakRssBytes)} peak, ${secs(c.cpuSeconds)} s CPU, exit ${c.code}), facts ${
+              secs(f.seconds)
+            } s (${mib(f.peakRssBytes)} peak)`,
         );
       }
       runs.push({
         forks,
         check: summarize(t.check),
         checkRss: summarize(t.checkRss),
+        checkCpu: summarize(t.checkCpu),
         facts: summarize(t.facts),
         factsRss: summarize(t.factsRss),
         checkFailures,
@@ -666,15 +674,17 @@ function report(
         `up in ${secs(light.upSeconds)} s, ${
           mib(light.hostRssBytes)
         } resident each (median); ${o.runs} run(s) each:`,
-      "wall seconds of the CLI process (Deno start-up included) and the controller's peak RSS (GNU time %M)",
+      "wall seconds of the CLI process (Deno start-up included), the controller's peak RSS (GNU time %M, largest " +
+        "run) and CPU seconds (%U + %S, median)",
     );
     const range = (x: Summary, f: (v: number) => string) => `${f(x.median)} (${f(x.min)}–${f(x.max)})`;
     lines.push(table([
-      ["--forks", "deploy --check s", "peak RSS", "facts s", "peak RSS"],
+      ["--forks", "deploy --check s", "peak RSS", "CPU s", "facts s", "peak RSS"],
       ...light.runs.map((r) => [
         r.forks === null ? "default" : `${r.forks}`,
         range(r.check, secs),
         mib(r.checkRss.max),
+        secs(r.checkCpu.median),
         range(r.facts, secs),
         mib(r.factsRss.max),
       ]),

@@ -93,9 +93,16 @@ export function budgetLines(budgets: Budget[]): string[] {
   );
 }
 
-/** Peak resident memory from GNU time's `%M` (KiB; the last number line of its output file), in bytes. */
-export function parseMaxRssKiB(text: string): number {
-  const line = text.trim().split("\n").reverse().find((l) => /^\d+$/.test(l.trim()));
-  if (line === undefined) throw new Error(`no %M figure in GNU time's output: ${JSON.stringify(text)}`);
-  return Number(line.trim()) * 1024;
+/** GNU time's format for the bench: peak RSS (KiB), then user and system CPU seconds of the process. */
+export const GNU_TIME_FORMAT = "%M %U %S";
+
+/**
+ * Reads what GNU time wrote with GNU_TIME_FORMAT (the last line; a line such as "Command exited with
+ * non-zero status 2" may come first): peak resident memory in bytes, CPU seconds (user + system).
+ */
+export function parseGnuTime(text: string): { peakRssBytes: number; cpuSeconds: number } {
+  const line = text.trim().split("\n").reverse().find((l) => /^\d+ \d+(\.\d+)? \d+(\.\d+)?$/.test(l.trim()));
+  if (line === undefined) throw new Error(`no "%M %U %S" line in GNU time's output: ${JSON.stringify(text)}`);
+  const [kib, user, sys] = line.trim().split(" ").map(Number);
+  return { peakRssBytes: kib * 1024, cpuSeconds: user + sys };
 }

@@ -144,6 +144,9 @@ export const labFiles = {
   inventory: join(LAB_DIR, "inventory.yml"),
   /** Inventory of the light hosts (`lab up --light N`), apart from the normal lab's. */
   lightInventory: join(LAB_DIR, "light-inventory.yml"),
+  /** ssh_config and known_hosts of the light hosts (same key and conventions as the lab's, other files). */
+  lightSshConfig: join(LAB_DIR, "light_ssh_config"),
+  lightKnownHosts: join(LAB_DIR, "light_known_hosts"),
   secrets: join(LAB_DIR, "secrets.yml"),
   dockerdLog: join(LAB_DIR, "dockerd.log"),
   /** Folder of one host's stable SSH host key. */

@@ -23,6 +23,7 @@ import {
   waitLightReady,
 } from "./containers.ts";
 import { engineUp, ensureEngine } from "./engine.ts";
+import { pool } from "../engine/pool.ts";
 import { ensureBastion, ensureHostAccess } from "./access.ts";
 import { ensureHostImage } from "./host_image.ts";
 import { writeInventory, writeLightInventory } from "./inventory.ts";
@@ -42,7 +43,7 @@ import {
   OPS_USER,
 } from "./layout.ts";
 import { ensureSecrets, LAB_USER } from "./secrets.ts";
-import { ensureClientKey, ensureHostKey, type HostKey, sshRun, writeSshFiles } from "./ssh.ts";
+import { ensureClientKey, ensureHostKey, sshRun, writeLightSshFiles, writeSshFiles } from "./ssh.ts";
 
 export type { LabImages } from "./app_images.ts";
 export type { HostFlavour } from "./layout.ts";
@@ -135,8 +136,12 @@ export function labUp(
     const networkCreated = await ensureNetwork();
     if (networkCreated) log(`network: created ${NETWORK.name} (${NETWORK.subnet})`);
 
-    const keys = await writeAllSshFiles(all);
+    const keys = new Map(await Promise.all(all.map(async (n) => [n, await ensureHostKey(n)] as const)));
     const bastionKey = await ensureHostKey(BASTION.name);
+    await writeSshFiles(
+      all.map((name) => ({ name, publicKey: keys.get(name)!.publicKey })),
+      bastionKey.publicKey,
+    );
 
     const actions = new Map<string, HostAction>();
     const infos: LabHostInfo[] = [];
@@ -194,35 +199,6 @@ export function labUp(
   });
 }
 
-/**
- * Writes ssh_config and known_hosts for `names` and every other host that has a container (normal and
- * light: `lab up` and `lab up --light` share the files) and the bastion; returns every host's key.
- */
-async function writeAllSshFiles(names: string[]): Promise<Map<string, HostKey>> {
-  const all = [...new Set([...names, ...await existingHosts(), ...await existingLightHosts()])].sort();
-  const keys = new Map(await Promise.all(all.map(async (n) => [n, await ensureHostKey(n)] as const)));
-  const bastionKey = await ensureHostKey(BASTION.name);
-  await writeSshFiles(
-    all.map((name) => ({ name, publicKey: keys.get(name)!.publicKey })),
-    bastionKey.publicKey,
-  );
-  return keys;
-}
-
-/** Runs `fn` on every item, at most `width` at a time. */
-async function pooled<T, R>(items: T[], width: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
-  return out;
-}
-
 /** Result of `lightUp`. */
 export interface LightUpResult {
   /** Whether any light host was created, replaced or started. */
@@ -231,7 +207,7 @@ export interface LightUpResult {
   hosts: LabHostInfo[];
   /** .lab/light-inventory.yml */
   inventory: string;
-  /** .lab/ssh_config */
+  /** .lab/light_ssh_config (use with `ssh -F`). */
   sshConfig: string;
   /** The light host image. */
   image: string;
@@ -239,8 +215,8 @@ export interface LightUpResult {
 
 /**
  * Ensures light hosts 1..`count` (`isalight01`…) run and let the controller in over SSH (building the
- * light image, keys and network as needed), and writes ssh_config, known_hosts (shared with the lab) and
- * .lab/light-inventory.yml. Leaves the normal lab alone; never removes a light host.
+ * light image, keys and network as needed), and writes their light_ssh_config, light_known_hosts and
+ * light-inventory.yml in .lab/. Leaves the normal lab alone; never removes a light host.
  */
 export function lightUp(count: number, log: (line: string) => void = console.log): Promise<LightUpResult> {
   if (!Number.isInteger(count) || count < 1 || count > LIGHT.max) {
@@ -257,16 +233,17 @@ export function lightUp(count: number, log: (line: string) => void = console.log
     if (await ensureNetwork(LIGHT.network)) {
       log(`network: created ${LIGHT.network.name} (${LIGHT.network.subnet})`);
     }
-    const keys = await writeAllSshFiles(all);
+    const keys = new Map(await Promise.all(all.map(async (n) => [n, await ensureHostKey(n)] as const)));
+    await writeLightSshFiles(all.map((name) => ({ name, publicKey: keys.get(name)!.publicKey })));
     // A few at a time: the engine serialises much of a container's creation anyway.
-    const results = await pooled(all, 4, async (name) => {
+    const results = await pool(all, 4, async (name) => {
       const r = await ensureLightContainer(name, image, keys.get(name)!, clientPub);
       if (r.action !== "unchanged") {
         log(`${name}: ${r.action} ${containerName(name)} on ${loopbackAddress(name)}`);
       }
       return { name, ...r };
     });
-    await pooled(all, 10, (name) => waitLightReady(name));
+    await pool(all, 10, (name) => waitLightReady(name));
     await writeLightInventory(all, images);
     const changed = results.some((r) => r.action !== "unchanged");
     log(
@@ -287,7 +264,7 @@ export function lightUp(count: number, log: (line: string) => void = console.log
         networkAddress: networkAddress(r.name),
       })),
       inventory: labFiles.lightInventory,
-      sshConfig: labFiles.sshConfig,
+      sshConfig: labFiles.lightSshConfig,
       image,
     };
   });

@@ -5,7 +5,7 @@ import {
   type BudgetFigures,
   budgetLines,
   evaluateBudgets,
-  parseMaxRssKiB,
+  parseGnuTime,
 } from "../../bench/budgets.ts";
 
 const verdicts = (f: BudgetFigures) => Object.fromEntries(evaluateBudgets(f).map((b) => [b.name, b.pass]));
@@ -52,8 +52,11 @@ Deno.test("budgets: the --forks of the light run is in the name", () => {
   assert.ok(b.some((x) => x.name === "deploy --check, 50 light hosts (--forks 20)" && x.pass === true));
 });
 
-Deno.test("GNU time's %M file: KiB to bytes, the figure after any warning line", () => {
-  assert.equal(parseMaxRssKiB("123456\n"), 123456 * 1024);
-  assert.equal(parseMaxRssKiB("Command exited with non-zero status 2\n98304\n"), 98304 * 1024);
-  assert.throws(() => parseMaxRssKiB("Command terminated by signal 9\n"), /no %M figure/);
+Deno.test("GNU time's output: peak RSS KiB to bytes and CPU seconds, after any warning line", () => {
+  assert.deepEqual(parseGnuTime("123456 1.50 0.25\n"), { peakRssBytes: 123456 * 1024, cpuSeconds: 1.75 });
+  assert.deepEqual(parseGnuTime("Command exited with non-zero status 2\n98304 0.80 0.20\n"), {
+    peakRssBytes: 98304 * 1024,
+    cpuSeconds: 1,
+  });
+  assert.throws(() => parseGnuTime("Command terminated by signal 9\n"), /no "%M %U %S" line/);
 });

@@ -4,6 +4,7 @@ import {
   hostFlavour,
   hostName,
   isLightHost,
+  labFiles,
   LIGHT,
   lightHostName,
   lightNumberOf,
@@ -12,7 +13,7 @@ import {
   networkAddress,
   recipeDir,
 } from "../../lib/lab/layout.ts";
-import { knownHostsText, sshConfigText } from "../../lib/lab/ssh.ts";
+import { knownHostsText, lightSshConfigText, sshArgs } from "../../lib/lab/ssh.ts";
 import { lightInventoryText } from "../../lib/lab/inventory.ts";
 import { hostImageRef } from "../../lib/lab/host_image.ts";
 
@@ -46,18 +47,23 @@ Deno.test("light hosts never take a normal host's name or address, nor the gatew
   assert.ok(light.every((n) => networkAddress(n).startsWith(prefix)));
 });
 
-Deno.test("ssh_config and known_hosts: light hosts as root on their loopback address, pinned", () => {
-  const cfg = sshConfigText(["isalight02", "isaqal09"]);
+Deno.test("light_ssh_config and light_known_hosts: root on the loopback address, the lab's key, pinned", () => {
+  const cfg = lightSshConfigText(["isalight01", "isalight02"]);
   assert.match(cfg, /\nHost isalight02\n {2}HostName 127\.0\.11\.2\n {2}Port 22\n {2}User root\n/);
-  assert.match(cfg, /\nHost isaqal09\n {2}HostName 127\.0\.10\.9\n/);
+  assert.ok(cfg.includes(`  IdentityFile ${labFiles.clientKey}\n`));
+  assert.ok(cfg.includes(`  UserKnownHostsFile ${labFiles.lightKnownHosts}\n`));
+  assert.doesNotMatch(cfg, /isaqal|bastion/);
+  assert.equal(cfg.match(/StrictHostKeyChecking yes/g)?.length, 2);
   const kh = knownHostsText([{ name: "isalight02", publicKey: "ssh-ed25519 AAAAlight c" }]);
   assert.equal(kh, "127.0.11.2,[127.0.11.2]:22,10.209.11.2 ssh-ed25519 AAAAlight\n");
+  assert.deepEqual(sshArgs("isalight02").slice(0, 2), ["-F", labFiles.lightSshConfig]);
+  assert.deepEqual(sshArgs("isaqal09").slice(0, 2), ["-F", labFiles.sshConfig]);
 });
 
-Deno.test("light inventory: quality deployment, the lab's ssh_config and secrets, group light", () => {
+Deno.test("light inventory: quality deployment, light_ssh_config, the lab's secrets, group light", () => {
   const inv = parse(lightInventoryText(["isalight01", "isalight02"], images));
   assert.equal(inv.deployment, "qual");
-  assert.equal(inv.ssh_config, "ssh_config");
+  assert.equal(inv.ssh_config, "light_ssh_config");
   assert.equal(inv.secrets.file, "secrets.yml");
   assert.deepEqual(inv.groups, { light: { hosts: ["isalight01", "isalight02"] } });
   assert.equal(inv.hosts.isalight02.address, "isalight02");
