@@ -23,7 +23,7 @@ import { containerName, hostName, LAB_DIR, labFiles, LIGHT, numberOf } from "../
 // The lab tests' own runner and host helpers: the bench measures the CLI exactly as the tests run it.
 import { cli as runCli, type CliRun } from "../tests/helpers/cli.ts";
 import { onHost as onLabHost, resetHosts } from "../tests/helpers/lab.ts";
-import { bytesOf, durationMs, mib, secs, summarize, type Summary, table } from "./stats.ts";
+import { busyCpuSeconds, bytesOf, durationMs, mib, secs, summarize, type Summary, table } from "./stats.ts";
 import {
   type Budget,
   budgetExitCode,
@@ -414,6 +414,10 @@ interface LightRun {
   factsRss: Summary;
   /** CPU seconds (user + system) of the controller's deno process per `deploy --check`. */
   checkCpu: Summary;
+  /** CPU seconds the light hosts' containers used during each `deploy --check` (null: cgroups unreadable). */
+  checkHostsCpu: Summary | null;
+  /** CPU seconds the whole machine was busy during each `deploy --check` (everything: other users too). */
+  checkMachineCpu: Summary;
   /** Hosts whose `deploy --check` ended in a failed step, with the first error (empty: a full plan everywhere). */
   checkFailures: string[];
   /** Changes the check planned on the first host, by step (from the first run). */
@@ -430,6 +434,31 @@ interface LightResult {
   /** Light containers left after `lab down --light` (should be none), or null with --keep. */
   leftAfterDown: string[] | null;
 }
+
+/**
+ * CPU seconds used so far by these containers: cpuacct.usage (ns) of each one's cgroup v1 (Docker's
+ * cgroupfs driver: /sys/fs/cgroup/cpuacct/docker/<id>/) or cpu.stat's usage_usec under cgroup v2 (systemd
+ * driver: /sys/fs/cgroup/system.slice/docker-<id>.scope/); null when a container's is not found.
+ */
+async function containersCpuSeconds(ids: string[]): Promise<number | null> {
+  let total = 0;
+  for (const id of ids) {
+    const v1 = await Deno.readTextFile(`/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`).catch(() => null);
+    if (v1 !== null) {
+      total += Number(v1.trim()) / 1e9;
+      continue;
+    }
+    const v2 = await Deno.readTextFile(`/sys/fs/cgroup/system.slice/docker-${id}.scope/cpu.stat`).catch(() =>
+      null
+    );
+    const usec = v2 && /^usage_usec (\d+)$/m.exec(v2)?.[1];
+    if (!usec) return null;
+    total += Number(usec) / 1e6;
+  }
+  return total;
+}
+
+const machineBusy = async () => busyCpuSeconds(await Deno.readTextFile("/proc/stat"));
 
 /** Sum of the processes' resident sets in a container (`docker top … -eo pid,rss`), bytes. */
 async function containerRss(container: string): Promise<number> {
@@ -457,10 +486,22 @@ async function benchLight(o: Options): Promise<LightResult> {
   const up = await lightUp(n, log);
   const upSeconds = (performance.now() - t0) / 1000;
   const hosts = up.hosts.map((h) => h.name).slice(0, n);
+  const ids = up.hosts.slice(0, n).map((h) => h.id);
   const rss = await Promise.all(hosts.map((h) => containerRss(containerName(h))));
   const hostRssBytes = summarize(rss).median;
   log(`light: ${n} hosts up in ${secs(upSeconds)} s; one host resident ${mib(hostRssBytes)} (median)`);
   const runs: LightRun[] = [];
+  // Interrupted, the bench still takes its fifty hosts down (unless --keep) before it exits.
+  const handlers = (["SIGINT", "SIGTERM"] as const).map((sig) => {
+    const h = () => {
+      log(`${sig}: ${o.keep ? "light hosts kept (--keep)" : "taking the light hosts down"}, then exiting`);
+      (o.keep ? Promise.resolve() : lightDown(log).then(() => {})).finally(() =>
+        Deno.exit(sig === "SIGINT" ? 130 : 143)
+      );
+    };
+    Deno.addSignalListener(sig, h);
+    return [sig, h] as const;
+  });
   try {
     for (const forks of o.forks.length ? o.forks : [null]) {
       const args = [
@@ -474,13 +515,19 @@ async function benchLight(o: Options): Promise<LightResult> {
         check: [] as number[],
         checkRss: [] as number[],
         checkCpu: [] as number[],
+        checkHostsCpu: [] as number[],
+        checkMachineCpu: [] as number[],
         facts: [] as number[],
         factsRss: [] as number[],
       };
       let checkFailures: string[] = [];
       let planned: Record<string, number> = {};
       for (let k = 1; k <= o.runs; k++) {
+        const [hosts0, busy0] = [await containersCpuSeconds(ids), await machineBusy()];
         const c = await measuredCli("deploy.ts", [...args, "--check"], 5 * 60_000);
+        const [hosts1, busy1] = [await containersCpuSeconds(ids), await machineBusy()];
+        if (hosts0 !== null && hosts1 !== null) t.checkHostsCpu.push(hosts1 - hosts0);
+        t.checkMachineCpu.push(busy1 - busy0);
         const reported = (c.json.hosts as HostReport[]).length;
         if (reported !== n) throw new BenchFailure(`deploy --check reported ${reported} hosts, not ${n}`);
         // A failed step ends that host's plan early: the run is kept, flagged, and the bench exits 2.
@@ -511,6 +558,8 @@ async function benchLight(o: Options): Promise<LightResult> {
         check: summarize(t.check),
         checkRss: summarize(t.checkRss),
         checkCpu: summarize(t.checkCpu),
+        checkHostsCpu: t.checkHostsCpu.length ? summarize(t.checkHostsCpu) : null,
+        checkMachineCpu: summarize(t.checkMachineCpu),
         facts: summarize(t.facts),
         factsRss: summarize(t.factsRss),
         checkFailures,
@@ -518,6 +567,7 @@ async function benchLight(o: Options): Promise<LightResult> {
       });
     }
   } finally {
+    for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
     if (!o.keep) await lightDown(log);
   }
   return {
@@ -675,16 +725,28 @@ function report(
           mib(light.hostRssBytes)
         } resident each (median); ${o.runs} run(s) each:`,
       "wall seconds of the CLI process (Deno start-up included), the controller's peak RSS (GNU time %M, largest " +
-        "run) and CPU seconds (%U + %S, median)",
+        "run) and CPU seconds (%U + %S), the light hosts' CPU seconds (their cgroups) and the whole machine's busy " +
+        `CPU seconds (/proc/stat, everyone's; ${navigator.hardwareConcurrency} CPUs) during deploy --check, medians`,
     );
     const range = (x: Summary, f: (v: number) => string) => `${f(x.median)} (${f(x.min)}–${f(x.max)})`;
     lines.push(table([
-      ["--forks", "deploy --check s", "peak RSS", "CPU s", "facts s", "peak RSS"],
+      [
+        "--forks",
+        "deploy --check s",
+        "peak RSS",
+        "CPU s",
+        "hosts CPU s",
+        "machine CPU s",
+        "facts s",
+        "peak RSS",
+      ],
       ...light.runs.map((r) => [
         r.forks === null ? "default" : `${r.forks}`,
         range(r.check, secs),
         mib(r.checkRss.max),
         secs(r.checkCpu.median),
+        r.checkHostsCpu ? secs(r.checkHostsCpu.median) : "n/a",
+        secs(r.checkMachineCpu.median),
         range(r.facts, secs),
         mib(r.factsRss.max),
       ]),
