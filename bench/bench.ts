@@ -1,28 +1,42 @@
 /**
- * `deno task bench [--hosts N]… [--runs K] [--soak DURATION] [--first-host NAME] [--json]`
+ * `deno task bench [--hosts N]… [--runs K] [--soak DURATION] [--first-host NAME] [--light N [--forks F]…
+ * [--keep]] [--json]`
  *
  * Times what an operator waits for, on real lab hosts, by running the real CLI as a subprocess: cold
  * deploy (fresh hosts, no Docker), no-op re-run, a one-variable change, verify-metrics and status, for
- * each host count; then the footprint of the stack on one host after it has run DURATION. Prints medians
- * with min and max, the budgets (PASS/FAIL) and the machine. Exit 0: all budgets pass; 3: a budget fails;
- * 2: a measurement went wrong (a no-op that changed something, a failed deploy or verify); 1: bad usage.
+ * each host count; then the footprint of the stack on one host after it has run DURATION; with --light,
+ * `deploy --check` and `facts` across N light hosts (sshd and Apache only) with the controller's peak
+ * memory. Prints medians with min and max, the budgets (PASS/FAIL) and the machine. Exit 0: all budgets
+ * pass; 3: a budget fails; 2: a measurement went wrong (a no-op that changed something, a failed deploy or
+ * verify); 1: bad usage.
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import $ from "dax";
-import { type LabImages, labUp } from "../lib/lab/mod.ts";
+import { type LabImages, labUp, lightDown, lightUp } from "../lib/lab/mod.ts";
 import { ensureLabImages } from "../lib/lab/app_images.ts";
-import { inspectHost } from "../lib/lab/containers.ts";
+import { existingLightHosts, inspectHost } from "../lib/lab/containers.ts";
+import { ensureControllerTools } from "../lib/lab/controller_tools.ts";
 import { ensureHostImage } from "../lib/lab/host_image.ts";
 import { inventoryText } from "../lib/lab/inventory.ts";
-import { hostName, LAB_DIR, labFiles, numberOf } from "../lib/lab/layout.ts";
+import { containerName, hostName, LAB_DIR, labFiles, LIGHT, numberOf } from "../lib/lab/layout.ts";
 // The lab tests' own runner and host helpers: the bench measures the CLI exactly as the tests run it.
 import { cli as runCli, type CliRun } from "../tests/helpers/cli.ts";
 import { onHost as onLabHost, resetHosts } from "../tests/helpers/lab.ts";
-import { bytesOf, durationMs, mib, secs, summarize, type Summary, table } from "./stats.ts";
+import { busyCpuSeconds, bytesOf, durationMs, mib, secs, summarize, type Summary, table } from "./stats.ts";
+import {
+  type Budget,
+  budgetExitCode,
+  type BudgetFigures,
+  budgetLines,
+  evaluateBudgets,
+  GNU_TIME_FORMAT,
+  parseGnuTime,
+} from "./budgets.ts";
 /** Two values of `retention_time` the one-variable change alternates between. */
 const RETENTION = ["15d", "16d"] as const;
-const BUDGET = { noop2: 2, noop6Factor: 1.5, verify2: 2, memoryMB: 250 };
+/** GNU time (Debian's `time` package): its `%M` is the peak resident set of the process it runs. */
+const GNU_TIME = "/usr/bin/time";
 
 class BenchFailure extends Error {}
 class Usage extends Error {}
@@ -39,6 +53,12 @@ interface Options {
   soakText: string;
   json: boolean;
   firstHost: string;
+  /** Number of light hosts to measure `deploy --check` and `facts` on (0: none). */
+  light: number;
+  /** `--forks` values the light measurements pass (empty: the tool's default, no flag). */
+  forks: number[];
+  /** Leave the light hosts up afterwards. */
+  keep: boolean;
 }
 
 function options(args: string[]): Options {
@@ -49,15 +69,20 @@ function options(args: string[]): Options {
     options: {
       hosts: { type: "string", multiple: true },
       runs: { type: "string", default: "3" },
-      soak: { type: "string", default: "10m" },
+      soak: { type: "string" },
       json: { type: "boolean", default: false },
       "first-host": { type: "string", default: "isaqal09" },
+      light: { type: "string" },
+      forks: { type: "string", multiple: true },
+      keep: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
   if (values.help) {
     console.log(
-      "deno task bench [--hosts N[,M]]… [--runs K] [--soak DURATION|0] [--first-host isaqalNN] [--json]",
+      "deno task bench [--hosts N[,M]]… [--runs K] [--soak DURATION|0] [--first-host isaqalNN]\n" +
+        "                [--light N [--forks F[,G]]… [--keep]] [--json]\n" +
+        "(--light alone measures only the light hosts: add --hosts and --soak for the rest)",
     );
     Deno.exit(0);
   }
@@ -67,9 +92,21 @@ function options(args: string[]): Options {
     }
     return Number(s);
   };
+  const light = values.light === undefined ? 0 : int(values.light, "--light", LIGHT.max);
+  const forks = [
+    ...new Set((values.forks ?? []).flatMap((f) => f.split(",")).map((f) => int(f, "--forks", 100))),
+  ];
+  if (!light && (forks.length || values.keep)) throw new Usage("--forks and --keep go with --light N");
+  // --light alone measures the light hosts only; the lab figures are asked for with --hosts.
+  const lightOnly = light > 0 && values.hosts === undefined;
   const hosts = [
-    ...new Set((values.hosts ?? ["2,6"]).flatMap((h) => h.split(",")).map((h) => int(h, "--hosts", 20))),
+    ...new Set(
+      (values.hosts ?? (lightOnly ? [] : ["2,6"])).flatMap((h) => h.split(",")).map((h) =>
+        int(h, "--hosts", 20)
+      ),
+    ),
   ].sort((a, b) => a - b);
+  const soakText = values.soak ?? (lightOnly ? "0" : "10m");
   const firstHost = values["first-host"]!;
   try {
     if (numberOf(firstHost) < 9) throw new Error();
@@ -78,7 +115,7 @@ function options(args: string[]): Options {
   }
   let soakMs;
   try {
-    soakMs = durationMs(values.soak!);
+    soakMs = durationMs(soakText);
   } catch (e) {
     throw new Usage((e as Error).message);
   }
@@ -87,9 +124,12 @@ function options(args: string[]): Options {
     hosts,
     runs: int(values.runs!, "--runs", 50),
     soakMs,
-    soakText: values.soak!,
+    soakText,
     json: values.json!,
     firstHost,
+    light,
+    forks,
+    keep: values.keep!,
   };
 }
 
@@ -330,6 +370,216 @@ async function benchN(n: number, o: Options): Promise<NResult> {
   };
 }
 
+// ---------------------------------------------------------------- light hosts at fleet size
+
+/** A CLI run under GNU time: the deno process's resident high-water mark and CPU seconds (user + system). */
+type Measured = Timed & { peakRssBytes: number; cpuSeconds: number };
+
+/**
+ * Runs the CLI like `cli` but under `/usr/bin/time -f "%M %U %S" -o FILE`. %M is the ru_maxrss wait4() gives
+ * GNU time for its child, deno: the largest resident set deno itself reached. Linux fills that rusage
+ * with getrusage(p, RUSAGE_BOTH) (kernel/exit.c, wait_task_zombie), whose ru_maxrss is the larger of the
+ * process's own high-water mark and its reaped children's largest (kernel/sys.c, getrusage): the ssh
+ * processes, far smaller, can't raise it, and nothing is summed.
+ */
+async function measuredCli(file: string, args: string[], timeoutMs: number): Promise<Measured> {
+  const out = await Deno.makeTempFile({ prefix: "isa-bench-time-" });
+  try {
+    const r = await runCli(file, [...args, "--json"], {}, {
+      timeoutMs,
+      prefix: [GNU_TIME, "-f", GNU_TIME_FORMAT, "-o", out],
+    });
+    if (r.signal) throw new BenchFailure(`${file} ${args.join(" ")}: killed by ${r.signal}`);
+    if (!r.json) {
+      throw new BenchFailure(
+        `${file} ${args.join(" ")}: exit ${r.code}, no JSON on stdout\n${r.stdout.slice(-2000)}${
+          r.stderr.slice(-2000)
+        }`,
+      );
+    }
+    return { ...r, ...parseGnuTime(await Deno.readTextFile(out)) };
+  } finally {
+    await Deno.remove(out).catch(() => {});
+  }
+}
+
+/** The figures of one `--forks` value on the light hosts. */
+interface LightRun {
+  /** The `--forks` passed, or null for the tool's default. */
+  forks: number | null;
+  check: Summary;
+  /** Peak RSS of the controller per `deploy --check` run, bytes. */
+  checkRss: Summary;
+  facts: Summary;
+  factsRss: Summary;
+  /** CPU seconds (user + system) of the controller's deno process per `deploy --check`. */
+  checkCpu: Summary;
+  /** CPU seconds the light hosts' containers used during each `deploy --check` (null: cgroups unreadable). */
+  checkHostsCpu: Summary | null;
+  /** CPU seconds the whole machine was busy during each `deploy --check` (everything: other users too). */
+  checkMachineCpu: Summary;
+  /** Hosts whose `deploy --check` ended in a failed step, with the first error (empty: a full plan everywhere). */
+  checkFailures: string[];
+  /** Changes the check planned on the first host, by step (from the first run). */
+  planned: Record<string, number>;
+}
+
+interface LightResult {
+  n: number;
+  hosts: string[];
+  upSeconds: number;
+  /** Resident memory of one light host (sum of ps RSS over its processes), median over the hosts, bytes. */
+  hostRssBytes: number;
+  runs: LightRun[];
+  /** Light containers left after `lab down --light` (should be none), or null with --keep. */
+  leftAfterDown: string[] | null;
+}
+
+/**
+ * CPU seconds used so far by these containers: cpuacct.usage (ns) of each one's cgroup v1 (Docker's
+ * cgroupfs driver: /sys/fs/cgroup/cpuacct/docker/<id>/) or cpu.stat's usage_usec under cgroup v2 (systemd
+ * driver: /sys/fs/cgroup/system.slice/docker-<id>.scope/); null when a container's is not found.
+ */
+async function containersCpuSeconds(ids: string[]): Promise<number | null> {
+  let total = 0;
+  for (const id of ids) {
+    const v1 = await Deno.readTextFile(`/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`).catch(() => null);
+    if (v1 !== null) {
+      total += Number(v1.trim()) / 1e9;
+      continue;
+    }
+    const v2 = await Deno.readTextFile(`/sys/fs/cgroup/system.slice/docker-${id}.scope/cpu.stat`).catch(() =>
+      null
+    );
+    const usec = v2 && /^usage_usec (\d+)$/m.exec(v2)?.[1];
+    if (!usec) return null;
+    total += Number(usec) / 1e6;
+  }
+  return total;
+}
+
+const machineBusy = async () => busyCpuSeconds(await Deno.readTextFile("/proc/stat"));
+
+/** Sum of the processes' resident sets in a container (`docker top … -eo pid,rss`), bytes. */
+async function containerRss(container: string): Promise<number> {
+  const r = await $`docker top ${container} -eo pid,rss`.quiet().noThrow().timeout(30_000);
+  // docker top adds the PID column to the ones asked for: RSS (KiB) is the last one.
+  return r.stdout.trim().split("\n").slice(1).reduce(
+    (a, l) => a + (Number(l.trim().split(/\s+/).at(-1)) || 0),
+    0,
+  ) *
+    1024;
+}
+
+function hostErrors(r: Timed): string[] {
+  return (r.json.hosts as HostReport[]).filter((h) => !["ok", "changed"].includes(h.status)).map((h) => {
+    const s = h.steps.find((x) => x.status === "failed");
+    return `${h.host}: ${h.status}${s ? ` at ${s.step}: ${s.error}` : h.error ? `: ${h.error}` : ""}`;
+  });
+}
+
+async function benchLight(o: Options): Promise<LightResult> {
+  await ensureControllerTools(["time"], log);
+  const n = o.light;
+  log(`light: lab up --light ${n}`);
+  const t0 = performance.now();
+  const up = await lightUp(n, log);
+  const upSeconds = (performance.now() - t0) / 1000;
+  const hosts = up.hosts.map((h) => h.name).slice(0, n);
+  const ids = up.hosts.slice(0, n).map((h) => h.id);
+  const rss = await Promise.all(hosts.map((h) => containerRss(containerName(h))));
+  const hostRssBytes = summarize(rss).median;
+  log(`light: ${n} hosts up in ${secs(upSeconds)} s; one host resident ${mib(hostRssBytes)} (median)`);
+  const runs: LightRun[] = [];
+  // Interrupted, the bench still takes its fifty hosts down (unless --keep) before it exits.
+  const handlers = (["SIGINT", "SIGTERM"] as const).map((sig) => {
+    const h = () => {
+      log(`${sig}: ${o.keep ? "light hosts kept (--keep)" : "taking the light hosts down"}, then exiting`);
+      (o.keep ? Promise.resolve() : lightDown(log).then(() => {})).finally(() =>
+        Deno.exit(sig === "SIGINT" ? 130 : 143)
+      );
+    };
+    Deno.addSignalListener(sig, h);
+    return [sig, h] as const;
+  });
+  try {
+    for (const forks of o.forks.length ? o.forks : [null]) {
+      const args = [
+        "--inventory",
+        up.inventory,
+        "--limit",
+        hosts.join(","),
+        ...(forks ? ["--forks", `${forks}`] : []),
+      ];
+      const t = {
+        check: [] as number[],
+        checkRss: [] as number[],
+        checkCpu: [] as number[],
+        checkHostsCpu: [] as number[],
+        checkMachineCpu: [] as number[],
+        facts: [] as number[],
+        factsRss: [] as number[],
+      };
+      let checkFailures: string[] = [];
+      let planned: Record<string, number> = {};
+      for (let k = 1; k <= o.runs; k++) {
+        const [hosts0, busy0] = [await containersCpuSeconds(ids), await machineBusy()];
+        const c = await measuredCli("deploy.ts", [...args, "--check"], 5 * 60_000);
+        const [hosts1, busy1] = [await containersCpuSeconds(ids), await machineBusy()];
+        if (hosts0 !== null && hosts1 !== null) t.checkHostsCpu.push(hosts1 - hosts0);
+        t.checkMachineCpu.push(busy1 - busy0);
+        const reported = (c.json.hosts as HostReport[]).length;
+        if (reported !== n) throw new BenchFailure(`deploy --check reported ${reported} hosts, not ${n}`);
+        // A failed step ends that host's plan early: the run is kept, flagged, and the bench exits 2.
+        checkFailures = hostErrors(c);
+        if (k === 1) {
+          planned = Object.fromEntries(
+            (c.json.hosts[0] as HostReport).steps.map((s) => [s.step, s.changes.length]),
+          );
+        }
+        t.check.push(c.seconds);
+        t.checkRss.push(c.peakRssBytes);
+        t.checkCpu.push(c.cpuSeconds);
+        const f = await measuredCli("01_facts.ts", args, 5 * 60_000);
+        if (f.code !== 0) {
+          throw new BenchFailure(`facts failed (exit ${f.code}):\n${hostErrors(f).join("\n")}`);
+        }
+        t.facts.push(f.seconds);
+        t.factsRss.push(f.peakRssBytes);
+        log(
+          `light N=${n}${forks ? ` --forks ${forks}` : ""} run ${k}: deploy --check ${secs(c.seconds)} s ` +
+            `(${mib(c.peakRssBytes)} peak, ${secs(c.cpuSeconds)} s CPU, exit ${c.code}), facts ${
+              secs(f.seconds)
+            } s (${mib(f.peakRssBytes)} peak)`,
+        );
+      }
+      runs.push({
+        forks,
+        check: summarize(t.check),
+        checkRss: summarize(t.checkRss),
+        checkCpu: summarize(t.checkCpu),
+        checkHostsCpu: t.checkHostsCpu.length ? summarize(t.checkHostsCpu) : null,
+        checkMachineCpu: summarize(t.checkMachineCpu),
+        facts: summarize(t.facts),
+        factsRss: summarize(t.factsRss),
+        checkFailures,
+        planned,
+      });
+    }
+  } finally {
+    for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
+    if (!o.keep) await lightDown(log);
+  }
+  return {
+    n,
+    hosts,
+    upSeconds,
+    hostRssBytes,
+    runs,
+    leftAfterDown: o.keep ? null : await existingLightHosts(),
+  };
+}
+
 // ---------------------------------------------------------------- footprint
 
 interface Footprint {
@@ -402,55 +652,23 @@ async function machine() {
   };
 }
 
-interface Budget {
-  name: string;
-  pass: boolean | null;
-  figure: string;
-  limit: string;
-}
-
-function budgets(results: NResult[], fp: Footprint | null): Budget[] {
-  const by = (n: number) => results.find((r) => r.n === n);
-  const r2 = by(2), r6 = by(6);
-  const out: Budget[] = [];
-  const na = (name: string, why: string) => out.push({ name, pass: null, figure: "n/a", limit: why });
-  if (r2) {
-    const m = r2.measures.noop.median;
-    out.push({
-      name: "no-op re-run, 2 hosts",
-      pass: m < BUDGET.noop2,
-      figure: `${secs(m)} s`,
-      limit: `< 2 s`,
-    });
-  } else na("no-op re-run, 2 hosts", "needs --hosts 2");
-  if (r2 && r6) {
-    const m = r6.measures.noop.median, lim = BUDGET.noop6Factor * r2.measures.noop.median;
-    out.push({
-      name: "no-op re-run, 6 hosts",
-      pass: m < lim,
-      figure: `${secs(m)} s`,
-      limit: `< ${secs(lim)} s (1.5 × 2-host ${secs(r2.measures.noop.median)} s)`,
-    });
-  } else na("no-op re-run, 6 hosts", "needs --hosts 2,6");
-  if (r2) {
-    const m = r2.measures.verify.median;
-    out.push({
-      name: "verify-metrics, 2 hosts",
-      pass: m < BUDGET.verify2,
-      figure: `${secs(m)} s`,
-      limit: "< 2 s",
-    });
-  } else na("verify-metrics, 2 hosts", "needs --hosts 2");
-  if (fp) {
-    const mb = fp.rssTotalBytes / 1e6;
-    out.push({
-      name: `containers resident together (${fp.containers.map((c) => c.name).join(" + ")})`,
-      pass: mb < BUDGET.memoryMB,
-      figure: `${mb.toFixed(1)} MB`,
-      limit: `< ${BUDGET.memoryMB} MB`,
-    });
-  } else na("containers resident together", "needs --soak > 0");
-  return out;
+/** What the budgets need from the results. */
+function budgetFigures(results: NResult[], fp: Footprint | null, light: LightResult | null): BudgetFigures {
+  const first = light?.runs[0];
+  return {
+    lab: new Map(
+      results.map((r) => [r.n, { noop: r.measures.noop.median, verify: r.measures.verify.median }]),
+    ),
+    containersBytes: fp?.rssTotalBytes,
+    lightCheck: light && first
+      ? {
+        hosts: light.n,
+        seconds: first.check.median,
+        peakRssBytes: first.checkRss.max,
+        forks: first.forks ?? undefined,
+      }
+      : undefined,
+  };
 }
 
 function report(
@@ -458,6 +676,7 @@ function report(
   m: Awaited<ReturnType<typeof machine>>,
   results: NResult[],
   fp: Footprint | null,
+  light: LightResult | null,
 ) {
   const lines: string[] = [];
   for (const r of results) {
@@ -496,16 +715,67 @@ function report(
       `Prometheus data (/srv/isa/prometheus/data): ${fp.prometheusData.human} (${fp.prometheusData.bytes} bytes)`,
     );
   }
-  const b = budgets(results, fp);
-  lines.push("", "Budgets");
-  for (const x of b) {
-    lines.push(`  ${x.pass === null ? "SKIP" : x.pass ? "PASS" : "FAIL"}  ${x.name}: ${x.figure} ${x.limit}`);
+  if (light) {
+    lines.push(
+      "",
+      `N=${light.n} light hosts (${light.hosts[0]}…${
+        light.hosts.at(-1)
+      }; sshd + Apache, no systemd, no Docker), ` +
+        `up in ${secs(light.upSeconds)} s, ${
+          mib(light.hostRssBytes)
+        } resident each (median); ${o.runs} run(s) each:`,
+      "wall seconds of the CLI process (Deno start-up included), the controller's peak RSS (GNU time %M, largest " +
+        "run) and CPU seconds (%U + %S), the light hosts' CPU seconds (their cgroups) and the whole machine's busy " +
+        `CPU seconds (/proc/stat, everyone's; ${navigator.hardwareConcurrency} CPUs) during deploy --check, medians`,
+    );
+    const range = (x: Summary, f: (v: number) => string) => `${f(x.median)} (${f(x.min)}–${f(x.max)})`;
+    lines.push(table([
+      [
+        "--forks",
+        "deploy --check s",
+        "peak RSS",
+        "CPU s",
+        "hosts CPU s",
+        "machine CPU s",
+        "facts s",
+        "peak RSS",
+      ],
+      ...light.runs.map((r) => [
+        r.forks === null ? "default" : `${r.forks}`,
+        range(r.check, secs),
+        mib(r.checkRss.max),
+        secs(r.checkCpu.median),
+        r.checkHostsCpu ? secs(r.checkHostsCpu.median) : "n/a",
+        secs(r.checkMachineCpu.median),
+        range(r.facts, secs),
+        mib(r.factsRss.max),
+      ]),
+    ]));
+    const p = light.runs[0]?.planned ?? {};
+    lines.push(
+      `  planned on ${light.hosts[0]}: ${Object.entries(p).map(([k, v]) => `${k} ${v}`).join(", ")}`,
+    );
+    for (const r of light.runs.filter((r) => r.checkFailures.length)) {
+      lines.push(
+        `  INCOMPLETE PLAN${r.forks === null ? "" : ` (--forks ${r.forks})`}: deploy --check failed on ` +
+          `${r.checkFailures.length} host(s), e.g. ${r.checkFailures[0]}`,
+      );
+    }
+    lines.push(
+      light.leftAfterDown === null
+        ? "  light hosts kept (--keep): `deno task lab down --light` removes them"
+        : `  lab down --light: ${
+          light.leftAfterDown.length ? `LEFT ${light.leftAfterDown.join(", ")}` : "no light host left"
+        }`,
+    );
   }
+  const b = evaluateBudgets(budgetFigures(results, fp, light));
+  lines.push("", "Budgets", ...budgetLines(b));
   lines.push(
     "",
     `Machine: ${m.nproc} CPUs (${m.cpu}), ${m.memory} RAM, kernel ${m.kernel}, Docker ${m.docker}, Deno ${m.deno}, ${m.date}`,
   );
-  return { text: lines.join("\n"), budgets: b };
+  return { text: lines.join("\n"), budgets: b as Budget[] };
 }
 
 // ---------------------------------------------------------------- main
@@ -521,19 +791,30 @@ async function main(args: string[]): Promise<number> {
   const m = await machine();
   const results: NResult[] = [];
   let fp: Footprint | null = null;
+  let light: LightResult | null = null;
   let failure: string | null = null;
   try {
     for (const n of o.hosts) results.push(await benchN(n, o));
     if (o.soakMs > 0) fp = await footprint(o.firstHost, o);
+    if (o.light > 0) {
+      light = await benchLight(o);
+      const incomplete = light.runs.find((r) => r.checkFailures.length);
+      if (incomplete) {
+        failure =
+          `deploy --check did not end with a plan on ${incomplete.checkFailures.length} light host(s):\n  ` +
+          incomplete.checkFailures.slice(0, 3).join("\n  ");
+      }
+      if (light.leftAfterDown?.length) failure = `lab down --light left ${light.leftAfterDown.join(", ")}`;
+    }
   } catch (e) {
     if (!(e instanceof BenchFailure)) throw e;
     failure = e.message;
   }
-  const r = report(o, m, results, fp);
+  const r = report(o, m, results, fp, light);
   if (o.json) {
     console.log(
       JSON.stringify(
-        { machine: m, options: o, results, footprint: fp, budgets: r.budgets, failure },
+        { machine: m, options: o, results, footprint: fp, light, budgets: r.budgets, failure },
         null,
         2,
       ),
@@ -545,7 +826,7 @@ async function main(args: string[]): Promise<number> {
     console.error(`\nBENCH FAILED: ${failure}`);
     return 2;
   }
-  return r.budgets.some((b) => b.pass === false) ? 3 : 0;
+  return budgetExitCode(r.budgets);
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

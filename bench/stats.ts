@@ -64,3 +64,16 @@ export function table(rows: string[][]): string {
     r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ").trimEnd();
   return [line(rows[0]), widths.map((w) => "-".repeat(w)).join("  "), ...rows.slice(1).map(line)].join("\n");
 }
+
+/**
+ * Busy CPU seconds of the whole machine since boot from /proc/stat's `cpu` line: every field but idle and
+ * iowait, in USER_HZ ticks (`hz`, 100 on Linux: proc(5)); guest time is already inside user and nice.
+ */
+export function busyCpuSeconds(procStat: string, hz = 100): number {
+  const line = procStat.split("\n").find((l) => /^cpu\s/.test(l));
+  if (!line) throw new Error("no cpu line in /proc/stat");
+  // user nice system idle iowait irq softirq steal guest guest_nice
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  const busy = f[0] + f[1] + f[2] + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0);
+  return busy / hz;
+}

@@ -1,8 +1,10 @@
 /**
- * `deno task lab up [--hosts N] | down | status`: the lab of real hosts on this machine (see mod.ts).
+ * `deno task lab up [--hosts N] | up --light N | down [--light] | status`: the lab of real hosts on this
+ * machine (see mod.ts).
  */
 import { parseArgs } from "node:util";
-import { DEFAULT_HOSTS, labDown, labStatus, labUp } from "./mod.ts";
+import { LIGHT } from "./layout.ts";
+import { DEFAULT_HOSTS, labDown, labStatus, labUp, lightDown, lightUp } from "./mod.ts";
 
 const USAGE = `usage: deno task lab <command> [options]
 
@@ -10,11 +12,17 @@ commands:
   up [--hosts N]   build what is missing and start hosts isaqal09 (Debian), isaqal10 (RHEL-shaped), …
                    (N hosts, default ${DEFAULT_HOSTS}; isaqal11+ Debian) and the bastion; never removes
                    hosts; writes .lab/inventory.yml (use --inventory lab)
-  down             remove every lab container, volume and the network (keeps .lab/ keys, secrets, images)
+  up --light N     only the light hosts isalight01… (N of them; sshd and Apache, no systemd, no Docker;
+                   127.0.11.N): for \`deploy --check\` and \`facts\` at fleet size; writes
+                   .lab/light-inventory.yml; the normal lab is left as it is
+  down             remove every lab container (light hosts included), volume and network (keeps .lab/
+                   keys, secrets, images)
+  down --light     remove the light hosts only
   status           one line per host: container, systemd, address, ssh, Docker inside
 
 options:
   --hosts N        number of hosts for \`up\` (1..200)
+  --light [N]      light hosts: N for \`up\` (1..${LIGHT.max}), no value for \`down\`
   -h, --help       this help`;
 
 function fail(message: string): never {
@@ -22,11 +30,34 @@ function fail(message: string): never {
   Deno.exit(1);
 }
 
-function parse(args: string[]): { command: string; hosts: number } {
+/** Parsed `lab` arguments: `light` is the number of light hosts (`up`), true (`down --light`) or absent. */
+interface LabArgs {
+  command: string;
+  hosts: number;
+  light?: number | true;
+}
+
+/** `--light` takes a value after `up` and none after `down`: parseArgs can't say that, so it is split here. */
+function splitLight(args: string[]): { rest: string[]; light?: string } {
+  const rest: string[] = [];
+  let light: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a.startsWith("--light=")) light = a.slice("--light=".length);
+    else if (a === "--light") {
+      const v = args[i + 1];
+      light = v !== undefined && /^\d+$/.test(v) ? args[++i] : "";
+    } else rest.push(a);
+  }
+  return { rest, light };
+}
+
+function parse(args: string[]): LabArgs {
   let parsed;
+  const { rest: others, light } = splitLight(args);
   try {
     parsed = parseArgs({
-      args,
+      args: others,
       options: { hosts: { type: "string" }, help: { type: "boolean", short: "h" } },
       allowPositionals: true,
       strict: true,
@@ -51,15 +82,29 @@ function parse(args: string[]): { command: string; hosts: number } {
     hosts = Number(parsed.values.hosts);
     if (hosts < 1 || hosts > 200) fail(`--hosts must be between 1 and 200, got ${hosts}`);
   }
-  return { command, hosts };
+  if (light === undefined) return { command, hosts };
+  if (command === "status") fail("--light applies to `up` and `down`");
+  if (parsed.values.hosts !== undefined) fail("--light and --hosts don't go together");
+  if (command === "down") {
+    if (light !== "") fail("`down --light` takes no number: it removes every light host");
+    return { command, hosts, light: true };
+  }
+  if (!/^\d+$/.test(light)) fail(`--light wants a whole number, got "${light}"`);
+  const n = Number(light);
+  if (n < 1 || n > LIGHT.max) fail(`--light must be between 1 and ${LIGHT.max}, got ${n}`);
+  return { command, hosts, light: n };
 }
 
 /** `deno task lab`: parses the arguments and runs the lab command. */
 export async function labCli(args: string[]): Promise<void> {
-  const { command, hosts } = parse(args);
+  const { command, hosts, light } = parse(args);
   const started = Date.now();
-  if (command === "up") {
+  if (command === "up" && typeof light === "number") {
+    await lightUp(light);
+  } else if (command === "up") {
     await labUp(hosts);
+  } else if (command === "down" && light) {
+    await lightDown();
   } else if (command === "down") {
     await labDown();
   } else {

@@ -1,6 +1,7 @@
 /**
  * The lab hosts as containers of the controller's engine: the lab network, each host's container and
- * `/var/lib/docker` volume, readiness (systemd and sshd), and removal of everything.
+ * `/var/lib/docker` volume, readiness (systemd and sshd), and removal of everything; likewise the light
+ * hosts (`lab up --light N`: sshd and Apache only) on their own network.
  */
 import { createHash } from "node:crypto";
 // @ts-types="@types/dockerode"
@@ -15,6 +16,7 @@ import {
   hostFlavour,
   LAB_DOMAIN,
   LAB_LABEL,
+  LIGHT,
   loopbackAddress,
   NETWORK,
   networkAddress,
@@ -29,6 +31,11 @@ const IMAGE_LABEL = `${LAB_LABEL}.image`;
 const OWNER_LABEL = `${LAB_LABEL}.owner`;
 /** Flavour of the host (`debian`, `rhel`); containers made before flavours existed have none: Debian. */
 const FLAVOUR_LABEL = `${LAB_LABEL}.flavour`;
+/**
+ * Label of a light host's container (its name): not HOST_LABEL, so `lab up` never takes one for a normal
+ * host; the container's `isa-lab` label still makes `lab down` remove it.
+ */
+const LIGHT_LABEL = `${LAB_LABEL}.light`;
 
 /** Run options verified on a cgroup v1 controller where `--privileged` fails: enough for systemd and an inner Docker. */
 export const HOST_CONFIG: Docker.HostConfig & { CgroupnsMode: "host" | "private" } = {
@@ -52,24 +59,28 @@ export async function execIn(container: string, cmd: string[]): Promise<{ code: 
   return { code: r.code, output: r.combined };
 }
 
-/** Creates the lab network unless it exists; fails when a network of that name has another subnet. */
-export async function ensureNetwork(): Promise<boolean> {
-  const net = docker().getNetwork(NETWORK.name);
-  const info = await net.inspect().catch(() => undefined);
+/**
+ * Creates the lab network (or `net`, e.g. the light hosts') unless it exists; fails when a network of
+ * that name has another subnet.
+ */
+export async function ensureNetwork(
+  net: { name: string; subnet: string; gateway: string } = NETWORK,
+): Promise<boolean> {
+  const info = await docker().getNetwork(net.name).inspect().catch(() => undefined);
   if (info) {
     const subnet = info.IPAM?.Config?.[0]?.Subnet;
-    if (subnet !== NETWORK.subnet) {
+    if (subnet !== net.subnet) {
       throw new Error(
-        `network ${NETWORK.name} exists with subnet ${subnet}, expected ${NETWORK.subnet}; run \`deno task lab down\``,
+        `network ${net.name} exists with subnet ${subnet}, expected ${net.subnet}; run \`deno task lab down\``,
       );
     }
     return false;
   }
   await docker().createNetwork({
-    Name: NETWORK.name,
+    Name: net.name,
     Driver: "bridge",
     CheckDuplicate: true,
-    IPAM: { Driver: "default", Config: [{ Subnet: NETWORK.subnet, Gateway: NETWORK.gateway }] },
+    IPAM: { Driver: "default", Config: [{ Subnet: net.subnet, Gateway: net.gateway }] },
     Labels: { [LAB_LABEL]: "network" },
   });
   return true;
@@ -79,6 +90,12 @@ export async function ensureNetwork(): Promise<boolean> {
 export async function existingHosts(): Promise<string[]> {
   const list = await docker().listContainers({ all: true, filters: { label: [HOST_LABEL] } });
   return list.map((c) => c.Labels[HOST_LABEL]).sort();
+}
+
+/** Names of the light hosts that have a container (running or not), sorted. */
+export async function existingLightHosts(): Promise<string[]> {
+  const list = await docker().listContainers({ all: true, filters: { label: [LIGHT_LABEL] } });
+  return list.map((c) => c.Labels[LIGHT_LABEL]).sort();
 }
 
 /** Inspection of a host's container, or undefined when it has none. */
@@ -258,4 +275,101 @@ export async function removeLab(): Promise<{ containers: string[]; volumes: stri
     volumes: volumes.map((v) => v.Name),
     network,
   };
+}
+
+/**
+ * Run options of a light host: no systemd and no inner engine, so none of HOST_CONFIG's cgroup access;
+ * NET_ADMIN and NET_RAW only, so that iptables answers the firewall probe as on a normal host.
+ */
+export const LIGHT_HOST_CONFIG: Docker.HostConfig = {
+  CapAdd: ["NET_ADMIN", "NET_RAW"],
+  Tmpfs: {
+    "/run": "rw,nosuid,nodev,exec,mode=755",
+    "/tmp": "rw,nosuid,nodev,exec,mode=1777",
+  },
+  RestartPolicy: { Name: "unless-stopped" },
+  NetworkMode: LIGHT.network.name,
+};
+
+/** Ports a light host publishes on its loopback address: SSH, and Apache for its mod_status. */
+export const LIGHT_PORTS: readonly number[] = [22, 80];
+
+/**
+ * Makes sure light host `name` has a running container of `image` (sshd and Apache; files/lab/host-light/):
+ * creates it with its fixed address, published ports and injected keys, or starts it. One of another image
+ * or made by another checkout is replaced: a light host keeps no state worth keeping.
+ */
+export async function ensureLightContainer(
+  name: string,
+  image: string,
+  key: HostKey,
+  authorizedKey: string,
+): Promise<{ action: HostAction; id: string }> {
+  const owner = createHash("sha256").update(authorizedKey.trim()).digest("hex").slice(0, 16);
+  let existing = await inspectHost(name);
+  let replaced = false;
+  const labels = existing?.Config.Labels ?? {};
+  if (existing && (labels[OWNER_LABEL] !== owner || labels[IMAGE_LABEL] !== image || !labels[LIGHT_LABEL])) {
+    await docker().getContainer(existing.Id).remove({ force: true, v: true });
+    existing = undefined;
+    replaced = true;
+  }
+  if (existing) {
+    if (existing.State.Running) return { action: "unchanged", id: existing.Id };
+    await docker().getContainer(existing.Id).start();
+    return { action: "started", id: existing.Id };
+  }
+  const addr = loopbackAddress(name);
+  const tcp = LIGHT_PORTS.map((p) => `${p}/tcp`);
+  const c = await docker().createContainer({
+    name: containerName(name),
+    Hostname: name,
+    Domainname: LAB_DOMAIN,
+    Image: image,
+    Labels: {
+      [LAB_LABEL]: "light-host",
+      [LIGHT_LABEL]: name,
+      [IMAGE_LABEL]: image,
+      [OWNER_LABEL]: owner,
+      [FLAVOUR_LABEL]: "light",
+    },
+    ExposedPorts: Object.fromEntries(tcp.map((p) => [p, {}])),
+    HostConfig: {
+      ...LIGHT_HOST_CONFIG,
+      PortBindings: Object.fromEntries(tcp.map((p) => [p, [{ HostIp: addr, HostPort: p.split("/")[0] }]])),
+    },
+    NetworkingConfig: {
+      EndpointsConfig: {
+        [LIGHT.network.name]: { IPAMConfig: { IPv4Address: networkAddress(name) }, Aliases: [name] },
+      },
+    },
+  });
+  await c.putArchive(Readable.from([Buffer.from(await injectionTar(key, authorizedKey))]), { path: "/" });
+  await c.start();
+  return { action: replaced ? "replaced" : "created", id: c.id };
+}
+
+/** Waits until a light host's sshd lets the controller in (Apache starts before it); throws with its console. */
+export async function waitLightReady(name: string, timeoutMs = 60_000): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    const r = await sshRun(name, "true");
+    if (r.code === 0) return;
+    if (Date.now() - started > timeoutMs) {
+      const logs = await $`docker logs --tail 30 ${containerName(name)}`.captureCombined().quiet().noThrow();
+      throw new Error(
+        `${name}: ssh does not get in: ${r.stderr.trim()}\n--- last lines of its console ---\n${logs.combined.trim()}`,
+      );
+    }
+    await sleep(300);
+  }
+}
+
+/** Removes every light host's container and the light network (the normal lab stays); returns the containers. */
+export async function removeLightHosts(): Promise<{ containers: string[]; network: boolean }> {
+  const d = docker();
+  const list = await d.listContainers({ all: true, filters: { label: [LIGHT_LABEL] } });
+  await Promise.all(list.map((c) => d.getContainer(c.Id).remove({ force: true, v: true })));
+  const network = await d.getNetwork(LIGHT.network.name).remove().then(() => true, () => false);
+  return { containers: list.map((c) => c.Names[0].replace(/^\//, "")).sort(), network };
 }

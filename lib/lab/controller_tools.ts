@@ -11,6 +11,8 @@ export const CONTROLLER_TOOLS: Record<string, string> = {
   "prometheus-apache-exporter": "prometheus-apache-exporter",
   openssl: "openssl",
   curl: "curl",
+  // GNU time, whose %M the bench reads for the controller's peak memory (not the shell keyword).
+  time: "time",
 };
 
 /**

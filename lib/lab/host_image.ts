@@ -1,7 +1,8 @@
 /**
  * The lab host images: Debian bookworm from `debootstrap`, finished by a flavour's recipe (files/lab/host/
- * for Debian, files/lab/host-rhel/ for the RHEL-shaped host), imported as `isa-lab/host:<recipe hash>`
- * (`isa-lab/host-rhel:<hash>`) so a recipe change builds a new image and no change reuses it.
+ * for Debian, files/lab/host-rhel/ for the RHEL-shaped host, files/lab/host-light/ for the light hosts),
+ * imported as `isa-lab/host:<recipe hash>` (`isa-lab/host-rhel:<hash>`, `isa-lab/host-light:<hash>`) so a
+ * recipe change builds a new image and no change reuses it.
  */
 import { join, relative } from "node:path";
 import { createHash } from "node:crypto";
@@ -26,6 +27,17 @@ const IMAGE_CHANGES = [
   'LABEL isa-lab="host"',
 ];
 
+/** The light host boots no systemd: its init script starts Apache and becomes sshd (files/lab/host-light/). */
+const LIGHT_IMAGE_CHANGES = [
+  'CMD ["/usr/local/sbin/isa-light-init"]',
+  'LABEL isa-lab="host"',
+];
+
+/** Dockerfile instructions of a flavour's image. */
+function imageChanges(flavour: HostFlavour): string[] {
+  return flavour === "light" ? LIGHT_IMAGE_CHANGES : IMAGE_CHANGES;
+}
+
 async function recipeFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   for await (const e of Deno.readDir(dir)) {
@@ -47,7 +59,7 @@ function imageRepo(flavour: HostFlavour): string {
  */
 export async function hostImageRef(flavour: HostFlavour = "debian"): Promise<string> {
   const dir = recipeDir(flavour);
-  const h = createHash("sha256").update(`${SUITE}\0${BUILD_REVISION}\0${IMAGE_CHANGES.join("\n")}\0`);
+  const h = createHash("sha256").update(`${SUITE}\0${BUILD_REVISION}\0${imageChanges(flavour).join("\n")}\0`);
   for (const f of await recipeFiles(dir)) {
     h.update(relative(dir, f)).update("\0").update(await Deno.readFile(f)).update("\0");
   }
@@ -160,7 +172,7 @@ export async function ensureHostImage(
     await $`chroot ${root} /bin/bash /isa-lab-setup.sh`.env({ PATH: "/usr/sbin:/usr/bin:/sbin:/bin" });
     await Deno.remove(join(root, "isa-lab-setup.sh"));
     log(`host image: importing into Docker [${Math.round((Date.now() - started) / 1000)}s]`);
-    await importRootfs(root, ref, IMAGE_CHANGES);
+    await importRootfs(root, ref, imageChanges(flavour));
   } finally {
     await removeWorkDir(work);
   }

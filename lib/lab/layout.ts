@@ -15,13 +15,15 @@ export const LAB_DIR: string = join(PROJECT_ROOT, ".lab");
 export const HOST_RECIPE_DIR: string = join(PROJECT_ROOT, "files", "lab", "host");
 
 /**
- * Kinds of lab host: `debian` (Debian 12 as it is) and `rhel` (Debian's programs laid out and behaving
- * as on RHEL 9: os-release, httpd, the apachectl wrapper, rpm, firewalld; files/lab/host-rhel/).
+ * Kinds of lab host: `debian` (Debian 12 as it is), `rhel` (Debian's programs laid out and behaving
+ * as on RHEL 9: os-release, httpd, the apachectl wrapper, rpm, firewalld; files/lab/host-rhel/) and
+ * `light` (sshd and Apache only, no systemd, no Docker: the hosts of `lab up --light N`;
+ * files/lab/host-light/).
  */
-export type HostFlavour = "debian" | "rhel";
+export type HostFlavour = "debian" | "rhel" | "light";
 
 /** Every flavour, in build order. */
-export const FLAVOURS: readonly HostFlavour[] = ["debian", "rhel"];
+export const FLAVOURS: readonly HostFlavour[] = ["debian", "rhel", "light"];
 
 /** Recipe folder of a flavour's image. */
 export function recipeDir(flavour: HostFlavour): string {
@@ -33,7 +35,7 @@ export function recipeDir(flavour: HostFlavour): string {
  * further hosts (isaqal11…, e.g. the bench's) are Debian.
  */
 export function hostFlavour(name: string): HostFlavour {
-  return name === "isaqal10" ? "rhel" : "debian";
+  return isLightHost(name) ? "light" : name === "isaqal10" ? "rhel" : "debian";
 }
 
 /** Docker network of the lab; its subnet lies outside Docker's default pools so a host's inner engine keeps 172.17.0.0/16. */
@@ -83,14 +85,45 @@ export function numberOf(name: string): number {
   return Number(m[1]);
 }
 
-/** Loopback address the host's ports are published on (`isaqal09` → 127.0.10.9). */
-export function loopbackAddress(name: string): string {
-  return `127.0.10.${numberOf(name)}`;
+/**
+ * The light hosts (`lab up --light N`): `isalight01`…, a name no `isaqalNN` can take, on loopback
+ * 127.0.11.N (the normal hosts have 127.0.10.N) and on their own network `isa-lab-light` at 10.209.11.N, so
+ * that neither kind can take an address the other one will want.
+ */
+export const LIGHT = {
+  prefix: "isalight",
+  /** Most light hosts `up --light` brings: addresses .1 to .200 of each /24. */
+  max: 200,
+  network: { name: "isa-lab-light", subnet: "10.209.11.0/24", gateway: "10.209.11.254" },
+} as const;
+
+/** Name of the i-th light host (1-based): `isalight01`, `isalight02`… */
+export function lightHostName(i: number): string {
+  if (!Number.isInteger(i) || i < 1 || i > LIGHT.max) throw new Error(`no light host number ${i}`);
+  return `${LIGHT.prefix}${String(i).padStart(2, "0")}`;
 }
 
-/** Fixed address of the host on the lab network (`isaqal09` → 10.209.9.9). */
+/** Number in a light host's name (`isalight07` → 7); throws on another name. */
+export function lightNumberOf(name: string): number {
+  const m = new RegExp(`^${LIGHT.prefix}(\\d+)$`).exec(name);
+  const n = m ? Number(m[1]) : NaN;
+  if (!(n >= 1 && n <= LIGHT.max)) throw new Error(`not a light lab host name: ${name}`);
+  return n;
+}
+
+/** Whether `name` is a light host's (`isalight07`). */
+export function isLightHost(name: string): boolean {
+  return new RegExp(`^${LIGHT.prefix}\\d+$`).test(name);
+}
+
+/** Loopback address the host's ports are published on (`isaqal09` → 127.0.10.9, `isalight07` → 127.0.11.7). */
+export function loopbackAddress(name: string): string {
+  return isLightHost(name) ? `127.0.11.${lightNumberOf(name)}` : `127.0.10.${numberOf(name)}`;
+}
+
+/** Fixed address of the host on its network (`isaqal09` → 10.209.9.9, `isalight07` → 10.209.11.7). */
 export function networkAddress(name: string): string {
-  return `10.209.9.${numberOf(name)}`;
+  return isLightHost(name) ? `10.209.11.${lightNumberOf(name)}` : `10.209.9.${numberOf(name)}`;
 }
 
 /** Container of a host (`isa-lab-isaqal09`). */
@@ -109,6 +142,11 @@ export const labFiles = {
   knownHosts: join(LAB_DIR, "known_hosts"),
   sshConfig: join(LAB_DIR, "ssh_config"),
   inventory: join(LAB_DIR, "inventory.yml"),
+  /** Inventory of the light hosts (`lab up --light N`), apart from the normal lab's. */
+  lightInventory: join(LAB_DIR, "light-inventory.yml"),
+  /** ssh_config and known_hosts of the light hosts (same key and conventions as the lab's, other files). */
+  lightSshConfig: join(LAB_DIR, "light_ssh_config"),
+  lightKnownHosts: join(LAB_DIR, "light_known_hosts"),
   secrets: join(LAB_DIR, "secrets.yml"),
   dockerdLog: join(LAB_DIR, "dockerd.log"),
   /** Folder of one host's stable SSH host key. */

@@ -2,25 +2,31 @@
  * The lab: real hosts (systemd, sshd, Apache) as containers of the controller's Docker engine, reachable
  * over SSH on 127.0.10.N, with a generated inventory: `isaqal09` Debian, `isaqal10` RHEL-shaped (further
  * hosts Debian), a bastion, and on every host a non-root sudo user admitted only through the bastion.
- * `ensureLab` is what tests call.
+ * `ensureLab` is what tests call. Apart from it, `lightUp` brings light hosts (sshd and Apache only) for
+ * measuring the controller at fleet size.
  */
 import { join } from "node:path";
 import { ensureLabImages, type LabImages } from "./app_images.ts";
 import {
   ensureHostContainer,
+  ensureLightContainer,
   ensureNetwork,
   execIn,
   existingHosts,
+  existingLightHosts,
   type HostAction,
   inspectHost,
   removeLab,
+  removeLightHosts,
   systemdState,
   waitHostReady,
+  waitLightReady,
 } from "./containers.ts";
 import { engineUp, ensureEngine } from "./engine.ts";
+import { pool } from "../engine/pool.ts";
 import { ensureBastion, ensureHostAccess } from "./access.ts";
 import { ensureHostImage } from "./host_image.ts";
-import { writeInventory } from "./inventory.ts";
+import { writeInventory, writeLightInventory } from "./inventory.ts";
 import {
   BASTION,
   containerName,
@@ -29,13 +35,15 @@ import {
   hostName,
   LAB_DIR,
   labFiles,
+  LIGHT,
+  lightHostName,
   loopbackAddress,
   NETWORK,
   networkAddress,
   OPS_USER,
 } from "./layout.ts";
 import { ensureSecrets, LAB_USER } from "./secrets.ts";
-import { ensureClientKey, ensureHostKey, sshRun, writeSshFiles } from "./ssh.ts";
+import { ensureClientKey, ensureHostKey, sshRun, writeLightSshFiles, writeSshFiles } from "./ssh.ts";
 
 export type { LabImages } from "./app_images.ts";
 export type { HostFlavour } from "./layout.ts";
@@ -191,20 +199,112 @@ export function labUp(
   });
 }
 
+/** Result of `lightUp`. */
+export interface LightUpResult {
+  /** Whether any light host was created, replaced or started. */
+  changed: boolean;
+  /** Every light host (sorted), not only the ones asked for. */
+  hosts: LabHostInfo[];
+  /** .lab/light-inventory.yml */
+  inventory: string;
+  /** .lab/light_ssh_config (use with `ssh -F`). */
+  sshConfig: string;
+  /** The light host image. */
+  image: string;
+}
+
+/**
+ * Ensures light hosts 1..`count` (`isalight01`…) run and let the controller in over SSH (building the
+ * light image, keys and network as needed), and writes their light_ssh_config, light_known_hosts and
+ * light-inventory.yml in .lab/. Leaves the normal lab alone; never removes a light host.
+ */
+export function lightUp(count: number, log: (line: string) => void = console.log): Promise<LightUpResult> {
+  if (!Number.isInteger(count) || count < 1 || count > LIGHT.max) {
+    throw new Error(`light hosts: 1 to ${LIGHT.max}, not ${count}`);
+  }
+  return withLock(async () => {
+    await ensureEngine(log);
+    const wanted = Array.from({ length: count }, (_, i) => lightHostName(i + 1));
+    const all = [...new Set([...wanted, ...await existingLightHosts()])].sort();
+    const image = await ensureHostImage(log, "light");
+    const images = await ensureLabImages(log);
+    const clientPub = await ensureClientKey();
+    await ensureSecrets();
+    if (await ensureNetwork(LIGHT.network)) {
+      log(`network: created ${LIGHT.network.name} (${LIGHT.network.subnet})`);
+    }
+    const keys = new Map(await Promise.all(all.map(async (n) => [n, await ensureHostKey(n)] as const)));
+    await writeLightSshFiles(all.map((name) => ({ name, publicKey: keys.get(name)!.publicKey })));
+    // A few at a time: the engine serialises much of a container's creation anyway.
+    const results = await pool(all, 4, async (name) => {
+      const r = await ensureLightContainer(name, image, keys.get(name)!, clientPub);
+      if (r.action !== "unchanged") {
+        log(`${name}: ${r.action} ${containerName(name)} on ${loopbackAddress(name)}`);
+      }
+      return { name, ...r };
+    });
+    await pool(all, 10, (name) => waitLightReady(name));
+    await writeLightInventory(all, images);
+    const changed = results.some((r) => r.action !== "unchanged");
+    log(
+      changed
+        ? `lab up --light: ${all.length} light host(s) ready (${all[0]}…${
+          all.at(-1)
+        }); inventory: ${labFiles.lightInventory}`
+        : `lab up --light: nothing to change (${all.length} light host(s) up)`,
+    );
+    return {
+      changed,
+      hosts: results.map((r) => ({
+        name: r.name,
+        address: loopbackAddress(r.name),
+        container: containerName(r.name),
+        id: r.id,
+        flavour: "light" as const,
+        networkAddress: networkAddress(r.name),
+      })),
+      inventory: labFiles.lightInventory,
+      sshConfig: labFiles.lightSshConfig,
+      image,
+    };
+  });
+}
+
+/** Removes every light host, their network and .lab/light-inventory.yml; the normal lab stays as it is. */
+export function lightDown(log: (line: string) => void = console.log): Promise<string[]> {
+  return withLock(async () => {
+    if (!(await engineUp())) throw new Error("the Docker engine does not answer (`docker info` fails)");
+    const r = await removeLightHosts();
+    await Deno.remove(labFiles.lightInventory).catch(() => {});
+    log(
+      `light hosts removed: ${
+        r.containers.length ? `${r.containers.length} (${r.containers.join(", ")})` : "none"
+      }`,
+    );
+    log(`network ${LIGHT.network.name}: ${r.network ? "removed" : "absent"}`);
+    return r.containers;
+  });
+}
+
 /** Brings the lab up with at least `hosts` hosts (idempotent, about a second when it is already up). */
 export async function ensureLab(hosts = DEFAULT_HOSTS): Promise<LabInfo> {
   return (await labUp(hosts, (line) => console.error(line))).info;
 }
 
 /**
- * Removes every lab container, volume and the network, and the generated inventory.yml; keeps keys,
- * known_hosts, ssh_config, secrets and the cached images.
+ * Removes every lab container (light hosts included), volume and network, and the generated inventories;
+ * keeps keys, known_hosts, ssh_config, secrets and the cached images.
  */
 export function labDown(log: (line: string) => void = console.log): Promise<void> {
   return withLock(async () => {
     if (!(await engineUp())) throw new Error("the Docker engine does not answer (`docker info` fails)");
+    const light = await removeLightHosts();
     const r = await removeLab();
     await Deno.remove(labFiles.inventory).catch(() => {});
+    await Deno.remove(labFiles.lightInventory).catch(() => {});
+    if (light.containers.length || light.network) {
+      log(`light hosts removed: ${light.containers.length}; network ${LIGHT.network.name} removed`);
+    }
     log(`containers removed: ${r.containers.join(", ") || "none"}`);
     log(`volumes removed: ${r.volumes.join(", ") || "none"}`);
     log(`network isa-lab: ${r.network ? "removed" : "absent"}`);
@@ -229,7 +329,8 @@ export interface LabHostStatus {
 /** Status of every lab host (empty when there are none). */
 export async function labStatus(): Promise<LabHostStatus[]> {
   if (!(await engineUp())) throw new Error("the Docker engine does not answer (`docker info` fails)");
-  return await Promise.all((await existingHosts()).map(async (name): Promise<LabHostStatus> => {
+  const names = [...await existingHosts(), ...await existingLightHosts()];
+  return await Promise.all(names.map(async (name): Promise<LabHostStatus> => {
     const c = await inspectHost(name);
     const running = !!c?.State.Running;
     const dockerCheck = running
@@ -240,7 +341,7 @@ export async function labStatus(): Promise<LabHostStatus[]> {
       flavour: hostFlavour(name),
       address: loopbackAddress(name),
       container: c?.State.Status ?? "missing",
-      systemd: running ? await systemdState(name) : "-",
+      systemd: hostFlavour(name) === "light" ? "none" : running ? await systemdState(name) : "-",
       ssh: running && (await sshRun(name, "true")).code === 0,
       docker: dockerCheck?.code === 0 ? dockerCheck.output.trim() : null,
     };

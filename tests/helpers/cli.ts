@@ -18,16 +18,19 @@ export interface CliRun {
 /**
  * Runs `deno run -A tasks/<file> args` from the project root with `env` added (NO_COLOR=1 always),
  * stdin closed; parses stdout as JSON when args include --json and stdout is a JSON object.
- * `timeoutMs` kills a run that hangs (its `signal` then says so).
+ * `timeoutMs` kills a run that hangs (its `signal` then says so). `prefix` runs it under another
+ * program (e.g. the bench's `/usr/bin/time -f %M -o FILE`), which must pass stdout and the exit code on.
  */
 export async function cli(
   file: string,
   args: string[],
   env: Record<string, string> = {},
-  opts: { timeoutMs?: number } = {},
+  opts: { timeoutMs?: number; prefix?: string[] } = {},
 ): Promise<CliRun> {
-  const cmd = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(projectRoot, "tasks", file), ...args],
+  const deno = [Deno.execPath(), "run", "-A", join(projectRoot, "tasks", file), ...args];
+  const [program, ...rest] = [...(opts.prefix ?? []), ...deno];
+  const cmd = new Deno.Command(program, {
+    args: rest,
     cwd: projectRoot,
     env: { NO_COLOR: "1", ...env },
     stdin: "null",
