@@ -1,7 +1,8 @@
 /**
  * The self-signed certificate of the HTTPS frontend, made on the host with openssl: created once,
  * renewed only when it expires within 30 days (`openssl x509 -checkend`) or no longer names the host.
- * The key never leaves the host: mode 0600, owned by root.
+ * The key never leaves the host: mode 0600, owned by the user the containers run as (the system user
+ * isa-monitoring, lib/containers/service_account.ts); the certificate 0644, owned by root.
  */
 import type { Change } from "../engine/change.ts";
 import { type DesiredFiles, PENDING } from "../containers/changes.ts";
@@ -103,9 +104,16 @@ export function certificateReason(state: CertState, wanted: string[]): string | 
 /**
  * Script that makes a new key and self-signed certificate next to the old ones, then renames them in
  * place. The openssl config is written with printf of quoted lines (no value reaches the shell
- * unquoted) and works on OpenSSL 1.0.2 (no -addext).
+ * unquoted) and works on OpenSSL 1.0.2 (no -addext). The key goes to `owner`, the certificate to
+ * `certOwner` (the same unless given).
  */
-export function certificateScript(p: CertPaths, commonName: string, sans: string[], owner = "0:0"): string {
+export function certificateScript(
+  p: CertPaths,
+  commonName: string,
+  sans: string[],
+  owner = "0:0",
+  certOwner = owner,
+): string {
   if (!NAME_RE.test(commonName)) throw new Error(`'${commonName}' is not a valid certificate name`);
   const cfg = [
     "[req]",
@@ -132,7 +140,8 @@ export function certificateScript(p: CertPaths, commonName: string, sans: string
     `trap 'rm -f "$cfg" ${newKey} ${newCert}' EXIT`,
     `printf '%s\\n' ${cfg.map(quote).join(" ")} > "$cfg"`,
     `openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days ${CERT_DAYS} -config "$cfg" -keyout ${newKey} -out ${newCert} 2>&1`,
-    `chown ${quote(owner)} ${newKey} ${newCert}`,
+    `chown ${quote(owner)} ${newKey}`,
+    `chown ${quote(certOwner)} ${newCert}`,
     `chmod 600 ${newKey}`,
     `chmod 644 ${newCert}`,
     // Key first: a crash between the two renames leaves a mismatched pair, which the next run's
@@ -144,13 +153,14 @@ export function certificateScript(p: CertPaths, commonName: string, sans: string
 }
 
 /**
- * Probes the host's certificate and returns the changes: (re)create it, or fix the key's mode.
- * `willChange` tells the caller that the certificate's content will differ after apply.
+ * Probes the host's certificate and returns the changes: (re)create it, or fix the key's mode and
+ * owner (`keyOwner`). `willChange` tells the caller that the certificate's content will differ after apply.
  */
 export async function planCertificate(
   ssh: Ssh,
   host: Host,
   p: CertPaths,
+  keyOwner = "0:0",
 ): Promise<{ changes: Change[]; willChange: boolean }> {
   const state = parseCertificateProbe(
     (await ssh.run(certificateProbeScript(p), { log: `probe certificate ${p.cert}` })).stdout,
@@ -163,18 +173,20 @@ export async function planCertificate(
       changes: [{
         summary: `${reason} self-signed certificate ${p.cert} for ${sans.join(", ")}`,
         apply: async () => {
-          await ssh.run(certificateScript(p, host.vars.fqdn, sans), { log: `make certificate ${p.cert}` });
+          await ssh.run(certificateScript(p, host.vars.fqdn, sans, keyOwner, "0:0"), {
+            log: `make certificate ${p.cert}`,
+          });
         },
       }],
     };
   }
-  if (state.keyMode !== "600 0:0") {
+  if (state.keyMode !== `600 ${keyOwner}`) {
     return {
       willChange: false,
       changes: [{
-        summary: `set mode 0600 root:root on ${p.key} (was ${state.keyMode || "unknown"})`,
+        summary: `set mode 0600 owner ${keyOwner} on ${p.key} (was ${state.keyMode || "unknown"})`,
         apply: async () => {
-          await ssh.run(`chown 0:0 ${quote(p.key)} && chmod 600 ${quote(p.key)}`);
+          await ssh.run(`chown ${quote(keyOwner)} ${quote(p.key)} && chmod 600 ${quote(p.key)}`);
         },
       }],
     };
@@ -183,8 +195,9 @@ export async function planCertificate(
 }
 
 /**
- * The certificate's changes for a container that mounts it; records in `desired` what the container's
- * spec hash sees: the file as the probe read it, or PENDING while a new certificate is still to be made.
+ * The certificate's changes for a container that mounts it (and reads the key as `keyOwner`); records
+ * in `desired` what the container's spec hash sees: the file as the probe read it, or PENDING while a
+ * new certificate is still to be made.
  */
 export async function mountedCertificate(
   ssh: Ssh,
@@ -192,8 +205,9 @@ export async function mountedCertificate(
   p: CertPaths,
   probe: HostProbe,
   desired: DesiredFiles,
+  keyOwner = "0:0",
 ): Promise<Change[]> {
-  const cert = await planCertificate(ssh, host, p);
+  const cert = await planCertificate(ssh, host, p, keyOwner);
   desired[p.cert] = cert.willChange ? PENDING : probe.files[p.cert];
   return cert.changes;
 }
