@@ -46,7 +46,7 @@ export function createAccountScript(): string {
     "set -eu",
     `if ! getent passwd ${n} >/dev/null; then`,
     `  useradd --system --user-group --no-create-home --home-dir /nonexistent --shell ${NOLOGIN} ` +
-    `--comment ${quote("isa-monitoring: Prometheus and Traefik containers")} ${n}`,
+    `--comment ${quote("isa-monitoring Prometheus and Traefik containers")} ${n}`,
     "fi",
   ].join("\n") + "\n";
 }

@@ -65,7 +65,7 @@ async function assertDeployed(info: LabInfo, host: string, owner: string) {
     "true [ALL]",
   );
   // Every file holding a secret: 0600, the account's.
-  const secrets = [p.key, p.webYml, p.selfScrapePassword];
+  const secrets = [p.key, p.webYml]; // and secrets/*: the self-scrape password in the lab
   const stats =
     (await onHost(info, host, `stat -c '%a %u:%g %n' ${secrets.join(" ")} ${p.prometheusSecretsDir}/*`))
       .out.split("\n");
