@@ -212,5 +212,30 @@ for (const host of ["isaqal09", "isaqal10"]) {
         await assertServing(info, host);
       },
     );
+
+    await t.step("uninstall keeps the account with the files it owns; --purge removes both", async () => {
+      const owner = (await account(info, host))!;
+      const u = await cli("uninstall.ts", ["--inventory", inv, "--limit", host]);
+      assert.equal(u.code, 0, u.stdout + u.stderr);
+      assert.equal(await account(info, host), owner, "kept: the data is still its own");
+      assert.equal((await onHost(info, host, `stat -c %u:%g ${p.prometheusData}`)).out, owner);
+      const purge = await cli("uninstall.ts", ["--purge", "--inventory", inv, "--limit", host, "--json"]);
+      assert.equal(purge.code, 0, purge.stdout + purge.stderr);
+      assert.deepEqual(changed(purge.json as Json).account, [
+        "remove system user isa-monitoring and its group",
+      ]);
+      assert.equal(await account(info, host), null);
+      assert.notEqual(
+        (await onHost(info, host, "getent group isa-monitoring")).code,
+        0,
+        "its group is gone too",
+      );
+      assert.notEqual((await onHost(info, host, `test -e ${p.root}`)).code, 0);
+      // Back as the other tests expect it.
+      const again = await cli("deploy.ts", ["--inventory", inv, "--limit", host]);
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+      await assertDeployed(info, host, (await account(info, host))!);
+      await assertServing(info, host);
+    });
   });
 }
