@@ -17,6 +17,12 @@
  * capabilities all dropped, no-new-privileges and the read-only root file system unchanged. One
  * user for both containers: each sees only its own mounts, so a second uid would separate nothing
  * more (both need the TLS key anyway).
+ *
+ * SELinux (RHEL) is unchanged: the docker step labels the install folder container_file_t
+ * (lib/steps/docker_install.ts, selinuxLabelScript), and whether a container's process may read a file
+ * is decided by that type, not by its uid; chown keeps a file's label. A daemon with `userns-remap`
+ * maps the container's uid to another host uid and would not own these files (nor did remapped root
+ * own root's): not supported, as before.
  */
 import type { ServiceAccountFacts } from "../facts/facts.ts";
 import { quote } from "../transport/quote.ts";
@@ -24,10 +30,7 @@ import { quote } from "../transport/quote.ts";
 /** Name of the system user (and its private group). */
 export const SERVICE_ACCOUNT = "isa-monitoring";
 
-/**
- * Owner given to the plan under --check when the account does not exist yet: chown takes names,
- * and nothing found on a host is owned by it, so every file and folder it will own shows as drift.
- */
+/** Owner given to a plan made before the account exists (see `serviceOwner` in lib/steps/service_account.ts). */
 export const PLANNED_OWNER = `${SERVICE_ACCOUNT}:${SERVICE_ACCOUNT}`;
 
 /** `/usr/sbin/nologin` is there on RHEL 8/9 (util-linux, /sbin is a link to it) and Debian/Ubuntu (login). */

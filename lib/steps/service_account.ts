@@ -35,20 +35,18 @@ export const serviceAccountStep: Step = {
 };
 
 /**
- * `uid:gid` the container steps give their containers and their secret files. Under --check before
- * the account exists, its name (the account step would create it); otherwise its absence is an error.
+ * `uid:gid` the container steps give their containers and their secret files. Before the account
+ * exists (under --check, or in `status`, the account step not applied), its name: chown takes it,
+ * nothing found on a host is owned by it, so every file and folder it will own plans as drift. Such
+ * a plan applied without the account step would fail loudly (chown: invalid user; Docker: no such
+ * user in the image), never fall back to root.
  */
 export function serviceOwner(ctx: HostContext): string {
   const a = ctx.facts.serviceAccount;
-  if (a) {
-    const why = accountProblem(a);
-    if (why) throw new Error(why);
-    return accountOwner(a);
-  }
-  if (ctx.opts.check) return PLANNED_OWNER;
-  throw new Error(
-    `system user ${SERVICE_ACCOUNT} does not exist: the account step creates it (deno task deploy)`,
-  );
+  if (!a) return PLANNED_OWNER;
+  const why = accountProblem(a);
+  if (why) throw new Error(why);
+  return accountOwner(a);
 }
 
 /**
