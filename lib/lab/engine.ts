@@ -55,7 +55,8 @@ export async function ensureEngine(log: (line: string) => void): Promise<void> {
   log(`engine: starting dockerd in the background (log: ${labFiles.dockerdLog})`);
   // Descriptors above 2 are closed first: a caller's `flock` lock fd (tests and helpers serialise lab
   // use with flock) would otherwise be inherited by dockerd and held for as long as the engine runs.
-  const closeFds = `for f in /proc/$$/fd/*; do n=\${f##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-"; done`;
+  const closeFds =
+    `for f in /proc/$$/fd/*; do n=\${f##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-"; done`;
   // bash: dash takes only one-digit descriptors in a redirection.
   await $`bash -c ${`${closeFds}; setsid nohup dockerd >>'${labFiles.dockerdLog}' 2>&1 </dev/null &`}`;
   const deadline = Date.now() + 60_000;
