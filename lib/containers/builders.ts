@@ -106,31 +106,21 @@ export function prometheusFiles(host: Host, files: PrometheusFiles): string[] {
 }
 
 /**
- * Prometheus. Runs as root (User 0:0) on purpose: the files holding secrets (TLS key, bcrypt
- * hashes, remote-write password) stay mode 0600 owned by root on the host, and the official image's
- * user `nobody` (65534) could not read them. Running as 0:0 is contained by CapDrop ALL (root
- * without CAP_DAC_OVERRIDE only reads files it owns or that are world-readable), no-new-privileges
- * and a read-only root file system; the data folder is owned by root so it stays writable.
- *
- * A dedicated non-root uid (issue 14 item 11) would loosen nothing and is not done yet. Evidence:
- * `nobody` is out (other daemons on the host run as 65534 and could read files it owns), but a
- * system user made for us (`useradd -r`, no login, no other process) owning the 0600 files reads
- * exactly what uid 0 without CAP_DAC_OVERRIDE reads today, and cannot write root-owned files in
- * the mounts as uid 0 can. Both images run as any uid: Prometheus' Dockerfile sets `USER nobody`
- * (any uid owning the data folder works), Traefik's binds only 8443/8080 (> 1024) and writes nothing.
- * What it needs, across files: the host user and its uid in the facts (it differs per host and
- * enters the spec hash); owner X:X instead of 0:0 in every fileChange/dirChange of the container
- * steps, in certificate.ts (key.pem and its "600 0:0" check) and in the mode-drift checks; the
- * promtool one-shot run as X (as root without capabilities it could no longer read them); a
- * chown of existing installs; the lab tests that expect `600 root`.
+ * Prometheus. Runs as `user`, the `uid:gid` of the host's system user isa-monitoring
+ * (lib/containers/service_account.ts: why that user and why it loosens nothing), which owns the
+ * 0600 files holding secrets (web.yml, secrets/*, the TLS key) and the data folder. Any uid works:
+ * the official Dockerfile (prometheus/prometheus, Dockerfile at v3.5.5 and v2.42.0) sets
+ * `USER nobody` and only chowns /etc/prometheus and /prometheus, both replaced here by our mounts;
+ * Prometheus writes nothing else (read-only root file system). Capabilities all dropped and
+ * no-new-privileges (baseCreate) as before, when it ran as root for want of a dedicated user.
  */
-export function prometheusSpec(host: Host, files: PrometheusFiles): ContainerSpec {
+export function prometheusSpec(host: Host, files: PrometheusFiles, user: string): ContainerSpec {
   const v = host.vars;
   const p = installPaths(v);
   const name = CONTAINER_NAMES.prometheus;
   const create = baseCreate(name, v.images.prometheus, v, v.limits.prometheus);
   const conf = IN_CONTAINER.prometheusConfigDir;
-  create.User = "0:0";
+  create.User = user;
   // The image's own ENTRYPOINT (/bin/prometheus in the official Dockerfile at v2.42.0 and v3.5.5,
   // and in the lab's image). Cmd replaces the image's CMD, so config and storage paths are given.
   // The listen address is left to its default (0.0.0.0:9090 in both, cmd/prometheus/main.go).
@@ -193,15 +183,19 @@ export function traefikFiles(host: Host): string[] {
 }
 
 /**
- * Traefik: HTTPS on `ports.https`, the dashboard on `ports.dashboard` when `dashboard`. Runs as root
- * for the same reason as Prometheus (0600 root key and htpasswd), with the same confinement.
+ * Traefik: HTTPS on `ports.https`, the dashboard on `ports.dashboard` when `dashboard`. Runs as `user`
+ * like Prometheus, owner of the key and htpasswd (0600), with the same confinement. The official image
+ * runs as root only because its Dockerfile names no USER (traefik/traefik-library-image,
+ * v3.7/alpine/Dockerfile at tag v3.7.11): its entrypoint.sh (mode 0755) and /usr/local/bin/traefik
+ * are executable by anyone, it binds 8443 and 8080 (above 1024) and writes nothing here (no ACME,
+ * no plugins; read-only root file system).
  */
-export function traefikSpec(host: Host): ContainerSpec {
+export function traefikSpec(host: Host, user: string): ContainerSpec {
   const v = host.vars;
   const p = installPaths(v);
   const name = CONTAINER_NAMES.traefik;
   const create = baseCreate(name, v.images.traefik, v, v.limits.traefik);
-  create.User = "0:0";
+  create.User = user;
   // The official image's entrypoint.sh runs `traefik` with these flags (its own CMD is ["traefik"]);
   // `--configFile` is read by pkg/cli/loader_file.go (checked at v3.7.9).
   create.Cmd = ["traefik", `--configFile=${IN_CONTAINER.traefikDir}/traefik.yml`];

@@ -48,26 +48,32 @@ export function containerNeeds(
   };
 }
 
-/** The change that creates folder `dir` with `mode` and owner root, or fixes them; null when right. */
+/**
+ * The change that creates folder `dir` with `mode` and `opts.owner` (`uid:gid`, root's by default),
+ * or fixes them; null when right. `recursiveOwner` gives everything inside to the owner too.
+ */
 export function dirChange(
   ssh: Ssh,
   dir: string,
   mode: string,
   probe: HostProbe,
-  opts: { recursiveOwner?: boolean; why?: string } = {},
+  opts: { recursiveOwner?: boolean; why?: string; owner?: string } = {},
 ): Change | null {
+  const owner = opts.owner ?? "0:0";
   const cur = probe.dirs[dir];
   if (cur === undefined) throw new Error(`dirChange: ${dir} was not probed`);
-  if (cur && cur.owner === "0:0" && cur.mode === mode) return null;
+  if (cur && cur.owner === owner && cur.mode === mode) return null;
   const what = cur
-    ? `set owner root and mode ${mode} on ${dir} (was ${cur.owner} ${cur.mode})`
+    ? `set owner ${owner} and mode ${mode} on ${dir} (was ${cur.owner} ${cur.mode})`
     : `create folder ${dir}`;
   return {
     summary: opts.why && cur ? `${what}: ${opts.why}` : what,
     apply: async () => {
       const d = quote(dir);
       await ssh.run(
-        `set -e; mkdir -p ${d}; chown ${opts.recursiveOwner ? "-R " : ""}0:0 ${d}; chmod ${mode} ${d}`,
+        `set -e; mkdir -p ${d}; chown ${opts.recursiveOwner ? "-R " : ""}${
+          quote(owner)
+        } ${d}; chmod ${mode} ${d}`,
         { log: `mkdir/chown/chmod ${dir}` },
       );
     },
@@ -265,13 +271,17 @@ export function validatedFileChange(
   };
 }
 
-/** Runs a one-shot container (no network, read-only, no capabilities) and returns its exit code and output. */
+/**
+ * Runs a one-shot container (no network, read-only, no capabilities) as `user` and returns its exit
+ * code and output.
+ */
 export async function runOneShot(
   docker: Docker,
   image: string,
   entrypoint: string[],
   args: string[],
   mounts: Docker.MountSettings[],
+  user = "0:0",
 ): Promise<{ code: number; output: string }> {
   // A run stopped during a check (Ctrl-C, lost connection) never reached the `finally` below and
   // left its one-shot container; one-shots only run under the host lock, so any found now is stale.
@@ -285,7 +295,7 @@ export async function runOneShot(
     Image: image,
     Entrypoint: entrypoint,
     Cmd: args,
-    User: "0:0",
+    User: user,
     // A TTY gives plain logs (no stdout/stderr multiplexing headers).
     Tty: true,
     Labels: { [MANAGED_LABEL]: "true" },
@@ -307,19 +317,30 @@ export async function runOneShot(
   }
 }
 
-/** A validator for `validatedFileChange` that runs `promtool <args…> <candidate>` through the Prometheus image. */
+/**
+ * A validator for `validatedFileChange` that runs `promtool <args…> <candidate>` through the Prometheus
+ * image, as `user`: the one Prometheus runs as, owner of the 0600 files promtool reads.
+ */
 export function promtoolValidator(
   docker: () => Promise<Docker>,
   image: string,
   args: string[],
   mounts: Docker.MountSettings[],
   toContainerPath: (hostPath: string) => string,
+  user = "0:0",
 ): (candidate: string) => Promise<void> {
   return async (candidate) => {
-    const r = await runOneShot(await docker(), image, ["/bin/promtool"], [
-      ...args,
-      toContainerPath(candidate),
-    ], mounts);
+    const r = await runOneShot(
+      await docker(),
+      image,
+      ["/bin/promtool"],
+      [
+        ...args,
+        toContainerPath(candidate),
+      ],
+      mounts,
+      user,
+    );
     if (r.code !== 0) {
       throw new Error(`promtool ${args.join(" ")} rejected the new file (left unchanged):\n${r.output}`);
     }

@@ -21,7 +21,7 @@ export interface ReadinessProbe {
   status: number;
   /** When set, a body line must start with this too (e.g. `apache_up `). */
   bodyLine?: string;
-  /** Basic-auth user, its password read on the host from `passwordFile` (root-only). */
+  /** Basic-auth user, its password read on the host from `passwordFile` (0600). */
   auth?: { user: string; passwordFile: string };
   /** What is being waited for, for people. */
   what: string;

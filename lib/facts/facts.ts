@@ -30,6 +30,16 @@ export interface Facts {
     /** Our Docker CE repository file (`/etc/yum.repos.d/isa-docker-ce.repo`). */
     repoFile: string | null;
   };
+  /** The system user our containers run as (`getent passwd isa-monitoring`); null when absent. */
+  serviceAccount: ServiceAccountFacts | null;
+}
+
+/** The dedicated system user, as the host's passwd database has it. */
+export interface ServiceAccountFacts {
+  uid: number;
+  gid: number;
+  home: string;
+  shell: string;
 }
 
 /** SELinux as it bears on our containers reading the install folder. */

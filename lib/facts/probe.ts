@@ -1,5 +1,6 @@
-import type { ApacheFacts, Facts, SelinuxFacts } from "./facts.ts";
+import type { ApacheFacts, Facts, SelinuxFacts, ServiceAccountFacts } from "./facts.ts";
 import { quote } from "../transport/quote.ts";
+import { SERVICE_ACCOUNT } from "../containers/service_account.ts";
 
 /**
  * Shell functions of every probe's output format: `@@name` opens a section (raw command output
@@ -150,6 +151,7 @@ command -v nft >/dev/null 2>&1 && echo nftables
 systemctl is-active firewalld 2>/dev/null | grep -qx active && echo firewalld
 command -v netfilter-persistent >/dev/null 2>&1 && echo netfilter-persistent
 [ -x /usr/libexec/iptables/iptables.init ] && echo iptables-services
+isa_sec service-account; getent passwd ${SERVICE_ACCOUNT} 2>/dev/null
 ${extra}isa_sec end
 `;
 }
@@ -306,6 +308,13 @@ function parseSelinux(lines: string[], daemonJson: string | null, info: DockerIn
   };
 }
 
+/** The passwd line of our system user (`name:x:uid:gid:gecos:home:shell`); null when absent or malformed. */
+export function parseServiceAccount(lines: string[]): ServiceAccountFacts | null {
+  const f = (lines.find((l) => l.startsWith(`${SERVICE_ACCOUNT}:`)) ?? "").split(":");
+  if (f.length !== 7 || !/^\d+$/.test(f[2]) || !/^\d+$/.test(f[3])) return null;
+  return { uid: Number(f[2]), gid: Number(f[3]), home: f[5], shell: f[6] };
+}
+
 /** Turns the probe's output into Facts. */
 export function parseFacts(output: string): Facts {
   const s = sections(output);
@@ -424,5 +433,6 @@ export function parseFacts(output: string): Facts {
       proxyDropIn: fileSection(s.get("docker-proxy-dropin")),
       repoFile: fileSection(s.get("docker-repo-file")),
     },
+    serviceAccount: parseServiceAccount(get("service-account")),
   };
 }

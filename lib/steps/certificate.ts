@@ -2,7 +2,8 @@
  * The self-signed certificate of the HTTPS frontend, made on the host with openssl: created once,
  * renewed only when it expires within 30 days or no longer names the host (judged here from the
  * certificate's text the batched probe read).
- * The key never leaves the host: mode 0600, owned by root.
+ * The key never leaves the host: mode 0600, owned by the user the containers run as (the system user
+ * isa-monitoring, lib/containers/service_account.ts); the certificate 0644, owned by root.
  */
 import type { Change } from "../engine/change.ts";
 import { type DesiredFiles, PENDING } from "../containers/changes.ts";
@@ -94,9 +95,16 @@ export function certificateReason(state: CertState, wanted: string[]): string | 
 /**
  * Script that makes a new key and self-signed certificate next to the old ones, then renames them in
  * place. The openssl config is written with printf of quoted lines (no value reaches the shell
- * unquoted) and works on OpenSSL 1.0.2 (no -addext).
+ * unquoted) and works on OpenSSL 1.0.2 (no -addext). The key goes to `owner`, the certificate to
+ * `certOwner` (the same unless given).
  */
-export function certificateScript(p: CertPaths, commonName: string, sans: string[], owner = "0:0"): string {
+export function certificateScript(
+  p: CertPaths,
+  commonName: string,
+  sans: string[],
+  owner = "0:0",
+  certOwner = owner,
+): string {
   if (!NAME_RE.test(commonName)) throw new Error(`'${commonName}' is not a valid certificate name`);
   const cfg = [
     "[req]",
@@ -123,7 +131,8 @@ export function certificateScript(p: CertPaths, commonName: string, sans: string
     `trap 'rm -f "$cfg" ${newKey} ${newCert}' EXIT`,
     `printf '%s\\n' ${cfg.map(quote).join(" ")} > "$cfg"`,
     `openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days ${CERT_DAYS} -config "$cfg" -keyout ${newKey} -out ${newCert} 2>&1`,
-    `chown ${quote(owner)} ${newKey} ${newCert}`,
+    `chown ${quote(owner)} ${newKey}`,
+    `chown ${quote(certOwner)} ${newCert}`,
     `chmod 600 ${newKey}`,
     `chmod 644 ${newCert}`,
     // Key first: a crash between the two renames leaves a mismatched pair, which the next run's
@@ -135,14 +144,15 @@ export function certificateScript(p: CertPaths, commonName: string, sans: string
 }
 
 /**
- * The certificate's changes from the batched probe: (re)create it, or fix the key's mode.
- * `willChange` tells the caller that the certificate's content will differ after apply.
+ * The certificate's changes from the batched probe: (re)create it, or fix the key's mode and owner
+ * (`keyOwner`). `willChange` tells the caller that the certificate's content will differ after apply.
  */
 export function planCertificate(
   ssh: Ssh,
   host: Host,
   p: CertPaths,
   probe: HostProbe,
+  keyOwner = "0:0",
 ): { changes: Change[]; willChange: boolean } {
   const state = certificateState(probed(probe.files, p.cert), probed(probe.stats, p.key));
   const sans = hostSubjectAltNames(host);
@@ -153,18 +163,20 @@ export function planCertificate(
       changes: [{
         summary: `${reason} self-signed certificate ${p.cert} for ${sans.join(", ")}`,
         apply: async () => {
-          await ssh.run(certificateScript(p, host.vars.fqdn, sans), { log: `make certificate ${p.cert}` });
+          await ssh.run(certificateScript(p, host.vars.fqdn, sans, keyOwner, "0:0"), {
+            log: `make certificate ${p.cert}`,
+          });
         },
       }],
     };
   }
-  if (state.keyMode !== "600 0:0") {
+  if (state.keyMode !== `600 ${keyOwner}`) {
     return {
       willChange: false,
       changes: [{
-        summary: `set mode 0600 root:root on ${p.key} (was ${state.keyMode || "unknown"})`,
+        summary: `set mode 0600 owner ${keyOwner} on ${p.key} (was ${state.keyMode || "unknown"})`,
         apply: async () => {
-          await ssh.run(`chown 0:0 ${quote(p.key)} && chmod 600 ${quote(p.key)}`);
+          await ssh.run(`chown ${quote(keyOwner)} ${quote(p.key)} && chmod 600 ${quote(p.key)}`);
         },
       }],
     };
@@ -183,8 +195,9 @@ export function certificateNeeds(p: CertPaths): { files: string[]; stats: string
 }
 
 /**
- * The certificate's changes for a container that mounts it; records in `desired` what the container's
- * spec hash sees: the file as the probe read it, or PENDING while a new certificate is still to be made.
+ * The certificate's changes for a container that mounts it (and reads the key as `keyOwner`); records
+ * in `desired` what the container's spec hash sees: the file as the probe read it, or PENDING while a
+ * new certificate is still to be made.
  */
 export function mountedCertificate(
   ssh: Ssh,
@@ -192,8 +205,9 @@ export function mountedCertificate(
   p: CertPaths,
   probe: HostProbe,
   desired: DesiredFiles,
+  keyOwner = "0:0",
 ): Change[] {
-  const cert = planCertificate(ssh, host, p, probe);
+  const cert = planCertificate(ssh, host, p, probe, keyOwner);
   desired[p.cert] = cert.willChange ? PENDING : probe.files[p.cert];
   return cert.changes;
 }

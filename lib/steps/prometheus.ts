@@ -27,8 +27,11 @@ import { alertingCaText } from "../inventory/alerting_ca.ts";
 import { quote } from "../transport/quote.ts";
 import type { Step } from "../engine/step.ts";
 import { parseWebConfigUsers, renderWebConfig, SELF_SCRAPE_USER } from "../render/web_config.ts";
+import { serviceOwner } from "./service_account.ts";
+import { groupOnly } from "../containers/service_account.ts";
 
-const SECRET = { mode: 0o600, owner: "0:0", secret: true } as const;
+// Files holding secrets belong to the user Prometheus runs as (`serviceOwner`), the others to root.
+const SECRET = { mode: 0o600, secret: true } as const;
 const PUBLIC = { mode: 0o644, owner: "0:0" } as const;
 
 /**
@@ -89,7 +92,8 @@ export const prometheusStep: Step = {
     const alerts = shippedAlerts();
 
     const docker = dockerFor(ctx);
-    const spec = prometheusSpec(host, { alerts: alerts !== null });
+    const owner = serviceOwner(ctx);
+    const spec = prometheusSpec(host, { alerts: alerts !== null }, owner);
     const kept = keptFiles(p);
     const probe = ctx.probed;
     const keep = (c: Change | null, path: string) => keepingPrevious(ssh, c, [path]);
@@ -108,12 +112,15 @@ export const prometheusStep: Step = {
         )
         : null,
       dirChange(ssh, p.prometheusDir, "755", probe),
-      dirChange(ssh, p.prometheusSecretsDir, "700", probe),
-      // An earlier install (official image, user nobody) may have left the data owned by 65534:
-      // root without CAP_DAC_OVERRIDE could not write there.
+      // Prometheus only opens the files inside by name: it may pass through, not list nor write.
+      dirChange(ssh, p.prometheusSecretsDir, "710", probe, { owner: groupOnly(owner) }),
+      // An earlier install (official image, user nobody; or ours as root) left the data to another
+      // uid. A migration run gives it away before the container is recreated: the old container
+      // (root without CAP_DAC_OVERRIDE) can then no longer create files there, for a few seconds.
       dirChange(ssh, p.prometheusData, "700", probe, {
         recursiveOwner: true,
-        why: "Prometheus runs as root without CAP_DAC_OVERRIDE and must own its data",
+        owner,
+        why: "Prometheus runs as the system user isa-monitoring and must own its data",
       }),
     ];
 
@@ -121,7 +128,7 @@ export const prometheusStep: Step = {
       desired[path] = value;
       changes.push(
         keep(
-          fileChange(ssh, path, probe.files[path], value, { ...SECRET, found: probe.fileStats[path] }),
+          fileChange(ssh, path, probe.files[path], value, { ...SECRET, owner, found: probe.fileStats[path] }),
           path,
         ),
       );
@@ -180,12 +187,12 @@ export const prometheusStep: Step = {
     const toContainer = (hostPath: string) =>
       inContainer(hostPath, p.prometheusDir, IN_CONTAINER.prometheusConfigDir);
     const promtool = (...args: string[]) =>
-      promtoolValidator(ctx.docker, spec.image, args, mounts, toContainer);
+      promtoolValidator(ctx.docker, spec.image, args, mounts, toContainer, owner);
     // A file promtool must accept before it replaces the deployed one; it also enters the spec hash.
     const validated = (
       path: string,
       content: string,
-      opts: typeof SECRET | typeof PUBLIC,
+      opts: { mode: number; owner: string; secret?: boolean },
       check: ReturnType<typeof promtool>,
     ) => {
       desired[path] = content;
@@ -201,7 +208,7 @@ export const prometheusStep: Step = {
     };
 
     if (native) {
-      changes.push(...mountedCertificate(ssh, host, p, probe, desired));
+      changes.push(...mountedCertificate(ssh, host, p, probe, desired, owner));
       // The internal user Prometheus scrapes itself with: random, made once, kept on the host.
       const selfPass = selfScrapePassword(probe.files[p.selfScrapePassword]);
       secretFile(p.selfScrapePassword, selfPass);
@@ -222,7 +229,7 @@ export const prometheusStep: Step = {
         keyFile: `${IN_CONTAINER.prometheusSsl}/key.pem`,
         users,
       });
-      validated(p.webYml, web, SECRET, promtool("check", "web-config"));
+      validated(p.webYml, web, { ...SECRET, owner }, promtool("check", "web-config"));
     }
 
     if (alerts !== null) {

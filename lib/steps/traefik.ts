@@ -18,6 +18,7 @@ import { hashCredentials, parseHtpasswd, renderHtpasswd } from "../render/htpass
 import { fileChange } from "../engine/file_change.ts";
 import type { HostContext, Step } from "../engine/step.ts";
 import { renderTraefikDynamic, renderTraefikStatic } from "../render/traefik_config.ts";
+import { serviceOwner } from "./service_account.ts";
 
 /** The files we write and whose previous content is kept until the new container is ready; not the
  * certificate: the previous container, started again, reads whichever is current. */
@@ -51,7 +52,8 @@ async function planTraefik(ctx: HostContext): Promise<Change[]> {
   }
   const p = installPaths(v);
   const secrets = await ctx.secrets();
-  const spec = traefikSpec(host);
+  const owner = serviceOwner(ctx);
+  const spec = traefikSpec(host, owner);
   const kept = keptFiles(p);
   const probe = ctx.probed;
   const desired: DesiredFiles = {};
@@ -61,7 +63,7 @@ async function planTraefik(ctx: HostContext): Promise<Change[]> {
     dirChange(ssh, p.traefikDynamicDir, "755", probe),
   ];
 
-  changes.push(...mountedCertificate(ssh, host, p, probe, desired));
+  changes.push(...mountedCertificate(ssh, host, p, probe, desired, owner));
 
   // Hashes still matching their password are kept, so a re-run writes identical bytes.
   const users = await hashCredentials(secrets.frontend.credentials, parseHtpasswd(probe.files[p.htpasswd]));
@@ -78,7 +80,8 @@ async function planTraefik(ctx: HostContext): Promise<Change[]> {
       ssh,
       fileChange(ssh, path, probe.files[path], text, {
         mode: secret ? 0o600 : 0o644,
-        owner: "0:0",
+        // htpasswd belongs to the user Traefik runs as; its configuration to root.
+        owner: secret ? owner : "0:0",
         secret,
         found: probe.fileStats[path],
       }),

@@ -11,6 +11,7 @@ import { quote } from "../transport/quote.ts";
 import { writeFileScript } from "../transport/ssh.ts";
 import type { Step } from "../engine/step.ts";
 import { runApacheChange } from "./apache.ts";
+import { removeServiceAccountStep } from "./service_account.ts";
 
 /**
  * Removes our containers and network (the Docker engine itself stays: other things may use it).
@@ -124,7 +125,15 @@ export const purgeStep: Step = {
   },
 };
 
-/** The uninstall run, in order; `--purge` (uninstall's own flag) also removes the install folder. */
+/**
+ * The uninstall run, in order; `--purge` (uninstall's own flag) also removes the install folder, then
+ * the system user that owned its files (without --purge the user stays with the files it owns).
+ */
 export function uninstallSteps(purge: boolean): Step[] {
-  return [removeContainersStep, removeApacheBlockStep, removeFirewallStep, ...(purge ? [purgeStep] : [])];
+  return [
+    removeContainersStep,
+    removeApacheBlockStep,
+    removeFirewallStep,
+    ...(purge ? [purgeStep, removeServiceAccountStep] : []),
+  ];
 }

@@ -132,7 +132,7 @@ Deno.test("alerting: Watchdog from every lab host and ApacheDown for a stopped A
       }
     });
 
-    await t.step("the Alertmanager password is only in a 0600 root file on each host", async () => {
+    await t.step("the Alertmanager password is only in a 0600 file on each host", async () => {
       for (const h of (await loadInventory(inventory)).hosts) {
         const p = installPaths(h.vars);
         const yml = await onHost(info, h.name, `cat ${p.prometheusYml}`);
@@ -142,7 +142,7 @@ Deno.test("alerting: Watchdog from every lab host and ApacheDown for a stopped A
         const inspect = await onHost(info, h.name, "docker inspect prometheus");
         assert.ok(!inspect.out.includes(password), `${h.name}: docker inspect prometheus shows the password`);
         const file = await onHost(info, h.name, `stat -c '%a %U:%G' ${p.alertingPassword}`);
-        assert.equal(file.out, "600 root:root", `${h.name}: ${p.alertingPassword}`);
+        assert.equal(file.out, "600 isa-monitoring:isa-monitoring", `${h.name}: ${p.alertingPassword}`);
       }
     });
 

@@ -148,7 +148,7 @@ Deno.test("central store: a real remote-write receiver gets apache_scoreboard of
       assert.deepEqual([...new Set(up.map((s) => s.metric.instance))].sort(), names);
     });
 
-    await t.step("the remote-write password is only in a 0600 root file on each host", async () => {
+    await t.step("the remote-write password is only in a 0600 file on each host", async () => {
       for (const h of (await loadInventory(inventory)).hosts) {
         const p = installPaths(h.vars);
         const inspect = await onHost(info, h.name, "docker inspect prometheus");
@@ -159,7 +159,7 @@ Deno.test("central store: a real remote-write receiver gets apache_scoreboard of
         assert.match(yml.out, new RegExp(`url: ${remoteWrite.url.replaceAll(".", "\\.")}`));
         assert.match(yml.out, /password_file: \/etc\/prometheus\/secrets\/remote_write_password/);
         const file = await onHost(info, h.name, `stat -c '%a %U:%G' ${p.remoteWritePassword}`);
-        assert.equal(file.out, "600 root:root", `${h.name}: ${p.remoteWritePassword}`);
+        assert.equal(file.out, "600 isa-monitoring:isa-monitoring", `${h.name}: ${p.remoteWritePassword}`);
         const content = await onHost(info, h.name, `cat ${p.remoteWritePassword}`);
         assert.equal(content.out, password);
       }

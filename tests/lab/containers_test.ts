@@ -216,17 +216,17 @@ Deno.test("container steps on the lab: HTTPS with basic auth, hash-driven recrea
     },
   );
 
-  await t.step("keys and credential files are 0600 root; TLS 1.2+ only", async () => {
+  await t.step("keys and credential files 0600 isa-monitoring; TLS 1.2+ only", async () => {
     const perms = await onHost(
       info,
       HOST,
       "stat -c '%a %U %n' /srv/isa/traefik/ssl/key.pem /srv/isa/prometheus/web.yml /srv/isa/prometheus/secrets/*",
     );
-    for (const line of perms.out.split("\n")) assert.match(line, /^600 root /, line);
+    for (const line of perms.out.split("\n")) assert.match(line, /^600 isa-monitoring /, line);
     const hashes = await onHost(info, HOST, "grep -rlE '\\$2[aby]\\$' /srv/isa | xargs stat -c '%a %U %n'");
     assert.ok(hashes.out.length > 0);
     for (const line of hashes.out.split("\n")) {
-      assert.match(line, /^600 root /, `a file with a bcrypt hash: ${line}`);
+      assert.match(line, /^600 isa-monitoring /, `bcrypt hash: ${line}`);
     }
     const ca = await Deno.makeTempFile({ suffix: ".pem" });
     await Deno.writeTextFile(ca, pem);

@@ -24,6 +24,9 @@ import type { Host } from "../../lib/inventory/host.ts";
 import type { Vars } from "../../lib/inventory/vars.ts";
 import { ensureTinyImage, SLEEPER_C } from "../helpers/tiny_images.ts";
 
+/** The `uid:gid` of a host's system user isa-monitoring, as the container steps pass it. */
+const USER = "997:995";
+
 function testHost(over: Partial<Vars> = {}): Host {
   const vars: Vars = {
     install_dir: "/srv/isa",
@@ -93,8 +96,8 @@ function contents(
 function allHashes(host: Host) {
   const specs = [
     exporterSpec(host, facts),
-    prometheusSpec(host, { alerts: true }),
-    traefikSpec(host),
+    prometheusSpec(host, { alerts: true }, USER),
+    traefikSpec(host, USER),
   ];
   return specs.map((s) => specHash(s, contents(s)));
 }
@@ -111,7 +114,7 @@ Deno.test("spec hash: stable for equal input, and retention changes only Prometh
 });
 
 Deno.test("spec hash: a mounted file's content changes the hash; an unrelated file does not", () => {
-  const spec = prometheusSpec(testHost(), { alerts: true });
+  const spec = prometheusSpec(testHost(), { alerts: true }, USER);
   const base = specHash(spec, contents(spec));
   assert.notEqual(specHash(spec, contents(spec, { "/srv/isa/prometheus/prometheus.yml": "other" })), base);
   assert.notEqual(specHash(spec, contents(spec, { "/srv/isa/prometheus/alerts.yml": null })), base);
@@ -125,18 +128,18 @@ Deno.test("spec hash: a mounted file's content changes the hash; an unrelated fi
 
 Deno.test("spec hash: a password change (htpasswd) touches only Traefik; web.yml only native Prometheus", () => {
   const t = testHost();
-  const tr = traefikSpec(t);
+  const tr = traefikSpec(t, USER);
   assert.notEqual(
     specHash(tr, contents(tr, { "/srv/isa/traefik/htpasswd": "new" })),
     specHash(tr, contents(tr)),
   );
-  const pr = prometheusSpec(t, { alerts: false });
+  const pr = prometheusSpec(t, { alerts: false }, USER);
   assert.ok(!pr.files.includes("/srv/isa/traefik/htpasswd"));
   assert.ok(
     !pr.files.includes("/srv/isa/prometheus/web.yml"),
     "web.yml only matters behind the native frontend",
   );
-  const native = prometheusSpec(testHost({ frontend: "native" }), { alerts: false });
+  const native = prometheusSpec(testHost({ frontend: "native" }), { alerts: false }, USER);
   assert.ok(native.files.includes("/srv/isa/prometheus/web.yml"));
   assert.ok(native.files.includes("/srv/isa/traefik/ssl/cert.pem"));
 });
@@ -156,7 +159,7 @@ Deno.test("exporter: scrape URI at the bridge gateway, one argv element, no quot
 Deno.test("common hardening, logging, limits and network on every container; no environment", () => {
   const h = testHost();
   for (
-    const s of [exporterSpec(h, facts), prometheusSpec(h, { alerts: true }), traefikSpec(h)]
+    const s of [exporterSpec(h, facts), prometheusSpec(h, { alerts: true }, USER), traefikSpec(h, USER)]
   ) {
     const hc = s.create.HostConfig!;
     assert.deepEqual(hc.RestartPolicy, { Name: "unless-stopped" });
@@ -169,39 +172,42 @@ Deno.test("common hardening, logging, limits and network on every container; no 
     assert.equal(s.create.Env, undefined, "no secrets through the environment");
     assert.ok(!s.image.endsWith(":latest") && s.image.includes(":"));
   }
-  assert.equal(prometheusSpec(h, { alerts: false }).create.HostConfig!.Memory, 1024 * 1024 * 1024);
+  assert.equal(prometheusSpec(h, { alerts: false }, USER).create.HostConfig!.Memory, 1024 * 1024 * 1024);
 });
 
-Deno.test("prometheus: retention flags, root user, mounts; published only behind the native frontend", () => {
+Deno.test("prometheus: retention flags, the system user, mounts; published only behind the native frontend", () => {
   const s = prometheusSpec(testHost({ retention_time: "30d", retention_size: "3GB" }), {
     alerts: false,
-  });
+  }, USER);
   assert.ok(s.create.Cmd!.includes("--storage.tsdb.retention.time=30d"));
   assert.ok(s.create.Cmd!.includes("--storage.tsdb.retention.size=3GB"));
-  assert.equal(s.create.User, "0:0");
+  assert.equal(s.create.User, USER);
   assert.equal(s.create.HostConfig!.PortBindings, undefined);
   assert.deepEqual(s.create.HostConfig!.Mounts!.map((m) => [m.Source, m.Target, m.ReadOnly]), [
     ["/srv/isa/prometheus", "/etc/prometheus", true],
     ["/srv/isa/prometheus/data", "/prometheus", false],
   ]);
-  const q = prometheusSpec(testHost({ frontend: "native", dashboard: true }), { alerts: false });
+  const q = prometheusSpec(testHost({ frontend: "native", dashboard: true }), { alerts: false }, USER);
   assert.ok(q.create.Cmd!.includes("--web.config.file=/etc/prometheus/web.yml"));
   assert.deepEqual(q.create.HostConfig!.PortBindings, {
     "9090/tcp": [{ HostIp: "0.0.0.0", HostPort: "8443" }, { HostIp: "0.0.0.0", HostPort: "8080" }],
   });
-  const p = prometheusSpec(testHost({ frontend: "native", dashboard: false }), { alerts: false });
+  const p = prometheusSpec(testHost({ frontend: "native", dashboard: false }), { alerts: false }, USER);
   assert.deepEqual(p.create.HostConfig!.PortBindings, {
     "9090/tcp": [{ HostIp: "0.0.0.0", HostPort: "8443" }],
   });
 });
 
 Deno.test("traefik: 8443 always, 8080 only with the dashboard", () => {
-  assert.deepEqual(Object.keys(traefikSpec(testHost({ dashboard: true })).create.HostConfig!.PortBindings!), [
-    "8443/tcp",
-    "8080/tcp",
-  ]);
   assert.deepEqual(
-    Object.keys(traefikSpec(testHost({ dashboard: false })).create.HostConfig!.PortBindings!),
+    Object.keys(traefikSpec(testHost({ dashboard: true }), USER).create.HostConfig!.PortBindings!),
+    [
+      "8443/tcp",
+      "8080/tcp",
+    ],
+  );
+  assert.deepEqual(
+    Object.keys(traefikSpec(testHost({ dashboard: false }), USER).create.HostConfig!.PortBindings!),
     ["8443/tcp"],
   );
 });

@@ -13,6 +13,9 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import type { Vars } from "../../lib/inventory/vars.ts";
 
+/** The `uid:gid` of a host's system user isa-monitoring, as the container steps pass it. */
+const USER = "997:995";
+
 type Key = "apache_exporter" | "prometheus" | "traefik";
 
 /**
@@ -139,8 +142,8 @@ async function variants(): Promise<Host[]> {
 function specs(host: Host): Record<Key, ContainerSpec> {
   return {
     apache_exporter: exporterSpec(host, facts),
-    prometheus: prometheusSpec(host, { alerts: true }),
-    traefik: traefikSpec(host),
+    prometheus: prometheusSpec(host, { alerts: true }, USER),
+    traefik: traefikSpec(host, USER),
   };
 }
 
@@ -212,7 +215,7 @@ Deno.test("the exporter gets no listen flag (named differently in 0.x and 1.x; b
     assert.ok(!cmd.some((a) => /telemetry\.address|web\.listen-address|web\.config/.test(a)));
   }
   // Nor does Prometheus (its default 0.0.0.0:9090 is ours) nor an entrypoint (the image's own).
-  const p = prometheusSpec((await variants())[0], { alerts: false });
+  const p = prometheusSpec((await variants())[0], { alerts: false }, USER);
   assert.equal(p.create.Entrypoint, undefined);
   assert.ok(!(p.create.Cmd as string[]).some((a) => a.startsWith("--web.listen-address")));
   assert.ok(
