@@ -72,3 +72,12 @@ Deno.test("a mode-only restore keeps no previous copy (no swap follows it); a co
   assert.equal(scripts.length, 1, "the previous content is kept for a rollback");
   assert.ok(String(scripts[0]).includes(path));
 });
+
+Deno.test("mode drift: an owner by name (the account not made yet, under --check) is drift for any file found", () => {
+  const found = { owner: "0:0", mode: "600" };
+  assert.equal(
+    statDrift({ mode: 0o600, owner: "isa-monitoring:isa-monitoring", found }),
+    "owner 0:0 → isa-monitoring:isa-monitoring",
+  );
+  assert.equal(statDrift({ mode: 0o600, owner: "0:0", found }), null);
+});
