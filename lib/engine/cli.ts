@@ -25,7 +25,7 @@ export const commonFlags = {
   "list-hosts": { type: "boolean", default: false },
   json: { type: "boolean", default: false },
   yes: { type: "boolean", short: "y", default: false },
-  forks: { type: "string", default: "10" },
+  forks: { type: "string", default: "20" },
   verbose: { type: "boolean", short: "v", default: false },
   help: { type: "boolean", short: "h", default: false },
 } as const;

@@ -28,33 +28,44 @@ export interface FileNeeds {
   stats?: string[];
 }
 
-/** Shell lines in the facts probe's format: a file section and a stat section per file, one per folder. */
+/**
+ * Shell lines in the facts probe's format: a file section per file (its content), then one `stat` of
+ * every path at once (a process per path would cost more than all the rest of a no-op's probe).
+ */
 export function fileNeedsScript(needs: FileNeeds): string {
   const lines: string[] = [];
-  const stat = (key: string, test: string, path: string) =>
-    lines.push(`isa_sec ${key}; if [ ${test} ${quote(path)} ]; then stat -c '%u:%g %a' ${quote(path)}; fi`);
-  (needs.files ?? []).forEach((f, i) => {
-    lines.push(`isa_file file-${i} ${quote(f)}`);
-    stat(`stat-${i}`, "-f", f);
-  });
-  (needs.dirs ?? []).forEach((d, i) => stat(`dir-${i}`, "-d", d));
-  (needs.stats ?? []).forEach((f, i) => stat(`statonly-${i}`, "-f", f));
+  (needs.files ?? []).forEach((f, i) => lines.push(`isa_file file-${i} ${quote(f)}`));
+  const paths = [...new Set([...(needs.files ?? []), ...(needs.dirs ?? []), ...(needs.stats ?? [])])];
+  if (paths.length) {
+    // Absent paths print nothing (their error goes to /dev/null); the name comes last, so any
+    // character in it survives.
+    lines.push(`isa_sec stats; stat -c '%F|%u:%g %a|%n' -- ${paths.map(quote).join(" ")} 2>/dev/null; true`);
+  }
   return lines.length ? lines.join("\n") + "\n" : "";
 }
 
 /** The files' part of probe output split into sections. */
 export function parseFileNeeds(s: Map<string, string[]>, needs: FileNeeds): HostProbe {
   const out: HostProbe = { files: {}, fileStats: {}, dirs: {}, stats: {} };
-  const stat = (key: string): Stat | null => {
-    const [owner, mode] = (s.get(key)?.[0] ?? "").split(" ");
-    return owner && mode ? { owner, mode } : null;
+  const found = new Map<string, { type: string; stat: Stat }>();
+  for (const line of s.get("stats") ?? []) {
+    const i = line.indexOf("|");
+    const j = line.indexOf("|", i + 1);
+    if (i < 0 || j < 0) continue;
+    const [owner, mode] = line.slice(i + 1, j).split(" ");
+    if (owner && mode) found.set(line.slice(j + 1), { type: line.slice(0, i), stat: { owner, mode } });
+  }
+  // As `[ -f ]` and `[ -d ]` see them: a symlink counts (and its own mode, 777, shows as drift).
+  const of = (path: string, type: string) => {
+    const f = found.get(path);
+    return f && (f.type === type || f.type === "symbolic link") ? f.stat : null;
   };
   (needs.files ?? []).forEach((f, i) => {
     out.files[f] = fileSection(s.get(`file-${i}`));
-    out.fileStats[f] = out.files[f] === null ? null : stat(`stat-${i}`);
+    out.fileStats[f] = out.files[f] === null ? null : found.get(f)?.stat ?? null;
   });
-  (needs.dirs ?? []).forEach((d, i) => out.dirs[d] = stat(`dir-${i}`));
-  (needs.stats ?? []).forEach((f, i) => out.stats[f] = stat(`statonly-${i}`));
+  for (const d of needs.dirs ?? []) out.dirs[d] = of(d, "directory");
+  for (const f of needs.stats ?? []) out.stats[f] = of(f, "regular file") ?? of(f, "regular empty file");
   return out;
 }
 

@@ -49,6 +49,9 @@ ${PROBE_FUNCTIONS}
 isa_sec os-release; cat /etc/os-release 2>/dev/null
 isa_sec login-user; echo "\${SUDO_USER:-$(id -un)}"
 isa_sec init; if [ -d /run/systemd/system ]; then echo systemd; else echo other; fi
+# One systemctl for the three units (it prints one state per unit, in order).
+set -- $(systemctl is-active firewalld httpd apache2 2>/dev/null)
+firewalld_state=$1 httpd_state=$2 apache2_state=$3
 bin=""; for b in /usr/sbin/httpd /usr/sbin/apache2; do [ -x $b ] && bin=$b && break; done
 isa_sec apache-binary; [ -n "$bin" ] && echo $bin
 if [ -n "$bin" ]; then
@@ -115,7 +118,8 @@ ${indent(indent(indent(APACHE_SEARCH)))}    )
   [ -e "$root/conf-enabled/EPFL_isa.conf" ] && echo conf
   [ -e "$root/mods-enabled/status.load" ] && echo mod
   isa_sec apache-active
-  for s in httpd apache2; do systemctl is-active $s 2>/dev/null | grep -qx active && echo $s; done
+  [ "$httpd_state" = active ] && echo httpd
+  [ "$apache2_state" = active ] && echo apache2
 fi
 isa_sec docker-info; [ -S /var/run/docker.sock ] && api /info
 isa_sec docker-installed; command -v dockerd 2>/dev/null || true
@@ -148,7 +152,7 @@ while [ ! -d "$d" ]; do d=$(dirname "$d"); done; df -Pm "$d" | awk 'NR==2 {print
 isa_sec firewall
 command -v iptables >/dev/null 2>&1 && echo iptables
 command -v nft >/dev/null 2>&1 && echo nftables
-systemctl is-active firewalld 2>/dev/null | grep -qx active && echo firewalld
+[ "$firewalld_state" = active ] && echo firewalld
 command -v netfilter-persistent >/dev/null 2>&1 && echo netfilter-persistent
 [ -x /usr/libexec/iptables/iptables.init ] && echo iptables-services
 isa_sec service-account; getent passwd ${SERVICE_ACCOUNT} 2>/dev/null
