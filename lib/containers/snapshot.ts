@@ -51,22 +51,15 @@ export class DockerSnapshot {
 }
 
 /**
- * Shell reading the engine's state in the probe (`api` is its curl on the host's socket): all
- * containers in one list call (names, labels and state are all the plan reads of them), then each
- * asked image: its inspect document, or Docker's 404 message when it does not exist.
+ * The engine API requests of the probe, as (section, path): all containers in one list call (names,
+ * labels and state are all the plan reads of them), then each asked image: its inspect document, or
+ * Docker's 404 message when it does not exist. The probe sends them all in one curl (`apiBatch`).
  */
-export function dockerNeedsScript(needs: DockerNeeds): string {
-  const lines: string[] = [];
-  // encodeURIComponent leaves no quote, space or shell character: each path is safe in single quotes.
-  if (needs.containers?.length) {
-    lines.push(`isa_sec dc-all; [ -S /var/run/docker.sock ] && api '/containers/json?all=1'`);
-  }
-  (needs.images ?? []).forEach((ref, i) =>
-    lines.push(
-      `isa_sec di-${i}; [ -S /var/run/docker.sock ] && api '/images/${encodeURIComponent(ref)}/json'`,
-    )
-  );
-  return lines.length ? lines.join("\n") + "\n" : "";
+export function dockerNeedsRequests(needs: DockerNeeds): [string, string][] {
+  const out: [string, string][] = [];
+  if (needs.containers?.length) out.push(["dc-all", "/containers/json?all=1"]);
+  (needs.images ?? []).forEach((ref, i) => out.push([`di-${i}`, `/images/${encodeURIComponent(ref)}/json`]));
+  return out;
 }
 
 function json(lines: string[] | undefined): Record<string, unknown> | null {

@@ -1,6 +1,6 @@
 import type { Ssh } from "../transport/ssh.ts";
 import type { Facts } from "./facts.ts";
-import { needsScript, parseNeeds, type Probed, type ProbeNeeds } from "./needs.ts";
+import { needsApiRequests, needsScript, parseNeeds, type Probed, type ProbeNeeds } from "./needs.ts";
 import { factsScript, parseFacts, sections } from "./probe.ts";
 
 /** The facts and what the steps read, as one probe finds them. */
@@ -11,7 +11,10 @@ export interface HostState {
 
 /** The one batched probe of a host: the facts, then what the steps need. */
 export function hostProbeScript(ssh: Ssh, needs: ProbeNeeds): string {
-  return factsScript(ssh.host.vars.install_dir, needsScript(needs), { packages: needs.packages });
+  return factsScript(ssh.host.vars.install_dir, needsScript(needs), {
+    packages: needs.packages,
+    api: needsApiRequests(needs),
+  });
 }
 
 /** What `-v` shows for the batched probe. */

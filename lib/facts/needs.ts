@@ -4,7 +4,7 @@
  */
 import {
   type DockerNeeds,
-  dockerNeedsScript,
+  dockerNeedsRequests,
   DockerSnapshot,
   parseDockerNeeds,
 } from "../containers/snapshot.ts";
@@ -43,10 +43,14 @@ export function mergeNeeds(all: ProbeNeeds[]): ProbeNeeds {
   };
 }
 
-/** Shell for the needs, to run inside the facts probe (its `isa_file`, `isa_sec` and `api` functions). */
+/** Shell for the needs, to run inside the facts probe (its `isa_file` and `isa_sec` functions). */
 export function needsScript(needs: ProbeNeeds): string {
-  return fileNeedsScript(needs) + (needs.scripts ?? []).join("\n") + "\n" +
-    dockerNeedsScript(needs.docker ?? {});
+  return fileNeedsScript(needs) + (needs.scripts ?? []).join("\n") + "\n";
+}
+
+/** The engine API requests of the needs, (section, path), sent with the facts' own in one curl. */
+export function needsApiRequests(needs: ProbeNeeds): [string, string][] {
+  return dockerNeedsRequests(needs.docker ?? {});
 }
 
 /** The needs' answers from the probe's sections. */

@@ -9,8 +9,6 @@ import { SERVICE_ACCOUNT } from "../containers/service_account.ts";
  */
 export const PROBE_FUNCTIONS = `isa_sec() { echo "@@$1"; }
 isa_file() { echo "@@$1"; if [ -f "$2" ]; then echo +; base64 < "$2"; else echo -; fi; }
-# The engine's API through curl rather than the docker CLI (a large binary to start, on every host at once).
-api() { curl -s -m 5 --unix-socket /var/run/docker.sock "http://docker$1" 2>/dev/null; echo; }
 `;
 
 /** Where we keep the engine's proxy settings: a systemd drop-in, as Docker documents for dockerd. */
@@ -35,6 +33,36 @@ true
 /** Root-only folder (made by the host lock) where the probe keeps its last answers about Apache. */
 export const APACHE_CACHE_DIR = "/run/isa-monitoring";
 
+/** The engine API reads of the facts, as (section, path). */
+const FACTS_API: [string, string][] = [
+  ["docker-info", "/info"],
+  ["docker-networks", "/networks?filters=%7B%22driver%22%3A%5B%22bridge%22%5D%7D"],
+];
+
+/**
+ * Shell sending every engine API request in one curl on the host's socket (the docker CLI is a large
+ * binary, and a curl per request cost as much as the rest of a no-op's probe): curl writes a marker
+ * after each response, awk turns the markers into the requests' sections. No socket, no sections:
+ * the parsers read absent sections as "no engine".
+ */
+export function apiBatch(requests: [string, string][]): string {
+  if (!requests.length) return "";
+  for (const [name, path] of requests) {
+    // Section names and URL-encoded paths only: nothing a single-quoted shell word can't hold.
+    if (!/^[A-Za-z0-9-]+$/.test(name) || /['\s]/.test(path)) {
+      throw new Error(`bad API request ${name} ${path}`);
+    }
+  }
+  const names = requests.map(([n]) => n).join(" ");
+  const urls = requests.map(([, p]) => `'http://docker${p}'`).join(" ");
+  return `if [ -S /var/run/docker.sock ]; then
+  curl -s -m 5 --unix-socket /var/run/docker.sock -w '\\n@@isa-api-next\\n' ${urls} 2>/dev/null |
+    awk 'BEGIN { n = split("${names}", s, " "); i = 1; print "@@" s[1] }
+      $0 == "@@isa-api-next" { i++; if (i <= n) print "@@" s[i]; next } { print }'
+fi
+`;
+}
+
 const indent = (text: string) => text.trimEnd().split("\n").map((l) => `  ${l}`).join("\n") + "\n";
 
 /**
@@ -42,7 +70,11 @@ const indent = (text: string) => text.trimEnd().split("\n").map((l) => `  ${l}`)
  * raw command output; `parseFacts` turns them into Facts. Raw output keeps parsing testable from
  * real captures (os-release, httpd -V, httpd -t -D DUMP_MODULES) without a host.
  */
-export function factsScript(installDir: string, extra = "", opts: { packages?: boolean } = {}): string {
+export function factsScript(
+  installDir: string,
+  extra = "",
+  opts: { packages?: boolean; api?: [string, string][] } = {},
+): string {
   return `
 export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 ${PROBE_FUNCTIONS}
@@ -121,7 +153,6 @@ ${indent(indent(indent(APACHE_SEARCH)))}    )
   [ "$httpd_state" = active ] && echo httpd
   [ "$apache2_state" = active ] && echo apache2
 fi
-isa_sec docker-info; [ -S /var/run/docker.sock ] && api /info
 isa_sec docker-installed; command -v dockerd 2>/dev/null || true
 # The package manager costs a tenth to a quarter of a second of the host's CPU: asked only for the
 # facts report, and for the conflicting tools only while Docker is still to be installed.
@@ -135,7 +166,6 @@ isa_sec container-tools
 if [ -n "${opts.packages ? "1" : ""}" ] || ! command -v dockerd >/dev/null 2>&1; then
   command -v rpm >/dev/null 2>&1 && rpm -q podman buildah runc 2>&1
 fi
-isa_sec docker-networks; [ -S /var/run/docker.sock ] && api '/networks?filters=%7B%22driver%22%3A%5B%22bridge%22%5D%7D'
 isa_sec docker0; ip -4 -o addr show docker0 2>/dev/null | awk '{print $4}'
 isa_file daemon-json /etc/docker/daemon.json
 isa_file docker-proxy-dropin ${DOCKER_PROXY_DROPIN}
@@ -156,7 +186,7 @@ command -v nft >/dev/null 2>&1 && echo nftables
 command -v netfilter-persistent >/dev/null 2>&1 && echo netfilter-persistent
 [ -x /usr/libexec/iptables/iptables.init ] && echo iptables-services
 isa_sec service-account; getent passwd ${SERVICE_ACCOUNT} 2>/dev/null
-${extra}isa_sec end
+${extra}${apiBatch([...FACTS_API, ...(opts.api ?? [])])}isa_sec end
 `;
 }
 

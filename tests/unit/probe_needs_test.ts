@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { mergeNeeds, needsScript, parseNeeds } from "../../lib/facts/needs.ts";
+import { mergeNeeds, needsApiRequests, needsScript, parseNeeds } from "../../lib/facts/needs.ts";
 import { DockerSnapshot, parseDockerNeeds } from "../../lib/containers/snapshot.ts";
 import { ForeignContainerError } from "../../lib/containers/reconcile.ts";
 import { MANAGED_LABEL, SPEC_HASH_LABEL } from "../../lib/containers/spec.ts";
-import { sections } from "../../lib/facts/probe.ts";
+import { factsScript, sections } from "../../lib/facts/probe.ts";
 import { deploySteps } from "../../lib/steps/mod.ts";
 import { qualHost } from "../helpers/fake_host.ts";
 
@@ -27,8 +27,11 @@ Deno.test("needs: a deploy asks every path it plans from in the batched probe, t
   const key = `${host.vars.install_dir}/traefik/ssl/key.pem`;
   assert.ok(needs.stats!.includes(key));
   assert.ok(!needs.files!.includes(key), "the private key's content never leaves the host");
-  // One list call for every container, not one request each.
-  assert.equal(script.match(/\/containers\/json\?all=1/g)?.length, 1);
+  // One list call for every container, and every engine request (the facts' too) in one curl.
+  const probe = factsScript(host.vars.install_dir, script, { api: needsApiRequests(needs) });
+  assert.equal(probe.match(/\/containers\/json\?all=1/g)?.length, 1);
+  assert.equal(probe.match(/\bcurl /g)?.length, 1);
+  for (const [section] of needsApiRequests(needs)) assert.ok(probe.includes(section), section);
 });
 
 const listed = (name: string, labels: Record<string, string>, state = "running") => ({
