@@ -21,6 +21,11 @@ export function copyPaths(path: string): { copy: string; absent: string } {
   return { copy: path + COPY_SUFFIX, absent: path + ABSENT_SUFFIX };
 }
 
+/** The files a step keeps previous copies of, with the paths of those copies: what its probe reads. */
+export function withCopyPaths(kept: string[]): string[] {
+  return [...kept, ...kept.flatMap((f) => Object.values(copyPaths(f)))];
+}
+
 /**
  * Script: keep the current content of each file (mode and owner too) unless a copy is already
  * kept; prints `made <index>` for each copy it made.

@@ -1,5 +1,6 @@
 import type { ApacheFacts, Facts, SelinuxFacts, ServiceAccountFacts } from "./facts.ts";
 import { quote } from "../transport/quote.ts";
+import { LOCK_DIR } from "../engine/host_lock.ts";
 import { SERVICE_ACCOUNT } from "../containers/service_account.ts";
 
 /**
@@ -31,7 +32,7 @@ true
 `;
 
 /** Root-only folder (made by the host lock) where the probe keeps its last answers about Apache. */
-export const APACHE_CACHE_DIR = "/run/isa-monitoring";
+export const APACHE_CACHE_DIR = LOCK_DIR;
 
 /** The engine API reads of the facts, as (section, path). */
 const FACTS_API: [string, string][] = [

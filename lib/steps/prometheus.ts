@@ -13,7 +13,7 @@ import {
   removeContainerChange,
   validatedFileChange,
 } from "../containers/changes.ts";
-import { copyPaths, keepingPrevious } from "../containers/previous_files.ts";
+import { keepingPrevious, withCopyPaths } from "../containers/previous_files.ts";
 import { IN_CONTAINER, inContainer, type InstallPaths, installPaths } from "../inventory/paths.ts";
 import { hashCredentials } from "../render/htpasswd.ts";
 import { fileChange } from "../engine/file_change.ts";
@@ -74,7 +74,7 @@ export const prometheusStep: Step = {
     const kept = keptFiles(p);
     const cert = certificateNeeds(p);
     return {
-      files: [...kept, ...cert.files, ...kept.flatMap((f) => Object.values(copyPaths(f)))],
+      files: [...withCopyPaths(kept), ...cert.files],
       stats: cert.stats,
       dirs: [p.prometheusDir, p.prometheusSecretsDir, p.prometheusData],
       docker: containerNeeds(

@@ -12,7 +12,7 @@ import {
 } from "../containers/changes.ts";
 import type { ProbeNeeds } from "../facts/needs.ts";
 import type { Host } from "../inventory/host.ts";
-import { copyPaths, keepingPrevious } from "../containers/previous_files.ts";
+import { keepingPrevious, withCopyPaths } from "../containers/previous_files.ts";
 import { type InstallPaths, installPaths } from "../inventory/paths.ts";
 import { hashCredentials, parseHtpasswd, renderHtpasswd } from "../render/htpasswd.ts";
 import { fileChange } from "../engine/file_change.ts";
@@ -34,7 +34,7 @@ function traefikNeeds(host: Host): ProbeNeeds {
   const kept = keptFiles(p);
   const cert = certificateNeeds(p);
   return {
-    files: [...kept, ...cert.files, ...kept.flatMap((f) => Object.values(copyPaths(f)))],
+    files: [...withCopyPaths(kept), ...cert.files],
     stats: cert.stats,
     dirs: [p.traefikDir, p.traefikDynamicDir],
     docker,
