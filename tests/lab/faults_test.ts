@@ -416,6 +416,8 @@ EOF`,
       };
       const apache = await apacheState(info, H9);
       let pid = await hold();
+      let run: LiveRun | undefined;
+      let finished = false;
       try {
         const r = await deploy(inv, H9, { ISA_PACKAGE_LOCK_WAIT: "4" });
         assert.equal(r.code, 2, r.stdout + r.stderr);
@@ -431,10 +433,11 @@ EOF`,
         assert.deepEqual(await apacheState(info, H9), apache, "the Apache step never ran");
 
         // Default wait: the run says who it waits for, and goes on once the holder is gone.
-        const run = spawnCli("deploy.ts", ["--inventory", inv, "--limit", H9]);
-        await run.waitFor(
+        const live = spawnCli("deploy.ts", ["--inventory", inv, "--limit", H9]);
+        run = live;
+        await live.waitFor(
           new RegExp(`waiting for the package manager: pid ${pid} \\(apt-lock-holder\\)`),
-          20_000,
+          90_000,
         );
         await sh(info, H9, `kill ${pid}`);
         pid = "";
@@ -449,14 +452,22 @@ EOF`,
           50,
         )
           .catch((e) => {
-            throw new Error(`${e.message}; output:\n${run.output()}`);
+            throw new Error(`${e.message}; output:\n${live.output()}`);
           });
         await (await toolSsh(info, H9)).exit();
-        const cut = await run.done;
-        assert.equal(cut.code, 4, run.output());
+        const cut = await live.done;
+        finished = true;
+        assert.equal(cut.code, 4, live.output());
         assert.match(cut.stdout, /^isaqal09\s+docker\s+unreachable: isaqal09: /m);
         assert.match(cut.stdout, /^isaqal09\s+unreachable\s+ok=\d+ changed=\d+ failed=0 unreachable=1/m);
       } finally {
+        // A failed assertion must not leave that deploy running into the next tests.
+        if (run && !finished) {
+          try {
+            Deno.kill(-run.pid, "SIGKILL");
+          } catch { /* already gone */ }
+          await run.done;
+        }
         await sh(info, H9, `${pid ? `kill ${pid}; ` : ""}rm -f /tmp/isa-hold.pl /tmp/isa-hold.out`);
       }
       // The next run finishes the job (waiting for an apt still running, repairing a cut dpkg).

@@ -184,11 +184,17 @@ Deno.test("deno task grafana publishes the lab's data sources and dashboard", as
 
     await t.step("unreachable host → exit 4; the others are still published", async () => {
       const fresh = double();
+      // A port just closed, not port 22: a machine whose own sshd listens on every address (CI runners
+      // often do) would otherwise answer for 127.0.10.99.
+      const l = Deno.listen({ hostname: "127.0.10.99", port: 0 });
+      const port = (l.addr as Deno.NetAddr).port;
+      l.close();
       const inv4 = await variant("grafana-unreachable", fresh.url, (doc) => {
-        doc.hosts.isaqal99 = { address: "127.0.10.99", vars: { public_address: "127.0.10.99" } };
+        doc.hosts.isaqal99 = { address: "127.0.10.99", port, vars: { public_address: "127.0.10.99" } };
       });
       const r = await grafana(inv4, "--json");
-      assert.equal(r.code, 4, r.stdout + r.stderr);
+      // The hosts' statuses first: CI shows only the start of a long message.
+      assert.equal(r.code, 4, `hosts: ${JSON.stringify(r.json?.hosts)}\n${r.stdout}${r.stderr}`);
       const h99 = r.json.hosts.find((h: { host: string }) => h.host === "isaqal99");
       assert.equal(h99.status, "unreachable");
       assert.deepEqual([...fresh.datasources.keys()].sort(), names.map((n) => `isa-${n}`));
