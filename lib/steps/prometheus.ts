@@ -13,6 +13,7 @@ import {
   removeContainerChange,
   validatedFileChange,
 } from "../containers/changes.ts";
+import { mergeNeeds } from "../facts/needs.ts";
 import { keepingPrevious, withCopyPaths } from "../containers/previous_files.ts";
 import { IN_CONTAINER, inContainer, type InstallPaths, installPaths } from "../inventory/paths.ts";
 import { hashCredentials } from "../render/htpasswd.ts";
@@ -71,17 +72,14 @@ export const prometheusStep: Step = {
   needsSecrets: true,
   needs: (host) => {
     const p = installPaths(host.vars);
-    const kept = keptFiles(p);
-    const cert = certificateNeeds(p);
-    return {
-      files: [...withCopyPaths(kept), ...cert.files],
-      stats: cert.stats,
+    return mergeNeeds([{
+      files: withCopyPaths(keptFiles(p)),
       dirs: [p.prometheusDir, p.prometheusSecretsDir, p.prometheusData],
       docker: containerNeeds(
         { name: CONTAINER_NAMES.prometheus, image: host.vars.images.prometheus },
         [CONTAINER_NAMES.traefik],
       ),
-    };
+    }, certificateNeeds(p)]);
   },
   plan: async (ctx) => {
     const { host, ssh } = ctx;

@@ -10,7 +10,7 @@ import {
   networkAndImage,
   removeContainerChange,
 } from "../containers/changes.ts";
-import type { ProbeNeeds } from "../facts/needs.ts";
+import { mergeNeeds, type ProbeNeeds } from "../facts/needs.ts";
 import type { Host } from "../inventory/host.ts";
 import { keepingPrevious, withCopyPaths } from "../containers/previous_files.ts";
 import { type InstallPaths, installPaths } from "../inventory/paths.ts";
@@ -31,14 +31,10 @@ function traefikNeeds(host: Host): ProbeNeeds {
   const docker = containerNeeds({ name: CONTAINER_NAMES.traefik, image: host.vars.images.traefik });
   if (host.vars.frontend === "native") return { docker: { containers: docker.containers } };
   const p = installPaths(host.vars);
-  const kept = keptFiles(p);
-  const cert = certificateNeeds(p);
-  return {
-    files: [...withCopyPaths(kept), ...cert.files],
-    stats: cert.stats,
-    dirs: [p.traefikDir, p.traefikDynamicDir],
-    docker,
-  };
+  return mergeNeeds([
+    { files: withCopyPaths(keptFiles(p)), dirs: [p.traefikDir, p.traefikDynamicDir], docker },
+    certificateNeeds(p),
+  ]);
 }
 
 /** The Traefik step's plan: its files, validated, then its container (or its removal when native). */
