@@ -1,4 +1,5 @@
-import type { Ssh } from "../transport/ssh.ts";
+import { type Ssh, unreachableReason } from "../transport/ssh.ts";
+import { UnreachableError } from "./errors.ts";
 
 /** Root-only folder of the lock: nobody else can create, hold or replace anything in it. */
 export const LOCK_DIR = "/run/isa-monitoring";
@@ -73,8 +74,10 @@ export class HostLock {
     const writer = child.stdin.getWriter();
     const enc = new TextEncoder();
     const script = enc.encode(probe?.script ?? "");
-    await writer.write(enc.encode(`${cleanHolder(owner)}\n${script.length}\n`));
-    await writer.write(script);
+    // When ssh dies before reading its stdin (the host went away since the connection check), the write
+    // fails with EPIPE: what ssh says and its exit code tell more, below.
+    await writer.write(enc.encode(`${cleanHolder(owner)}\n${script.length}\n`))
+      .then(() => writer.write(script)).catch(() => {});
     const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
     let first = "";
     while (!first.includes("\n")) {
@@ -115,6 +118,7 @@ export class HostLock {
       );
     }
     if (line.startsWith("refused")) throw new Error(`host lock refused: ${cleanHolder(line.slice(8))}`);
+    if (status.code === 255) throw new UnreachableError(`${ssh.host.name}: ${unreachableReason(err)}`);
     throw new Error(`could not take the host lock (exit ${status.code}): ${cleanHolder(err)}`);
   }
 

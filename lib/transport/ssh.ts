@@ -22,13 +22,41 @@ export interface SshOptions {
   controlDir?: string;
 }
 
+/**
+ * The first line the remote shell writes to stderr, before anything else. Without it our command never
+ * ran: the connection failed, whatever exit code reached us. ssh exits 255 then, but when it dies before
+ * reading its stdin, dax reports the broken pipe (`stdin pipe broken. write EPIPE`) with exit code 1, and
+ * which of the two we get is a race.
+ */
+export const SHELL_MARK = "@@isa-shell";
+
 // The remote side runs the script from stdin as root: directly when we log in as root, else via
 // sudo -n (never a password prompt: BatchMode and no TTY). Fixed text, so no value is interpolated.
-const ROOT_SHELL = `if [ "$(id -u)" -eq 0 ]; then exec /bin/sh -s; else exec sudo -n /bin/sh -s; fi`;
+// The mark comes before sudo: a refused sudo is the host's answer (failed), not an unreachable host.
+const ROOT_SHELL = `echo ${SHELL_MARK} >&2; ` +
+  `if [ "$(id -u)" -eq 0 ]; then exec /bin/sh -s; else exec sudo -n /bin/sh -s; fi`;
+
+/**
+ * Splits ssh's stderr into whether the remote shell started (its mark is there) and the stderr without
+ * the mark.
+ */
+export function shellReached(stderr: string): { reached: boolean; stderr: string } {
+  const re = new RegExp(`(^|\n)${SHELL_MARK}\n`);
+  const m = re.exec(stderr);
+  if (!m) return { reached: false, stderr };
+  return { reached: true, stderr: stderr.slice(0, m.index) + m[1] + stderr.slice(m.index + m[0].length) };
+}
+
+/** ssh's own reason for an unreachable host: its last line of stderr that is not a warning or dax's. */
+export function unreachableReason(stderr: string): string {
+  return stderr.trim().split("\n").filter((l) =>
+    l && !l.startsWith("Warning:") && !l.startsWith("stdin pipe broken.")
+  ).pop() ?? "ssh ended without a message before the remote shell started (connection lost, or killed)";
+}
 
 // Longest name we put in the control folder: ssh's ControlPath `%C` (40 hex) plus the ".XXXXXXXXXXXXXXXX"
 // suffix of the temporary socket the master binds before renaming it (OpenSSH mux.c), and our Docker
-// forwards (`docker-<12 hex>-<pid>.sock`, at most 32). A unix socket path holds at most 104 bytes on
+// forwards (`docker-<12 hex>-<pid>-<n>.sock`, at most 40). A unix socket path holds at most 104 bytes on
 // BSD/macOS (108 on Linux, the trailing NUL included): the folder must leave room for the longest one.
 const LONGEST_ENTRY = "/".length + 40 + ".".length + 16;
 /** Longest control folder path whose sockets still fit the 104-byte unix socket path limit. */
@@ -113,6 +141,9 @@ export async function ensureControlDir(dir: string): Promise<void> {
     throw new Error(`refusing ${dir} as the SSH control folder: ${problem}; remove it or fix it by hand`);
   }
 }
+
+/** Docker socket forwards this process has asked for, numbering their local paths. */
+let forwards = 0;
 
 /** Runs commands on one host through the system `ssh`, over one multiplexed (ControlMaster) connection. */
 export class Ssh {
@@ -200,16 +231,16 @@ export class Ssh {
       .noThrow();
     if (opts.timeoutMs) cmd = cmd.timeout(opts.timeoutMs);
     const r = await cmd;
-    const result = { code: r.code, stdout: r.stdout, stderr: r.stderr };
-    if (r.code === 255) {
-      const msg = r.stderr.trim().split("\n").filter((l) => l && !l.startsWith("Warning:")).pop() ??
-        "ssh exited 255 without a message (connection lost, or the remote command was killed)";
-      throw new UnreachableError(`${this.host.name}: ${msg}`);
+    const { reached, stderr } = shellReached(r.stderr);
+    const result = { code: r.code, stdout: r.stdout, stderr };
+    // 255 after the mark: the connection dropped while our command ran (the host went away).
+    if (!reached || r.code === 255) {
+      throw new UnreachableError(`${this.host.name}: ${unreachableReason(stderr)}`);
     }
     if (r.code !== 0 && opts.check !== false) {
       const first = (opts.log ?? script.trim()).split("\n")[0];
-      const err = r.stderr.trim() || r.stdout.trim();
-      throw new RemoteError(`${first}: exit ${r.code}${err ? `: ${err}` : ""}`, r.code, r.stderr);
+      const err = stderr.trim() || r.stdout.trim();
+      throw new RemoteError(`${first}: exit ${r.code}${err ? `: ${err}` : ""}`, r.code, stderr);
     }
     return result;
   }
@@ -247,7 +278,10 @@ export class Ssh {
       0,
       12,
     );
-    const local = `${this.controlDir}/docker-${id}-${Deno.pid}.sock`;
+    // A new name per forward: the master keeps every forward it was asked for until it exits, and answers a
+    // request for one it already has with success without binding it again (OpenSSH mux.c, "found
+    // existing forwarding"). Reusing a name whose file close() removed would hand back a dead path.
+    const local = `${this.controlDir}/docker-${id}-${Deno.pid}-${++forwards}.sock`;
     await Deno.remove(local).catch(() => {});
     this.#debug(`$ ssh -O forward -L ${local}:/var/run/docker.sock ${this.host.ssh.address}`);
     const r =

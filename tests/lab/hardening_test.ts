@@ -19,6 +19,17 @@ const ACCESS_LOGS = "/var/log/httpd/access_log /var/log/apache2/access.log 2>/de
 const OTHER = "isaqal09";
 const ADDR = "127.0.10.10";
 
+// $0 the checkout, $1 the helper, $2 $3 its arguments. The holding folder is made outside /tmp, in root's
+// /run, and gone again before the helper starts.
+const PRIVATE_TMP = `set -e
+hold=$(mktemp -d /run/isa-hold.XXXXXX)
+mount --bind "$0" "$hold"
+mount -t tmpfs tmpfs /tmp
+case "$0" in /tmp/*) mkdir -p "$0"; mount --bind "$hold" "$0" ;; esac
+umount "$hold"; rmdir "$hold"
+cd "$0"
+exec deno run -A "$1" "$2" "$3"`;
+
 async function hostOf(inventory: string, name = HOST) {
   return (await loadInventory(inventory)).hosts.find((h) => h.name === name)!;
 }
@@ -26,11 +37,11 @@ async function hostOf(inventory: string, name = HOST) {
 Deno.test("a world-writable /tmp/isa-ssh-<uid> holding a listening fake master is never used", async () => {
   const info = await lab();
   // A private mount namespace with an empty /tmp: the planted folder exists only for the child, so
-  // no other run on this shared machine can stumble on it.
+  // no other run on this shared machine can stumble on it. A checkout (and its lab) under /tmp would
+  // vanish with it: it is bound aside first, then back at its own path inside the new /tmp.
   const helper = join(projectRoot, "tests", "helpers", "fake_master.ts");
-  const r =
-    await $`unshare -m sh -c ${'mount -t tmpfs tmpfs /tmp && exec deno run -A "$0" "$1" "$2"'} ${helper} ${info.inventory} ${HOST}`
-      .stdout("piped").stderr("piped").noThrow();
+  const r = await $`unshare -m sh -c ${PRIVATE_TMP} ${projectRoot} ${helper} ${info.inventory} ${HOST}`
+    .stdout("piped").stderr("piped").noThrow();
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout.trim().split("\n").pop()!);
   assert.equal(out.error, "", "the tool reached the host");
