@@ -479,7 +479,6 @@ function hostErrors(r: Timed): string[] {
 }
 
 async function benchLight(o: Options): Promise<LightResult> {
-  await ensureControllerTools(["time"], log);
   const n = o.light;
   log(`light: lab up --light ${n}`);
   const t0 = performance.now();
@@ -794,6 +793,7 @@ async function main(args: string[]): Promise<number> {
   let light: LightResult | null = null;
   let failure: string | null = null;
   try {
+    await ensureControllerTools(["lab", "bench"], log);
     for (const n of o.hosts) results.push(await benchN(n, o));
     if (o.soakMs > 0) fp = await footprint(o.firstHost, o);
     if (o.light > 0) {

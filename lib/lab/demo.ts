@@ -3,7 +3,6 @@
  * where to look (a link to a graph of apache_scoreboard per host, credentials, a curl line), and one
  * frame of `deno task top`.
  */
-import { ensureControllerTools } from "./controller_tools.ts";
 import { labUp } from "./mod.ts";
 import { inventoryPath, loadInventory } from "../inventory/load.ts";
 import { installPaths } from "../inventory/paths.ts";
@@ -17,7 +16,6 @@ async function task(name: string, args: string[]): Promise<number> {
 
 /** Runs the demo; returns verify-metrics' exit code (or deploy's, when the deploy failed). */
 export async function demo(): Promise<number> {
-  await ensureControllerTools(["ssh", "debootstrap", "dockerd", "curl"]);
   console.log("$ deno task lab up");
   const { info } = await labUp(2);
   const deploy = await task("deploy", ["--inventory", "lab"]);

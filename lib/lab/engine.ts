@@ -29,7 +29,7 @@ async function isDebianLike(): Promise<boolean> {
 
 /**
  * Makes sure the controller's Docker engine answers: when it does not and we are root on Debian/Ubuntu,
- * installs docker.io if missing and starts `dockerd` in the background (log in .lab/dockerd.log).
+ * starts `dockerd` in the background (log in .lab/dockerd.log).
  */
 export async function ensureEngine(log: (line: string) => void): Promise<void> {
   if (await engineUp()) return;
@@ -39,17 +39,6 @@ export async function ensureEngine(log: (line: string) => void): Promise<void> {
       "the Docker engine does not answer (`docker info` fails). Start it (e.g. `sudo dockerd &`) and retry; " +
         "`deno task lab up` starts it by itself only when run as root on Debian/Ubuntu.",
     );
-  }
-  if (!(await $.commandExists("dockerd"))) {
-    log("engine: installing docker.io (apt-get)");
-    const install = () =>
-      $`apt-get install -y -q docker.io`.env({ DEBIAN_FRONTEND: "noninteractive" }).quiet();
-    try {
-      await install();
-    } catch {
-      await $`apt-get update -q`.quiet();
-      await install();
-    }
   }
   await Deno.mkdir(LAB_DIR, { recursive: true });
   log(`engine: starting dockerd in the background (log: ${labFiles.dockerdLog})`);

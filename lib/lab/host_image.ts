@@ -7,7 +7,7 @@
 import { join, relative } from "node:path";
 import { createHash } from "node:crypto";
 import $ from "dax";
-import { type HostFlavour, PROJECT_ROOT, recipeDir } from "./layout.ts";
+import { type ImageRecipe, PROJECT_ROOT, recipeDir } from "./layout.ts";
 import { docker, imageExists } from "./engine.ts";
 import { importRootfs, makeWorkDir, removeWorkDir } from "./rootfs.ts";
 
@@ -33,8 +33,15 @@ const LIGHT_IMAGE_CHANGES = [
   'LABEL isa-lab="host"',
 ];
 
-/** Dockerfile instructions of a flavour's image. */
-function imageChanges(flavour: HostFlavour): string[] {
+/** The fresh controller runs what it is told (tests/fresh/); a shell by default. */
+const CONTROLLER_IMAGE_CHANGES = [
+  'CMD ["/bin/bash"]',
+  'LABEL isa-lab="controller"',
+];
+
+/** Dockerfile instructions of an image. */
+function imageChanges(flavour: ImageRecipe): string[] {
+  if (flavour === "controller") return CONTROLLER_IMAGE_CHANGES;
   return flavour === "light" ? LIGHT_IMAGE_CHANGES : IMAGE_CHANGES;
 }
 
@@ -49,7 +56,8 @@ async function recipeFiles(dir: string): Promise<string[]> {
 }
 
 /** Image repository of a flavour (Debian's keeps its historical name, so its tags don't change). */
-function imageRepo(flavour: HostFlavour): string {
+function imageRepo(flavour: ImageRecipe): string {
+  if (flavour === "controller") return "isa-lab/controller";
   return flavour === "debian" ? "isa-lab/host" : `isa-lab/host-${flavour}`;
 }
 
@@ -57,7 +65,7 @@ function imageRepo(flavour: HostFlavour): string {
  * Tag of a flavour's host image for its current recipe: `isa-lab/host:<12 hex digits of its hash>`
  * (`isa-lab/host-rhel:…`). Each flavour hashes only its own recipe folder.
  */
-export async function hostImageRef(flavour: HostFlavour = "debian"): Promise<string> {
+export async function hostImageRef(flavour: ImageRecipe = "debian"): Promise<string> {
   const dir = recipeDir(flavour);
   const h = createHash("sha256").update(`${SUITE}\0${BUILD_REVISION}\0${imageChanges(flavour).join("\n")}\0`);
   for (const f of await recipeFiles(dir)) {
@@ -67,7 +75,7 @@ export async function hostImageRef(flavour: HostFlavour = "debian"): Promise<str
 }
 
 /** Packages of a flavour's image, from its recipe's packages.txt. */
-export async function hostPackages(flavour: HostFlavour = "debian"): Promise<string[]> {
+export async function hostPackages(flavour: ImageRecipe = "debian"): Promise<string[]> {
   const text = await Deno.readTextFile(join(recipeDir(flavour), "packages.txt"));
   return text.split("\n").map((l) => l.replace(/#.*/, "").trim()).filter(Boolean);
 }
@@ -137,7 +145,7 @@ async function removeOlderHostImages(current: string, log: (line: string) => voi
 /** Builds a flavour's host image unless its current recipe's image exists; returns its reference. */
 export async function ensureHostImage(
   log: (line: string) => void,
-  flavour: HostFlavour = "debian",
+  flavour: ImageRecipe = "debian",
 ): Promise<string> {
   const ref = await hostImageRef(flavour);
   const dir = recipeDir(flavour);

@@ -25,9 +25,13 @@ export type HostFlavour = "debian" | "rhel" | "light";
 /** Every flavour, in build order. */
 export const FLAVOURS: readonly HostFlavour[] = ["debian", "rhel", "light"];
 
-/** Recipe folder of a flavour's image. */
-export function recipeDir(flavour: HostFlavour): string {
-  return flavour === "debian" ? HOST_RECIPE_DIR : join(PROJECT_ROOT, "files", "lab", `host-${flavour}`);
+/** Images built from a recipe folder: the hosts' flavours, and the fresh controller of tests/fresh/. */
+export type ImageRecipe = HostFlavour | "controller";
+
+/** Recipe folder of an image (files/lab/host/, files/lab/host-<flavour>/, files/lab/controller/). */
+export function recipeDir(recipe: ImageRecipe): string {
+  if (recipe === "controller") return join(PROJECT_ROOT, "files", "lab", "controller");
+  return recipe === "debian" ? HOST_RECIPE_DIR : join(PROJECT_ROOT, "files", "lab", `host-${recipe}`);
 }
 
 /**

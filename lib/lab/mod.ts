@@ -23,6 +23,7 @@ import {
   waitLightReady,
 } from "./containers.ts";
 import { engineUp, ensureEngine } from "./engine.ts";
+import { ensureControllerTools } from "./controller_tools.ts";
 import { pool } from "../engine/pool.ts";
 import { ensureBastion, ensureHostAccess } from "./access.ts";
 import { ensureHostImage } from "./host_image.ts";
@@ -122,6 +123,7 @@ export function labUp(
   log: (line: string) => void = console.log,
 ): Promise<LabUpResult> {
   return withLock(async () => {
+    await ensureControllerTools(["lab"], log);
     await ensureEngine(log);
     const wanted = Array.from({ length: hosts }, (_, i) => hostName(i + 1));
     const all = [...new Set([...wanted, ...await existingHosts()])].sort();
@@ -223,6 +225,7 @@ export function lightUp(count: number, log: (line: string) => void = console.log
     throw new Error(`light hosts: 1 to ${LIGHT.max}, not ${count}`);
   }
   return withLock(async () => {
+    await ensureControllerTools(["lab"], log);
     await ensureEngine(log);
     const wanted = Array.from({ length: count }, (_, i) => lightHostName(i + 1));
     const all = [...new Set([...wanted, ...await existingLightHosts()])].sort();

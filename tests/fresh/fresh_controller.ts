@@ -1,0 +1,124 @@
+/**
+ * The README's demo command on a fresh controller (`deno task test:fresh`, run by .ci/run): a Debian 12
+ * built the way the lab builds hosts (debootstrap, plus Node.js and npm only: files/lab/controller/), in a
+ * container with its own network namespace and its own Docker engine, the checkout copied in, then
+ *
+ *     command -v deno >/dev/null || npm install -g deno; deno task demo
+ *
+ * run to the end. Whatever the demo needs beyond Node.js/npm must come from the project's own install
+ * step (lib/lab/controller_tools.ts): a missing entry there fails here, on any machine, even one where
+ * someone installed the package by hand. Not named `*_test.ts`: `deno test` of the whole tree leaves it
+ * to its own task (it takes minutes and builds a second lab inside the container).
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import $ from "dax";
+import { HOST_CONFIG } from "../../lib/lab/containers.ts";
+import { ensureControllerTools } from "../../lib/lab/controller_tools.ts";
+import { docker, ensureEngine } from "../../lib/lab/engine.ts";
+import { ensureHostImage } from "../../lib/lab/host_image.ts";
+import { LAB_LABEL, PROJECT_ROOT } from "../../lib/lab/layout.ts";
+
+/** The controller's container and the volume of its engine (`lab down` removes both: label, name prefix). */
+const CONTAINER = "isa-lab-fresh-controller";
+const VOLUME = "isa-lab-fresh-docker";
+/** Where the checkout goes in the controller. */
+const CHECKOUT = "/root/isa-monitoring";
+/** The README's demo command, exactly. */
+const DEMO = "command -v deno >/dev/null || npm install -g deno; deno task demo";
+/** Bound on the whole demo: a fresh build of both host images takes about 4 minutes, the deploy 1 to 2. */
+const DEMO_TIMEOUT_MS = 30 * 60_000;
+
+const log = (line: string) => console.log(`fresh| ${line}`);
+
+/** Files of the checkout as git sees them (tracked and new, not ignored), that exist. */
+async function checkoutFiles(): Promise<string[]> {
+  const out = await $`git -C ${PROJECT_ROOT} ls-files -z --cached --others --exclude-standard`.text();
+  const files = out.split("\0").filter(Boolean);
+  const exists = await Promise.all(
+    files.map((f) => Deno.lstat(join(PROJECT_ROOT, f)).then(() => true, () => false)),
+  );
+  return files.filter((_, i) => exists[i]);
+}
+
+/** Removes the controller and its engine's volume (its own lab goes with them). */
+async function removeController(): Promise<void> {
+  await docker().getContainer(CONTAINER).remove({ force: true, v: true }).catch(() => {});
+  await docker().getVolume(VOLUME).remove().catch(() => {});
+}
+
+/** A sink that keeps everything written to it and echoes each line with a prefix (progress in CI's log). */
+function teeLines(kept: string[]): WritableStream<Uint8Array> {
+  const dec = new TextDecoder();
+  let buf = "";
+  return new WritableStream({
+    write(chunk) {
+      buf += dec.decode(chunk, { stream: true });
+      const lines = buf.split("\n");
+      buf = lines.pop()!;
+      for (const l of lines) {
+        kept.push(l);
+        log(l);
+      }
+    },
+    close() {
+      if (buf) kept.push(buf), log(buf);
+    },
+  });
+}
+
+Deno.test({
+  name: "fresh controller: the README's demo command passes on Debian 12 with only Node.js and npm",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    await ensureControllerTools(["lab"], log);
+    await ensureEngine(log);
+    const image = await ensureHostImage(log, "controller");
+    await removeController();
+    const list = await Deno.makeTempFile({ prefix: "isa-fresh-files-" });
+    try {
+      // The lab hosts' run options (what systemd and an inner engine need on this machine, where
+      // --privileged fails), in a network namespace of its own on the default bridge.
+      const { RestartPolicy: _, NetworkMode: __, ...hostConfig } = HOST_CONFIG;
+      await docker().createVolume({ Name: VOLUME, Labels: { [LAB_LABEL]: "fresh" } });
+      const c = await docker().createContainer({
+        name: CONTAINER,
+        Image: image,
+        Cmd: ["sleep", "infinity"],
+        Labels: { [LAB_LABEL]: "fresh" },
+        HostConfig: {
+          ...hostConfig,
+          // The inner engine's storage on a real file system (overlay on overlay does not mount).
+          Mounts: [{ Type: "volume", Source: VOLUME, Target: "/var/lib/docker" }],
+        },
+      });
+      await c.start();
+      const before = await $`docker exec ${CONTAINER} sh -c ${"command -v deno || echo none"}`.text();
+      assert.equal(before, "none", "the fresh controller must start without Deno");
+
+      const files = await checkoutFiles();
+      await Deno.writeTextFile(list, files.join("\0"));
+      log(`copying the checkout (${files.length} files) to ${CONTAINER}:${CHECKOUT}`);
+      await $`docker exec ${CONTAINER} mkdir -p ${CHECKOUT}`;
+      await $`tar -C ${PROJECT_ROOT} --null -T ${list} -cf - | docker cp - ${CONTAINER}:${CHECKOUT}`;
+
+      log(`$ ${DEMO}`);
+      const output: string[] = [];
+      const r = await $`docker exec -w ${CHECKOUT} ${CONTAINER} bash -c ${DEMO}`
+        .stdin("null").stdout(teeLines(output)).stderr(teeLines(output)).timeout(DEMO_TIMEOUT_MS).noThrow();
+      const text = output.join("\n");
+      assert.equal(
+        r.code,
+        0,
+        `the demo failed (exit ${r.code}); its last lines:\n${output.slice(-40).join("\n")}`,
+      );
+      assert.match(text, /\b2\/2 host\(s\) verified in /, "verify-metrics verified both hosts");
+      const after = await $`docker exec ${CONTAINER} sh -c ${"command -v deno"}`.text();
+      assert.notEqual(after, "", "deno came from npm");
+    } finally {
+      await Deno.remove(list).catch(() => {});
+      await removeController();
+    }
+  },
+});
