@@ -42,6 +42,8 @@ export const CONTROLLER_NEEDS = {
       why: "running the exporter's flags for real",
     },
     { pkg: "gcc", command: "gcc", why: "the tiny static test images (tests/helpers/tiny_images.ts)" },
+    // `gcc -static` links libc.a, which is in libc6-dev: only a Recommends of gcc, and we install none.
+    { pkg: "libc6-dev", why: "static linking of the tiny test images (libc.a)" },
     { pkg: "bsdutils", command: "script", why: "a terminal for top and the --prod prompt" },
   ],
   /** The browser test (the demo's graph link in headless Chromium). */

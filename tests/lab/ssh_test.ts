@@ -8,6 +8,19 @@ import { Ssh } from "../../lib/transport/ssh.ts";
 import { lab } from "../helpers/lab.ts";
 import { HOSTILE } from "../helpers/hostile.ts";
 
+/** The body of the engine's `GET /_ping` through a unix socket ("OK" from a live Docker engine). */
+async function dockerPing(socket: string): Promise<string> {
+  const conn = await Deno.connect({ transport: "unix", path: socket });
+  try {
+    await conn.write(new TextEncoder().encode("GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n"));
+    const text = await new Response(conn.readable).text();
+    return text.split("\r\n\r\n").slice(1).join("").trim();
+  } catch (e) {
+    conn.close();
+    throw e;
+  }
+}
+
 Deno.test("SSH engine against a real sshd on a loopback address", async (t) => {
   const info = await lab();
   const inv = await loadInventory(info.inventory);
@@ -113,10 +126,23 @@ Deno.test("SSH engine against a real sshd on a loopback address", async (t) => {
       assert.equal(r.code, 3);
     });
 
-    await t.step("the Docker socket forward rides the same connection", async () => {
-      const sock = await ssh.dockerSocketPath();
-      assert.ok((await Deno.stat(sock)).isSocket);
-    });
+    await t.step(
+      "the Docker socket forward rides the same connection, and a second one in this process too",
+      async () => {
+        const sock = await ssh.dockerSocketPath();
+        assert.equal(await dockerPing(sock), "OK", "the host's engine answers through the forward");
+        // Another run in this process (a test file before this one, a task's second step) asks the same
+        // master for a forward once the first one's path is gone: it must get a live one, not a dead path.
+        await ssh.close();
+        const again = new Ssh(host);
+        try {
+          const second = await again.dockerSocketPath();
+          assert.equal(await dockerPing(second), "OK", "the second forward answers too");
+        } finally {
+          await again.close();
+        }
+      },
+    );
   } finally {
     await ssh.close();
   }
