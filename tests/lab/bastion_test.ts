@@ -63,6 +63,8 @@ Deno.test("through the bastion as a non-root sudo user: deploy, verify-metrics, 
       assert.equal(sudoUid, "0");
       const shell = await ssh(info.sshConfig, [info.bastion.alias, "true"]);
       assert.notEqual(shell.code, 0, "the bastion's user gets no shell");
+      // Its login shell is nologin (lib/lab/access.ts), which says so: not any other failure.
+      assert.match(shell.out, /This account is currently not available/);
       const listening = await $`docker exec isa-lab-bastion ss -Hltn`.text();
       // 127.0.0.11 is Docker's embedded DNS resolver, inside every container on a user network.
       const ports = [
