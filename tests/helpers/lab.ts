@@ -123,7 +123,10 @@ export async function rebootHost(info: LabInfo, name: string): Promise<void> {
   }, 1000);
 }
 
-/** Apache's pid and config generation (a graceful reload bumps the generation, a restart the pid). */
+/**
+ * Apache's pid and config generation (a graceful reload bumps the generation, a restart the pid), on the
+ * Debian host (apache2) or the RHEL-shaped one (httpd).
+ */
 export async function apacheGeneration(
   info: LabInfo,
   name: string,
@@ -131,7 +134,8 @@ export async function apacheGeneration(
   const r = await onHost(
     info,
     name,
-    "systemctl show apache2 -p MainPID --value; curl -s 'http://localhost/server-status?auto' | sed -n 's/^ParentServerConfigGeneration: //p'",
+    "systemctl show $(systemctl cat httpd >/dev/null 2>&1 && echo httpd || echo apache2) -p MainPID --value; " +
+      "curl -s 'http://localhost/server-status?auto' | sed -n 's/^ParentServerConfigGeneration: //p'",
   );
   const [pid, generation] = r.out.split("\n");
   return { pid, generation: generation ?? "" };

@@ -12,6 +12,9 @@ import { bastionVariant, cli, lab, onHost } from "../helpers/lab.ts";
 
 const HOST = "isaqal09";
 
+/** The recap line of a run that ended well on the host: nothing failed, nothing unreachable. */
+const RECAP_DONE = new RegExp(`^${HOST}\\s+(ok|changed)\\s+ok=\\d+ changed=\\d+ failed=0 unreachable=0`, "m");
+
 /** `ssh` with the lab's config and extra arguments; exit code and merged output. */
 async function ssh(sshConfig: string, args: string[]) {
   const r = await $`ssh -F ${sshConfig} -o BatchMode=yes -o ConnectTimeout=5 ${args}`
@@ -60,6 +63,8 @@ Deno.test("through the bastion as a non-root sudo user: deploy, verify-metrics, 
       assert.equal(sudoUid, "0");
       const shell = await ssh(info.sshConfig, [info.bastion.alias, "true"]);
       assert.notEqual(shell.code, 0, "the bastion's user gets no shell");
+      // Its login shell is nologin (lib/lab/access.ts), which says so: not any other failure.
+      assert.match(shell.out, /This account is currently not available/);
       const listening = await $`docker exec isa-lab-bastion ss -Hltn`.text();
       // 127.0.0.11 is Docker's embedded DNS resolver, inside every container on a user network.
       const ports = [
@@ -79,11 +84,18 @@ Deno.test("through the bastion as a non-root sudo user: deploy, verify-metrics, 
     await t.step("full deploy through the bastion", async () => {
       const r = await run("deploy.ts");
       assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, RECAP_DONE, r.stdout);
     });
 
     await t.step("verify-metrics: every check passes", async () => {
       const r = await run("verify_metrics.ts", ["--wait", "90s"]);
       assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, new RegExp(`^${HOST} ok `, "m"), r.stdout);
+      assert.deepEqual(
+        r.stdout.match(/^ {2}✓ \d+\. /gm)?.map((l) => l.trim()),
+        [1, 2, 3, 4, 5, 6].map((i) => `✓ ${i}.`),
+      );
+      assert.match(r.stdout, /^1\/1 host\(s\) verified in /m);
     });
 
     await t.step("a re-run changes nothing", async () => {
@@ -97,7 +109,10 @@ Deno.test("through the bastion as a non-root sudo user: deploy, verify-metrics, 
     await t.step("status reads the host the same way", async () => {
       const r = await run("status.ts");
       assert.equal(r.code, 0, r.stdout + r.stderr);
-      assert.match(r.stdout, new RegExp(`${HOST}`));
+      assert.match(r.stdout, new RegExp(`^${HOST} ok, as deployed$`, "m"), r.stdout);
+      assert.match(r.stdout, /^ {2}apache_exporter\s+running\s/m);
+      assert.match(r.stdout, /^ {2}prometheus\s+running\s/m);
+      assert.match(r.stdout, /^ {2}drift: no drift$/m);
     });
 
     await t.step("every session came through the bastion, as the ops user", async () => {
@@ -109,10 +124,24 @@ Deno.test("through the bastion as a non-root sudo user: deploy, verify-metrics, 
     await t.step("uninstall through the bastion, then deploy again", async () => {
       const u = await run("uninstall.ts");
       assert.equal(u.code, 0, u.stdout + u.stderr);
+      for (const name of ["apache_exporter", "prometheus"]) {
+        assert.match(u.stdout, new RegExp(`→ remove container ${name} \\(running\\)$`, "m"), u.stdout);
+      }
+      assert.match(
+        u.stdout,
+        new RegExp(`^${HOST}\\s+changed\\s+ok=\\d+ changed=\\d+ failed=0 unreachable=0`, "m"),
+      );
       const left = await onHost(info, HOST, "docker ps -aq --filter label=ch.epfl.isa.managed | wc -l");
       assert.equal(left.out, "0", "no managed container left");
       const d = await run("deploy.ts");
       assert.equal(d.code, 0, d.stdout + d.stderr);
+      for (const name of ["apache_exporter", "prometheus"]) {
+        assert.match(d.stdout, new RegExp(`→ create and start container ${name}\\b`), d.stdout);
+      }
+      assert.match(
+        d.stdout,
+        new RegExp(`^${HOST}\\s+changed\\s+ok=\\d+ changed=\\d+ failed=0 unreachable=0`, "m"),
+      );
     });
   } finally {
     await Deno.remove(inv).catch(() => {});

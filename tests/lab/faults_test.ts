@@ -20,11 +20,9 @@ const H10 = "isaqal10";
 // run: every command here is limited to our two.
 const OURS = `${H9},${H10}`;
 const CONF = "/etc/apache2/conf-available/EPFL_isa.conf";
+/** Our Apache file on the RHEL-shaped isaqal10. */
+const RHEL_CONF = "/etc/httpd/conf.d/EPFL_isa.conf";
 const PROM = "/srv/isa/prometheus";
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 /** A CLI run whose output is read while it runs, in its own process group (as a terminal's job is). */
 interface LiveRun {
@@ -111,9 +109,19 @@ function leftovers(info: LabInfo, host: string): Promise<string> {
   );
 }
 
-/** Apache's config file digest and generation: what "Apache untouched" means. */
+/**
+ * Apache's config file digest, main pid and generation: what "Apache untouched" means. Our file where
+ * the host keeps it, the Debian host or the RHEL-shaped one ("" on a fresh host: none yet); the pid of
+ * the host's own Apache service, never the 0 of a service it doesn't have, which would compare equal
+ * whatever happened.
+ */
 async function apacheState(info: LabInfo, host: string) {
-  return { conf: await sh(info, host, `sha256sum ${CONF} 2>&1`), ...await apacheGeneration(info, host) };
+  const state = {
+    conf: await sh(info, host, `sha256sum ${CONF} ${RHEL_CONF} 2>/dev/null; true`),
+    ...await apacheGeneration(info, host),
+  };
+  assert.match(state.pid, /^[1-9]\d*$/, `${host}: Apache's main pid`);
+  return state;
 }
 
 async function deploy(inv: string, host = OURS, env: Record<string, string> = {}): Promise<CliRun> {
@@ -323,7 +331,12 @@ Deno.test("faults: clear errors, the rest untouched, and a re-run converges with
       } finally {
         await sh(info, H10, `kill ${pid}`);
       }
-      await sleep(300);
+      await until(
+        "port 8443 free again",
+        15_000,
+        async () => (await sh(info, H10, "ss -Htln 'sport = :8443'")) === "" ? true : undefined,
+        100,
+      );
       await converges(inv, H10);
       assert.match(await sh(info, H10, "docker inspect -f '{{.State.Running}}' prometheus"), /^true$/);
       assert.ok(Number(await sh(info, H10, data)) >= dataBefore, "Prometheus' data kept");
@@ -409,7 +422,10 @@ EOF`,
         const pid = await sh(
           info,
           H9,
-          "setsid perl /tmp/isa-hold.pl </dev/null >/tmp/isa-hold.out 2>&1 & sleep 0.3; cat /tmp/isa-hold.out",
+          // It prints its pid once it holds the lock (or why it could not).
+          "setsid perl /tmp/isa-hold.pl </dev/null >/tmp/isa-hold.out 2>&1 & " +
+            "i=0; until [ -s /tmp/isa-hold.out ]; do i=$((i+1)); [ $i -lt 100 ] || break; sleep 0.1; done; " +
+            "cat /tmp/isa-hold.out",
         );
         assert.match(pid, /^\d+$/, `lock holder started: ${pid}`);
         return pid;
@@ -429,7 +445,11 @@ EOF`,
             `the package manager is busy: pid ${pid} \\(apt-lock-holder\\) holds /var/lib/dpkg/lock-frontend \\(waited [4-9] s\\); Docker was not installed`,
           ),
         );
-        assert.notEqual((await onHost(info, H9, "command -v dockerd")).code, 0, "nothing installed");
+        assert.equal(
+          (await onHost(info, H9, "command -v dockerd || echo no-dockerd")).out,
+          "no-dockerd",
+          "nothing installed",
+        );
         assert.deepEqual(await apacheState(info, H9), apache, "the Apache step never ran");
 
         // Default wait: the run says who it waits for, and goes on once the holder is gone.
@@ -481,8 +501,19 @@ EOF`,
   await t.step("after all faults the lab converges and the metrics arrive", async () => {
     const r = await cli("deploy.ts", ["--inventory", inv, "--limit", OURS]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
+    for (const h of [H9, H10]) {
+      assert.match(
+        r.stdout,
+        new RegExp(`^${h}\\s+(ok|changed)\\s+ok=\\d+ changed=\\d+ failed=0 unreachable=0`, "m"),
+      );
+    }
     const v = await cli("verify_metrics.ts", ["--inventory", inv, "--limit", OURS, "--wait", "60s"]);
     assert.equal(v.code, 0, v.stdout + v.stderr);
+    for (const h of [H9, H10]) assert.match(v.stdout, new RegExp(`^${h} ok `, "m"), v.stdout);
+    // Every check of both hosts ✓, the scoreboard through the HTTPS endpoint among them.
+    assert.equal(v.stdout.match(/^ {2}✓ [1-6]\. /gm)?.length, 12, v.stdout);
+    assert.doesNotMatch(v.stdout, /^ {2}✗ /m);
+    assert.match(v.stdout, /^2\/2 host\(s\) verified in /m);
   });
 });
 

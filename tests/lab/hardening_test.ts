@@ -12,6 +12,7 @@ import { installPaths } from "../../lib/inventory/paths.ts";
 import { NETWORK, networkAddress } from "../../lib/lab/layout.ts";
 import { Ssh } from "../../lib/transport/ssh.ts";
 import { cli, lab, labVariant, onHost } from "../helpers/lab.ts";
+import { until } from "../helpers/until.ts";
 
 const HOST = "isaqal10";
 /** Apache's access log on the RHEL-shaped host (httpd) or a Debian host, whichever exists. */
@@ -32,6 +33,23 @@ exec deno run -A "$1" "$2" "$3"`;
 
 async function hostOf(inventory: string, name = HOST) {
   return (await loadInventory(inventory)).hosts.find((h) => h.name === name)!;
+}
+
+/**
+ * Waits until a background process holds the flock on `file` on the host: root then can't take it
+ * without blocking. The file is opened read-only, without O_CREAT (fs.protected_regular forbids root
+ * that on another user's file in the sticky /run/lock), and flock -n exits 75 on the conflict.
+ */
+async function heldByAnother(info: Awaited<ReturnType<typeof lab>>, file: string): Promise<void> {
+  await until(`the background holder's lock on ${file}`, 15_000, async () => {
+    const r = await onHost(info, HOST, `{ flock -n -E 75 9 9<${file}; } 2>/dev/null; echo $?`);
+    return r.out === "75" ? true : undefined;
+  }, 100);
+}
+
+/** Shell: runs `test` until it succeeds, at most `tries` times 0.1 s apart, then goes on either way. */
+function retry(test: string, tries = 100): string {
+  return `i=0; until ${test}; do i=$((i+1)); [ $i -lt ${tries} ] || break; sleep 0.1; done`;
 }
 
 Deno.test("a world-writable /tmp/isa-ssh-<uid> holding a listening fake master is never used", async () => {
@@ -65,7 +83,8 @@ Deno.test("host lock: an unprivileged user can't hold it, planted links are refu
     await onHost(
       info,
       HOST,
-      "rm -rf /run/isa-monitoring /root/isa-elsewhere /etc/isa-victim /etc/isa-victim2",
+      "rm -rf /run/isa-monitoring /root/isa-elsewhere /etc/isa-victim /etc/isa-victim2 " +
+        "/run/lock/isa-monitoring.lock /run/lock/isa-monitoring.lock.owner",
     );
 
     await t.step("the old lock held by nobody, with a planted .owner symlink, blocks nothing", async () => {
@@ -80,7 +99,17 @@ Deno.test("host lock: an unprivileged user can't hold it, planted links are refu
       const pid = bg.out.trim();
       assert.match(pid, /^\d+$/);
       try {
-        await new Promise((r) => setTimeout(r, 500));
+        // Nobody holds the old lock (the link planted before it): what follows proves something only then.
+        await heldByAnother(info, "/run/lock/isa-monitoring.lock");
+        assert.equal(
+          (await onHost(
+            info,
+            HOST,
+            "stat -c '%U' /run/lock/isa-monitoring.lock; readlink /run/lock/isa-monitoring.lock.owner",
+          )).out,
+          "nobody\n/etc/isa-victim",
+          "the old lock is nobody's, its .owner a link to /etc/isa-victim",
+        );
         const denied = await onHost(
           info,
           HOST,
@@ -89,9 +118,9 @@ Deno.test("host lock: an unprivileged user can't hold it, planted links are refu
         assert.match(denied.out, /Permission denied/, "nobody can't create or open the new lock");
         const lock = await HostLock.acquire(ssh, "hardening test");
         await lock.release();
-        assert.notEqual(
-          (await onHost(info, HOST, "test -e /etc/isa-victim")).code,
-          0,
+        assert.equal(
+          (await onHost(info, HOST, "test -e /etc/isa-victim && echo present || echo absent")).out,
+          "absent",
           "the link was not followed",
         );
       } finally {
@@ -112,11 +141,17 @@ Deno.test("host lock: an unprivileged user can't hold it, planted links are refu
           "rm -rf /run/isa-monitoring && mkdir -m 700 /root/isa-elsewhere && ln -s /root/isa-elsewhere /run/isa-monitoring",
         );
         await assert.rejects(HostLock.acquire(ssh, "t"), /host lock refused: .*not a root-owned folder/);
-        assert.notEqual((await onHost(info, HOST, "test -e /root/isa-elsewhere/lock")).code, 0);
+        assert.equal(
+          (await onHost(info, HOST, "test -e /root/isa-elsewhere/lock && echo present || echo absent")).out,
+          "absent",
+        );
         await onHost(info, HOST, "rm -f /run/isa-monitoring && mkdir -m 700 /run/isa-monitoring");
         await onHost(info, HOST, "ln -s /etc/isa-victim2 /run/isa-monitoring/lock");
         await assert.rejects(HostLock.acquire(ssh, "t"), /host lock refused: .*not a regular file/);
-        assert.notEqual((await onHost(info, HOST, "test -e /etc/isa-victim2")).code, 0);
+        assert.equal(
+          (await onHost(info, HOST, "test -e /etc/isa-victim2 && echo present || echo absent")).out,
+          "absent",
+        );
         await onHost(info, HOST, "rm -f /run/isa-monitoring/lock && chmod 755 /run/isa-monitoring");
         await assert.rejects(HostLock.acquire(ssh, "t"), /not a root-owned folder of mode 0700/);
         await onHost(info, HOST, "rm -rf /run/isa-monitoring /root/isa-elsewhere");
@@ -134,7 +169,14 @@ Deno.test("host lock: an unprivileged user can't hold it, planted links are refu
             "stat -c '%a %U' /run/isa-monitoring; cat /run/isa-monitoring/lock",
           );
           assert.equal(f.out, "700 root\nalice@ctl pid 1");
-          assert.notEqual((await onHost(info, HOST, "ls /run/isa-monitoring/lock.owner")).code, 0);
+          assert.equal(
+            (await onHost(
+              info,
+              HOST,
+              "{ test -e /run/isa-monitoring/lock.owner || test -L /run/isa-monitoring/lock.owner; } && echo present || echo absent",
+            )).out,
+            "absent",
+          );
           await assert.rejects(
             HostLock.acquire(ssh, "bob"),
             /another run holds this host's lock \(alice@ctl pid 1\)/,
@@ -148,7 +190,7 @@ Deno.test("host lock: an unprivileged user can't hold it, planted links are refu
           `sh -c "printf 'evil\\033]0;owned\\007\\033[2J\\n' > /run/isa-monitoring/lock; exec flock -o /run/isa-monitoring/lock sleep 60" >/dev/null 2>&1 </dev/null & echo $!`,
         );
         try {
-          await new Promise((r) => setTimeout(r, 500));
+          await heldByAnother(info, "/run/isa-monitoring/lock");
           const e = await HostLock.acquire(ssh, "bob").then(() => null, (e: Error) => e);
           assert.ok(e, "busy");
           assert.match(e.message, /another run holds this host's lock \(evil\]0;owned\[2J\)/);
@@ -209,28 +251,35 @@ Deno.test("deployed host: status page for localhost and our subnet only, IPv4-on
     assert.match(subnet, /^\d+\.\d+\.\d+\.\d+\/\d+$/);
     assert.deepEqual(conf.out.split("\n").map((l) => l.trim()), ["Require local", `Require ip ${subnet}`]);
     // A container on another Docker network (the default bridge) asks for the page: 403.
+    // Its exporter asks Apache once per /metrics request: ask until it listens, then wait for Apache's
+    // access log line of that request (written once the answer is sent).
     const other = await onHost(
       info,
       HOST,
       `docker rm -f isa-test-other >/dev/null 2>&1; docker run -d --name isa-test-other --network bridge ${exporterImg} ` +
-        `--scrape_uri=http://172.17.0.1/server-status?auto >/dev/null && sleep 1 && ` +
+        `--scrape_uri=http://172.17.0.1/server-status?auto >/dev/null && ` +
         `ip=$(docker inspect -f '{{.NetworkSettings.IPAddress}}' isa-test-other) && ` +
-        `curl -s -m 5 http://$ip:9117/metrics >/dev/null; sleep 1; echo $ip; ` +
+        `${retry("curl -s -m 5 -o /dev/null http://$ip:9117/metrics")}; ` +
+        `${retry(`cat ${ACCESS_LOGS} | grep -q "^$ip .*GET /server-status"`)}; echo $ip; ` +
         `cat ${ACCESS_LOGS} | grep "^$ip .*GET /server-status" | tail -n 1; docker rm -f isa-test-other >/dev/null`,
     );
     const [ip, line] = other.out.split("\n");
     assert.match(ip, /^172\.17\./);
     assert.match(line ?? "", /" 403 /, `another network's container is refused: ${other.out}`);
-    // Our exporter, on our network, gets the page.
+    // Our exporter, on our network, gets the page: ask it for its metrics (it scrapes Apache then) rather
+    // than wait for Prometheus, and wait until Apache has logged one more 200 for its address.
+    const ok200 = `cat ${ACCESS_LOGS} | grep "^$ip "'.*GET /server-status.*" 200 '`;
     const ours = await onHost(
       info,
       HOST,
-      // Ask the exporter for its metrics (it scrapes Apache then) rather than wait for Prometheus.
       `ip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' apache_exporter) && ` +
-        `curl -s -m 5 http://$ip:9117/metrics >/dev/null; sleep 1; ` +
-        `cat ${ACCESS_LOGS} | grep 'GET /server-status.*" 200 ' | tail -n 1`,
+        `echo $ip && n=$(${ok200} | wc -l) && ` +
+        `${retry("curl -s -m 5 -o /dev/null http://$ip:9117/metrics")}; ` +
+        `${retry(`[ "$(${ok200} | wc -l)" -gt "$n" ]`)}; ${ok200} | tail -n 1`,
     );
-    assert.ok(inCidr(ours.out.split(" ")[0], subnet), `answered from our subnet: ${ours.out}`);
+    const [ourIp, ourLine] = ours.out.split("\n");
+    assert.ok(inCidr(ourIp, subnet), `our exporter is in our subnet: ${ours.out}`);
+    assert.ok(ourLine?.startsWith(`${ourIp} `), `a new 200 for our exporter's request: ${ours.out}`);
   });
 
   await t.step("our ports are published on IPv4 only: nothing listens on [::]", async () => {
@@ -314,9 +363,11 @@ Deno.test("deployed host: status page for localhost and our subnet only, IPv4-on
           info,
           HOST,
           `docker rm -f isa-test-out >/dev/null 2>&1; docker run -d --name isa-test-out --network ${host.vars.docker_network} ` +
-            `${exporterImg} --scrape_uri=http://${NETWORK.gateway}:8080/server-status?auto >/dev/null && sleep 1 && ` +
+            `${exporterImg} --scrape_uri=http://${NETWORK.gateway}:8080/server-status?auto >/dev/null && ` +
             `ip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' isa-test-out) && ` +
-            `curl -s -m 8 http://$ip:9117/metrics | grep '^apache_up'; docker rm -f isa-test-out >/dev/null`,
+            // Asked until it listens; each /metrics request makes it connect out to its scrape URI.
+            `${retry("m=$(curl -s -m 8 http://$ip:9117/metrics)")}; ` +
+            `printf '%s\\n' "$m" | grep '^apache_up'; docker rm -f isa-test-out >/dev/null`,
         );
         assert.ok(hits > 0, `the container's request to ${NETWORK.gateway}:8080 arrived (${out.out})`);
       } finally {

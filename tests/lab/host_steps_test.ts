@@ -11,6 +11,7 @@ import {
   resetHost,
 } from "../helpers/lab.ts";
 import type { LabInfo } from "../../lib/lab/mod.ts";
+import { until } from "../helpers/until.ts";
 
 // The Debian host: this file installs Docker with apt and edits /etc/apache2 (isaqal10 is RHEL-shaped).
 const HOST = "isaqal09";
@@ -41,6 +42,14 @@ async function apacheConverges(info: LabInfo, inventory: string): Promise<void> 
   assert.deepEqual(await apacheGeneration(info, HOST), before, "no reload");
 }
 
+/** The firewall step's line for the rules it applied: which ports it opened and closed. */
+function appliedFirewall(dashboard: "open" | "closed"): RegExp {
+  return new RegExp(
+    `^${HOST}\\s+firewall\\s+→ apply iptables chain ISA-MONITORING in DOCKER-USER \\(8443 open, 8080 ${dashboard}\\)$`,
+    "m",
+  );
+}
+
 function statuses(runs: { json?: { hosts: { steps: { step: string; status: string }[] }[] } }[]) {
   return runs.flatMap((r) => r.json!.hosts[0].steps.map((s) => `${s.step}:${s.status}`));
 }
@@ -51,7 +60,8 @@ Deno.test("host steps on a fresh lab host: Docker, firewall, Apache block; idemp
   const inv = info.inventory;
 
   await t.step("a fresh host has no Docker", async () => {
-    assert.notEqual((await onHost(info, HOST, "command -v docker")).code, 0);
+    const r = await onHost(info, HOST, "command -v docker || echo no-docker");
+    assert.equal(r.out, "no-docker");
   });
 
   await t.step(
@@ -167,7 +177,13 @@ Deno.test("host steps on a fresh lab host: Docker, firewall, Apache block; idemp
     assert.deepEqual(await apacheGeneration(info, HOST), before);
     await onHost(info, HOST, "rm -f /etc/apache2/conf-enabled/zz-status.conf && systemctl reload apache2");
     const again = await cli("04_apache.ts", ["--inventory", inv, "--limit", HOST]);
-    assert.equal(again.code, 0, "re-run converges");
+    assert.equal(again.code, 0, `re-run converges: ${again.stdout}${again.stderr}`);
+    // It writes our block again (removed above), enables it, and reloads Apache.
+    assert.match(
+      again.stdout,
+      /^isaqal09\s+apache\s+→ create \/etc\/apache2\/conf-available\/EPFL_isa\.conf, a2enconf EPFL_isa(, a2enmod status)?; \S+ -t; graceful reload of apache2$/m,
+    );
+    assert.match(again.stdout, /^isaqal09\s+changed\s+ok=\d+ changed=\d+ failed=0 unreachable=0/m);
   });
 
   await t.step(
@@ -188,10 +204,17 @@ Deno.test("host steps on a fresh lab host: Docker, firewall, Apache block; idemp
           t.replace("deployment: qual", "deployment: prod").replace("dashboard: true", "dashboard: false"),
       );
       try {
-        await new Promise((r) => setTimeout(r, 1000));
-        assert.equal(await httpStatus(`http://${ADDR}:8080/metrics`), 200, "qual: 8080 reachable");
+        // The container answers once it listens (0 until then: nothing answers).
+        const first = await until(
+          "the test container answering on 8080",
+          30_000,
+          async () => (await httpStatus(`http://${ADDR}:8080/metrics`)) || undefined,
+          200,
+        );
+        assert.equal(first, 200, "qual: 8080 reachable");
         const p = await cli("03_firewall.ts", ["--inventory", prod, "--limit", HOST]);
         assert.equal(p.code, 0, p.stdout + p.stderr);
+        assert.match(p.stdout, appliedFirewall("closed"), p.stdout);
         assert.equal(
           await httpStatus(`http://${ADDR}:8080/metrics`),
           0,
@@ -199,10 +222,13 @@ Deno.test("host steps on a fresh lab host: Docker, firewall, Apache block; idemp
         );
         assert.equal(await httpStatus(`http://${ADDR}:8443/metrics`), 200, "prod: 8443 still reachable");
         const q = await cli("03_firewall.ts", ["--inventory", inv, "--limit", HOST]);
-        assert.equal(q.code, 0);
+        assert.equal(q.code, 0, q.stdout + q.stderr);
+        assert.match(q.stdout, appliedFirewall("open"), q.stdout);
         assert.equal(await httpStatus(`http://${ADDR}:8080/metrics`), 200, "back to qual: 8080 open");
         // Leave it in prod state for the reboot check.
-        await cli("03_firewall.ts", ["--inventory", prod, "--limit", HOST]);
+        const again = await cli("03_firewall.ts", ["--inventory", prod, "--limit", HOST]);
+        assert.equal(again.code, 0, again.stdout + again.stderr);
+        assert.match(again.stdout, appliedFirewall("closed"), again.stdout);
       } finally {
         await Deno.remove(prod).catch(() => {});
       }
@@ -220,6 +246,7 @@ Deno.test("host steps on a fresh lab host: Docker, firewall, Apache block; idemp
     assert.equal(await httpStatus(`http://${ADDR}:8080/metrics`), 0, "8080 still closed after the reboot");
     await onHost(info, HOST, "docker rm -f isa-test-web >/dev/null 2>&1");
     const q = await cli("03_firewall.ts", ["--inventory", inv, "--limit", HOST]);
-    assert.equal(q.code, 0);
+    assert.equal(q.code, 0, q.stdout + q.stderr);
+    assert.match(q.stdout, appliedFirewall("open"), q.stdout);
   });
 });

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import $ from "dax";
 import type { LabInfo } from "../../lib/lab/mod.ts";
 import { httpStatus, lab } from "../helpers/lab.ts";
+import { until } from "../helpers/until.ts";
 
 const HOST = "isaqal10";
 const ADDR = "127.0.10.10";
@@ -77,11 +78,19 @@ Deno.test("the RHEL-shaped lab host behaves as RHEL 9 where the deploy looks", a
     assert.equal(state, "active");
     const procs = await run(info, "pgrep -x httpd");
     assert.ok(procs.stdout.split("\n").includes(pid), `the main process is called httpd: ${procs.stdout}`);
+    const children = async () => (await run(info, `pgrep -P ${pid}`)).stdout.split("\n").filter(Boolean);
+    const old = await children();
+    assert.ok(old.length > 0, "the main process has its workers");
     const reload = await run(info, "systemctl reload httpd");
     assert.equal(reload.code, 0, reload.stderr);
-    await new Promise((r) => setTimeout(r, 1000));
+    // `httpd -k graceful` only signals the main process: the restart is done once it has started a
+    // new generation of workers (an idle server starts none otherwise).
+    const fresh = await until("new httpd workers after the graceful restart", 20_000, async () => {
+      const now = await children();
+      return now.some((c) => !old.includes(c)) ? now : undefined;
+    }, 200);
     const after = await run(info, "systemctl is-active httpd; systemctl show httpd -p MainPID --value");
-    assert.deepEqual(after.stdout.split("\n"), ["active", pid]);
+    assert.deepEqual(after.stdout.split("\n"), ["active", pid], `workers ${old} → ${fresh}`);
     assert.notEqual(await httpStatus(`http://${ADDR}/`), 0, "port 80 answers through firewalld");
   });
 

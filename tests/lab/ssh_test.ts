@@ -5,7 +5,7 @@ import { loadInventory } from "../../lib/inventory/load.ts";
 import { RemoteError, UnreachableError } from "../../lib/engine/errors.ts";
 import { quote } from "../../lib/transport/quote.ts";
 import { Ssh } from "../../lib/transport/ssh.ts";
-import { lab } from "../helpers/lab.ts";
+import { cli, lab } from "../helpers/lab.ts";
 import { HOSTILE } from "../helpers/hostile.ts";
 
 /** The body of the engine's `GET /_ping` through a unix socket ("OK" from a live Docker engine). */
@@ -127,12 +127,44 @@ Deno.test("SSH engine against a real sshd on a loopback address", async (t) => {
     });
 
     await t.step(
-      "the Docker socket forward rides the same connection, and a second one in this process too",
+      "the Docker socket forward rides the same connection, to the host's engine, a second one too",
       async () => {
+        // The host's engine must be there to answer: a lab host made fresh again has none until the docker
+        // step runs (a no-op where it is installed).
+        const docker = await cli("02_docker.ts", ["--inventory", info.inventory, "--limit", host.name]);
+        assert.equal(docker.code, 0, docker.stdout + docker.stderr);
         const sock = await ssh.dockerSocketPath();
-        assert.equal(await dockerPing(sock), "OK", "the host's engine answers through the forward");
+        assert.ok((await Deno.stat(sock)).isSocket);
+        // The same connection: the socket listens in the master process that `ssh -O check` names.
+        const check = await new Deno.Command("ssh", {
+          args: [...ssh.sshArgs(), "-O", "check", host.ssh.address],
+          stderr: "piped",
+        }).output();
+        const said = new TextDecoder().decode(check.stderr);
+        const master = /Master running \(pid=(\d+)\)/.exec(said)?.[1];
+        assert.ok(master, `ssh -O check: ${said}`);
+        const inode = (await Deno.readTextFile("/proc/net/unix")).split("\n")
+          .map((l) => l.trim().split(/\s+/)).find((f) => f[7] === sock)?.[6];
+        assert.ok(inode, `${sock} is a listening socket in /proc/net/unix`);
+        const fds: string[] = [];
+        for await (const fd of Deno.readDir(`/proc/${master}/fd`)) {
+          fds.push(await Deno.readLink(`/proc/${master}/fd/${fd.name}`).catch(() => ""));
+        }
+        assert.ok(
+          fds.includes(`socket:[${inode}]`),
+          `the master (pid ${master}) holds ${sock}: ${fds.join(" ")}`,
+        );
+        // Through it, the host's engine answers: its ID is the one the host's own docker reports (the
+        // controller's engine has another), its name the host's.
+        const api = await $`curl -sS --max-time 10 --unix-socket ${sock} http://docker/info`
+          .stdout("piped").stderr("piped").noThrow();
+        assert.equal(api.code, 0, api.stderr);
+        const engine = JSON.parse(api.stdout) as { ID: string; Name: string };
+        assert.equal(engine.ID, (await ssh.run("docker info -f '{{.ID}}'")).stdout.trim());
+        assert.equal(engine.Name, host.name);
         // Another run in this process (a test file before this one, a task's second step) asks the same
-        // master for a forward once the first one's path is gone: it must get a live one, not a dead path.
+        // master for a forward once the first one's path is gone: it must get a live one, not a dead path
+        // (the master answers a request for a forward it has with success, binding nothing).
         await ssh.close();
         const again = new Ssh(host);
         try {

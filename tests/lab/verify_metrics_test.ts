@@ -46,7 +46,24 @@ Deno.test("verify-metrics proves the scoreboard end to end, and names what break
     const { code, hosts } = await verify(inv, ["--limit", HOST, "--live"]);
     const live = hosts[0].checks.find((c) => c.id === 7)!;
     assert.equal(code, 0, JSON.stringify(live));
-    assert.match(live.evidence, /read workers: \d+ → \d+ → \d+/);
+    assert.equal(live.ok, true, JSON.stringify(live));
+    // Read workers as Prometheus saw them: before, at the peak with 8 slow connections open, and after
+    // they were closed. The rise (at least half of them) and the fall (back to at most one above
+    // before) are read from the numbers, not from the check's own verdict.
+    const m = /^read workers: (\d+) → (\d+) → (\d+) \(8 slow connections\)$/.exec(live.evidence);
+    assert.ok(m, live.evidence);
+    const [before, peak, after] = m.slice(1).map(Number);
+    assert.ok(peak >= before + 4, `rose: ${live.evidence}`);
+    assert.ok(after <= before + 1, `fell back: ${live.evidence}`);
+    // And on the host itself, Apache holds none of the slow connections any more: they were closed.
+    const board = (await onHost(
+      info,
+      HOST,
+      "curl -s 'http://localhost/server-status?auto' | sed -n 's/^Scoreboard: //p'",
+    )).out;
+    assert.match(board, /^[_.A-Z]+$/, "Apache's scoreboard");
+    const reading = [...board].filter((c) => c === "R").length;
+    assert.ok(reading <= before + 1, `read workers on the host now: ${reading} (${board})`);
   });
 
   await t.step("exporter stopped → check 2 fails with its cause, exit 2", async () => {

@@ -314,10 +314,9 @@ Deno.test("web.yml: the real prometheus serves HTTPS with basic auth on 127.0.0.
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) {
       assert.match(head, new RegExp(`^${k}: ${v}\r?$`, "mi"), `${k} on the 401`);
     }
-    // Only on 127.0.0.1: a non-loopback address of this machine is refused.
-    const plain = await $`curl -s -o /dev/null --max-time 2 -k https://[::1]:${port}/-/ready`.noThrow()
-      .quiet();
-    assert.notEqual(plain.code, 0);
+    // Where Prometheus listens is not ours to test here: this test chose 127.0.0.1 itself (above). The
+    // addresses a host publishes are asserted in tests/tools/containers_test.ts (PortBindings) and on
+    // the lab in hardening_test.ts ("our ports are published on IPv4 only").
 
     let health = "";
     for (let i = 0; i < 50 && health !== "up"; i++) {

@@ -9,7 +9,6 @@ import { parseSecrets } from "../../lib/inventory/secrets.ts";
 import {
   durationMs,
   type PrometheusConfigInput,
-  REMOTE_WRITE_QUEUE,
   renderAlerts,
   renderPrometheusConfig,
 } from "../../lib/render/prometheus_config.ts";
@@ -62,8 +61,18 @@ Deno.test("remote_write carries the deliberate queue settings, retrying on 429",
   const doc = parse(renderPrometheusConfig(input({
     remoteWrite: { url: "https://central.example.org/api/v1/write", auth: "none" },
   })));
-  assert.deepEqual(doc.remote_write[0].queue_config, REMOTE_WRITE_QUEUE);
-  assert.equal(doc.remote_write[0].queue_config.retry_on_http_429, true);
+  // The values themselves, not the constant the renderer copies: Prometheus 3.x's defaults, so the
+  // lab's 2.42 behaves as production; max_backoff bounds the resume after an outage.
+  assert.deepEqual(doc.remote_write[0].queue_config, {
+    capacity: 10000,
+    max_shards: 50,
+    min_shards: 1,
+    max_samples_per_send: 2000,
+    batch_send_deadline: "5s",
+    min_backoff: "30ms",
+    max_backoff: "5s",
+    retry_on_http_429: true,
+  });
   // Keys 2.42 rejects (UnmarshalStrict) must not appear: the lab runs 2.42.
   assert.equal(doc.remote_write[0].queue_config.sample_age_limit, undefined);
 });
