@@ -41,6 +41,31 @@ async function checkoutFiles(): Promise<string[]> {
   return files.filter((_, i) => exists[i]);
 }
 
+/** Where the machine keeps certificate authorities it adds to Debian's (update-ca-certificates). */
+const LOCAL_CAS = "/usr/local/share/ca-certificates";
+/** Variables that point TLS clients (Node.js, curl, OpenSSL, Deno) at the machine's CA bundle. */
+const TRUST_VARS = ["NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "SSL_CERT_DIR", "CURL_CA_BUNDLE", "DENO_CERT"];
+
+/**
+ * Gives the controller this machine's trust in the network, as any machine of this workplace has it: the
+ * authorities added to Debian's (a TLS-inspecting egress has its own), npm's global config, and the
+ * variables that point clients at the bundle. Nothing of the project's. Returns `docker exec` -e options.
+ */
+async function copyMachineTrust(): Promise<string[]> {
+  const cas = await Array.fromAsync(Deno.readDir(LOCAL_CAS)).catch(() => []);
+  if (cas.length) {
+    await $`tar -C ${LOCAL_CAS} -cf - . | docker cp - ${CONTAINER}:${LOCAL_CAS}`;
+    await $`docker exec ${CONTAINER} update-ca-certificates`.quiet();
+  }
+  if (await Deno.stat("/etc/npmrc").then(() => true, () => false)) {
+    await $`docker cp /etc/npmrc ${CONTAINER}:/etc/npmrc`;
+  }
+  return TRUST_VARS.flatMap((v) => {
+    const value = Deno.env.get(v);
+    return value ? ["-e", `${v}=${value}`] : [];
+  });
+}
+
 /** Removes the controller and its engine's volume (its own lab goes with them). */
 async function removeController(): Promise<void> {
   await docker().getContainer(CONTAINER).remove({ force: true, v: true }).catch(() => {});
@@ -103,9 +128,10 @@ Deno.test({
       await $`docker exec ${CONTAINER} mkdir -p ${CHECKOUT}`;
       await $`tar -C ${PROJECT_ROOT} --null -T ${list} -cf - | docker cp - ${CONTAINER}:${CHECKOUT}`;
 
+      const env = await copyMachineTrust();
       log(`$ ${DEMO}`);
       const output: string[] = [];
-      const r = await $`docker exec -w ${CHECKOUT} ${CONTAINER} bash -c ${DEMO}`
+      const r = await $`docker exec ${env} -w ${CHECKOUT} ${CONTAINER} bash -c ${DEMO}`
         .stdin("null").stdout(teeLines(output)).stderr(teeLines(output)).timeout(DEMO_TIMEOUT_MS).noThrow();
       const text = output.join("\n");
       assert.equal(
