@@ -1,7 +1,7 @@
 /**
  * The access path operators use, in the lab: a bastion host (sshd only) and, on every lab host, a login
- * user other than root with password-less sudo and in the `docker` group, whom the host admits only from
- * the bastion. So a run with `user: isaops` and `jump: isa-lab-bastion` goes through ProxyJump or nowhere.
+ * user other than root with password-less sudo, in no `docker` group (as on a fresh production host: the
+ * Docker API goes through sudo), whom the host admits only from the bastion. So a run with `user: isaops` and `jump: isa-lab-bastion` goes through ProxyJump or nowhere.
  */
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
@@ -23,16 +23,15 @@ const PUT = `put() {
 
 /**
  * Script (run as root in a host, idempotent) that creates the ops user with the controller's key,
- * password-less sudo, the `docker` group (created ahead of Docker's package, which keeps an existing
- * one) and an sshd rule admitting that user only from the bastion's address; root keeps direct access,
+ * password-less sudo, no `docker` group membership (taken back from hosts made when the lab gave it) and
+ * an sshd rule admitting that user only from the bastion's address; root keeps direct access,
  * which the lab's own tooling uses.
  */
 export function hostAccessScript(authorizedKey: string): string {
   return `set -eu
 ${PUT}
-getent group docker >/dev/null || groupadd -r docker
 id -u ${OPS_USER} >/dev/null 2>&1 || useradd -m -s /bin/bash ${OPS_USER}
-id -nG ${OPS_USER} | tr ' ' '\\n' | grep -qx docker || usermod -aG docker ${OPS_USER}
+if id -nG ${OPS_USER} | tr ' ' '\\n' | grep -qx docker; then gpasswd -d ${OPS_USER} docker >/dev/null; fi
 install -d -m 700 -o ${OPS_USER} -g ${OPS_USER} /home/${OPS_USER}/.ssh
 printf '%s\\n' '${authorizedKey}' | put /home/${OPS_USER}/.ssh/authorized_keys 600 ${OPS_USER}:${OPS_USER} >/dev/null
 printf '%s\\n' '${OPS_USER} ALL=(ALL) NOPASSWD: ALL' | put /etc/sudoers.d/isa-lab-ops 440 root:root >/dev/null

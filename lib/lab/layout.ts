@@ -57,7 +57,7 @@ export const BASTION = {
   address: "10.209.9.2",
 } as const;
 
-/** The non-root login user on every lab host (sudo without password, member of `docker`; see access.ts). */
+/** The non-root login user on every lab host (sudo without password, in no `docker` group; see access.ts). */
 export const OPS_USER = "isaops";
 
 /** The bastion's only login: port forwarding for ProxyJump, no shell. */

@@ -88,7 +88,7 @@ export interface LabInfo {
   hostImages: Partial<Record<HostFlavour, string>>;
   /** The bastion: its ssh_config alias (an inventory's `jump:`) and lab-network address. */
   bastion: { alias: string; address: string };
-  /** Non-root login user on every host (password-less sudo, `docker` group), admitted only from the bastion. */
+  /** Non-root login user on every host (password-less sudo, no `docker` group), admitted only from the bastion. */
   opsUser: string;
 }
 

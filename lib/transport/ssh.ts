@@ -56,7 +56,7 @@ export function unreachableReason(stderr: string): string {
 
 // Longest name we put in the control folder: ssh's ControlPath `%C` (40 hex) plus the ".XXXXXXXXXXXXXXXX"
 // suffix of the temporary socket the master binds before renaming it (OpenSSH mux.c), and our Docker
-// forwards (`docker-<12 hex>-<pid>-<n>.sock`, at most 40). A unix socket path holds at most 104 bytes on
+// Docker sockets (`docker-<12 hex>-<pid>-<n>.sock`, at most 40). A unix socket path holds at most 104 bytes on
 // BSD/macOS (108 on Linux, the trailing NUL included): the folder must leave room for the longest one.
 const LONGEST_ENTRY = "/".length + 40 + ".".length + 16;
 /** Longest control folder path whose sockets still fit the 104-byte unix socket path limit. */
@@ -142,15 +142,45 @@ export async function ensureControlDir(dir: string): Promise<void> {
   }
 }
 
-/** Docker socket forwards this process has asked for, numbering their local paths. */
+/** Local Docker sockets this process has opened, numbering their paths. */
 let forwards = 0;
+
+// Runs on the host for each Docker connection: the engine's API on stdin/stdout, as root (sudo -n: never a
+// prompt). Fixed text, so no value is interpolated.
+const DOCKER_DIAL =
+  `if [ "$(id -u)" -eq 0 ]; then exec docker system dial-stdio; else exec sudo -n docker system dial-stdio; fi`;
+
+/** Our local Docker socket: its listener, and the dial-stdio sessions carrying its connections. */
+interface DockerDial {
+  path: string;
+  listener: Deno.Listener;
+  sessions: Set<Deno.ChildProcess>;
+  /** stderr of the last session that said something (sudo's refusal, a missing docker CLI). */
+  lastError: string;
+}
+
+/** The body of the engine's `GET /_ping` through a unix socket: "OK" from a live Docker engine. */
+export async function dockerPing(socket: string, timeoutMs = 15_000): Promise<string> {
+  const conn = await Deno.connect({ transport: "unix", path: socket });
+  const timer = setTimeout(() => conn.close(), timeoutMs);
+  try {
+    await conn.write(new TextEncoder().encode("GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n"));
+    const text = await new Response(conn.readable).text();
+    return text.split("\r\n\r\n").slice(1).join("").trim();
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn.close();
+    } catch { /* closed by the end of its stream */ }
+  }
+}
 
 /** Runs commands on one host through the system `ssh`, over one multiplexed (ControlMaster) connection. */
 export class Ssh {
   readonly #debug: (line: string) => void;
   readonly #connectTimeout: number;
   #controlDir: string | undefined;
-  #dockerSocket: string | undefined;
+  #docker: DockerDial | undefined;
   #dirChecked: Promise<void> | undefined;
 
   constructor(readonly host: Host, opts: SshOptions = {}) {
@@ -268,44 +298,84 @@ export class Ssh {
   }
 
   /**
-   * Forwards a local unix socket to the host's Docker socket on the existing master connection
-   * (`ssh -O forward`), so ~/.ssh/config, ProxyJump and agents apply to Docker traffic too.
+   * A local unix socket (in our private control folder) whose every connection reaches the host's Docker
+   * engine as root: each one is a session on the same master running `docker system dial-stdio` (what the
+   * Docker CLI runs for `ssh://` hosts) through sudo when we don't log in as root. So ~/.ssh/config,
+   * ProxyJump and agents apply to Docker traffic too, and the login user needs no `docker` group: an
+   * `ssh -O forward` of /var/run/docker.sock would be opened by sshd as the login user, who on a fresh
+   * host is in no such group (and a ControlMaster keeps the group list it started with). The first use
+   * checks the engine answers through it (`GET /_ping`), so a refused sudo or a missing engine is named
+   * here rather than surfacing as a reset socket in the Docker client.
    */
   async dockerSocketPath(): Promise<string> {
-    if (this.#dockerSocket) return this.#dockerSocket;
+    if (this.#docker) return this.#docker.path;
     await this.#checkDir();
     const id = createHash("sha256").update(`${this.host.name}\0${this.host.ssh.address}`).digest("hex").slice(
       0,
       12,
     );
-    // A new name per forward: the master keeps every forward it was asked for until it exits, and answers a
-    // request for one it already has with success without binding it again (OpenSSH mux.c, "found
-    // existing forwarding"). Reusing a name whose file close() removed would hand back a dead path.
-    const local = `${this.controlDir}/docker-${id}-${Deno.pid}-${++forwards}.sock`;
-    await Deno.remove(local).catch(() => {});
-    this.#debug(`$ ssh -O forward -L ${local}:/var/run/docker.sock ${this.host.ssh.address}`);
-    const r =
-      await $`ssh ${this.sshArgs()} -O forward -L ${local}:/var/run/docker.sock -- ${this.host.ssh.address}`
-        .stdout("piped").stderr("piped").noThrow();
-    if (r.code !== 0) {
-      throw new UnreachableError(`${this.host.name}: cannot forward the Docker socket: ${r.stderr.trim()}`);
+    const path = `${this.controlDir}/docker-${id}-${Deno.pid}-${++forwards}.sock`;
+    await Deno.remove(path).catch(() => {});
+    this.#debug(`$ docker system dial-stdio (as root, one session on the master per connection) at ${path}`);
+    const listener = Deno.listen({ transport: "unix", path });
+    const dial: DockerDial = { path, listener, sessions: new Set(), lastError: "" };
+    this.#docker = dial;
+    (async () => {
+      try {
+        for await (const conn of listener) this.#dialOne(dial, conn);
+      } catch { /* closed */ }
+    })();
+    const answer = await dockerPing(path).catch((e) => `(${e instanceof Error ? e.message : e})`);
+    if (answer !== "OK") {
+      await this.close();
+      throw new RemoteError(
+        `the host's Docker engine does not answer as root through \`docker system dial-stdio\`: ${
+          dial.lastError.trim() || answer || "no answer"
+        }`,
+        1,
+        dial.lastError,
+      );
     }
-    this.#dockerSocket = local;
-    return local;
+    return path;
+  }
+
+  /** Carries one connection of the local Docker socket over its own session of the master. */
+  #dialOne(dial: DockerDial, conn: Deno.Conn): void {
+    const child = new Deno.Command("ssh", {
+      args: [...this.sshArgs(), "--", this.host.ssh.address, DOCKER_DIAL],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    dial.sessions.add(child);
+    conn.readable.pipeTo(child.stdin).catch(() => {});
+    child.stdout.pipeTo(conn.writable).catch(() => {});
+    new Response(child.stderr).text().then((err) => {
+      if (err.trim()) dial.lastError = err;
+    }, () => {});
+    child.status.finally(() => dial.sessions.delete(child)).catch(() => {});
   }
 
   /**
-   * Lets go of our Docker forward. The master itself stays up to ControlPersist (60 s idle), shared by
-   * every run on this controller as Ansible's is: the next task reuses it instead of reconnecting,
-   * and a concurrent run (a verify during a deploy) never loses its sessions to our exit.
+   * Lets go of our Docker socket: no new connection, and the sessions still open end. The master itself
+   * stays up to ControlPersist (60 s idle), shared by every run on this controller as Ansible's is: the
+   * next task reuses it instead of reconnecting, and a concurrent run (a verify during a deploy) never loses
+   * its sessions to our exit.
    */
   async close(): Promise<void> {
-    if (this.#dockerSocket) {
-      // Removing the local path is enough: nothing can connect to the forward any more, and the
-      // master drops it when it exits. Not cancelling saves a process per host per run.
-      await Deno.remove(this.#dockerSocket).catch(() => {});
-      this.#dockerSocket = undefined;
+    const dial = this.#docker;
+    if (!dial) return;
+    this.#docker = undefined;
+    try {
+      dial.listener.close();
+    } catch { /* already closed */ }
+    for (const child of dial.sessions) {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already gone */ }
     }
+    await Promise.all([...dial.sessions].map((c) => c.status.catch(() => {})));
+    await Deno.remove(dial.path).catch(() => {});
   }
 
   /** Stops the shared master connection now (tests and `lab down` use it). */

@@ -21,7 +21,7 @@ Deno.test("no-op deploy: two remote commands, no Docker socket forward; Apache's
     const remote = r.stdout.split("\n").filter((l) => /^\S+\s+\S+\s+\$ /.test(l));
     assert.ok(remote.length <= 2, `at most two remote commands:\n${remote.join("\n")}`);
     assert.ok(remote.some((l) => /\$ lock; probe facts/.test(l)), remote.join("\n"));
-    assert.doesNotMatch(r.stdout, /-O forward|docker\.sock/);
+    assert.doesNotMatch(r.stdout, /dial-stdio|-O forward|docker\.sock/);
   });
 
   await t.step(

@@ -4,22 +4,9 @@ import { join } from "node:path";
 import { loadInventory } from "../../lib/inventory/load.ts";
 import { RemoteError, UnreachableError } from "../../lib/engine/errors.ts";
 import { quote } from "../../lib/transport/quote.ts";
-import { Ssh } from "../../lib/transport/ssh.ts";
+import { dockerPing, Ssh } from "../../lib/transport/ssh.ts";
 import { cli, lab } from "../helpers/lab.ts";
 import { HOSTILE } from "../helpers/hostile.ts";
-
-/** The body of the engine's `GET /_ping` through a unix socket ("OK" from a live Docker engine). */
-async function dockerPing(socket: string): Promise<string> {
-  const conn = await Deno.connect({ transport: "unix", path: socket });
-  try {
-    await conn.write(new TextEncoder().encode("GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n"));
-    const text = await new Response(conn.readable).text();
-    return text.split("\r\n\r\n").slice(1).join("").trim();
-  } catch (e) {
-    conn.close();
-    throw e;
-  }
-}
 
 Deno.test("SSH engine against a real sshd on a loopback address", async (t) => {
   const info = await lab();
@@ -127,7 +114,7 @@ Deno.test("SSH engine against a real sshd on a loopback address", async (t) => {
     });
 
     await t.step(
-      "the Docker socket forward rides the same connection, to the host's engine, a second one too",
+      "the Docker API reaches the host's engine as root, in sessions of the same master; a second socket too",
       async () => {
         // The host's engine must be there to answer: a lab host made fresh again has none until the docker
         // step runs (a no-op where it is installed).
@@ -135,25 +122,7 @@ Deno.test("SSH engine against a real sshd on a loopback address", async (t) => {
         assert.equal(docker.code, 0, docker.stdout + docker.stderr);
         const sock = await ssh.dockerSocketPath();
         assert.ok((await Deno.stat(sock)).isSocket);
-        // The same connection: the socket listens in the master process that `ssh -O check` names.
-        const check = await new Deno.Command("ssh", {
-          args: [...ssh.sshArgs(), "-O", "check", host.ssh.address],
-          stderr: "piped",
-        }).output();
-        const said = new TextDecoder().decode(check.stderr);
-        const master = /Master running \(pid=(\d+)\)/.exec(said)?.[1];
-        assert.ok(master, `ssh -O check: ${said}`);
-        const inode = (await Deno.readTextFile("/proc/net/unix")).split("\n")
-          .map((l) => l.trim().split(/\s+/)).find((f) => f[7] === sock)?.[6];
-        assert.ok(inode, `${sock} is a listening socket in /proc/net/unix`);
-        const fds: string[] = [];
-        for await (const fd of Deno.readDir(`/proc/${master}/fd`)) {
-          fds.push(await Deno.readLink(`/proc/${master}/fd/${fd.name}`).catch(() => ""));
-        }
-        assert.ok(
-          fds.includes(`socket:[${inode}]`),
-          `the master (pid ${master}) holds ${sock}: ${fds.join(" ")}`,
-        );
+        assert.equal(sock.slice(0, sock.lastIndexOf("/")), ssh.controlDir, "in our private control folder");
         // Through it, the host's engine answers: its ID is the one the host's own docker reports (the
         // controller's engine has another), its name the host's.
         const api = await $`curl -sS --max-time 10 --unix-socket ${sock} http://docker/info`
@@ -162,14 +131,29 @@ Deno.test("SSH engine against a real sshd on a loopback address", async (t) => {
         const engine = JSON.parse(api.stdout) as { ID: string; Name: string };
         assert.equal(engine.ID, (await ssh.run("docker info -f '{{.ID}}'")).stdout.trim());
         assert.equal(engine.Name, host.name);
-        // Another run in this process (a test file before this one, a task's second step) asks the same
-        // master for a forward once the first one's path is gone: it must get a live one, not a dead path
-        // (the master answers a request for a forward it has with success, binding nothing).
+        // The same connection: a Docker connection held open adds no TCP connection to the host's sshd.
+        const g = await $`ssh -G ${ssh.sshArgs()} -- ${host.ssh.address}`.text();
+        const dst = `${/^hostname (\S+)$/m.exec(g)![1]}:${/^port (\d+)$/m.exec(g)![1]}`;
+        const tcp = async () =>
+          (await $`ss -Htn state established dst ${dst}`.text()).split("\n").filter(Boolean).length;
+        const before = await tcp();
+        assert.ok(before >= 1, `the master's connection to ${dst}`);
+        const held = await Deno.connect({ transport: "unix", path: sock });
+        try {
+          assert.equal(await dockerPing(sock), "OK");
+          assert.equal(await tcp(), before, "Docker sessions ride the master: no new connection to the host");
+        } finally {
+          held.close();
+        }
+        // Another run in this process (a test file before this one, a task's second step) opens its own
+        // socket once the first one is gone: it must get a live one, not a dead path.
         await ssh.close();
+        assert.equal(await Deno.stat(sock).then(() => "present", () => "gone"), "gone", "close() removes it");
         const again = new Ssh(host);
         try {
           const second = await again.dockerSocketPath();
-          assert.equal(await dockerPing(second), "OK", "the second forward answers too");
+          assert.notEqual(second, sock);
+          assert.equal(await dockerPing(second), "OK", "the second socket answers too");
         } finally {
           await again.close();
         }
