@@ -91,7 +91,7 @@ export async function debianMirror(): Promise<string> {
 }
 
 /** A WritableStream that hands complete lines to `onLine`. */
-function lineSink(onLine: (line: string) => void): WritableStream<Uint8Array> {
+export function lineSink(onLine: (line: string) => void): WritableStream<Uint8Array> {
   const dec = new TextDecoder();
   let buf = "";
   return new WritableStream({

@@ -16,7 +16,7 @@ import $ from "dax";
 import { HOST_CONFIG } from "../../lib/lab/containers.ts";
 import { ensureControllerTools } from "../../lib/lab/controller_tools.ts";
 import { docker, ensureEngine } from "../../lib/lab/engine.ts";
-import { ensureHostImage } from "../../lib/lab/host_image.ts";
+import { ensureHostImage, lineSink } from "../../lib/lab/host_image.ts";
 import { LAB_LABEL, PROJECT_ROOT } from "../../lib/lab/layout.ts";
 
 /** The controller's container and the volume of its engine (`lab down` removes both: label, name prefix). */
@@ -72,26 +72,6 @@ async function removeController(): Promise<void> {
   await docker().getVolume(VOLUME).remove().catch(() => {});
 }
 
-/** A sink that keeps everything written to it and echoes each line with a prefix (progress in CI's log). */
-function teeLines(kept: string[]): WritableStream<Uint8Array> {
-  const dec = new TextDecoder();
-  let buf = "";
-  return new WritableStream({
-    write(chunk) {
-      buf += dec.decode(chunk, { stream: true });
-      const lines = buf.split("\n");
-      buf = lines.pop()!;
-      for (const l of lines) {
-        kept.push(l);
-        log(l);
-      }
-    },
-    close() {
-      if (buf) kept.push(buf), log(buf);
-    },
-  });
-}
-
 Deno.test({
   name: "fresh controller: the README's demo command passes on Debian 12 with only Node.js and npm",
   sanitizeResources: false,
@@ -131,8 +111,9 @@ Deno.test({
       const env = await copyMachineTrust();
       log(`$ ${DEMO}`);
       const output: string[] = [];
+      const keep = (line: string) => (output.push(line), log(line));
       const r = await $`docker exec ${env} -w ${CHECKOUT} ${CONTAINER} bash -c ${DEMO}`
-        .stdin("null").stdout(teeLines(output)).stderr(teeLines(output)).timeout(DEMO_TIMEOUT_MS).noThrow();
+        .stdin("null").stdout(lineSink(keep)).stderr(lineSink(keep)).timeout(DEMO_TIMEOUT_MS).noThrow();
       const text = output.join("\n");
       assert.equal(
         r.code,
