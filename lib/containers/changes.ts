@@ -3,7 +3,7 @@ import type Docker from "dockerode";
 import type { Change } from "../engine/change.ts";
 import { fileChange, type FileOptions } from "../engine/file_change.ts";
 import { imageChange } from "./image_delivery.ts";
-import { quote } from "../transport/quote.ts";
+import { quote } from "../base/quote.ts";
 import type { Ssh } from "../transport/ssh.ts";
 import type { HostContext } from "../engine/step.ts";
 import { type HostProbe, probeHost } from "../facts/files_probe.ts";

@@ -25,7 +25,7 @@
  * own root's): not supported, as before.
  */
 import type { ServiceAccountFacts } from "../facts/facts.ts";
-import { quote } from "../transport/quote.ts";
+import { quote } from "../base/quote.ts";
 
 /** Name of the system user (and its private group). */
 export const SERVICE_ACCOUNT = "isa-monitoring";

@@ -1,6 +1,6 @@
 import type { RunOptions } from "./cli.ts";
-import { colour, printable, say, statusWord } from "./output.ts";
-import { redact } from "../inventory/redact.ts";
+import { colour, printable, say, statusWord } from "../base/output.ts";
+import { redact } from "../base/redact.ts";
 import { exitCode, type HostReport, recapCounts } from "./report.ts";
 
 /** Prefixed output lines of one host and step; remote text in them is made printable. */

@@ -1,5 +1,5 @@
 import type { RunOptions } from "./cli.ts";
-import { RemoteError, UnreachableError, UsageError } from "./errors.ts";
+import { RemoteError, UnreachableError, UsageError } from "../base/errors.ts";
 import {
   gatherHost,
   hostProbeScript,
@@ -10,15 +10,15 @@ import {
 import { mergeNeeds } from "../facts/needs.ts";
 import type { Host } from "../inventory/host.ts";
 import type { Inventory } from "../inventory/load.ts";
-import { colour, printable, say, statusWord, warn } from "./output.ts";
-import { redact } from "../inventory/redact.ts";
+import { colour, printable, say, statusWord, warn } from "../base/output.ts";
+import { redact } from "../base/redact.ts";
 import { EXIT, type HostReport, type StepReport } from "./report.ts";
 import { HostLock } from "./host_lock.ts";
 import { loadSecrets, type Secrets } from "../inventory/secrets.ts";
 import { Ssh } from "../transport/ssh.ts";
 import type { Step } from "./step.ts";
 import { hostContext } from "./context.ts";
-import { pool } from "./pool.ts";
+import { pool } from "../base/pool.ts";
 import { confirmProd } from "./selection.ts";
 import { startTask, usageGuard } from "./start.ts";
 import { diffColour, finish, printer } from "./recap.ts";

@@ -1,5 +1,5 @@
 import type { ApacheFacts, Facts, SelinuxFacts, ServiceAccountFacts } from "./facts.ts";
-import { quote } from "../transport/quote.ts";
+import { quote } from "../base/quote.ts";
 import { LOCK_DIR } from "../engine/host_lock.ts";
 import { SERVICE_ACCOUNT } from "../containers/service_account.ts";
 

@@ -5,14 +5,14 @@
  * and injectable.
  */
 import { installPaths } from "../inventory/paths.ts";
-import { UnreachableError, UsageError } from "../engine/errors.ts";
+import { UnreachableError, UsageError } from "../base/errors.ts";
 import type { Host } from "../inventory/host.ts";
 import type { Inventory } from "../inventory/load.ts";
-import { colour, printable, say, statusWord, warn } from "../engine/output.ts";
+import { colour, printable, say, statusWord, warn } from "../base/output.ts";
 import { EXIT, exitCode } from "../engine/report.ts";
 import { startTask, usageGuard } from "../engine/start.ts";
-import { redact } from "../inventory/redact.ts";
-import { pool } from "../engine/pool.ts";
+import { redact } from "../base/redact.ts";
+import { pool } from "../base/pool.ts";
 import { loadSecrets, type Secrets } from "../inventory/secrets.ts";
 import { Ssh } from "../transport/ssh.ts";
 import type { GrafanaTarget } from "../inventory/vars.ts";

@@ -1,6 +1,6 @@
 import { isMap, isSeq, type Node } from "yaml";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { UsageError } from "../engine/errors.ts";
+import { UsageError } from "../base/errors.ts";
 import type { Host } from "./host.ts";
 import { checkHostVars, type VarPath } from "./rules.ts";
 import { child, entries, type Infer, Located, type ObjectSchema, parseLocated, validate } from "./schema.ts";

@@ -10,7 +10,7 @@ import {
   type Scalar,
   type YAMLMap,
 } from "yaml";
-import { UsageError } from "../engine/errors.ts";
+import { UsageError } from "../base/errors.ts";
 
 /**
  * A tiny schema language for inventory and secrets values: one declaration gives both the validation

@@ -23,7 +23,7 @@ import {
   waitLightReady,
 } from "./containers.ts";
 import { engineUp, ensureEngine } from "./engine.ts";
-import { pool } from "../engine/pool.ts";
+import { pool } from "../base/pool.ts";
 import { ensureBastion, ensureHostAccess } from "./access.ts";
 import { ensureHostImage } from "./host_image.ts";
 import { writeInventory, writeLightInventory } from "./inventory.ts";

@@ -1,9 +1,9 @@
 import { statusBlock, unmanagedStatusLocations, withBlock } from "../render/apache_block.ts";
 import type { Change } from "../engine/change.ts";
-import { RemoteError } from "../engine/errors.ts";
+import { RemoteError } from "../base/errors.ts";
 import { unifiedDiff } from "../engine/file_change.ts";
 import type { ApacheFacts } from "../facts/facts.ts";
-import { quote } from "../transport/quote.ts";
+import { quote } from "../base/quote.ts";
 import { writeFileScript } from "../transport/ssh.ts";
 import type { HostContext, Step } from "../engine/step.ts";
 import { ourSubnet } from "./docker.ts";

@@ -10,7 +10,7 @@ import { type DesiredFiles, PENDING } from "../containers/changes.ts";
 import type { HostProbe, Stat } from "../facts/files_probe.ts";
 import { X509Certificate } from "node:crypto";
 import type { Host } from "../inventory/host.ts";
-import { quote } from "../transport/quote.ts";
+import { quote } from "../base/quote.ts";
 import type { Ssh } from "../transport/ssh.ts";
 
 /** Renew when the certificate expires within this many seconds (30 days). */

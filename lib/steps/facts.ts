@@ -1,7 +1,7 @@
 import type { HostContext, Step } from "../engine/step.ts";
 import type { Facts } from "../facts/facts.ts";
 import type { Vars } from "../inventory/vars.ts";
-import { quote } from "../transport/quote.ts";
+import { quote } from "../base/quote.ts";
 import { dockerRepoBase, proxyEnv } from "./docker_install.ts";
 
 /**

@@ -25,7 +25,7 @@ import {
   shippedAlerts,
 } from "../render/prometheus_config.ts";
 import { alertingCaText } from "../inventory/alerting_ca.ts";
-import { quote } from "../transport/quote.ts";
+import { quote } from "../base/quote.ts";
 import type { Step } from "../engine/step.ts";
 import { parseWebConfigUsers, renderWebConfig, SELF_SCRAPE_USER } from "../render/web_config.ts";
 import { serviceOwner } from "./service_account.ts";

@@ -1,15 +1,15 @@
 import { BEGIN } from "../render/apache_block.ts";
 import type { RunOptions } from "../engine/cli.ts";
 import { MANAGED_LABEL } from "../containers/spec.ts";
-import { UnreachableError, UsageError } from "../engine/errors.ts";
-import { colour, printable, say } from "../engine/output.ts";
+import { UnreachableError, UsageError } from "../base/errors.ts";
+import { colour, printable, say } from "../base/output.ts";
 import { EXIT, exitCode, type HostOutcome } from "../engine/report.ts";
 import { startTask, usageGuard } from "../engine/start.ts";
-import { redact } from "../inventory/redact.ts";
+import { redact } from "../base/redact.ts";
 import { gatherHost } from "../facts/gather.ts";
 import { mergeNeeds } from "../facts/needs.ts";
 import { hostContext } from "../engine/context.ts";
-import { pool } from "../engine/pool.ts";
+import { pool } from "../base/pool.ts";
 import { loadSecrets, type Secrets } from "../inventory/secrets.ts";
 import { Ssh } from "../transport/ssh.ts";
 import { deploySteps } from "./mod.ts";
@@ -17,8 +17,8 @@ import type { Host } from "../inventory/host.ts";
 import { installPaths } from "../inventory/paths.ts";
 import type { Credential } from "../inventory/secrets.ts";
 import { sections } from "../facts/probe.ts";
-import { quote } from "../transport/quote.ts";
-import { seconds } from "../engine/duration.ts";
+import { quote } from "../base/quote.ts";
+import { seconds } from "../base/duration.ts";
 import { clientFor, get, publicUrl } from "../verify/public.ts";
 import {
   certDaysLeft,

@@ -7,7 +7,7 @@ import { containerState } from "../containers/reconcile.ts";
 import { CHAIN, SCRIPT_PATH, UNIT_NAME, UNIT_PATH } from "../render/firewall.ts";
 import { WATCH_SCRIPT_PATH, WATCH_UNIT_NAME, WATCH_UNIT_PATH } from "../render/firewalld_watch.ts";
 import { unifiedDiff } from "../engine/file_change.ts";
-import { quote } from "../transport/quote.ts";
+import { quote } from "../base/quote.ts";
 import { writeFileScript } from "../transport/ssh.ts";
 import type { Step } from "../engine/step.ts";
 import { runApacheChange } from "./apache.ts";

@@ -5,10 +5,10 @@
 import { centralQueryUrl } from "../grafana/api.ts";
 import type { Host } from "../inventory/host.ts";
 import { installPaths } from "../inventory/paths.ts";
-import { redact } from "../inventory/redact.ts";
+import { redact } from "../base/redact.ts";
 import type { Secrets } from "../inventory/secrets.ts";
 import { Ssh } from "../transport/ssh.ts";
-import { seconds } from "../engine/duration.ts";
+import { seconds } from "../base/duration.ts";
 import { clientFor, publicUrl } from "../verify/public.ts";
 import { downView, type HostView, hostView, type MatrixSeries } from "./view.ts";
 

@@ -2,10 +2,10 @@
  * `deno task top`: every host's scoreboard, refreshed every 2 s, in the terminal's alternate screen
  * (`q` or Ctrl-C restores it); `--once` one plain frame, `--json` one document.
  */
-import { UsageError } from "../engine/errors.ts";
+import { UsageError } from "../base/errors.ts";
 import { EXIT, exitCode } from "../engine/report.ts";
 import { startTask, usageGuard } from "../engine/start.ts";
-import { redact } from "../inventory/redact.ts";
+import { redact } from "../base/redact.ts";
 import { loadSecrets } from "../inventory/secrets.ts";
 import { renderFrame } from "./frame.ts";
 import { TopSource } from "./source.ts";

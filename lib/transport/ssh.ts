@@ -1,9 +1,9 @@
 import $ from "dax";
 import { createHash } from "node:crypto";
 import { Buffer } from "node:buffer";
-import { RemoteError, UnreachableError } from "../engine/errors.ts";
+import { RemoteError, UnreachableError } from "../base/errors.ts";
 import type { Host } from "../inventory/host.ts";
-import { quote } from "./quote.ts";
+import { quote } from "../base/quote.ts";
 
 /** Output of a remote script. */
 export interface RemoteResult {

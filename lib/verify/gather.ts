@@ -3,7 +3,7 @@ import { CONTAINER_NAMES, EXPORTER_PORT, PROMETHEUS_PORT } from "../containers/b
 import { installPaths } from "../inventory/paths.ts";
 import { sections } from "../facts/probe.ts";
 import type { Host } from "../inventory/host.ts";
-import { quote } from "../transport/quote.ts";
+import { quote } from "../base/quote.ts";
 import type { Credential } from "../inventory/secrets.ts";
 import type { Ssh } from "../transport/ssh.ts";
 import type { Target } from "./evidence.ts";

@@ -1,13 +1,13 @@
 import type Docker from "dockerode";
 import type { RunOptions } from "../engine/cli.ts";
-import { UnreachableError } from "../engine/errors.ts";
+import { UnreachableError } from "../base/errors.ts";
 import type { Host } from "../inventory/host.ts";
-import { colour, printable, say } from "../engine/output.ts";
-import { redact } from "../inventory/redact.ts";
+import { colour, printable, say } from "../base/output.ts";
+import { redact } from "../base/redact.ts";
 import type { Credential } from "../inventory/secrets.ts";
 import { Ssh } from "../transport/ssh.ts";
 import { checkExporter, type CheckResult, checkServerStatus, checkTarget } from "./evidence.ts";
-import { seconds } from "../engine/duration.ts";
+import { seconds } from "../base/duration.ts";
 import { gatherHostEvidence } from "./gather.ts";
 import { liveCheck } from "./live.ts";
 import { clientFor, dashboardPortCheck, frontendCheck, publicQueryCheck } from "./public.ts";

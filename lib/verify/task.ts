@@ -1,11 +1,11 @@
-import { UsageError } from "../engine/errors.ts";
-import { colour, say } from "../engine/output.ts";
-import { redact } from "../inventory/redact.ts";
-import { pool } from "../engine/pool.ts";
+import { UsageError } from "../base/errors.ts";
+import { colour, say } from "../base/output.ts";
+import { redact } from "../base/redact.ts";
+import { pool } from "../base/pool.ts";
 import { EXIT, exitCode } from "../engine/report.ts";
 import { startTask, usageGuard } from "../engine/start.ts";
 import { loadSecrets } from "../inventory/secrets.ts";
-import { seconds } from "../engine/duration.ts";
+import { seconds } from "../base/duration.ts";
 import { printVerdict, verifyHost } from "./run.ts";
 
 const EXTRA = { wait: { type: "string" }, live: { type: "boolean", default: false } } as const;

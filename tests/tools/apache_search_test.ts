@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import $ from "dax";
 import { APACHE_SEARCH, PROBE_FUNCTIONS, sections } from "../../lib/facts/probe.ts";
-import { quote } from "../../lib/transport/quote.ts";
+import { quote } from "../../lib/base/quote.ts";
 
 Deno.test("only files listed by -t -D DUMP_INCLUDES are searched, nested includes from anywhere included", async () => {
   const dir = await Deno.makeTempDir({ prefix: "isa-test-apache-" });
