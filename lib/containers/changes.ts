@@ -20,7 +20,8 @@ import {
 } from "./reconcile.ts";
 import { waitHttpReady } from "./readiness.ts";
 import { dropScript, keptCopies, restoreScript } from "./previous_files.ts";
-import { type ContainerSpec, MANAGED_LABEL, specHash } from "./spec.ts";
+import { type ContainerSpec, specHash } from "./spec.ts";
+import { MANAGED_LABEL } from "../base/names.ts";
 
 /** Marks a mounted file whose content is only known after an earlier change applies (a new certificate). */
 export const PENDING = Symbol("pending");

@@ -4,7 +4,8 @@
  * puts it back when the new one is not: a host is never left without monitoring.
  */
 import type Docker from "dockerode";
-import { type ContainerSpec, MANAGED_LABEL, SPEC_HASH_LABEL } from "./spec.ts";
+import { type ContainerSpec } from "./spec.ts";
+import { MANAGED_LABEL, SPEC_HASH_LABEL } from "../base/names.ts";
 
 /** What reconciling a container does. */
 export type ContainerAction = "create" | "recreate" | "start" | "none";

@@ -4,7 +4,7 @@
  * forward: dockerode is reached only to apply a change.
  */
 import { type ContainerState, ForeignContainerError } from "./reconcile.ts";
-import { MANAGED_LABEL, SPEC_HASH_LABEL } from "./spec.ts";
+import { MANAGED_LABEL, SPEC_HASH_LABEL } from "../base/names.ts";
 
 /** What the plan asks of the engine. */
 export interface DockerNeeds {

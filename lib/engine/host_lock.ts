@@ -1,9 +1,5 @@
 import type { Ssh } from "../transport/ssh.ts";
-
-/** Root-only folder of the lock: nobody else can create, hold or replace anything in it. */
-export const LOCK_DIR = "/run/isa-monitoring";
-/** The lock file; its content is the holder's line. */
-export const LOCK_FILE = `${LOCK_DIR}/lock`;
+import { LOCK_DIR, LOCK_FILE } from "../base/names.ts";
 
 // Holds flock(1) on the host for as long as this ssh session lives: when our process ends,
 // however it ends, the session closes, `cat` sees EOF and the kernel drops the lock. No stale

@@ -1,16 +1,7 @@
 import type { ApacheFacts, Facts, SelinuxFacts, ServiceAccountFacts } from "./facts.ts";
 import { quote } from "../base/quote.ts";
-import { LOCK_DIR } from "../engine/host_lock.ts";
-import { SERVICE_ACCOUNT } from "../containers/service_account.ts";
-
-/**
- * Shell functions of every probe's output format: `@@name` opens a section (raw command output
- * follows); a file is a section whose first line is `+` followed by its base64 (any bytes survive), or
- * `-` when it is absent (an empty file and a missing one differ). `sections` and `fileSection` read it.
- */
-export const PROBE_FUNCTIONS = `isa_sec() { echo "@@$1"; }
-isa_file() { echo "@@$1"; if [ -f "$2" ]; then echo +; base64 < "$2"; else echo -; fi; }
-`;
+import { fileSection, PROBE_FUNCTIONS, sections } from "../base/probe_sections.ts";
+import { APACHE_CONF_FILE, LOCK_DIR, SERVICE_ACCOUNT } from "../base/names.ts";
 
 /** Where we keep the engine's proxy settings: a systemd drop-in, as Docker documents for dockerd. */
 export const DOCKER_PROXY_DROPIN = "/etc/systemd/system/docker.service.d/http-proxy.conf";
@@ -145,10 +136,10 @@ ${indent(indent(indent(APACHE_SEARCH)))}    )
   fi
   printf '%s\\n' "$answers"
   root=$(printf '%s\\n' "$answers" | sed -n '/^@@apache-root$/{n;p;}')
-  case "$bin" in *apache2) ours="$root/conf-available/EPFL_isa.conf" ;; *) ours="$root/conf.d/EPFL_isa.conf" ;; esac
+  case "$bin" in *apache2) ours="$root/conf-available/${APACHE_CONF_FILE}" ;; *) ours="$root/conf.d/${APACHE_CONF_FILE}" ;; esac
   isa_file apache-ours "$ours"
   isa_sec apache-enabled
-  [ -e "$root/conf-enabled/EPFL_isa.conf" ] && echo conf
+  [ -e "$root/conf-enabled/${APACHE_CONF_FILE}" ] && echo conf
   [ -e "$root/mods-enabled/status.load" ] && echo mod
   isa_sec apache-active
   [ "$httpd_state" = active ] && echo httpd
@@ -189,28 +180,6 @@ command -v netfilter-persistent >/dev/null 2>&1 && echo netfilter-persistent
 isa_sec service-account; getent passwd ${SERVICE_ACCOUNT} 2>/dev/null
 ${extra}${apiBatch([...FACTS_API, ...(opts.api ?? [])])}isa_sec end
 `;
-}
-
-/** Splits probe output into its sections. */
-export function sections(output: string): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  let cur: string[] | null = null;
-  for (const line of output.split("\n")) {
-    const m = /^@@([A-Za-z0-9-]+)$/.exec(line);
-    if (m) {
-      cur = [];
-      out.set(m[1], cur);
-    } else if (cur) cur.push(line);
-  }
-  for (const v of out.values()) while (v.length && v.at(-1) === "") v.pop();
-  return out;
-}
-
-/** A file's section as `isa_file` prints it: its content, or null when absent (or the section missing). */
-export function fileSection(lines: string[] | undefined): string | null {
-  if (!lines || lines[0] !== "+") return null;
-  const bin = atob(lines.slice(1).join("").replace(/\s+/g, ""));
-  return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
 }
 
 /** Parses /etc/os-release (shell-style KEY=value, optionally quoted). */
@@ -385,7 +354,7 @@ export function parseFacts(output: string): Facts {
       includes,
       service: debianLayout ? "apache2" : "httpd",
       confDir,
-      confFile: `${confDir}/EPFL_isa.conf`,
+      confFile: `${confDir}/${APACHE_CONF_FILE}`,
       layout: debianLayout ? "debian" : "rhel",
       version: v.version,
       mpm: v.mpm,

@@ -7,6 +7,7 @@ import { quote } from "../base/quote.ts";
 import { writeFileScript } from "../transport/ssh.ts";
 import type { HostContext, Step } from "../engine/step.ts";
 import { ourSubnet } from "./docker.ts";
+import { APACHE_CONF_NAME } from "../base/names.ts";
 
 /** What an Apache configuration change does on the host, as shell: deploy and uninstall each give theirs. */
 export interface ApacheEdit {
@@ -78,8 +79,10 @@ export function writeEdit(
   const change = [writeFileScript(apache.confFile, desired, { mode: 0o644 }).trim()];
   const undo: string[] = [];
   if (enable.conf) {
-    change.push(`a2enconf -q EPFL_isa >/dev/null || { echo "a2enconf EPFL_isa failed" >&2; exit 1; }`);
-    undo.push("a2disconf -q EPFL_isa >/dev/null 2>&1");
+    change.push(
+      `a2enconf -q ${APACHE_CONF_NAME} >/dev/null || { echo "a2enconf ${APACHE_CONF_NAME} failed" >&2; exit 1; }`,
+    );
+    undo.push(`a2disconf -q ${APACHE_CONF_NAME} >/dev/null 2>&1`);
   }
   if (enable.mod) {
     change.push(`a2enmod -q status >/dev/null || { echo "a2enmod status failed" >&2; exit 1; }`);
@@ -136,7 +139,7 @@ export const apacheStep: Step = {
     if (desired === current && !enable.conf && !enable.mod) return Promise.resolve([]);
     const what = [
       desired !== current ? `${current === null ? "create" : "update"} ${apache.confFile}` : "",
-      enable.conf ? "a2enconf EPFL_isa" : "",
+      enable.conf ? `a2enconf ${APACHE_CONF_NAME}` : "",
       enable.mod ? "a2enmod status" : "",
     ].filter(Boolean).join(", ");
     const change: Change = {

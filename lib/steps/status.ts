@@ -1,6 +1,5 @@
 import { BEGIN } from "../render/apache_block.ts";
 import type { RunOptions } from "../engine/cli.ts";
-import { MANAGED_LABEL } from "../containers/spec.ts";
 import { UnreachableError, UsageError } from "../base/errors.ts";
 import { colour, printable, say } from "../base/output.ts";
 import { EXIT, exitCode, type HostOutcome } from "../engine/report.ts";
@@ -16,7 +15,6 @@ import { deploySteps } from "./mod.ts";
 import type { Host } from "../inventory/host.ts";
 import { installPaths } from "../inventory/paths.ts";
 import type { Credential } from "../inventory/secrets.ts";
-import { sections } from "../facts/probe.ts";
 import { quote } from "../base/quote.ts";
 import { seconds } from "../base/duration.ts";
 import { clientFor, get, publicUrl } from "../verify/public.ts";
@@ -32,6 +30,8 @@ import {
   type TargetRow,
   targetRows,
 } from "./status_checks.ts";
+import { MANAGED_LABEL } from "../base/names.ts";
+import { sections } from "../base/probe_sections.ts";
 
 /** status' answer for one host. */
 export interface HostStatus {

@@ -1,7 +1,6 @@
 import { BEGIN, withoutBlock } from "../render/apache_block.ts";
 import type { Change } from "../engine/change.ts";
 import { installPaths } from "../inventory/paths.ts";
-import { MANAGED_LABEL } from "../containers/spec.ts";
 import { CONTAINER_NAMES } from "../containers/builders.ts";
 import { containerState } from "../containers/reconcile.ts";
 import { CHAIN, SCRIPT_PATH, UNIT_NAME, UNIT_PATH } from "../render/firewall.ts";
@@ -12,6 +11,7 @@ import { writeFileScript } from "../transport/ssh.ts";
 import type { Step } from "../engine/step.ts";
 import { runApacheChange } from "./apache.ts";
 import { removeServiceAccountStep } from "./service_account.ts";
+import { APACHE_CONF_NAME, MANAGED_LABEL } from "../base/names.ts";
 
 /**
  * Removes our containers and network (the Docker engine itself stays: other things may use it).
@@ -66,9 +66,9 @@ export const removeApacheBlockStep: Step = {
     const edit = removeFile
       ? {
         change: `rm -f ${quote(apache.confFile)}${
-          debian ? "\na2disconf -q EPFL_isa >/dev/null 2>&1 || true" : ""
+          debian ? `\na2disconf -q ${APACHE_CONF_NAME} >/dev/null 2>&1 || true` : ""
         }`,
-        undo: debian ? "a2enconf -q EPFL_isa >/dev/null 2>&1" : undefined,
+        undo: debian ? `a2enconf -q ${APACHE_CONF_NAME} >/dev/null 2>&1` : undefined,
       }
       : { change: writeFileScript(apache.confFile, rest, { mode: 0o644 }) };
     const what = `${removeFile ? "remove" : "update"} ${apache.confFile}`;

@@ -10,13 +10,13 @@ import {
   watchScript,
   watchUnitFile,
 } from "../../lib/render/firewalld_watch.ts";
-import { sections } from "../../lib/facts/probe.ts";
 import { blankProbed, needsScript } from "../../lib/facts/needs.ts";
 import { firewallStep } from "../../lib/steps/firewall.ts";
 import { inventoryPath, loadInventory } from "../../lib/inventory/load.ts";
 import type { HostContext } from "../../lib/engine/step.ts";
 import type { Facts } from "../../lib/facts/facts.ts";
 import type { Ssh } from "../../lib/transport/ssh.ts";
+import { sections } from "../../lib/base/probe_sections.ts";
 
 const prod = (await loadInventory(inventoryPath({ prod: true }))).hosts[0];
 

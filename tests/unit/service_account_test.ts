@@ -8,7 +8,6 @@ import {
   groupOnly,
   PLANNED_OWNER,
   removeAccountScript,
-  SERVICE_ACCOUNT,
 } from "../../lib/containers/service_account.ts";
 import { prometheusSpec, traefikSpec } from "../../lib/containers/builders.ts";
 import { dirChange } from "../../lib/containers/changes.ts";
@@ -26,6 +25,7 @@ import {
 import { uninstallSteps } from "../../lib/steps/uninstall.ts";
 import type { Ssh } from "../../lib/transport/ssh.ts";
 import { fakeContext, qualHost } from "../helpers/fake_host.ts";
+import { SERVICE_ACCOUNT } from "../../lib/base/names.ts";
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures");
 const ACCOUNT: ServiceAccountFacts = { uid: 997, gid: 995, home: "/nonexistent", shell: "/usr/sbin/nologin" };
