@@ -8,7 +8,7 @@ import type { Ssh } from "../transport/ssh.ts";
 import type { HostContext } from "../engine/step.ts";
 import { type HostProbe, probeHost } from "../facts/files_probe.ts";
 import type { Facts } from "../facts/facts.ts";
-import type { DockerNeeds, DockerSnapshot } from "./snapshot.ts";
+import type { DockerNeeds, DockerSnapshot } from "../facts/docker_snapshot.ts";
 import {
   type ContainerAction,
   decideAction,

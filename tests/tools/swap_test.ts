@@ -9,7 +9,6 @@ import Docker from "dockerode";
 import {
   containerState,
   ensureNetwork,
-  ForeignContainerError,
   previousName,
   reconcileContainer,
   removeContainer,
@@ -20,6 +19,7 @@ import { keepScript, restoreScript } from "../../lib/containers/previous_files.t
 import { type ContainerSpec, specHash } from "../../lib/containers/spec.ts";
 import { ensureTinyImage, FAILING_C, SLEEPER_C } from "../helpers/tiny_images.ts";
 import { MANAGED_LABEL } from "../../lib/base/names.ts";
+import { ForeignContainerError } from "../../lib/facts/docker_snapshot.ts";
 
 const SLEEPER = "isa-test/sleeper:1";
 const FAILING = "isa-test/failing:1";
