@@ -1,24 +1,16 @@
 import type { Change } from "../engine/change.ts";
+import { firewallScript, SCRIPT_PATH, UNIT_NAME, UNIT_PATH, unitFile } from "../render/firewall.ts";
 import {
-  firewallScript,
-  parseProbe,
-  probeScript,
-  SCRIPT_PATH,
-  UNIT_NAME,
-  UNIT_PATH,
-  unitFile,
-} from "../render/firewall.ts";
-import {
-  parseWatchProbe,
   WATCH_SCRIPT_PATH,
   WATCH_UNIT_NAME,
   WATCH_UNIT_PATH,
-  watchProbeScript,
   watchScript,
   watchUnitFile,
 } from "../render/firewalld_watch.ts";
 import { fileChange } from "../engine/file_change.ts";
 import type { Step } from "../engine/step.ts";
+import { parseProbe, probeScript } from "./firewall_probe.ts";
+import { parseWatchProbe, watchProbeScript } from "./firewall_probe.ts";
 
 /** Step 3: quality opens 8080 and 8443, production only 8443 — enforced where Docker traffic flows. */
 export const firewallStep: Step = {

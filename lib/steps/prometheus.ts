@@ -18,18 +18,14 @@ import { keepingPrevious, withCopyPaths } from "../containers/previous_files.ts"
 import { IN_CONTAINER, inContainer, type InstallPaths, installPaths } from "../inventory/paths.ts";
 import { hashCredentials } from "../render/htpasswd.ts";
 import { fileChange } from "../engine/file_change.ts";
-import {
-  prometheusConfigInput,
-  renderAlerts,
-  renderPrometheusConfig,
-  shippedAlerts,
-} from "../render/prometheus_config.ts";
+import { prometheusConfigInput, renderAlerts, renderPrometheusConfig } from "../render/prometheus_config.ts";
 import { alertingCaText } from "../inventory/alerting_ca.ts";
 import { quote } from "../base/quote.ts";
 import type { Step } from "../engine/step.ts";
 import { parseWebConfigUsers, renderWebConfig, SELF_SCRAPE_USER } from "../render/web_config.ts";
 import { serviceOwner } from "./service_account.ts";
 import { groupOnly } from "../containers/service_account.ts";
+import { prometheusTemplate, shippedAlerts } from "./shipped_files.ts";
 
 // Files holding secrets belong to the user Prometheus runs as (`serviceOwner`), the others to root.
 const SECRET = { mode: 0o600, secret: true } as const;
@@ -237,6 +233,7 @@ export const prometheusStep: Step = {
     const config = renderPrometheusConfig(
       prometheusConfigInput(
         host,
+        prometheusTemplate(),
         alerts !== null,
         secrets.remote_write?.username,
         secrets.alerting?.username,

@@ -18,6 +18,7 @@ import { hashCredentials, parseHtpasswd, renderHtpasswd } from "../render/htpass
 import { fileChange } from "../engine/file_change.ts";
 import type { HostContext, Step } from "../engine/step.ts";
 import { renderTraefikDynamic, renderTraefikStatic } from "../render/traefik_config.ts";
+import { traefikDynamicTemplate, traefikStaticTemplate } from "./shipped_files.ts";
 import { serviceOwner } from "./service_account.ts";
 
 /** The files we write and whose previous content is kept until the new container is ready; not the
@@ -67,8 +68,8 @@ async function planTraefik(ctx: HostContext): Promise<Change[]> {
   const input = { dashboard: v.dashboard };
   const files: [string, string, boolean][] = [
     [p.htpasswd, htpasswd, true],
-    [p.traefikYml, renderTraefikStatic(input), false],
-    [p.traefikDynamicYml, renderTraefikDynamic(input), false],
+    [p.traefikYml, renderTraefikStatic(input, traefikStaticTemplate()), false],
+    [p.traefikDynamicYml, renderTraefikDynamic(input, traefikDynamicTemplate()), false],
   ];
   for (const [path, text, secret] of files) {
     desired[path] = text;

@@ -13,9 +13,11 @@ import {
   renderAlerts,
   renderPrometheusConfig,
 } from "../../lib/render/prometheus_config.ts";
+import { prometheusTemplate } from "../../lib/steps/shipped_files.ts";
 
 function input(over: Partial<PrometheusConfigInput>): PrometheusConfigInput {
   return {
+    template: prometheusTemplate(),
     hostName: "isaweb01",
     deployment: "prod",
     scrapeInterval: "15s",

@@ -1,12 +1,10 @@
 import assert from "node:assert/strict";
-import { firewallScript, probeScript, SCRIPT_PATH, UNIT_NAME, unitFile } from "../../lib/render/firewall.ts";
+import { firewallScript, SCRIPT_PATH, UNIT_NAME, unitFile } from "../../lib/render/firewall.ts";
 import {
-  parseWatchProbe,
   RELOADED_MATCH,
   WATCH_SCRIPT_PATH,
   WATCH_UNIT_NAME,
   WATCH_UNIT_PATH,
-  watchProbeScript,
   watchScript,
   watchUnitFile,
 } from "../../lib/render/firewalld_watch.ts";
@@ -17,6 +15,8 @@ import type { HostContext } from "../../lib/engine/step.ts";
 import type { Facts } from "../../lib/facts/facts.ts";
 import type { Ssh } from "../../lib/transport/ssh.ts";
 import { sections } from "../../lib/base/probe_sections.ts";
+import { probeScript } from "../../lib/steps/firewall_probe.ts";
+import { parseWatchProbe, watchProbeScript } from "../../lib/steps/firewall_probe.ts";
 
 const prod = (await loadInventory(inventoryPath({ prod: true }))).hosts[0];
 
