@@ -2,10 +2,8 @@
 import type Docker from "dockerode";
 import type { Change } from "../engine/change.ts";
 import { fileChange, type FileOptions } from "../engine/file_change.ts";
-import { imageChange } from "./image_delivery.ts";
 import { quote } from "../base/quote.ts";
 import type { Ssh } from "../transport/ssh.ts";
-import type { HostContext } from "../engine/step.ts";
 import { type HostProbe, probeHost } from "../facts/files_probe.ts";
 import type { Facts } from "../facts/facts.ts";
 import type { DockerNeeds, DockerSnapshot } from "../facts/docker_snapshot.ts";
@@ -19,7 +17,7 @@ import {
   type SwapHooks,
 } from "./reconcile.ts";
 import { waitHttpReady } from "./readiness.ts";
-import { dropScript, keptCopies, restoreScript } from "./previous_files.ts";
+import { dropScript, restoreScript } from "./previous_files.ts";
 import { type ContainerSpec, specHash } from "./spec.ts";
 import { MANAGED_LABEL } from "../base/names.ts";
 
@@ -27,16 +25,6 @@ import { MANAGED_LABEL } from "../base/names.ts";
 export const PENDING = Symbol("pending");
 /** Desired content of each mounted file: text, null (absent), or PENDING. */
 export type DesiredFiles = Record<string, string | null | typeof PENDING>;
-
-/**
- * The engine as the batched probe found it, or null under --check when the engine isn't running yet
- * (the Docker step would start it): the plan then assumes an empty engine.
- */
-export function dockerFor(ctx: HostContext): DockerSnapshot | null {
-  if (ctx.facts.docker.running) return ctx.probed.docker;
-  if (ctx.opts.check) return null;
-  throw new Error("Docker is not running on this host: run `deno task docker` first");
-}
 
 /** The engine objects a container step reads to plan: its container (and the kept previous one), its image. */
 export function containerNeeds(
@@ -346,50 +334,4 @@ export function promtoolValidator(
       throw new Error(`promtool ${args.join(" ")} rejected the new file (left unchanged):\n${r.output}`);
     }
   };
-}
-
-/** The change that delivers `ref` per `vars.image_delivery`; under --check with no engine yet, assumed needed. */
-export function imageChangeFor(
-  ctx: HostContext,
-  snap: DockerSnapshot | null,
-  ref: string,
-): Change | null {
-  return imageChange(
-    snap?.hasImage(ref) ?? false,
-    ctx.docker,
-    ref,
-    ctx.host.vars.image_delivery,
-    ctx.progress,
-  );
-}
-
-/** The first changes of every container step: our Docker network, then the container's image. */
-export function networkAndImage(
-  ctx: HostContext,
-  snap: DockerSnapshot | null,
-  image: string,
-): (Change | null)[] {
-  return [
-    networkChange(ctx.facts, ctx.host.vars.docker_network, ctx.docker),
-    imageChangeFor(ctx, snap, image),
-  ];
-}
-
-/**
- * The container change of a step whose mounted files keep their previous copies (`kept`) until the new
- * container is ready; copies a dead run left behind (found by the step's probe) are taken up again.
- */
-export function keptContainerChange(
-  ctx: HostContext,
-  snap: DockerSnapshot | null,
-  spec: ContainerSpec,
-  desired: DesiredFiles,
-  kept: string[],
-  found: Record<string, string | null | undefined>,
-): Change | null {
-  return containerChange(snap, ctx.docker, ctx.ssh, spec, desired, {
-    progress: ctx.progress,
-    kept,
-    leftover: keptCopies(kept, found),
-  });
 }

@@ -10,7 +10,7 @@ import type { Host } from "../inventory/host.ts";
 import type { Inventory } from "../inventory/load.ts";
 import { colour, printable, say, statusWord, warn } from "../base/output.ts";
 import { EXIT, exitCode } from "../engine/report.ts";
-import { startTask, usageGuard } from "../engine/start.ts";
+import { startTask, usageGuard } from "../fleet/start.ts";
 import { redact } from "../base/redact.ts";
 import { pool } from "../base/pool.ts";
 import { loadSecrets, type Secrets } from "../inventory/secrets.ts";

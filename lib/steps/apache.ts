@@ -5,7 +5,7 @@ import { unifiedDiff } from "../engine/file_change.ts";
 import type { ApacheFacts } from "../facts/facts.ts";
 import { quote } from "../base/quote.ts";
 import { writeFileScript } from "../transport/ssh.ts";
-import type { HostContext, Step } from "../engine/step.ts";
+import type { HostContext, Step } from "./step.ts";
 import { ourSubnet } from "./docker.ts";
 import { APACHE_CONF_NAME } from "../base/names.ts";
 

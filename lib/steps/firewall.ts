@@ -8,7 +8,7 @@ import {
   watchUnitFile,
 } from "../render/firewalld_watch.ts";
 import { fileChange } from "../engine/file_change.ts";
-import type { Step } from "../engine/step.ts";
+import type { Step } from "./step.ts";
 import { parseProbe, probeScript } from "./firewall_probe.ts";
 import { parseWatchProbe, watchProbeScript } from "./firewall_probe.ts";
 

@@ -6,9 +6,6 @@ import {
   containerNeeds,
   type DesiredFiles,
   dirChange,
-  dockerFor,
-  keptContainerChange,
-  networkAndImage,
   promtoolValidator,
   removeContainerChange,
   validatedFileChange,
@@ -21,11 +18,12 @@ import { fileChange } from "../engine/file_change.ts";
 import { prometheusConfigInput, renderAlerts, renderPrometheusConfig } from "../render/prometheus_config.ts";
 import { alertingCaText } from "../inventory/alerting_ca.ts";
 import { quote } from "../base/quote.ts";
-import type { Step } from "../engine/step.ts";
+import type { Step } from "./step.ts";
 import { parseWebConfigUsers, renderWebConfig, SELF_SCRAPE_USER } from "../render/web_config.ts";
 import { serviceOwner } from "./service_account.ts";
 import { groupOnly } from "../containers/service_account.ts";
 import { prometheusTemplate, shippedAlerts } from "./shipped_files.ts";
+import { dockerFor, keptContainerChange, networkAndImage } from "./container_recipe.ts";
 
 // Files holding secrets belong to the user Prometheus runs as (`serviceOwner`), the others to root.
 const SECRET = { mode: 0o600, secret: true } as const;

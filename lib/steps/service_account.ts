@@ -5,7 +5,7 @@ import {
   PLANNED_OWNER,
   removeAccountScript,
 } from "../containers/service_account.ts";
-import type { HostContext, Step } from "../engine/step.ts";
+import type { HostContext, Step } from "./step.ts";
 import { SERVICE_ACCOUNT } from "../base/names.ts";
 
 /**

@@ -5,9 +5,6 @@ import {
   containerNeeds,
   type DesiredFiles,
   dirChange,
-  dockerFor,
-  keptContainerChange,
-  networkAndImage,
   removeContainerChange,
 } from "../containers/changes.ts";
 import { mergeNeeds, type ProbeNeeds } from "../facts/needs.ts";
@@ -16,10 +13,11 @@ import { keepingPrevious, withCopyPaths } from "../containers/previous_files.ts"
 import { type InstallPaths, installPaths } from "../inventory/paths.ts";
 import { hashCredentials, parseHtpasswd, renderHtpasswd } from "../render/htpasswd.ts";
 import { fileChange } from "../engine/file_change.ts";
-import type { HostContext, Step } from "../engine/step.ts";
+import type { HostContext, Step } from "./step.ts";
 import { renderTraefikDynamic, renderTraefikStatic } from "../render/traefik_config.ts";
 import { traefikDynamicTemplate, traefikStaticTemplate } from "./shipped_files.ts";
 import { serviceOwner } from "./service_account.ts";
+import { dockerFor, keptContainerChange, networkAndImage } from "./container_recipe.ts";
 
 /** The files we write and whose previous content is kept until the new container is ready; not the
  * certificate: the previous container, started again, reads whichever is current. */

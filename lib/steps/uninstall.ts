@@ -8,7 +8,7 @@ import { WATCH_SCRIPT_PATH, WATCH_UNIT_NAME, WATCH_UNIT_PATH } from "../render/f
 import { unifiedDiff } from "../engine/file_change.ts";
 import { quote } from "../base/quote.ts";
 import { writeFileScript } from "../transport/ssh.ts";
-import type { Step } from "../engine/step.ts";
+import type { Step } from "./step.ts";
 import { runApacheChange } from "./apache.ts";
 import { removeServiceAccountStep } from "./service_account.ts";
 import { APACHE_CONF_NAME, MANAGED_LABEL } from "../base/names.ts";

@@ -4,7 +4,7 @@
  */
 import { UsageError } from "../base/errors.ts";
 import { EXIT, exitCode } from "../engine/report.ts";
-import { startTask, usageGuard } from "../engine/start.ts";
+import { startTask, usageGuard } from "../fleet/start.ts";
 import { redact } from "../base/redact.ts";
 import { loadSecrets } from "../inventory/secrets.ts";
 import { renderFrame } from "./frame.ts";

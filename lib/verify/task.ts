@@ -3,7 +3,7 @@ import { colour, say } from "../base/output.ts";
 import { redact } from "../base/redact.ts";
 import { pool } from "../base/pool.ts";
 import { EXIT, exitCode } from "../engine/report.ts";
-import { startTask, usageGuard } from "../engine/start.ts";
+import { startTask, usageGuard } from "../fleet/start.ts";
 import { loadSecrets } from "../inventory/secrets.ts";
 import { seconds } from "../base/duration.ts";
 import { printVerdict, verifyHost } from "./run.ts";

@@ -11,7 +11,7 @@ import {
 import { blankProbed, needsScript } from "../../lib/facts/needs.ts";
 import { firewallStep } from "../../lib/steps/firewall.ts";
 import { inventoryPath, loadInventory } from "../../lib/inventory/load.ts";
-import type { HostContext } from "../../lib/engine/step.ts";
+import type { HostContext } from "../../lib/steps/step.ts";
 import type { Facts } from "../../lib/facts/facts.ts";
 import type { Ssh } from "../../lib/transport/ssh.ts";
 import { sections } from "../../lib/base/probe_sections.ts";

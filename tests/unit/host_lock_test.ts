@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { cleanHolder } from "../../lib/engine/host_lock.ts";
+import { cleanHolder } from "../../lib/transport/host_lock.ts";
 import { evidenceScript } from "../../lib/verify/gather.ts";
 import { inventoryPath, loadInventory } from "../../lib/inventory/load.ts";
 import { LOCK_DIR, LOCK_FILE } from "../../lib/base/names.ts";

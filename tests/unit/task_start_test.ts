@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { runSteps } from "../../lib/engine/runner.ts";
+import { runSteps } from "../../lib/fleet/runner.ts";
 import { grafanaTask } from "../../lib/grafana/task.ts";
 import { deploySteps } from "../../lib/steps/mod.ts";
 import { status } from "../../lib/steps/status.ts";

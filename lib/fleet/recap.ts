@@ -1,7 +1,7 @@
-import type { RunOptions } from "./cli.ts";
+import type { RunOptions } from "../engine/cli.ts";
 import { colour, printable, say, statusWord } from "../base/output.ts";
 import { redact } from "../base/redact.ts";
-import { exitCode, type HostReport, recapCounts } from "./report.ts";
+import { exitCode, type HostReport, recapCounts } from "../engine/report.ts";
 
 /** Prefixed output lines of one host and step; remote text in them is made printable. */
 export function printer(host: string, step: string, opts: RunOptions) {

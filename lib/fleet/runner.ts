@@ -1,4 +1,4 @@
-import type { RunOptions } from "./cli.ts";
+import type { RunOptions } from "../engine/cli.ts";
 import { RemoteError, UnreachableError, UsageError } from "../base/errors.ts";
 import {
   gatherHost,
@@ -12,12 +12,12 @@ import type { Host } from "../inventory/host.ts";
 import type { Inventory } from "../inventory/load.ts";
 import { colour, printable, say, statusWord, warn } from "../base/output.ts";
 import { redact } from "../base/redact.ts";
-import { EXIT, type HostReport, type StepReport } from "./report.ts";
-import { HostLock } from "./host_lock.ts";
+import { EXIT, type HostReport, type StepReport } from "../engine/report.ts";
+import { HostLock } from "../transport/host_lock.ts";
 import { loadSecrets, type Secrets } from "../inventory/secrets.ts";
 import { Ssh } from "../transport/ssh.ts";
-import type { Step } from "./step.ts";
-import { hostContext } from "./context.ts";
+import type { Step } from "../steps/step.ts";
+import { hostContext } from "../steps/context.ts";
 import { pool } from "../base/pool.ts";
 import { confirmProd } from "./selection.ts";
 import { startTask, usageGuard } from "./start.ts";

@@ -1,4 +1,4 @@
-import type { Ssh } from "../transport/ssh.ts";
+import type { Ssh } from "./ssh.ts";
 import { LOCK_DIR, LOCK_FILE } from "../base/names.ts";
 
 // Holds flock(1) on the host for as long as this ssh session lives: when our process ends,

@@ -1,4 +1,4 @@
-import type { RunOptions } from "./cli.ts";
+import type { RunOptions } from "../engine/cli.ts";
 import { UsageError } from "../base/errors.ts";
 import { warn } from "../base/output.ts";
 import type { Host } from "../inventory/host.ts";
