@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { runSteps } from "../../lib/fleet/runner.ts";
 import { grafanaTask } from "../../lib/grafana/task.ts";
 import { deploySteps } from "../../lib/steps/mod.ts";
-import { status } from "../../lib/steps/status.ts";
+import { status } from "../../lib/status/task.ts";
 import { removeContainersStep } from "../../lib/steps/uninstall.ts";
 import { verifyMetrics } from "../../lib/verify/task.ts";
 

@@ -7,11 +7,11 @@ import { startTask, usageGuard } from "../fleet/start.ts";
 import { redact } from "../base/redact.ts";
 import { gatherHost } from "../facts/gather.ts";
 import { mergeNeeds } from "../facts/needs.ts";
-import { hostContext } from "./context.ts";
+import { hostContext } from "../steps/context.ts";
 import { pool } from "../base/pool.ts";
 import { loadSecrets, type Secrets } from "../inventory/secrets.ts";
 import { Ssh } from "../transport/ssh.ts";
-import { deploySteps } from "./mod.ts";
+import { deploySteps } from "../steps/mod.ts";
 import type { Host } from "../inventory/host.ts";
 import { installPaths } from "../inventory/paths.ts";
 import type { Credential } from "../inventory/secrets.ts";
@@ -29,7 +29,7 @@ import {
   sizeBytes,
   type TargetRow,
   targetRows,
-} from "./status_checks.ts";
+} from "./checks.ts";
 import { MANAGED_LABEL } from "../base/names.ts";
 import { sections } from "../base/probe_sections.ts";
 
