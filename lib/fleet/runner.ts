@@ -1,50 +1,29 @@
-import type { RunOptions } from "../engine/cli.ts";
-import { RemoteError, UnreachableError, UsageError } from "../base/errors.ts";
-import {
-  gatherHost,
-  hostProbeScript,
-  type HostState,
-  parseHostProbe,
-  probeLogLine,
-} from "../facts/gather.ts";
+/** The deployment tasks: every selected step on every host, as the fleet runner's per-host function. */
+import { RemoteError, UnreachableError } from "../base/errors.ts";
 import { mergeNeeds } from "../facts/needs.ts";
 import type { Host } from "../inventory/host.ts";
-import type { Inventory } from "../inventory/load.ts";
-import { colour, printable, say, statusWord, warn } from "../base/output.ts";
+import { colour, printable, say, statusWord } from "../base/output.ts";
 import { redact } from "../base/redact.ts";
-import { EXIT, type HostReport, type StepReport } from "../engine/report.ts";
-import { HostLock } from "../transport/host_lock.ts";
-import { loadSecrets, type Secrets } from "../inventory/secrets.ts";
+import type { HostReport, StepReport } from "../engine/report.ts";
+import type { HostLock } from "../transport/host_lock.ts";
 import { Ssh } from "../transport/ssh.ts";
-import type { Step } from "../steps/step.ts";
+import type { HostContext, Step } from "../steps/step.ts";
 import { hostContext } from "../steps/context.ts";
-import { pool } from "../base/pool.ts";
-import { confirmProd } from "./selection.ts";
-import { startTask, usageGuard } from "./start.ts";
-import { diffColour, finish, printer } from "./recap.ts";
-import { parseSerial, runSerial, serialSize } from "./serial.ts";
+import { diffColour, printer, recap } from "./recap.ts";
+import { type FleetRun, type FleetTask, probeHost, runFleet } from "./fleet.ts";
 
 // Failure messages carry remote stderr and lock holder lines: the host must not drive the terminal.
 function errorText(e: unknown): string {
   return printable(redact(e instanceof Error ? e.message : String(e)));
 }
 
-/** Per-run shared state: one secrets load per deployment. */
-class Shared {
-  #secrets: Promise<Secrets> | undefined;
-  constructor(readonly inventory: Inventory) {}
-  secrets(): Promise<Secrets> {
-    return (this.#secrets ??= loadSecrets(this.inventory.secrets));
-  }
-}
-
 /** Runs the steps on one host; never throws (failures land in the report). */
 export async function runHost(
   host: Host,
   steps: Step[],
-  opts: RunOptions,
-  shared: Shared,
+  run: Pick<FleetRun, "opts" | "secrets">,
 ): Promise<HostReport> {
+  const { opts } = run;
   const started = performance.now();
   const report: HostReport = { host: host.name, status: "ok", steps: [], seconds: 0 };
   let step = "connect";
@@ -61,67 +40,18 @@ export async function runHost(
     // lock in the lock's own session: one round trip after the connection, and no state read
     // before the lock is ours. Check mode takes no lock and only probes.
     const needs = mergeNeeds(steps.map((s) => s.needs?.(host) ?? {}));
-    let state: HostState;
-    if (opts.check) {
-      state = await gatherHost(ssh, needs);
-    } else {
-      lock = await HostLock.acquire(ssh, who, {
-        script: hostProbeScript(ssh, needs),
-        what: probeLogLine(needs),
-        log: (l) => p().debug(l),
-      });
-      state = parseHostProbe(lock.probed, needs);
-    }
+    const probed = await probeHost(
+      ssh,
+      needs,
+      opts.check ? undefined : { owner: who, debug: (l) => p().debug(l) },
+    );
+    lock = probed.lock;
     step = "facts";
-    const ctx = hostContext(ssh, { ...state, needs }, opts, () => shared.secrets(), {
+    const ctx = hostContext(ssh, { ...probed.state, needs }, opts, run.secrets, {
       debug: (l) => p().debug(l),
       progress: (l) => p().line(colour.dim(`… ${l}`)),
     });
-    let stale = false;
-    for (const s of steps) {
-      step = s.id;
-      const t0 = performance.now();
-      const sr: StepReport = { step: s.id, status: "ok", changes: [], seconds: 0 };
-      report.steps.push(sr);
-      try {
-        // A step that changed the host may have changed what the next one reads: probe again.
-        if (stale) await ctx.refreshFacts();
-        stale = false;
-        const changes = await s.plan(ctx);
-        for (const c of changes) {
-          sr.changes.push({
-            summary: redact(c.summary),
-            diff: c.diff === undefined ? undefined : redact(c.diff),
-          });
-          p().line(`${colour.yellow(opts.check ? "would" : "→")} ${c.summary}`);
-          if (opts.diff && c.diff) {
-            for (const l of redact(c.diff).split("\n")) p().line(`  ${diffColour(l)}`);
-          }
-          if (!opts.check) {
-            stale = true;
-            await c.apply();
-          }
-        }
-        sr.status = changes.length ? "changed" : "ok";
-        sr.seconds = (performance.now() - t0) / 1000;
-        p().line(
-          `${statusWord(sr.status === "changed" && opts.check ? "would change" : sr.status)}` +
-            colour.dim(` (${sr.seconds.toFixed(1)}s)`),
-        );
-      } catch (e) {
-        sr.seconds = (performance.now() - t0) / 1000;
-        if (e instanceof UnreachableError) throw e;
-        sr.status = "failed";
-        sr.error = errorText(e);
-        p().line(`${statusWord("failed")}: ${sr.error}`);
-        if (opts.verbose && !(e instanceof RemoteError) && e instanceof Error && e.stack) p().debug(e.stack);
-        report.status = "failed";
-        break;
-      }
-    }
-    if (report.status !== "failed" && report.steps.some((s) => s.status === "changed")) {
-      report.status = "changed";
-    }
+    await planAndApply(ctx, steps, report, (id) => (step = id));
   } catch (e) {
     report.status = e instanceof UnreachableError ? "unreachable" : "failed";
     report.error = errorText(e);
@@ -134,57 +64,96 @@ export async function runHost(
   return report;
 }
 
-const SERIAL_FLAG = { serial: { type: "string" } } as const;
-const SERIAL_USAGE = "[--serial N]";
-
-/** `--serial` as a number (undefined when not given); a bad value is a usage error. */
-function serialFlag(v: string | boolean | undefined): number | undefined {
-  try {
-    return parseSerial(v as string | undefined);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
+/**
+ * Plans and applies each step in turn on one host, into `report`; stops at the first failed step.
+ * An unreachable host is thrown (the whole host's outcome), not a step's failure.
+ */
+async function planAndApply(
+  ctx: HostContext,
+  steps: Step[],
+  report: HostReport,
+  enter: (step: string) => void,
+): Promise<void> {
+  const { opts } = ctx;
+  let stale = false;
+  for (const s of steps) {
+    enter(s.id);
+    const p = () => printer(ctx.host.name, s.id, opts);
+    const t0 = performance.now();
+    const sr: StepReport = { step: s.id, status: "ok", changes: [], seconds: 0 };
+    report.steps.push(sr);
+    try {
+      // A step that changed the host may have changed what the next one reads: probe again.
+      if (stale) await ctx.refreshFacts();
+      stale = false;
+      const changes = await s.plan(ctx);
+      for (const c of changes) {
+        sr.changes.push({
+          summary: redact(c.summary),
+          diff: c.diff === undefined ? undefined : redact(c.diff),
+        });
+        p().line(`${colour.yellow(opts.check ? "would" : "→")} ${c.summary}`);
+        if (opts.diff && c.diff) {
+          for (const l of redact(c.diff).split("\n")) p().line(`  ${diffColour(l)}`);
+        }
+        if (!opts.check) {
+          stale = true;
+          await c.apply();
+        }
+      }
+      sr.status = changes.length ? "changed" : "ok";
+      sr.seconds = (performance.now() - t0) / 1000;
+      p().line(
+        `${statusWord(sr.status === "changed" && opts.check ? "would change" : sr.status)}` +
+          colour.dim(` (${sr.seconds.toFixed(1)}s)`),
+      );
+    } catch (e) {
+      sr.seconds = (performance.now() - t0) / 1000;
+      if (e instanceof UnreachableError) throw e;
+      sr.status = "failed";
+      sr.error = errorText(e);
+      p().line(`${statusWord("failed")}: ${sr.error}`);
+      if (opts.verbose && !(e instanceof RemoteError) && e instanceof Error && e.stack) p().debug(e.stack);
+      report.status = "failed";
+      return;
+    }
   }
+  if (report.steps.some((s) => s.status === "changed")) report.status = "changed";
+}
+
+/** The deployment task of `steps`: the fleet runner's per-host function is `runHost`. */
+export function deployTask(task: string, steps: Step[]): FleetTask<HostReport, void> {
+  return {
+    name: task,
+    serial: true,
+    changesHosts: true,
+    // Ctrl-C: stop at once with a clear word. Every file is written to a temp file and renamed, so a
+    // host is never left with a half-written file; the host lock dies with our SSH session.
+    onInterrupt: `\ninterrupted: ${task} stopped; no file is half-written; run it again to finish the job`,
+    prepare: async (run) => {
+      // Fail before touching any host when secrets are needed and broken.
+      if (steps.some((s) => s.needsSecrets)) await run.secrets();
+      if (!run.opts.json) {
+        say(colour.bold(
+          `${task} on ${run.hosts.map((h) => h.name).join(", ")}${run.opts.check ? " (check mode)" : ""}`,
+        ));
+      }
+    },
+    printBatch: (batch, size) =>
+      say(colour.dim(`batch (--serial ${size}): ${batch.map((h) => h.name).join(", ")}`)),
+    host: (h, run) => runHost(h, steps, run),
+    outcome: (r) => r.status,
+    finish: (reports, run) => ({
+      lead: { check: run.opts.check, seconds: run.seconds() },
+      rest: { hosts: reports },
+      recap: () => recap(task, reports, run.opts, run.seconds()),
+    }),
+  };
 }
 
 /** Entry point of a deployment task: parse flags, select hosts, run the steps, recap, exit. */
 export function runSteps(task: string, steps: Step[], args: string[] = Deno.args): Promise<number> {
-  return usageGuard(async () => {
-    const started = performance.now();
-    const start = await startTask(task, args, {
-      extra: SERIAL_FLAG,
-      extraUsage: SERIAL_USAGE,
-      validate: (_opts, extra) => void serialFlag(extra.serial),
-    });
-    if (!start) return EXIT.ok;
-    const { opts, hosts } = start;
-    const serial = serialSize(serialFlag(start.extra.serial), start.inventory, hosts.length);
-    confirmProd(hosts, opts, task);
-    const shared = new Shared(start.inventory);
-    // Fail before touching any host when secrets are needed and broken.
-    if (steps.some((s) => s.needsSecrets)) await shared.secrets();
-    // Ctrl-C: stop at once with a clear word. Every file is written to a temp file and renamed, so a
-    // host is never left with a half-written file; the host lock dies with our SSH session.
-    const onInterrupt = () => {
-      warn(`\ninterrupted: ${task} stopped; no file is half-written; run it again to finish the job`);
-      Deno.exit(EXIT.interrupted);
-    };
-    Deno.addSignalListener("SIGINT", onInterrupt);
-    Deno.addSignalListener("SIGTERM", onInterrupt);
-    if (!opts.json) {
-      say(
-        colour.bold(`${task} on ${hosts.map((h) => h.name).join(", ")}${opts.check ? " (check mode)" : ""}`),
-      );
-    }
-    const reports = await runSerial(hosts, serial, (batch) => {
-      if (serial < hosts.length && !opts.json) {
-        say(colour.dim(`batch (--serial ${serial}): ${batch.map((h) => h.name).join(", ")}`));
-      }
-      return pool(batch, opts.forks, (h) => runHost(h, steps, opts, shared));
-    });
-    Deno.removeSignalListener("SIGINT", onInterrupt);
-    Deno.removeSignalListener("SIGTERM", onInterrupt);
-    return finish(task, reports, opts, started);
-  });
+  return runFleet(deployTask(task, steps), args);
 }
 
 /** Runs a task's steps and exits with the run's code. */
