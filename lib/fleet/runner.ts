@@ -5,12 +5,10 @@ import type { Host } from "../inventory/host.ts";
 import { colour, printable, say, statusWord } from "../base/output.ts";
 import { redact } from "../base/redact.ts";
 import type { HostReport, StepReport } from "../engine/report.ts";
-import type { HostLock } from "../transport/host_lock.ts";
-import { Ssh } from "../transport/ssh.ts";
 import type { HostContext, Step } from "../steps/step.ts";
 import { hostContext } from "../steps/context.ts";
 import { diffColour, printer, recap } from "./recap.ts";
-import { type FleetRun, type FleetTask, probeHost, runFleet } from "./fleet.ts";
+import { type FleetRun, type FleetTask, probeHost, runFleet, withSession } from "./fleet.ts";
 
 // Failure messages carry remote stderr and lock holder lines: the host must not drive the terminal.
 function errorText(e: unknown): string {
@@ -28,37 +26,34 @@ export async function runHost(
   const report: HostReport = { host: host.name, status: "ok", steps: [], seconds: 0 };
   let step = "connect";
   const p = () => printer(host.name, step, opts);
-  const ssh = new Ssh(host, { debug: (l) => p().debug(l) });
-  let lock: HostLock | undefined;
   try {
-    await ssh.open();
-    step = opts.check ? "facts" : "lock";
-    const who = `${Deno.env.get("USER") ?? "root"}@${Deno.hostname()} pid ${Deno.pid} since ${
-      new Date().toISOString()
-    }`;
-    // Everything the selected steps read to plan comes in the same probe as the facts, run under the
-    // lock in the lock's own session: one round trip after the connection, and no state read
-    // before the lock is ours. Check mode takes no lock and only probes.
-    const needs = mergeNeeds(steps.map((s) => s.needs?.(host) ?? {}));
-    const probed = await probeHost(
-      ssh,
-      needs,
-      opts.check ? undefined : { owner: who, debug: (l) => p().debug(l) },
-    );
-    lock = probed.lock;
-    step = "facts";
-    const ctx = hostContext(ssh, { ...probed.state, needs }, opts, run.secrets, {
-      debug: (l) => p().debug(l),
-      progress: (l) => p().line(colour.dim(`… ${l}`)),
+    await withSession(host, (l) => p().debug(l), async (ssh) => {
+      step = opts.check ? "facts" : "lock";
+      const who = `${Deno.env.get("USER") ?? "root"}@${Deno.hostname()} pid ${Deno.pid} since ${
+        new Date().toISOString()
+      }`;
+      // Everything the selected steps read to plan comes in the same probe as the facts, run under the
+      // lock in the lock's own session: one round trip after the connection, and no state read
+      // before the lock is ours. Check mode takes no lock and only probes.
+      const needs = mergeNeeds(steps.map((s) => s.needs?.(host) ?? {}));
+      const lock = opts.check ? undefined : { owner: who, debug: (l: string) => p().debug(l) };
+      const probed = await probeHost(ssh, needs, lock);
+      try {
+        step = "facts";
+        const ctx = hostContext(ssh, { ...probed.state, needs }, opts, run.secrets, {
+          debug: (l) => p().debug(l),
+          progress: (l) => p().line(colour.dim(`… ${l}`)),
+        });
+        await planAndApply(ctx, steps, report, (id) => (step = id));
+      } finally {
+        await probed.lock?.release();
+      }
     });
-    await planAndApply(ctx, steps, report, (id) => (step = id));
   } catch (e) {
     report.status = e instanceof UnreachableError ? "unreachable" : "failed";
     report.error = errorText(e);
     p().line(`${statusWord(report.status)}: ${report.error}`);
   } finally {
-    await lock?.release();
-    await ssh.close().catch(() => {});
     report.seconds = (performance.now() - started) / 1000;
   }
   return report;
