@@ -12,12 +12,12 @@ import {
   START_SCRIPT,
   waitForPackageLock,
 } from "./docker_install.ts";
-import { DOCKER_PROXY_DROPIN, DOCKER_REPO_FILE } from "../facts/probe.ts";
 import { installPaths } from "../inventory/paths.ts";
 import { fileChange } from "../engine/file_change.ts";
 import type { Step } from "./step.ts";
 import type { Facts } from "../facts/facts.ts";
 import type { Vars } from "../inventory/vars.ts";
+import { DOCKER_PROXY_DROPIN, DOCKER_REPO_FILE } from "../facts/docker.ts";
 
 const DAEMON_JSON = "/etc/docker/daemon.json";
 
