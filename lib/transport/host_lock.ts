@@ -57,15 +57,8 @@ export class HostLock {
     owner: string,
     probe?: { script: string; log?: (line: string) => void; what?: string },
   ): Promise<HostLock> {
-    const root = `if [ "$(id -u)" -eq 0 ]; then exec /bin/sh -c '${HOLDER.replaceAll("'", `'\\''`)}'; ` +
-      `else exec sudo -n /bin/sh -c '${HOLDER.replaceAll("'", `'\\''`)}'; fi`;
     probe?.log?.(`$ lock; ${probe.what ?? "probe"}`);
-    const child = new Deno.Command("ssh", {
-      args: [...ssh.sshArgs(), "--", ssh.host.ssh.address, root],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    const child = await ssh.spawnRoot(HOLDER);
     const writer = child.stdin.getWriter();
     const enc = new TextEncoder();
     const script = enc.encode(probe?.script ?? "");

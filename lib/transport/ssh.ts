@@ -22,9 +22,16 @@ export interface SshOptions {
   controlDir?: string;
 }
 
-// The remote side runs the script from stdin as root: directly when we log in as root, else via
-// sudo -n (never a password prompt: BatchMode and no TTY). Fixed text, so no value is interpolated.
-const ROOT_SHELL = `if [ "$(id -u)" -eq 0 ]; then exec /bin/sh -s; else exec sudo -n /bin/sh -s; fi`;
+/**
+ * The remote command that becomes root, written once: `/bin/sh <shArgs>` directly when we log in as
+ * root, else via sudo -n (never a password prompt: BatchMode and no TTY).
+ */
+export function asRoot(shArgs: string): string {
+  return `if [ "$(id -u)" -eq 0 ]; then exec /bin/sh ${shArgs}; else exec sudo -n /bin/sh ${shArgs}; fi`;
+}
+
+// The remote side runs the script from stdin as root. Fixed text, so no value is interpolated.
+const ROOT_SHELL = asRoot("-s");
 
 // Longest name we put in the control folder: ssh's ControlPath `%C` (40 hex) plus the ".XXXXXXXXXXXXXXXX"
 // suffix of the temporary socket the master binds before renaming it (OpenSSH mux.c), and our Docker
@@ -272,6 +279,21 @@ export class Ssh {
       await Deno.remove(this.#dockerSocket).catch(() => {});
       this.#dockerSocket = undefined;
     }
+  }
+
+  /**
+   * Starts `script` as root in a session of its own on the shared master, its stdio piped: the
+   * script's stdin is its own input, held open as long as the caller wants (the host lock lives as
+   * long as this session), so the script travels in argv, quoted.
+   */
+  async spawnRoot(script: string): Promise<Deno.ChildProcess> {
+    await this.#checkDir();
+    return new Deno.Command("ssh", {
+      args: [...this.sshArgs(), "--", this.host.ssh.address, asRoot(`-c ${quote(script)}`)],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
   }
 
   /** Stops the shared master connection now (tests and `lab down` use it). */
