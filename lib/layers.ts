@@ -10,7 +10,9 @@ export const LAYERS = [
   "base",
   /** The inventory: hosts, variables, secrets, host paths. */
   "inventory",
-  /** SSH to a host, and the host lock held over it. */
+  /** Remote commands as data: pure builders of the scripts we run on hosts. */
+  "commands",
+  /** SSH to a host, the one place that runs commands, and the host lock held over it. */
   "transport",
   /** What a host is: the batched probe, one parser per fact. */
   "facts",

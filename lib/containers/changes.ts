@@ -20,6 +20,8 @@ import { waitHttpReady } from "./readiness.ts";
 import { dropScript, restoreScript } from "./previous_files.ts";
 import { type ContainerSpec, specHash } from "./spec.ts";
 import { MANAGED_LABEL } from "../base/names.ts";
+import { exec } from "../transport/exec.ts";
+import { ensureDir, moveFile } from "../commands/files.ts";
 
 /** Marks a mounted file whose content is only known after an earlier change applies (a new certificate). */
 export const PENDING = Symbol("pending");
@@ -58,13 +60,7 @@ export function dirChange(
   return {
     summary: opts.why && cur ? `${what}: ${opts.why}` : what,
     apply: async () => {
-      const d = quote(dir);
-      await ssh.run(
-        `set -e; mkdir -p ${d}; chown ${opts.recursiveOwner ? "-R " : ""}${
-          quote(owner)
-        } ${d}; chmod ${mode} ${d}`,
-        { log: `mkdir/chown/chmod ${dir}` },
-      );
+      await exec(ssh, ensureDir(dir, owner, mode, opts.recursiveOwner));
     },
   };
 }
@@ -254,7 +250,7 @@ export function validatedFileChange(
         await ssh.run(`rm -f ${quote(candidate)}`, { check: false });
         throw e;
       }
-      await ssh.run(`mv -f ${quote(candidate)} ${quote(path)}`, { log: `mv ${candidate} ${path}` });
+      await exec(ssh, moveFile(candidate, path));
       await opts.after?.();
     },
   };

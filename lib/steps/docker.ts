@@ -18,6 +18,8 @@ import type { Step } from "./step.ts";
 import type { Facts } from "../facts/facts.ts";
 import type { Vars } from "../inventory/vars.ts";
 import { DOCKER_PROXY_DROPIN, DOCKER_REPO_FILE } from "../facts/docker.ts";
+import { exec } from "../transport/exec.ts";
+import { DAEMON_RELOAD } from "../commands/systemd.ts";
 
 const DAEMON_JSON = "/etc/docker/daemon.json";
 
@@ -46,7 +48,8 @@ export const dockerStep: Step = {
       dropIn,
       {
         mode: 0o644,
-        after: async () => void await ssh.run("systemctl daemon-reload", { log: "daemon-reload" }),
+        // -v has always shown this one as "daemon-reload".
+        after: async () => void await exec(ssh, { ...DAEMON_RELOAD, log: "daemon-reload" }),
       },
     );
     if (!facts.docker.installed) {

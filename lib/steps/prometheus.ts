@@ -17,13 +17,14 @@ import { hashCredentials } from "../render/htpasswd.ts";
 import { fileChange } from "../engine/file_change.ts";
 import { prometheusConfigInput, renderAlerts, renderPrometheusConfig } from "../render/prometheus_config.ts";
 import { alertingCaText } from "../inventory/alerting_ca.ts";
-import { quote } from "../base/quote.ts";
 import type { Step } from "./step.ts";
 import { parseWebConfigUsers, renderWebConfig, SELF_SCRAPE_USER } from "../render/web_config.ts";
 import { serviceOwner } from "./service_account.ts";
 import { groupOnly } from "../containers/service_account.ts";
 import { prometheusTemplate, shippedAlerts } from "./shipped_files.ts";
 import { dockerFor, keptContainerChange, networkAndImage } from "./container_recipe.ts";
+import { exec } from "../transport/exec.ts";
+import { removeFile } from "../commands/files.ts";
 
 // Files holding secrets belong to the user Prometheus runs as (`serviceOwner`), the others to root.
 const SECRET = { mode: 0o600, secret: true } as const;
@@ -154,7 +155,7 @@ export const prometheusStep: Step = {
       if (probe.files[path] !== null && probe.files[path] !== undefined) {
         changes.push(keep({
           summary: `remove ${path} (${why})`,
-          apply: async () => void await ssh.run(`rm -f ${quote(path)}`, { log: `rm -f ${path}` }),
+          apply: async () => void await exec(ssh, removeFile(path)),
         }, path));
       }
     };

@@ -12,6 +12,8 @@ import type { Step } from "./step.ts";
 import { runApacheChange } from "./apache.ts";
 import { removeServiceAccountStep } from "./service_account.ts";
 import { APACHE_CONF_NAME, MANAGED_LABEL } from "../base/names.ts";
+import { exec } from "../transport/exec.ts";
+import { removeTree } from "../commands/files.ts";
 
 /**
  * Removes our containers and network (the Docker engine itself stays: other things may use it).
@@ -120,7 +122,7 @@ export const purgeStep: Step = {
     if (!r.stdout.trim()) return [];
     return [{
       summary: `remove ${root} (${r.stdout.trim()}, Prometheus data included)`,
-      apply: async () => void await ctx.ssh.run(`rm -rf -- ${quote(root)}`, { log: `rm -rf ${root}` }),
+      apply: async () => void await exec(ctx.ssh, removeTree(root)),
     }];
   },
 };
