@@ -6,7 +6,7 @@
  * isa-monitoring, lib/containers/service_account.ts); the certificate 0644, owned by root.
  */
 import type { Change } from "../engine/change.ts";
-import { type DesiredFiles, PENDING } from "../containers/changes.ts";
+import { type DesiredFiles, PENDING } from "../containers/container_change.ts";
 import type { HostProbe, Stat } from "../facts/files_probe.ts";
 import { X509Certificate } from "node:crypto";
 import type { Host } from "../inventory/host.ts";

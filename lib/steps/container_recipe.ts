@@ -6,7 +6,7 @@ import type { Change } from "../engine/change.ts";
 import type { HostContext } from "./step.ts";
 import type { DockerSnapshot } from "../facts/docker_snapshot.ts";
 import { imageChange } from "../containers/image_delivery.ts";
-import { containerChange, type DesiredFiles, networkChange } from "../containers/changes.ts";
+import { containerChange, type DesiredFiles, networkChange } from "../containers/container_change.ts";
 import type { ContainerSpec } from "../containers/spec.ts";
 import { keepingPrevious, keptCopies } from "../containers/previous_files.ts";
 import { fileChange, type FileOptions } from "../engine/file_change.ts";

@@ -1,6 +1,6 @@
 import type { Change } from "../engine/change.ts";
 import { CONTAINER_NAMES, exporterSpec } from "../containers/builders.ts";
-import { containerChange, containerNeeds } from "../containers/changes.ts";
+import { containerChange, containerNeeds } from "../containers/container_change.ts";
 import type { Step } from "./step.ts";
 import { dockerFor, networkAndImage } from "./container_recipe.ts";
 

@@ -1,13 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { certificateNeeds, mountedCertificate } from "./certificate.ts";
 import { CONTAINER_NAMES, prometheusSpec } from "../containers/builders.ts";
-import {
-  containerNeeds,
-  dirChange,
-  promtoolValidator,
-  removeContainerChange,
-  validatedFileChange,
-} from "../containers/changes.ts";
+import { containerNeeds, removeContainerChange } from "../containers/container_change.ts";
 import { mergeNeeds } from "../facts/needs.ts";
 import { withCopyPaths } from "../containers/previous_files.ts";
 import { IN_CONTAINER, inContainer, type InstallPaths, installPaths } from "../inventory/paths.ts";
@@ -21,6 +15,8 @@ import { groupOnly } from "../containers/service_account.ts";
 import { prometheusTemplate, shippedAlerts } from "./shipped_files.ts";
 import { ContainerPlan, dockerFor } from "./container_recipe.ts";
 import type { Secrets } from "../inventory/secrets.ts";
+import { dirChange } from "../containers/dir_change.ts";
+import { promtoolValidator, validatedFileChange } from "../containers/validated_file.ts";
 
 // Files holding secrets belong to the user Prometheus runs as (`serviceOwner`), the others to root.
 const SECRET = { mode: 0o600, secret: true } as const;

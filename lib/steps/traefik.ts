@@ -1,7 +1,7 @@
 import { certificateNeeds, mountedCertificate } from "./certificate.ts";
 import type { Change } from "../engine/change.ts";
 import { CONTAINER_NAMES, traefikSpec } from "../containers/builders.ts";
-import { containerNeeds, dirChange, removeContainerChange } from "../containers/changes.ts";
+import { containerNeeds, removeContainerChange } from "../containers/container_change.ts";
 import { mergeNeeds, type ProbeNeeds } from "../facts/needs.ts";
 import type { Host } from "../inventory/host.ts";
 import { withCopyPaths } from "../containers/previous_files.ts";
@@ -12,6 +12,7 @@ import { renderTraefikDynamic, renderTraefikStatic } from "../render/traefik_con
 import { traefikDynamicTemplate, traefikStaticTemplate } from "./shipped_files.ts";
 import { serviceOwner } from "./service_account.ts";
 import { ContainerPlan, dockerFor } from "./container_recipe.ts";
+import { dirChange } from "../containers/dir_change.ts";
 
 /** The files we write and whose previous content is kept until the new container is ready; not the
  * certificate: the previous container, started again, reads whichever is current. */

@@ -10,7 +10,6 @@ import {
   removeAccountScript,
 } from "../../lib/containers/service_account.ts";
 import { prometheusSpec, traefikSpec } from "../../lib/containers/builders.ts";
-import { dirChange } from "../../lib/containers/changes.ts";
 import { specHash } from "../../lib/containers/spec.ts";
 import type { ServiceAccountFacts } from "../../lib/facts/facts.ts";
 import { factsScript, parseFacts } from "../../lib/facts/probe.ts";
@@ -27,6 +26,7 @@ import type { Ssh } from "../../lib/transport/ssh.ts";
 import { fakeContext, qualHost } from "../helpers/fake_host.ts";
 import { SERVICE_ACCOUNT } from "../../lib/base/names.ts";
 import { parseServiceAccount } from "../../lib/facts/account.ts";
+import { dirChange } from "../../lib/containers/dir_change.ts";
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures");
 const ACCOUNT: ServiceAccountFacts = { uid: 997, gid: 995, home: "/nonexistent", shell: "/usr/sbin/nologin" };

@@ -1,10 +1,8 @@
-/** Changes shared by the container steps: folders, network, containers, validated files. */
+/** The changes of our containers and our network: create, reconcile by spec hash, remove. */
 import type Docker from "dockerode";
 import type { Change } from "../engine/change.ts";
-import { fileChange, type FileOptions } from "../engine/file_change.ts";
-import { quote } from "../base/quote.ts";
 import type { Ssh } from "../transport/ssh.ts";
-import { type HostProbe, probeHost } from "../facts/files_probe.ts";
+import { probeHost } from "../facts/files_probe.ts";
 import type { Facts } from "../facts/facts.ts";
 import type { DockerNeeds, DockerSnapshot } from "../facts/docker_snapshot.ts";
 import {
@@ -19,9 +17,7 @@ import {
 import { waitHttpReady } from "./readiness.ts";
 import { dropScript, restoreScript } from "./previous_files.ts";
 import { type ContainerSpec, specHash } from "./spec.ts";
-import { MANAGED_LABEL } from "../base/names.ts";
-import { exec } from "../transport/exec.ts";
-import { ensureDir, moveFile } from "../commands/files.ts";
+import { explainPortClash } from "./port_clash.ts";
 
 /** Marks a mounted file whose content is only known after an earlier change applies (a new certificate). */
 export const PENDING = Symbol("pending");
@@ -36,32 +32,6 @@ export function containerNeeds(
   return {
     containers: [spec.name, previousName(spec.name), ...also],
     images: [spec.image],
-  };
-}
-
-/**
- * The change that creates folder `dir` with `mode` and `opts.owner` (`uid:gid`, root's by default),
- * or fixes them; null when right. `recursiveOwner` gives everything inside to the owner too.
- */
-export function dirChange(
-  ssh: Ssh,
-  dir: string,
-  mode: string,
-  probe: HostProbe,
-  opts: { recursiveOwner?: boolean; why?: string; owner?: string } = {},
-): Change | null {
-  const owner = opts.owner ?? "0:0";
-  const cur = probe.dirs[dir];
-  if (cur === undefined) throw new Error(`dirChange: ${dir} was not probed`);
-  if (cur && cur.owner === owner && cur.mode === mode) return null;
-  const what = cur
-    ? `set owner ${owner} and mode ${mode} on ${dir} (was ${cur.owner} ${cur.mode})`
-    : `create folder ${dir}`;
-  return {
-    summary: opts.why && cur ? `${what}: ${opts.why}` : what,
-    apply: async () => {
-      await exec(ssh, ensureDir(dir, owner, mode, opts.recursiveOwner));
-    },
   };
 }
 
@@ -185,28 +155,6 @@ function networkOf(spec: ContainerSpec): string {
 }
 
 /**
- * Docker's "bind: address already in use" names the port but not who holds it; the operator's next
- * question is "which process?", so the host is asked (`ss`) and the answer put in the error.
- * Other errors pass through unchanged.
- */
-export async function explainPortClash(ssh: Ssh, name: string, e: unknown): Promise<never> {
-  const msg = e instanceof Error ? e.message : String(e);
-  const m = /listen \S+ \S*:(\d+): bind: address already in use/.exec(msg);
-  if (!m) throw e;
-  const r = await ssh.run(`ss -Htlnp 'sport = :${m[1]}' 2>/dev/null`, {
-    check: false,
-    log: `ss: who listens on port ${m[1]}`,
-  });
-  const holders = [
-    ...new Set([...r.stdout.matchAll(/\("([^"]+)",pid=(\d+)/g)].map((h) => `${h[1]} (pid ${h[2]})`)),
-  ];
-  throw new Error(
-    `port ${m[1]} is already taken on the host${holders.length ? ` by ${holders.join(", ")}` : ""}; ` +
-      `container ${name} was not started: stop that process or change ports in the inventory\n(Docker: ${msg.trim()})`,
-  );
-}
-
-/**
  * The change that removes a container of ours that should not exist; null when absent. One with
  * that name but without our label stops the plan (ForeignContainerError) and is left alone.
  */
@@ -220,114 +168,5 @@ export function removeContainerChange(
   return {
     summary: `remove container ${name} (${why})`,
     apply: async () => removeContainer(await docker(), name),
-  };
-}
-
-/**
- * Like `fileChange`, but the new content is first written next to the file as a candidate and
- * checked by `validate`; only a candidate that passes is renamed over the file, so a rejected
- * config is never put in place.
- */
-export function validatedFileChange(
-  ssh: Ssh,
-  path: string,
-  current: string | null,
-  desired: string,
-  opts: FileOptions,
-  validate: (candidatePath: string) => Promise<void>,
-): Change | null {
-  const base = fileChange(ssh, path, current, desired, opts);
-  // Same content, only mode or owner drifted: nothing new to validate.
-  if (!base || current === desired) return base;
-  const candidate = path.replace(/([^/]+)$/, ".$1.candidate");
-  return {
-    ...base,
-    apply: async () => {
-      await ssh.writeFile(candidate, desired, { mode: opts.mode, owner: opts.owner });
-      try {
-        await validate(candidate);
-      } catch (e) {
-        await ssh.run(`rm -f ${quote(candidate)}`, { check: false });
-        throw e;
-      }
-      await exec(ssh, moveFile(candidate, path));
-      await opts.after?.();
-    },
-  };
-}
-
-/**
- * Runs a one-shot container (no network, read-only, no capabilities) as `user` and returns its exit
- * code and output.
- */
-export async function runOneShot(
-  docker: Docker,
-  image: string,
-  entrypoint: string[],
-  args: string[],
-  mounts: Docker.MountSettings[],
-  user = "0:0",
-): Promise<{ code: number; output: string }> {
-  // A run stopped during a check (Ctrl-C, lost connection) never reached the `finally` below and
-  // left its one-shot container; one-shots only run under the host lock, so any found now is stale.
-  const stale = await docker.listContainers({
-    all: true,
-    filters: { name: ["isa-oneshot-"], label: [`${MANAGED_LABEL}=true`] },
-  });
-  for (const o of stale) await docker.getContainer(o.Id).remove({ force: true }).catch(() => {});
-  const c = await docker.createContainer({
-    name: `isa-oneshot-${crypto.randomUUID().slice(0, 8)}`,
-    Image: image,
-    Entrypoint: entrypoint,
-    Cmd: args,
-    User: user,
-    // A TTY gives plain logs (no stdout/stderr multiplexing headers).
-    Tty: true,
-    Labels: { [MANAGED_LABEL]: "true" },
-    HostConfig: {
-      Mounts: mounts,
-      NetworkMode: "none",
-      ReadonlyRootfs: true,
-      CapDrop: ["ALL"],
-      SecurityOpt: ["no-new-privileges"],
-    },
-  });
-  try {
-    await c.start();
-    const res = await c.wait();
-    const logs = await c.logs({ stdout: true, stderr: true, follow: false });
-    return { code: res.StatusCode, output: logs.toString().replaceAll("\r\n", "\n").trim() };
-  } finally {
-    await c.remove({ force: true }).catch(() => {});
-  }
-}
-
-/**
- * A validator for `validatedFileChange` that runs `promtool <args…> <candidate>` through the Prometheus
- * image, as `user`: the one Prometheus runs as, owner of the 0600 files promtool reads.
- */
-export function promtoolValidator(
-  docker: () => Promise<Docker>,
-  image: string,
-  args: string[],
-  mounts: Docker.MountSettings[],
-  toContainerPath: (hostPath: string) => string,
-  user = "0:0",
-): (candidate: string) => Promise<void> {
-  return async (candidate) => {
-    const r = await runOneShot(
-      await docker(),
-      image,
-      ["/bin/promtool"],
-      [
-        ...args,
-        toContainerPath(candidate),
-      ],
-      mounts,
-      user,
-    );
-    if (r.code !== 0) {
-      throw new Error(`promtool ${args.join(" ")} rejected the new file (left unchanged):\n${r.output}`);
-    }
   };
 }
