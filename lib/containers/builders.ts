@@ -115,6 +115,7 @@ export function prometheusFiles(host: Host, files: PrometheusFiles): string[] {
  * no-new-privileges (baseCreate) as before, when it ran as root for want of a dedicated user.
  */
 export function prometheusSpec(host: Host, files: PrometheusFiles, user: string): ContainerSpec {
+  // Long on purpose: one container specification, field by field, as Docker's create call takes it.
   const v = host.vars;
   const p = installPaths(v);
   const name = CONTAINER_NAMES.prometheus;

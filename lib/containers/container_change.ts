@@ -81,6 +81,7 @@ export function containerChange(
   desired: DesiredFiles,
   opts: ContainerChangeOptions = {},
 ): Change | null {
+  // Long on purpose: the action, then the one apply that swaps, waits and rolls back (shared state).
   const state = snap ? snap.ourContainer(spec.name) : null;
   const old = snap ? snap.ourContainer(previousName(spec.name)) : null;
   const kept = opts.kept ?? [];

@@ -95,6 +95,7 @@ const indent = (text: string) => text.trimEnd().split("\n").map((l) => `  ${l}`)
  * one systemctl). Its answers are cached under the lock folder while nothing they depend on changes.
  */
 export function apacheSections(): string {
+  // Long on purpose: one shell text, kept whole so it reads as the host runs it (its cache and its sections).
   return `bin=""; for b in /usr/sbin/httpd /usr/sbin/apache2; do [ -x $b ] && bin=$b && break; done
 isa_sec apache-binary; [ -n "$bin" ] && echo $bin
 if [ -n "$bin" ]; then

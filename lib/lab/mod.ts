@@ -121,6 +121,7 @@ export function labUp(
   hosts = DEFAULT_HOSTS,
   log: (line: string) => void = console.log,
 ): Promise<LabUpResult> {
+  // Long on purpose: the lab's bring-up in order (engine, images, network, hosts, files), under one lock.
   return withLock(async () => {
     await ensureEngine(log);
     const wanted = Array.from({ length: hosts }, (_, i) => hostName(i + 1));

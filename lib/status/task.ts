@@ -213,6 +213,7 @@ async function readEndpoint(host: Host, certPem: string, cred: Credential, out: 
 }
 
 function print(s: HostStatus): void {
+  // Long on purpose: one say() per line of the host's report, in the order the operator reads them.
   const head = s.status === "unreachable"
     ? colour.magenta("unreachable")
     : s.status === "ok"

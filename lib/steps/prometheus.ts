@@ -69,6 +69,7 @@ export const prometheusStep: Step = {
     }, certificateNeeds(p)]);
   },
   plan: async (ctx) => {
+    // Long on purpose: the recipe's steps in the order the changes apply; each concern is a helper below.
     const { host, ssh } = ctx;
     const v = host.vars;
     const p = installPaths(v);
