@@ -9,6 +9,7 @@ import type { FirewallFacts } from "./firewall.ts";
 import type { SelinuxFacts } from "./selinux.ts";
 import type { ServiceAccountFacts } from "./account.ts";
 
+/** The per-fact types, from their own modules: this file is their one public face. */
 export type {
   ApacheFacts,
   DockerFacts,

@@ -1,11 +1,12 @@
 import { BEGIN } from "../render/apache_block.ts";
 import { UnreachableError, UsageError } from "../base/errors.ts";
 import { colour, printable, say } from "../base/output.ts";
-import { exitCode, type HostOutcome } from "../engine/report.ts";
+import { type HostOutcome } from "../engine/report.ts";
 import { redact } from "../base/redact.ts";
 import { mergeNeeds } from "../facts/needs.ts";
 import { hostContext } from "../steps/context.ts";
 import {
+  fleetExitCode,
   type FleetRun,
   type FleetTask,
   hostDebug,
@@ -13,7 +14,7 @@ import {
   runFleet,
   withSession,
 } from "../fleet/fleet.ts";
-import { Ssh } from "../transport/ssh.ts";
+import type { Ssh } from "../transport/ssh.ts";
 import { deploySteps } from "../steps/mod.ts";
 import type { Host } from "../inventory/host.ts";
 import { installPaths } from "../inventory/paths.ts";
@@ -290,7 +291,7 @@ function print(s: HostStatus): void {
 
 /** The run's exit code through the shared rule: unreachable → 4; drift, problems or errors → 2. */
 export function statusExitCode(results: Pick<HostStatus, "status">[]): number {
-  return exitCode(results.map((r) => ({ status: statusOutcome(r) })));
+  return fleetExitCode(results, statusOutcome);
 }
 
 /**
