@@ -5,11 +5,10 @@
 import type Docker from "dockerode";
 import type { Change } from "../engine/change.ts";
 import { fileChange, type FileOptions } from "../engine/file_change.ts";
-import { quote } from "../base/quote.ts";
 import type { Ssh } from "../transport/ssh.ts";
 import { MANAGED_LABEL } from "../base/names.ts";
 import { exec } from "../transport/exec.ts";
-import { moveFile } from "../commands/files.ts";
+import { candidateOf, commitCandidate, dropCandidate } from "../commands/validated.ts";
 
 /**
  * Like `fileChange`, but the new content is first written next to the file as a candidate and
@@ -27,7 +26,7 @@ export function validatedFileChange(
   const base = fileChange(ssh, path, current, desired, opts);
   // Same content, only mode or owner drifted: nothing new to validate.
   if (!base || current === desired) return base;
-  const candidate = path.replace(/([^/]+)$/, ".$1.candidate");
+  const candidate = candidateOf(path);
   return {
     ...base,
     apply: async () => {
@@ -35,10 +34,10 @@ export function validatedFileChange(
       try {
         await validate(candidate);
       } catch (e) {
-        await ssh.run(`rm -f ${quote(candidate)}`, { check: false });
+        await exec(ssh, dropCandidate(path), { check: false });
         throw e;
       }
-      await exec(ssh, moveFile(candidate, path));
+      await exec(ssh, commitCandidate(path));
       await opts.after?.();
     },
   };

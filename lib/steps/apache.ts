@@ -4,6 +4,7 @@ import { RemoteError } from "../base/errors.ts";
 import { unifiedDiff } from "../engine/file_change.ts";
 import type { ApacheFacts } from "../facts/facts.ts";
 import { quote } from "../base/quote.ts";
+import { validatedEditScript } from "../commands/validated.ts";
 import { writeFileScript } from "../transport/ssh.ts";
 import type { HostContext, Step } from "./step.ts";
 import { ourSubnet } from "./docker.ts";
@@ -26,26 +27,18 @@ export interface ApacheEdit {
  */
 export function apacheChangeScript(apache: ApacheFacts, edit: ApacheEdit): string {
   const svc = quote(apache.service);
-  return `set -u
-f=${quote(apache.confFile)}; bak="$f.isa-bak"; had=0
-if [ -f "$f" ]; then cp -p "$f" "$bak"; had=1; fi
-restore() {
-  if [ $had = 1 ]; then mv -f "$bak" "$f"; else rm -f "$f"; fi
-  ${edit.undo?.trim() || ":"}
-  return 0
-}
-(
-${edit.change.trim()}
-) || { restore; echo "could not change $f" >&2; exit 1; }
-if ! out=$(${quote(apache.ctl)} -t 2>&1); then restore; echo "$out" >&2; exit 3; fi
-rm -f "$bak"
-if systemctl is-active --quiet ${svc}; then
+  return validatedEditScript({
+    file: apache.confFile,
+    ...edit,
+    validate: `${quote(apache.ctl)} -t`,
+    then: `if systemctl is-active --quiet ${svc}; then
   systemctl reload ${svc} || { echo "graceful reload of ${apache.service} failed" >&2; exit 4; }
   echo reloaded
 else
   echo not-running
 fi
-`;
+`,
+  });
 }
 
 /** Runs an Apache change script; a rejected configuration becomes one clear error (`what` says what was tried). */

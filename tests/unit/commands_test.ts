@@ -4,6 +4,7 @@ import { ensureDir, moveFile, removeFile, removeTree } from "../../lib/commands/
 import { asRoot } from "../../lib/transport/ssh.ts";
 import { quote } from "../../lib/base/quote.ts";
 import { apacheChangeScript, writeEdit } from "../../lib/steps/apache.ts";
+import { candidateOf, commitCandidate, dropCandidate } from "../../lib/commands/validated.ts";
 import type { ApacheFacts } from "../../lib/facts/facts.ts";
 
 Deno.test("commands: systemd, whole", () => {
@@ -82,4 +83,15 @@ fi
     `a2enconf -q EPFL_isa >/dev/null || { echo "a2enconf EPFL_isa failed" >&2; exit 1; }\n` +
       `a2enmod -q status >/dev/null || { echo "a2enmod status failed" >&2; exit 1; }`,
   ));
+});
+
+Deno.test("validated replacement: the candidate's place, its commit and its drop, whole", () => {
+  assert.equal(candidateOf("/srv/isa/prometheus/web.yml"), "/srv/isa/prometheus/.web.yml.candidate");
+  assert.deepEqual(commitCandidate("/srv/isa/prometheus/web.yml"), {
+    script: "mv -f /srv/isa/prometheus/.web.yml.candidate /srv/isa/prometheus/web.yml",
+    log: "mv /srv/isa/prometheus/.web.yml.candidate /srv/isa/prometheus/web.yml",
+  });
+  assert.deepEqual(dropCandidate("/srv/isa/prometheus/web.yml"), {
+    script: "rm -f /srv/isa/prometheus/.web.yml.candidate",
+  });
 });
