@@ -1,13 +1,5 @@
+import { CHAIN, SCRIPT_PATH, UNIT_NAME } from "../base/names.ts";
 import type { Host } from "../inventory/host.ts";
-
-/** Our chain; DOCKER-USER jumps to it first. We never touch any other rule. */
-export const CHAIN = "ISA-MONITORING";
-/** Script that (re)applies the chain; run by the step and by the unit at every Docker start. */
-export const SCRIPT_PATH = "/usr/local/sbin/isa-monitoring-firewall";
-/** Unit that makes the rules survive reboots and Docker restarts. */
-export const UNIT_NAME = "isa-monitoring-firewall.service";
-/** Full path of the unit file. */
-export const UNIT_PATH = `/etc/systemd/system/${UNIT_NAME}`;
 
 /**
  * Rules of our chain, as `iptables` arguments after `-A CHAIN`.

@@ -1,3 +1,4 @@
+import { CHAIN, UNIT_NAME, WATCH_SCRIPT_PATH } from "../base/names.ts";
 /**
  * Our iptables rules and firewalld.
  *
@@ -29,14 +30,6 @@
  * Between Docker putting its port rules back and our re-run (at most half a second, measured on the lab's
  * RHEL-shaped host: 8080 answered once within the first second after a reload) the dashboard port is open.
  */
-import { CHAIN, UNIT_NAME } from "./firewall.ts";
-
-/** Script that waits for firewalld's Reloaded signals and re-applies our rules. */
-export const WATCH_SCRIPT_PATH = "/usr/local/sbin/isa-monitoring-firewalld-watch";
-/** Unit running the watcher while firewalld runs. */
-export const WATCH_UNIT_NAME = "isa-monitoring-firewalld-watch.service";
-/** Full path of the watcher's unit file. */
-export const WATCH_UNIT_PATH = `/etc/systemd/system/${WATCH_UNIT_NAME}`;
 
 /** D-Bus match of firewalld's Reloaded signal (interface and member as firewalld's server/firewalld.py emits it). */
 export const RELOADED_MATCH = "type='signal',interface='org.fedoraproject.FirewallD1',member='Reloaded'";

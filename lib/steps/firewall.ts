@@ -1,18 +1,20 @@
 import type { Change } from "../engine/change.ts";
-import { firewallScript, SCRIPT_PATH, UNIT_NAME, UNIT_PATH, unitFile } from "../render/firewall.ts";
+import { firewallScript, unitFile } from "../render/firewall.ts";
+import { watchScript, watchUnitFile } from "../render/firewalld_watch.ts";
+import { fileChange } from "../engine/file_change.ts";
+import type { Step } from "./step.ts";
+import { parseProbe, parseWatchProbe, probeScript, watchProbeScript } from "./firewall_probe.ts";
+import { exec } from "../transport/exec.ts";
+import { APPLY_FIREWALL } from "../commands/firewall.ts";
+import { DAEMON_RELOAD, enableUnit, restartUnit } from "../commands/systemd.ts";
 import {
+  SCRIPT_PATH,
+  UNIT_NAME,
+  UNIT_PATH,
   WATCH_SCRIPT_PATH,
   WATCH_UNIT_NAME,
   WATCH_UNIT_PATH,
-  watchScript,
-  watchUnitFile,
-} from "../render/firewalld_watch.ts";
-import { fileChange } from "../engine/file_change.ts";
-import type { Step } from "./step.ts";
-import { parseProbe, probeScript } from "./firewall_probe.ts";
-import { parseWatchProbe, watchProbeScript } from "./firewall_probe.ts";
-import { exec } from "../transport/exec.ts";
-import { DAEMON_RELOAD, enableUnit, restartUnit } from "../commands/systemd.ts";
+} from "../base/names.ts";
 
 /** Step 3: quality opens 8080 and 8443, production only 8443 — enforced where Docker traffic flows. */
 export const firewallStep: Step = {
@@ -72,8 +74,7 @@ export const firewallStep: Step = {
         : `${https}, ${host.vars.ports.dashboard} closed`;
       changes.push({
         summary: `apply iptables chain ISA-MONITORING in DOCKER-USER (${ports})`,
-        apply: async () =>
-          void await ssh.run(`${SCRIPT_PATH} && systemctl start ${UNIT_NAME}`, { log: SCRIPT_PATH }),
+        apply: async () => void await exec(ssh, APPLY_FIREWALL),
       });
     }
     return Promise.resolve(changes);

@@ -4,6 +4,7 @@ import { ensureDir, moveFile, removeFile, removeTree } from "../../lib/commands/
 import { asRoot } from "../../lib/transport/ssh.ts";
 import { quote } from "../../lib/base/quote.ts";
 import { apacheChangeScript, writeEdit } from "../../lib/steps/apache.ts";
+import { APPLY_FIREWALL, FIREWALL_LEFTOVERS, REMOVE_FIREWALL } from "../../lib/commands/firewall.ts";
 import { candidateOf, commitCandidate, dropCandidate } from "../../lib/commands/validated.ts";
 import type { ApacheFacts } from "../../lib/facts/facts.ts";
 
@@ -93,5 +94,29 @@ Deno.test("validated replacement: the candidate's place, its commit and its drop
   });
   assert.deepEqual(dropCandidate("/srv/isa/prometheus/web.yml"), {
     script: "rm -f /srv/isa/prometheus/.web.yml.candidate",
+  });
+});
+
+Deno.test("firewall: apply, leftovers and removal, whole", () => {
+  assert.deepEqual(APPLY_FIREWALL, {
+    script: "/usr/local/sbin/isa-monitoring-firewall && systemctl start isa-monitoring-firewall.service",
+    log: "/usr/local/sbin/isa-monitoring-firewall",
+  });
+  assert.equal(
+    FIREWALL_LEFTOVERS.script,
+    "iptables -w -S ISA-MONITORING >/dev/null 2>&1 && echo chain; " +
+      "[ -e /etc/systemd/system/isa-monitoring-firewall.service ] && echo unit; " +
+      "[ -e /usr/local/sbin/isa-monitoring-firewall ] && echo script; " +
+      "[ -e /etc/systemd/system/isa-monitoring-firewalld-watch.service ] && echo watch-unit; " +
+      "[ -e /usr/local/sbin/isa-monitoring-firewalld-watch ] && echo watch-script; true",
+  );
+  assert.deepEqual(REMOVE_FIREWALL, {
+    script: `systemctl disable --now isa-monitoring-firewalld-watch.service >/dev/null 2>&1 || true
+systemctl disable --now isa-monitoring-firewall.service >/dev/null 2>&1 || true
+rm -f /etc/systemd/system/isa-monitoring-firewalld-watch.service /usr/local/sbin/isa-monitoring-firewalld-watch \
+/etc/systemd/system/isa-monitoring-firewall.service /usr/local/sbin/isa-monitoring-firewall; systemctl daemon-reload
+while iptables -w -D DOCKER-USER -j ISA-MONITORING 2>/dev/null; do :; done
+iptables -w -F ISA-MONITORING 2>/dev/null || true; iptables -w -X ISA-MONITORING 2>/dev/null || true`,
+    log: "remove chain ISA-MONITORING",
   });
 });
