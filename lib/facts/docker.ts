@@ -30,6 +30,8 @@ export interface DockerFiles {
 
 /** Where we keep the engine's proxy settings: a systemd drop-in, as Docker documents for dockerd. */
 export const DOCKER_PROXY_DROPIN = "/etc/systemd/system/docker.service.d/http-proxy.conf";
+/** The engine's own settings file (we merge log rotation into it, and SELinux is read from it). */
+export const DAEMON_JSON = "/etc/docker/daemon.json";
 /** The Docker CE repository file we add on the RHEL family when docker-ce is not installable otherwise. */
 export const DOCKER_REPO_FILE = "/etc/yum.repos.d/isa-docker-ce.repo";
 
@@ -82,7 +84,7 @@ if [ -n "${opts.packages ? "1" : ""}" ] || ! command -v dockerd >/dev/null 2>&1;
   command -v rpm >/dev/null 2>&1 && rpm -q podman buildah runc 2>&1
 fi
 isa_sec docker0; ip -4 -o addr show docker0 2>/dev/null | awk '{print $4}'
-isa_file daemon-json /etc/docker/daemon.json
+isa_file daemon-json ${DAEMON_JSON}
 isa_file docker-proxy-dropin ${DOCKER_PROXY_DROPIN}
 isa_file docker-repo-file ${DOCKER_REPO_FILE}
 `;

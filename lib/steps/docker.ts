@@ -17,12 +17,10 @@ import { fileChange } from "../engine/file_change.ts";
 import type { HostContext, Step } from "./step.ts";
 import type { Facts } from "../facts/facts.ts";
 import type { Vars } from "../inventory/vars.ts";
-import { DOCKER_PROXY_DROPIN, DOCKER_REPO_FILE } from "../facts/docker.ts";
+import { DAEMON_JSON, DOCKER_PROXY_DROPIN, DOCKER_REPO_FILE } from "../facts/docker.ts";
 import { exec } from "../transport/exec.ts";
 import { DAEMON_RELOAD } from "../commands/systemd.ts";
 import { MANAGED_LABEL } from "../base/names.ts";
-
-const DAEMON_JSON = "/etc/docker/daemon.json";
 
 /**
  * The IPv4 subnet of our Docker network, where the exporter's requests to Apache come from:
