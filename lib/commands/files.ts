@@ -25,3 +25,13 @@ export function ensureDir(dir: string, owner: string, mode: string, recursive = 
     log: `mkdir/chown/chmod ${dir}`,
   };
 }
+
+/** Prints the size of folder `root` (`du -sh`), nothing when it is absent. */
+export function folderSize(root: string): Command {
+  return { script: `[ -d ${quote(root)} ] && du -sh ${quote(root)} | cut -f1; true`, log: `du -sh ${root}` };
+}
+
+/** Gives file `path` to `owner` (`uid:gid`) with mode 0600 (-v shows the command itself). */
+export function ownPrivateFile(path: string, owner: string): Command {
+  return { script: `chown ${quote(owner)} ${quote(path)} && chmod 600 ${quote(path)}` };
+}

@@ -12,7 +12,7 @@ import { removeServiceAccountStep } from "./service_account.ts";
 import { APACHE_CONF_NAME, CHAIN, MANAGED_LABEL, UNIT_NAME, WATCH_UNIT_NAME } from "../base/names.ts";
 import { exec } from "../transport/exec.ts";
 import { FIREWALL_LEFTOVERS, REMOVE_FIREWALL } from "../commands/firewall.ts";
-import { removeTree } from "../commands/files.ts";
+import { folderSize, removeTree } from "../commands/files.ts";
 
 /**
  * Removes our containers and network (the Docker engine itself stays: other things may use it).
@@ -103,9 +103,7 @@ export const purgeStep: Step = {
     if (root === "/" || root.split("/").filter(Boolean).length < 2) {
       throw new Error(`refusing to purge '${root}': install_dir must be at least two levels deep`);
     }
-    const r = await ctx.ssh.run(`[ -d ${quote(root)} ] && du -sh ${quote(root)} | cut -f1; true`, {
-      log: `du -sh ${root}`,
-    });
+    const r = await exec(ctx.ssh, folderSize(root));
     if (!r.stdout.trim()) return [];
     return [{
       summary: `remove ${root} (${r.stdout.trim()}, Prometheus data included)`,

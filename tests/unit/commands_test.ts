@@ -1,6 +1,13 @@
 import * as assert from "node:assert/strict";
 import { DAEMON_RELOAD, enableUnit, restartUnit } from "../../lib/commands/systemd.ts";
-import { ensureDir, moveFile, removeFile, removeTree } from "../../lib/commands/files.ts";
+import {
+  ensureDir,
+  folderSize,
+  moveFile,
+  ownPrivateFile,
+  removeFile,
+  removeTree,
+} from "../../lib/commands/files.ts";
 import { asRoot } from "../../lib/transport/ssh.ts";
 import { quote } from "../../lib/base/quote.ts";
 import { apacheChangeScript, writeEdit } from "../../lib/steps/apache.ts";
@@ -32,6 +39,14 @@ Deno.test("commands: files, whole, quoted for the remote shell and shown unquote
     log: "mkdir/chown/chmod /srv/isa/data",
   });
   assert.equal(ensureDir("/d", "0:0", "700").script, "set -e; mkdir -p /d; chown 0:0 /d; chmod 700 /d");
+  assert.deepEqual(folderSize("/srv/isa"), {
+    script: "[ -d /srv/isa ] && du -sh /srv/isa | cut -f1; true",
+    log: "du -sh /srv/isa",
+  });
+  assert.deepEqual(ownPrivateFile("/srv/isa/traefik/ssl/key.pem", "isa-monitoring:isa-monitoring"), {
+    script:
+      "chown isa-monitoring:isa-monitoring /srv/isa/traefik/ssl/key.pem && chmod 600 /srv/isa/traefik/ssl/key.pem",
+  });
 });
 
 Deno.test("transport: becoming root is one command, for scripts on stdin and for the lock's holder", () => {
