@@ -1,13 +1,6 @@
 /** The firewall step's commands on the host: apply our chain, find what is left of it, remove it. */
-import {
-  CHAIN,
-  SCRIPT_PATH,
-  UNIT_NAME,
-  UNIT_PATH,
-  WATCH_SCRIPT_PATH,
-  WATCH_UNIT_NAME,
-  WATCH_UNIT_PATH,
-} from "../base/names.ts";
+import { CHAIN, SCRIPT_PATH, UNIT_NAME, UNIT_PATH } from "../base/names.ts";
+import { WATCH_SCRIPT_PATH, WATCH_UNIT_NAME, WATCH_UNIT_PATH } from "../base/names.ts";
 import type { Command } from "./command.ts";
 
 /** Runs our script (the chain, its jump) and starts its unit. */

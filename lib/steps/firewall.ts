@@ -7,14 +7,8 @@ import { parseProbe, parseWatchProbe, probeScript, watchProbeScript } from "./fi
 import { exec } from "../transport/exec.ts";
 import { APPLY_FIREWALL } from "../commands/firewall.ts";
 import { DAEMON_RELOAD, enableUnit, restartUnit } from "../commands/systemd.ts";
-import {
-  SCRIPT_PATH,
-  UNIT_NAME,
-  UNIT_PATH,
-  WATCH_SCRIPT_PATH,
-  WATCH_UNIT_NAME,
-  WATCH_UNIT_PATH,
-} from "../base/names.ts";
+import { SCRIPT_PATH, UNIT_NAME, UNIT_PATH } from "../base/names.ts";
+import { WATCH_SCRIPT_PATH, WATCH_UNIT_NAME, WATCH_UNIT_PATH } from "../base/names.ts";
 
 /** Step 3: quality opens 8080 and 8443, production only 8443 — enforced where Docker traffic flows. */
 export const firewallStep: Step = {

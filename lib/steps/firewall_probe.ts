@@ -4,15 +4,8 @@
  */
 import type { Host } from "../inventory/host.ts";
 import { chainRules } from "../render/firewall.ts";
-import {
-  CHAIN,
-  SCRIPT_PATH,
-  UNIT_NAME,
-  UNIT_PATH,
-  WATCH_SCRIPT_PATH,
-  WATCH_UNIT_NAME,
-  WATCH_UNIT_PATH,
-} from "../base/names.ts";
+import { CHAIN, SCRIPT_PATH, UNIT_NAME, UNIT_PATH } from "../base/names.ts";
+import { WATCH_SCRIPT_PATH, WATCH_UNIT_NAME, WATCH_UNIT_PATH } from "../base/names.ts";
 
 /** Probe sections (in the host's batched probe): are the live rules, the script and the unit as desired? */
 export function probeScript(host: Host): string {
