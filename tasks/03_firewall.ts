@@ -1,5 +1,5 @@
 /** `deno task firewall`: the firewall step alone on the selected hosts (facts are gathered first). */
-import { runStep } from "../lib/engine/runner.ts";
+import { runStep } from "../lib/fleet/runner.ts";
 import { firewallStep } from "../lib/steps/firewall.ts";
 
 if (import.meta.main) await runStep(firewallStep);

@@ -1,5 +1,5 @@
 /** `deno task uninstall [--purge]`: removes what deploy made (see lib/steps/uninstall.ts). */
-import { main } from "../lib/engine/runner.ts";
+import { main } from "../lib/fleet/runner.ts";
 import { uninstallSteps } from "../lib/steps/uninstall.ts";
 
 // --purge is this task's own flag; the rest are the shared ones.

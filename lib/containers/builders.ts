@@ -9,7 +9,7 @@ import { TRAEFIK_DASHBOARD_PORT, TRAEFIK_HTTPS_PORT } from "../render/traefik_co
 import { IN_CONTAINER, installPaths } from "../inventory/paths.ts";
 import { SELF_SCRAPE_USER } from "../render/web_config.ts";
 import { baseCreate, type ContainerSpec } from "./spec.ts";
-import { seconds } from "../engine/duration.ts";
+import { seconds } from "../base/duration.ts";
 
 /** Container names; also their DNS names on our Docker network. */
 export const CONTAINER_NAMES = {
@@ -115,6 +115,7 @@ export function prometheusFiles(host: Host, files: PrometheusFiles): string[] {
  * no-new-privileges (baseCreate) as before, when it ran as root for want of a dedicated user.
  */
 export function prometheusSpec(host: Host, files: PrometheusFiles, user: string): ContainerSpec {
+  // Long on purpose: one container specification, field by field, as Docker's create call takes it.
   const v = host.vars;
   const p = installPaths(v);
   const name = CONTAINER_NAMES.prometheus;

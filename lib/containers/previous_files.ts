@@ -5,7 +5,7 @@
  * it still holds what the running (old) container read, not an intermediate version.
  */
 import type { Change } from "../engine/change.ts";
-import { quote } from "../transport/quote.ts";
+import { quote } from "../base/quote.ts";
 import type { Ssh } from "../transport/ssh.ts";
 
 /**

@@ -7,8 +7,8 @@
  * with its exit code and its last log lines.
  */
 import type Docker from "dockerode";
-import { redact } from "../inventory/redact.ts";
-import { quote } from "../transport/quote.ts";
+import { redact } from "../base/redact.ts";
+import { quote } from "../base/quote.ts";
 import type { Ssh } from "../transport/ssh.ts";
 
 /** How to tell that a container serves. */

@@ -4,19 +4,12 @@
  * puts it back when the new one is not: a host is never left without monitoring.
  */
 import type Docker from "dockerode";
-import { type ContainerSpec, MANAGED_LABEL, SPEC_HASH_LABEL } from "./spec.ts";
+import { type ContainerSpec } from "./spec.ts";
+import { MANAGED_LABEL, SPEC_HASH_LABEL } from "../base/names.ts";
+import { type ContainerState, ForeignContainerError } from "../facts/docker_snapshot.ts";
 
 /** What reconciling a container does. */
 export type ContainerAction = "create" | "recreate" | "start" | "none";
-
-/** The container as found on the engine. */
-export interface ContainerState {
-  id: string;
-  running: boolean;
-  hash: string | null;
-  /** It carries our label: isa-monitoring created it. */
-  managed: boolean;
-}
 
 /** Suffix of the name a previous container waits under while its replacement starts. */
 export const PREVIOUS_SUFFIX = "-isa-previous";
@@ -24,17 +17,6 @@ export const PREVIOUS_SUFFIX = "-isa-previous";
 /** Name of the stopped previous container kept during a recreation. */
 export function previousName(name: string): string {
   return `${name}${PREVIOUS_SUFFIX}`;
-}
-
-/** A container with one of our names that isa-monitoring did not create: never touched. */
-export class ForeignContainerError extends Error {
-  override name = "ForeignContainerError";
-  constructor(readonly container: string) {
-    super(
-      `a container named ${container} exists that isa-monitoring did not create (no ${MANAGED_LABEL} label); ` +
-        `it is left alone, and this step stops here: rename or remove it yourself, then run again`,
-    );
-  }
 }
 
 function isNotFound(e: unknown): boolean {

@@ -25,10 +25,8 @@
  * own root's): not supported, as before.
  */
 import type { ServiceAccountFacts } from "../facts/facts.ts";
-import { quote } from "../transport/quote.ts";
-
-/** Name of the system user (and its private group). */
-export const SERVICE_ACCOUNT = "isa-monitoring";
+import { quote } from "../base/quote.ts";
+import { SERVICE_ACCOUNT } from "../base/names.ts";
 
 /** Owner given to a plan made before the account exists (see `serviceOwner` in lib/steps/service_account.ts). */
 export const PLANNED_OWNER = `${SERVICE_ACCOUNT}:${SERVICE_ACCOUNT}`;

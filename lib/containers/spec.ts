@@ -3,11 +3,7 @@ import { createHash } from "node:crypto";
 import type Docker from "dockerode";
 import type { ContainerLimits, Vars } from "../inventory/vars.ts";
 import type { ReadinessProbe } from "./readiness.ts";
-
-/** Label holding the spec hash of a container we created. */
-export const SPEC_HASH_LABEL = "ch.epfl.isa.spec-hash";
-/** Label marking everything isa-monitoring created (containers, networks), for `status` and `uninstall`. */
-export const MANAGED_LABEL = "ch.epfl.isa.managed";
+import { MANAGED_LABEL, SPEC_HASH_LABEL } from "../base/names.ts";
 
 /** Everything needed to create one container, plus the host files whose contents it depends on. */
 export interface ContainerSpec {

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../base/errors.ts";
 
 /** Options shared by every task. */
 export interface RunOptions {

@@ -1,6 +1,6 @@
 import { createTwoFilesPatch } from "diff";
 import type { Change } from "./change.ts";
-import { redact } from "../inventory/redact.ts";
+import { redact } from "../base/redact.ts";
 import type { Ssh } from "../transport/ssh.ts";
 
 /** A unified diff between two versions of a file, with registered secrets redacted. */

@@ -1,7 +1,7 @@
 /** Probe of the files and folders a step manages on the host (part of the batched probe, or alone). */
-import { quote } from "../transport/quote.ts";
+import { quote } from "../base/quote.ts";
 import type { Ssh } from "../transport/ssh.ts";
-import { fileSection, PROBE_FUNCTIONS, sections } from "./probe.ts";
+import { fileSection, PROBE_FUNCTIONS, sections } from "../base/probe_sections.ts";
 
 /** Owner (`uid:gid`) and octal mode of a file or folder. */
 export interface Stat {

@@ -1,7 +1,8 @@
 import type { Ssh } from "../transport/ssh.ts";
 import type { Facts } from "./facts.ts";
 import { needsApiRequests, needsScript, parseNeeds, type Probed, type ProbeNeeds } from "./needs.ts";
-import { factsScript, parseFacts, sections } from "./probe.ts";
+import { factsScript, parseFacts } from "./probe.ts";
+import { sections } from "../base/probe_sections.ts";
 
 /** The facts and what the steps read, as one probe finds them. */
 export interface HostState {

@@ -7,7 +7,7 @@ import {
   dockerNeedsRequests,
   DockerSnapshot,
   parseDockerNeeds,
-} from "../containers/snapshot.ts";
+} from "./docker_snapshot.ts";
 import { type FileNeeds, fileNeedsScript, type HostProbe, parseFileNeeds } from "./files_probe.ts";
 
 /** A step's reads. */

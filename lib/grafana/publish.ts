@@ -126,6 +126,7 @@ export async function publish(
   fetchFn: FetchFn = fetch,
   opts: PublishOptions = {},
 ): Promise<PublishAction[]> {
+  // Long on purpose: one request sequence (organisation, data sources, dashboard), read top to bottom.
   const actions: PublishAction[] = [];
   const orgReq = getOrgRequest(plan.token);
   const org = await call(plan, fetchFn, orgReq, opts);

@@ -5,17 +5,14 @@
  * and injectable.
  */
 import { installPaths } from "../inventory/paths.ts";
-import { UnreachableError, UsageError } from "../engine/errors.ts";
+import { UnreachableError, UsageError } from "../base/errors.ts";
 import type { Host } from "../inventory/host.ts";
 import type { Inventory } from "../inventory/load.ts";
-import { colour, printable, say, statusWord, warn } from "../engine/output.ts";
-import { EXIT, exitCode } from "../engine/report.ts";
-import { startTask, usageGuard } from "../engine/start.ts";
-import { redact } from "../inventory/redact.ts";
-import { pool } from "../engine/pool.ts";
-import { loadSecrets, type Secrets } from "../inventory/secrets.ts";
-import { Ssh } from "../transport/ssh.ts";
-import type { GrafanaTarget } from "../inventory/vars.ts";
+import { colour, printable, say, statusWord, warn } from "../base/output.ts";
+import { redact } from "../base/redact.ts";
+import { type Secrets } from "../inventory/secrets.ts";
+import type { GrafanaTarget, RemoteWrite } from "../inventory/vars.ts";
+import { type FleetEnd, type FleetRun, type FleetTask, runFleet, withSession } from "../fleet/fleet.ts";
 import { buildPlan, centralDatasource, type GrafanaHostInput } from "./api.ts";
 import { GrafanaError, publish, type PublishAction } from "./publish.ts";
 
@@ -98,17 +95,22 @@ export function grafanaToken(secrets: Secrets, inventory: Pick<Inventory, "file"
 /** Reads one host's frontend certificate over one SSH connection; never throws. */
 export async function readHostCert(host: Host, debug: (line: string) => void): Promise<CertRead> {
   const path = installPaths(host.vars).cert;
-  const ssh = new Ssh(host, { debug });
   try {
-    await ssh.open();
-    const pem = await ssh.readFile(path);
-    if (pem === null) {
-      return { host: host.name, status: "failed", path, error: `${path} is missing: deploy the host first` };
-    }
-    if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
-      return { host: host.name, status: "failed", path, error: `${path} is not a PEM certificate` };
-    }
-    return { host: host.name, status: "ok", path, pem };
+    return await withSession(host, debug, async (ssh): Promise<CertRead> => {
+      const pem = await ssh.readFile(path);
+      if (pem === null) {
+        return {
+          host: host.name,
+          status: "failed",
+          path,
+          error: `${path} is missing: deploy the host first`,
+        };
+      }
+      if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
+        return { host: host.name, status: "failed", path, error: `${path} is not a PEM certificate` };
+      }
+      return { host: host.name, status: "ok", path, pem };
+    });
   } catch (e) {
     const msg = redact(e instanceof Error ? e.message : String(e));
     return {
@@ -117,8 +119,6 @@ export async function readHostCert(host: Host, debug: (line: string) => void): P
       path,
       error: msg,
     };
-  } finally {
-    await ssh.close().catch(() => {});
   }
 }
 
@@ -154,34 +154,52 @@ function tally(actions: PublishAction[], check: boolean): string {
 
 /** Runs the task with `args`; prints as it goes and returns the exit code. */
 export function grafanaTask(args: string[], deps: GrafanaTaskDeps = {}): Promise<number> {
-  return usageGuard(() => run(args, deps));
+  return runFleet(grafanaFleetTask(deps), args);
 }
 
-async function run(args: string[], deps: GrafanaTaskDeps): Promise<number> {
-  const started = performance.now();
-  const start = await startTask(TASK, args, {
-    validate: (opts) => {
-      if (opts.diff) {
-        throw new UsageError("grafana: --diff does not apply (changed fields are always listed)");
-      }
+/** What the grafana task settles before any host: the target, the central store, the token, its output. */
+interface GrafanaInput {
+  target: GrafanaTarget;
+  remoteWrite: RemoteWrite | null;
+  secrets: Secrets;
+  token: string;
+  log: (line: string) => void;
+  debug: (line: string) => void;
+}
+
+/** The grafana task: `readHostCert` on every host, then one publish of every readable host's data source. */
+function grafanaFleetTask(deps: GrafanaTaskDeps): FleetTask<CertRead, GrafanaInput> {
+  return {
+    name: TASK,
+    flags: {
+      validate: (opts) => {
+        if (opts.diff) {
+          throw new UsageError("grafana: --diff does not apply (changed fields are always listed)");
+        }
+      },
     },
-  });
-  if (!start) return EXIT.ok;
-  const { opts, hosts, inventory } = start;
-  const deployment = inventory.deployment;
+    prepare: prepareGrafana,
+    host: (h, _run, { debug }) => readHostCert(h, (l) => debug(`${h.name.padEnd(10)} ${l}`)),
+    outcome: (c) => c.status,
+    finish: (certs, run, input) => publishAll(certs, run, input, deps),
+  };
+}
+
+/** Checks the deployment-wide settings and the token (usage errors, before any host), prints the title. */
+async function prepareGrafana(run: FleetRun): Promise<GrafanaInput> {
+  const { opts, hosts, inventory } = run;
   const target = grafanaTarget(inventory, hosts);
   const remoteWrite = sharedSetting(inventory, hosts, "remote_write", (h) => h.vars.remote_write);
-  const secrets = await loadSecrets(inventory.secrets);
+  const secrets = await run.secrets();
   const token = grafanaToken(secrets, inventory);
   if (remoteWrite) {
     // Checked before any host is contacted: a central store without its credentials is bad input.
     try {
-      centralDatasource(deployment, remoteWrite, secrets.remote_write, token);
+      centralDatasource(inventory.deployment, remoteWrite, secrets.remote_write, token);
     } catch (e) {
       throw new UsageError(`${inventory.file}: ${(e as Error).message}`);
     }
   }
-
   const log = (line: string) => {
     if (!opts.json) say(line);
   };
@@ -195,12 +213,18 @@ async function run(args: string[], deps: GrafanaTaskDeps): Promise<number> {
     `grafana: ${hosts.map((h) => h.name).join(", ")} → ${target.url} (organisation "${target.org}")` +
       (opts.check ? " (check mode)" : ""),
   ));
+  return { target, remoteWrite, secrets, token, log, debug };
+}
 
-  const certs = await pool(
-    hosts,
-    opts.forks,
-    (h) => readHostCert(h, (l) => debug(`${h.name.padEnd(10)} ${l}`)),
-  );
+/** Lists the certificates read, publishes the readable hosts' data sources and the dashboard, and says how it went. */
+async function publishAll(
+  certs: CertRead[],
+  run: FleetRun,
+  input: GrafanaInput,
+  deps: GrafanaTaskDeps,
+): Promise<FleetEnd> {
+  const { opts } = run;
+  const { target, log } = input;
   for (const c of certs) {
     const what = c.status === "ok" ? `certificate ${c.path}` : c.error;
     log(`${colour.bold(c.host.padEnd(10))} ${statusWord(c.status)} ${what}`);
@@ -213,32 +237,8 @@ async function run(args: string[], deps: GrafanaTaskDeps): Promise<number> {
     // Nothing to point a data source at; publishing the dashboard alone would only hide the problem.
     error = "no host certificate could be read: nothing was published";
   } else {
-    const byName = new Map(hosts.map((h) => [h.name, h]));
-    const plan = buildPlan({
-      deployment,
-      grafana: target,
-      token,
-      hosts: readable.map((c) => hostInput(byName.get(c.host)!, c.pem!)),
-      // Grafana logs in as the first frontend user; the others are for people.
-      frontend: secrets.frontend.credentials[0],
-      remoteWrite,
-      remoteWriteSecrets: secrets.remote_write,
-    });
-    const timeoutMs = deps.timeoutMs ?? 30_000;
-    const baseFetch = deps.fetchFn ?? fetch;
-    const fetchFn = (input: string, init: RequestInit) =>
-      baseFetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
     try {
-      actions = await publish(plan, fetchFn, {
-        dryRun: opts.check,
-        trace: (req, status) => {
-          // redactRequest has masked the token and every secure value; redact() is a second net.
-          debug(`  ${req.method} ${req.path} → ${status}  headers ${JSON.stringify(req.headers)}`);
-          if (req.body !== undefined && req.path.startsWith("/api/datasources")) {
-            debug(`    body ${JSON.stringify(req.body)}`);
-          }
-        },
-      });
+      actions = await publishPlan(readable, run, input, deps);
     } catch (e) {
       if (!(e instanceof GrafanaError)) throw e;
       error = e.message;
@@ -246,29 +246,59 @@ async function run(args: string[], deps: GrafanaTaskDeps): Promise<number> {
     for (const a of actions) log(actionLine(a, opts.check));
   }
 
-  // With no readable host, the hosts' own statuses (failed, unreachable) already make the code.
-  const code = exitCode(certs, error !== undefined && readable.length > 0);
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = run.seconds();
   if (error) warn(`error: ${printable(error)}`);
-  if (opts.json) {
-    const report: GrafanaReport = {
-      task: TASK,
-      check: opts.check,
-      seconds,
-      exitCode: code,
+  return {
+    // With no readable host, the hosts' own statuses (failed, unreachable) already make the code.
+    otherFailure: error !== undefined && readable.length > 0,
+    lead: { check: opts.check, seconds },
+    rest: {
       grafana: { url: target.url, org: target.org },
       hosts: certs.map(({ pem: _pem, ...rest }) => rest),
       actions,
       ...(error ? { error } : {}),
-    };
-    console.log(redact(JSON.stringify(report, null, 2)));
-  } else {
-    say("");
-    say(
-      colour.bold(`RECAP grafana${opts.check ? " (check mode: nothing was changed)" : ""}`) +
-        ` ${readable.length}/${certs.length} host(s) read; ${tally(actions, opts.check)}` +
-        colour.dim(` (${seconds.toFixed(1)}s)`),
-    );
-  }
-  return code;
+    } satisfies Omit<GrafanaReport, "task" | "check" | "seconds" | "exitCode">,
+    recap: () => {
+      say("");
+      say(
+        colour.bold(`RECAP grafana${opts.check ? " (check mode: nothing was changed)" : ""}`) +
+          ` ${readable.length}/${certs.length} host(s) read; ${tally(actions, opts.check)}` +
+          colour.dim(` (${seconds.toFixed(1)}s)`),
+      );
+    },
+  };
+}
+
+/** Publishes the plan of the readable hosts (throws GrafanaError when Grafana refuses). */
+function publishPlan(
+  readable: CertRead[],
+  run: FleetRun,
+  { target, secrets, token, remoteWrite, debug }: GrafanaInput,
+  deps: GrafanaTaskDeps,
+): Promise<PublishAction[]> {
+  const byName = new Map(run.hosts.map((h) => [h.name, h]));
+  const plan = buildPlan({
+    deployment: run.inventory.deployment,
+    grafana: target,
+    token,
+    hosts: readable.map((c) => hostInput(byName.get(c.host)!, c.pem!)),
+    // Grafana logs in as the first frontend user; the others are for people.
+    frontend: secrets.frontend.credentials[0],
+    remoteWrite,
+    remoteWriteSecrets: secrets.remote_write,
+  });
+  const timeoutMs = deps.timeoutMs ?? 30_000;
+  const baseFetch = deps.fetchFn ?? fetch;
+  const fetchFn = (input: string, init: RequestInit) =>
+    baseFetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  return publish(plan, fetchFn, {
+    dryRun: run.opts.check,
+    trace: (req, status) => {
+      // redactRequest has masked the token and every secure value; redact() is a second net.
+      debug(`  ${req.method} ${req.path} → ${status}  headers ${JSON.stringify(req.headers)}`);
+      if (req.body !== undefined && req.path.startsWith("/api/datasources")) {
+        debug(`    body ${JSON.stringify(req.body)}`);
+      }
+    },
+  });
 }

@@ -1,6 +1,6 @@
 /** The Alertmanagers' CA file named by `alerting.ca_file`, read on the controller. */
 import { dirname, isAbsolute, resolve } from "node:path";
-import { UsageError } from "../engine/errors.ts";
+import { UsageError } from "../base/errors.ts";
 import type { Host } from "./host.ts";
 
 /** Path of `alerting.ca_file`: as given when absolute, else from the folder of the host's inventory file. */

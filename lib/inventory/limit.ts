@@ -1,4 +1,4 @@
-import { UsageError } from "../engine/errors.ts";
+import { UsageError } from "../base/errors.ts";
 import type { Inventory } from "./load.ts";
 
 function globToRegExp(glob: string): RegExp {

@@ -1,6 +1,6 @@
 import { isMap, isSeq, type Node } from "yaml";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { UsageError } from "../engine/errors.ts";
+import { UsageError } from "../base/errors.ts";
 import type { Host } from "./host.ts";
 import { checkHostVars, type VarPath } from "./rules.ts";
 import { child, entries, type Infer, Located, type ObjectSchema, parseLocated, validate } from "./schema.ts";
@@ -17,7 +17,7 @@ export type SecretsSource = { file: string } | { command: string };
 export interface Inventory {
   file: string;
   deployment: "qual" | "prod";
-  /** Hosts per batch of a rolling deploy, when the inventory sets it (see engine/serial.ts). */
+  /** Hosts per batch of a rolling deploy, when the inventory sets it (see fleet/serial.ts). */
   serial: number | null;
   hosts: Host[];
   /** Group name → member host names. */
@@ -119,16 +119,7 @@ export async function loadInventory(file: string, defaults?: Flat): Promise<Inve
   const base = dirname(file);
   const rel = (p: string) => (isAbsolute(p) ? p : p.startsWith("~/") ? p : join(base, p));
 
-  let secrets: SecretsSource | null = null;
-  if (inv.secrets) {
-    const node = child(root, "secrets");
-    if (inv.secrets.file && inv.secrets.command) {
-      throw loc.error(node, "secrets takes either file or command, not both");
-    }
-    if (inv.secrets.file) secrets = { file: rel(inv.secrets.file) };
-    else if (inv.secrets.command) secrets = { command: inv.secrets.command };
-    else throw loc.error(node, "secrets needs file or command");
-  }
+  const secrets = secretsSource(loc, root, inv.secrets, rel);
 
   const hostsNode = child(root, "hosts")!;
   if (!isMap(hostsNode) || hostsNode.items.length === 0) {
@@ -137,49 +128,14 @@ export async function loadInventory(file: string, defaults?: Flat): Promise<Inve
   const groupsNode = child(root, "groups");
   const hostNames = new Set(entries(loc, hostsNode).map(([k]) => k));
 
-  const groups = new Map<string, string[]>();
-  const groupFlat = new Map<string, Flat>();
-  if (groupsNode && isMap(groupsNode)) {
-    for (const [g, gnode] of entries(loc, groupsNode)) {
-      if (hostNames.has(g)) throw loc.error(gnode, `group '${g}' has the name of a host`);
-      const members = child(gnode, "hosts");
-      const names: string[] = [];
-      if (members && isSeq(members)) {
-        for (const item of members.items as Node[]) {
-          const n = (item as { value: string }).value;
-          if (!hostNames.has(n)) throw loc.error(item, `group '${g}' names unknown host '${n}'`);
-          if (names.includes(n)) throw loc.error(item, `group '${g}' lists '${n}' twice`);
-          names.push(n);
-        }
-      }
-      groups.set(g, names);
-      groupFlat.set(g, flatten(loc, child(gnode, "vars")));
-    }
-  }
+  const { groups, groupFlat } = readGroups(loc, groupsNode, hostNames);
   groups.set("all", [...hostNames]);
   groups.set(inv.deployment, [...new Set([...(groups.get(inv.deployment) ?? []), ...hostNames])]);
 
   const invVars = flatten(loc, child(root, "vars"));
   const hosts: Host[] = [];
   for (const [name, hnode, pair] of entries(loc, hostsNode)) {
-    const merged: Flat = new Map([...defaults, ...invVars]);
-    // Two groups giving one host different values is ambiguous; Ansible picks silently, we refuse.
-    const fromGroup = new Map<string, Setting & { group: string }>();
-    const memberOf = [...groups].filter(([g, m]) => groupFlat.has(g) && m.includes(name)).map(([g]) => g);
-    for (const g of memberOf.sort()) {
-      for (const [k, v] of groupFlat.get(g)!) {
-        const prev = fromGroup.get(k);
-        if (prev && JSON.stringify(prev.value) !== JSON.stringify(v.value)) {
-          throw new UsageError(
-            `${v.at}: host '${name}' gets conflicting values for ${k} from groups '${prev.group}' (${prev.at}) and '${g}'`,
-          );
-        }
-        fromGroup.set(k, { ...v, group: g });
-      }
-    }
-    for (const [k, v] of fromGroup) merged.set(k, v);
-    for (const [k, v] of flatten(loc, child(hnode, "vars"))) merged.set(k, v);
-
+    const merged = mergedVars(loc, name, hnode, [...defaults, ...invVars], groups, groupFlat);
     const vars: Record<string, unknown> = {};
     for (const [k, v] of merged) setPath(vars, k, v.value);
     // Already validated with the whole file above.
@@ -206,4 +162,78 @@ export async function loadInventory(file: string, defaults?: Flat): Promise<Inve
     });
   }
   return { file, deployment: inv.deployment, serial: inv.serial ?? null, hosts, groups, secrets };
+}
+
+/** Where the secrets come from (`file` relative to the inventory, or `command`); null when not set. */
+function secretsSource(
+  loc: Located,
+  root: Node,
+  given: { file?: string | null; command?: string | null } | undefined | null,
+  rel: (p: string) => string,
+): SecretsSource | null {
+  if (!given) return null;
+  const node = child(root, "secrets");
+  if (given.file && given.command) {
+    throw loc.error(node, "secrets takes either file or command, not both");
+  }
+  if (given.file) return { file: rel(given.file) };
+  if (given.command) return { command: given.command };
+  throw loc.error(node, "secrets needs file or command");
+}
+
+/** The groups: each one's hosts (all known, none twice) and its vars. */
+function readGroups(
+  loc: Located,
+  groupsNode: Node | null,
+  hostNames: Set<string>,
+): { groups: Map<string, string[]>; groupFlat: Map<string, Flat> } {
+  const groups = new Map<string, string[]>();
+  const groupFlat = new Map<string, Flat>();
+  if (groupsNode && isMap(groupsNode)) {
+    for (const [g, gnode] of entries(loc, groupsNode)) {
+      if (hostNames.has(g)) throw loc.error(gnode, `group '${g}' has the name of a host`);
+      const members = child(gnode, "hosts");
+      const names: string[] = [];
+      if (members && isSeq(members)) {
+        for (const item of members.items as Node[]) {
+          const n = (item as { value: string }).value;
+          if (!hostNames.has(n)) throw loc.error(item, `group '${g}' names unknown host '${n}'`);
+          if (names.includes(n)) throw loc.error(item, `group '${g}' lists '${n}' twice`);
+          names.push(n);
+        }
+      }
+      groups.set(g, names);
+      groupFlat.set(g, flatten(loc, child(gnode, "vars")));
+    }
+  }
+  return { groups, groupFlat };
+}
+
+/** A host's settings: defaults and inventory vars, then its groups' (which must agree), then its own. */
+function mergedVars(
+  loc: Located,
+  name: string,
+  hnode: Node | null,
+  base: [string, Setting][],
+  groups: Map<string, string[]>,
+  groupFlat: Map<string, Flat>,
+): Flat {
+  const merged: Flat = new Map(base);
+  // Two groups giving one host different values is ambiguous; Ansible picks silently, we refuse.
+  const fromGroup = new Map<string, Setting & { group: string }>();
+  const memberOf = [...groups].filter(([g, m]) => groupFlat.has(g) && m.includes(name)).map(([g]) => g);
+  for (const g of memberOf.sort()) {
+    for (const [k, v] of groupFlat.get(g)!) {
+      const prev = fromGroup.get(k);
+      if (prev && JSON.stringify(prev.value) !== JSON.stringify(v.value)) {
+        throw new UsageError(
+          `${v.at}: host '${name}' gets conflicting values for ${k} from groups '${prev.group}' (${prev.at}) and '${g}'`,
+        );
+      }
+      fromGroup.set(k, { ...v, group: g });
+    }
+  }
+  for (const [k, v] of fromGroup) merged.set(k, v);
+  for (const [k, v] of flatten(loc, child(hnode, "vars"))) merged.set(k, v);
+  return merged;
 }

@@ -2,7 +2,7 @@
  * Rules between variables, checked per host once its vars are merged: what one variable's schema
  * cannot see (the deployment, another variable, where the value came from).
  */
-import { UsageError } from "../engine/errors.ts";
+import { UsageError } from "../base/errors.ts";
 import type { Schema } from "./schema.ts";
 import type { Vars } from "./vars.ts";
 import { varsSchema } from "./vars_schema.ts";

@@ -1,9 +1,9 @@
 import $ from "dax";
 import { isMap, parseDocument, visit } from "yaml";
-import { printable } from "../engine/output.ts";
-import { UsageError } from "../engine/errors.ts";
+import { printable } from "../base/output.ts";
+import { UsageError } from "../base/errors.ts";
 import type { SecretsSource } from "./load.ts";
-import { registerSecret } from "./redact.ts";
+import { registerSecret } from "../base/redact.ts";
 import { type Infer, parseLocated, type Schema, validate } from "./schema.ts";
 
 /** Why a frontend password is unusable, or undefined. Never quotes it. */

@@ -3,8 +3,8 @@
  * `Infer` in vars.ts, the `Vars` type. To add a variable: one entry in `varsSchema.fields` (with its
  * JSDoc line) and its default in inventory/defaults.yml. See schema.ts for the entry format.
  */
-import { installDirProblem } from "./paths.ts";
 import type { Schema } from "./schema.ts";
+import { installDirProblem } from "./install_dir.ts";
 
 const limits = {
   kind: "object",

@@ -142,6 +142,7 @@ export async function ensureHostContainer(
   key: HostKey,
   authorizedKey: string,
 ): Promise<{ action: HostAction; id: string; staleImage: boolean }> {
+  // Long on purpose: inspect, decide (keep, start, replace) and create, for one host container.
   // The container carries a fingerprint of the client key it trusts: one made by another checkout
   // (another .lab/, e.g. CI's fresh clone on this machine) would refuse our key, so it is replaced.
   const owner = createHash("sha256").update(authorizedKey.trim()).digest("hex").slice(0, 16);

@@ -3,7 +3,7 @@
 import Docker from "dockerode";
 import $ from "dax";
 import { LAB_DIR, labFiles } from "./layout.ts";
-import { osFamily, parseOsRelease } from "../facts/probe.ts";
+import { osFamily, parseOsRelease } from "../facts/os.ts";
 
 /** Socket of the controller's engine. */
 export const DOCKER_SOCKET = "/var/run/docker.sock";

@@ -24,7 +24,7 @@ import {
 } from "./containers.ts";
 import { engineUp, ensureEngine } from "./engine.ts";
 import { ensureControllerTools } from "./controller_tools.ts";
-import { pool } from "../engine/pool.ts";
+import { pool } from "../base/pool.ts";
 import { ensureBastion, ensureHostAccess } from "./access.ts";
 import { ensureHostImage } from "./host_image.ts";
 import { writeInventory, writeLightInventory } from "./inventory.ts";
@@ -122,6 +122,7 @@ export function labUp(
   hosts = DEFAULT_HOSTS,
   log: (line: string) => void = console.log,
 ): Promise<LabUpResult> {
+  // Long on purpose: the lab's bring-up in order (engine, images, network, hosts, files), under one lock.
   return withLock(async () => {
     await ensureControllerTools(["lab"], log);
     await ensureEngine(log);

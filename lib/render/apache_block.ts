@@ -1,4 +1,8 @@
 import type { ApacheFacts } from "../facts/facts.ts";
+import { APACHE_CONF_FILE } from "../base/names.ts";
+
+// A search hit (`path:line:text`) in our own file.
+const OUR_FILE_HIT = new RegExp(`(^|/)${APACHE_CONF_FILE.replaceAll(".", "\\.")}:`);
 
 /** Markers around the block we own; everything outside them is left byte for byte. */
 export const BEGIN = "# BEGIN apache server status";
@@ -71,7 +75,7 @@ export function withoutBlock(current: string): string {
 
 /** `<Location /server-status>` lines outside our block, in our file or anywhere in the config. */
 export function unmanagedStatusLocations(apache: ApacheFacts, ourFile: string | null): string[] {
-  const out = apache.statusLocations.filter((hit) => !/(^|\/)EPFL_isa\.conf:/.test(hit));
+  const out = apache.statusLocations.filter((hit) => !OUR_FILE_HIT.test(hit));
   if (ourFile) {
     const m = markers(ourFile);
     ourFile.split("\n").forEach((l, i) => {

@@ -1,13 +1,5 @@
+import { CHAIN, SCRIPT_PATH, UNIT_NAME } from "../base/names.ts";
 import type { Host } from "../inventory/host.ts";
-
-/** Our chain; DOCKER-USER jumps to it first. We never touch any other rule. */
-export const CHAIN = "ISA-MONITORING";
-/** Script that (re)applies the chain; run by the step and by the unit at every Docker start. */
-export const SCRIPT_PATH = "/usr/local/sbin/isa-monitoring-firewall";
-/** Unit that makes the rules survive reboots and Docker restarts. */
-export const UNIT_NAME = "isa-monitoring-firewall.service";
-/** Full path of the unit file. */
-export const UNIT_PATH = `/etc/systemd/system/${UNIT_NAME}`;
 
 /**
  * Rules of our chain, as `iptables` arguments after `-A CHAIN`.
@@ -95,44 +87,4 @@ ExecStart=${SCRIPT_PATH}
 [Install]
 WantedBy=docker.service firewalld.service
 `;
-}
-
-/** Probe sections (in the host's batched probe): are the live rules, the script and the unit as desired? */
-export function probeScript(host: Host): string {
-  const checks = chainRules(host).map((r) =>
-    `iptables -w -C ${CHAIN} ${r} 2>/dev/null && echo rule-ok || echo rule-missing`
-  );
-  return `
-echo @@rules; ${checks.join("; ")}
-echo @@count; iptables -w -S ${CHAIN} 2>/dev/null | grep -c '^-A' || true
-echo @@jumps; iptables -w -S DOCKER-USER 2>/dev/null | grep -n -- '-j ${CHAIN}$' || true
-echo @@script; cat ${SCRIPT_PATH} 2>/dev/null
-echo @@unit; cat ${UNIT_PATH} 2>/dev/null
-echo @@enabled; systemctl is-enabled ${UNIT_NAME} 2>/dev/null || true
-`;
-}
-
-/** What the probe found. */
-export interface FirewallState {
-  rulesOk: boolean;
-  jumpOk: boolean;
-  script: string | null;
-  unit: string | null;
-  enabled: boolean;
-}
-
-/** Parses the probe output (sections as the facts probe prints them). */
-export function parseProbe(s: Map<string, string[]>, host: Host): FirewallState {
-  const rules = s.get("rules") ?? [];
-  const count = Number((s.get("count") ?? ["0"])[0] || "0");
-  const jumps = (s.get("jumps") ?? []).filter(Boolean);
-  const text = (k: string) => (s.get(k)?.length ? s.get(k)!.join("\n") + "\n" : null);
-  return {
-    rulesOk: rules.length > 0 && rules.every((r) => r === "rule-ok") && count === chainRules(host).length,
-    // Line 1 of `-S DOCKER-USER` is `-N DOCKER-USER`, so our jump must be line 2, and alone.
-    jumpOk: jumps.length === 1 && jumps[0].startsWith("2:"),
-    script: text("script"),
-    unit: text("unit"),
-    enabled: (s.get("enabled") ?? [])[0] === "enabled",
-  };
 }

@@ -1,3 +1,4 @@
+import { CHAIN, UNIT_NAME, WATCH_SCRIPT_PATH } from "../base/names.ts";
 /**
  * Our iptables rules and firewalld.
  *
@@ -29,14 +30,6 @@
  * Between Docker putting its port rules back and our re-run (at most half a second, measured on the lab's
  * RHEL-shaped host: 8080 answered once within the first second after a reload) the dashboard port is open.
  */
-import { CHAIN, UNIT_NAME } from "./firewall.ts";
-
-/** Script that waits for firewalld's Reloaded signals and re-applies our rules. */
-export const WATCH_SCRIPT_PATH = "/usr/local/sbin/isa-monitoring-firewalld-watch";
-/** Unit running the watcher while firewalld runs. */
-export const WATCH_UNIT_NAME = "isa-monitoring-firewalld-watch.service";
-/** Full path of the watcher's unit file. */
-export const WATCH_UNIT_PATH = `/etc/systemd/system/${WATCH_UNIT_NAME}`;
 
 /** D-Bus match of firewalld's Reloaded signal (interface and member as firewalld's server/firewalld.py emits it). */
 export const RELOADED_MATCH = "type='signal',interface='org.fedoraproject.FirewallD1',member='Reloaded'";
@@ -92,40 +85,4 @@ RestartSec=5
 [Install]
 WantedBy=firewalld.service
 `;
-}
-
-/** One-round-trip probe of the watcher (its files, whether it is enabled and running) and of FORWARD's first rule. */
-export function watchProbeScript(): string {
-  return `
-echo @@watch-script; cat ${WATCH_SCRIPT_PATH} 2>/dev/null
-echo @@watch-unit; cat ${WATCH_UNIT_PATH} 2>/dev/null
-echo @@watch-enabled; systemctl is-enabled ${WATCH_UNIT_NAME} 2>/dev/null || true
-echo @@watch-active; systemctl is-active ${WATCH_UNIT_NAME} 2>/dev/null || true
-echo @@forward-first; iptables -w -S FORWARD 2>/dev/null | sed -n 2p
-`;
-}
-
-/** What the watcher probe found. */
-export interface WatchState {
-  script: string | null;
-  unit: string | null;
-  enabled: boolean;
-  active: boolean;
-  /**
-   * FORWARD's first rule jumps to DOCKER-USER, as Docker sets it up; after a firewalld reload Docker 20.10
-   * leaves it below its own accept rules, where our chain no longer sees published ports.
-   */
-  forwardFirst: boolean;
-}
-
-/** Parses the watcher probe's sections. */
-export function parseWatchProbe(s: Map<string, string[]>): WatchState {
-  const text = (k: string) => (s.get(k)?.length ? s.get(k)!.join("\n") + "\n" : null);
-  return {
-    script: text("watch-script"),
-    unit: text("watch-unit"),
-    enabled: (s.get("watch-enabled") ?? [])[0] === "enabled",
-    active: (s.get("watch-active") ?? [])[0] === "active",
-    forwardFirst: (s.get("forward-first") ?? [])[0] === "-A FORWARD -j DOCKER-USER",
-  };
 }

@@ -1,17 +1,10 @@
-/** Renders prometheus.yml from files/prometheus/prometheus.yml for one host. */
+/** Renders prometheus.yml from its template (files/prometheus/prometheus.yml) for one host. */
 import type { Document, YAMLMap, YAMLSeq } from "yaml";
 import type { Host } from "../inventory/host.ts";
 import { IN_CONTAINER, PROMETHEUS_SECRET_FILES } from "../inventory/paths.ts";
 import type { Alerting, RemoteWrite } from "../inventory/vars.ts";
 import { SELF_SCRAPE_USER } from "./web_config.ts";
 import { parseTemplate, printTemplate } from "./yaml_template.ts";
-
-const TEMPLATE_URL = new URL("../../files/prometheus/prometheus.yml", import.meta.url);
-
-/** The template shipped in files/prometheus/prometheus.yml. */
-export function prometheusTemplate(): string {
-  return Deno.readTextFileSync(TEMPLATE_URL);
-}
 
 /** The Alertmanagers' CA certificates next to prometheus.yml (public, so not under `secrets/`). */
 export const ALERTING_CA_FILE = "alerting_ca.pem";
@@ -40,6 +33,8 @@ export const REMOTE_WRITE_QUEUE = {
 
 /** Per-host inputs of prometheus.yml. */
 export interface PrometheusConfigInput {
+  /** The template's text (files/prometheus/prometheus.yml, read by the caller: rendering does no I/O). */
+  template: string;
   /** Inventory name: the `instance` label of every series and the `host` external label. */
   hostName: string;
   deployment: "qual" | "prod";
@@ -63,12 +58,14 @@ export interface PrometheusConfigInput {
 /** The inputs of prometheus.yml for an inventory host. */
 export function prometheusConfigInput(
   host: Host,
+  template: string,
   alerts: boolean,
   remoteWriteUsername?: string,
   alertingUsername?: string,
 ): PrometheusConfigInput {
   const v = host.vars;
   return {
+    template,
     hostName: host.name,
     deployment: host.deployment,
     scrapeInterval: v.scrape_interval,
@@ -93,12 +90,9 @@ function job(doc: Document, name: string): YAMLMap {
  * Renders prometheus.yml. Secrets never appear in it: remote_write and the self-scrape use
  * `password_file` / `credentials_file`, so the file can be shown in `--diff`.
  */
-export function renderPrometheusConfig(
-  input: PrometheusConfigInput,
-  template = prometheusTemplate(),
-): string {
+export function renderPrometheusConfig(input: PrometheusConfigInput): string {
   const dirs = input.dirs ?? { config: IN_CONTAINER.prometheusConfigDir, ssl: IN_CONTAINER.prometheusSsl };
-  const doc = parseTemplate("prometheus.yml", template);
+  const doc = parseTemplate("prometheus.yml", input.template);
 
   doc.setIn(["global", "scrape_interval"], input.scrapeInterval);
   doc.setIn(["global", "evaluation_interval"], input.scrapeInterval);
@@ -231,14 +225,4 @@ export function renderAlerts(text: string, forMax: string | null): string {
     }
   }
   return printTemplate(doc);
-}
-
-/** The alerting rules shipped in files/prometheus/alerts.yml, or null when the project has none. */
-export function shippedAlerts(): string | null {
-  try {
-    return Deno.readTextFileSync(new URL("../../files/prometheus/alerts.yml", import.meta.url));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
 }

@@ -2,9 +2,6 @@
 import { IN_CONTAINER } from "../inventory/paths.ts";
 import { parseTemplate, printTemplate } from "./yaml_template.ts";
 
-const STATIC_URL = new URL("../../files/traefik/traefik.yml", import.meta.url);
-const DYNAMIC_URL = new URL("../../files/traefik/dynamic.yml", import.meta.url);
-
 /** Container port of the HTTPS entry point (published on `vars.ports.https`). */
 export const TRAEFIK_HTTPS_PORT = 8443;
 /** Container port of the dashboard entry point (published on `vars.ports.dashboard`). */
@@ -18,10 +15,10 @@ export interface TraefikConfigInput {
   prometheusUrl?: string;
 }
 
-/** Static configuration (traefik.yml). */
+/** Static configuration (traefik.yml) from `template` (files/traefik/traefik.yml, read by the caller). */
 export function renderTraefikStatic(
   input: TraefikConfigInput,
-  template = Deno.readTextFileSync(STATIC_URL),
+  template: string,
 ): string {
   const doc = parseTemplate("traefik.yml", template);
   doc.setIn(["entryPoints", "websecure", "address"], `:${TRAEFIK_HTTPS_PORT}`);
@@ -36,10 +33,10 @@ export function renderTraefikStatic(
   return printTemplate(doc);
 }
 
-/** Dynamic configuration (dynamic/isa.yml). */
+/** Dynamic configuration (dynamic/isa.yml) from `template` (files/traefik/dynamic.yml, read by the caller). */
 export function renderTraefikDynamic(
   input: TraefikConfigInput,
-  template = Deno.readTextFileSync(DYNAMIC_URL),
+  template: string,
 ): string {
   const doc = parseTemplate("dynamic.yml", template);
   const dir = IN_CONTAINER.traefikDir;

@@ -1,12 +1,14 @@
 import { statusBlock, unmanagedStatusLocations, withBlock } from "../render/apache_block.ts";
 import type { Change } from "../engine/change.ts";
-import { RemoteError } from "../engine/errors.ts";
+import { RemoteError } from "../base/errors.ts";
 import { unifiedDiff } from "../engine/file_change.ts";
 import type { ApacheFacts } from "../facts/facts.ts";
-import { quote } from "../transport/quote.ts";
+import { quote } from "../base/quote.ts";
+import { validatedEditScript } from "../commands/validated.ts";
 import { writeFileScript } from "../transport/ssh.ts";
-import type { HostContext, Step } from "../engine/step.ts";
+import type { HostContext, Step } from "./step.ts";
 import { ourSubnet } from "./docker.ts";
+import { APACHE_CONF_NAME } from "../base/names.ts";
 
 /** What an Apache configuration change does on the host, as shell: deploy and uninstall each give theirs. */
 export interface ApacheEdit {
@@ -25,26 +27,18 @@ export interface ApacheEdit {
  */
 export function apacheChangeScript(apache: ApacheFacts, edit: ApacheEdit): string {
   const svc = quote(apache.service);
-  return `set -u
-f=${quote(apache.confFile)}; bak="$f.isa-bak"; had=0
-if [ -f "$f" ]; then cp -p "$f" "$bak"; had=1; fi
-restore() {
-  if [ $had = 1 ]; then mv -f "$bak" "$f"; else rm -f "$f"; fi
-  ${edit.undo?.trim() || ":"}
-  return 0
-}
-(
-${edit.change.trim()}
-) || { restore; echo "could not change $f" >&2; exit 1; }
-if ! out=$(${quote(apache.ctl)} -t 2>&1); then restore; echo "$out" >&2; exit 3; fi
-rm -f "$bak"
-if systemctl is-active --quiet ${svc}; then
+  return validatedEditScript({
+    file: apache.confFile,
+    ...edit,
+    validate: `${quote(apache.ctl)} -t`,
+    then: `if systemctl is-active --quiet ${svc}; then
   systemctl reload ${svc} || { echo "graceful reload of ${apache.service} failed" >&2; exit 4; }
   echo reloaded
 else
   echo not-running
 fi
-`;
+`,
+  });
 }
 
 /** Runs an Apache change script; a rejected configuration becomes one clear error (`what` says what was tried). */
@@ -78,8 +72,10 @@ export function writeEdit(
   const change = [writeFileScript(apache.confFile, desired, { mode: 0o644 }).trim()];
   const undo: string[] = [];
   if (enable.conf) {
-    change.push(`a2enconf -q EPFL_isa >/dev/null || { echo "a2enconf EPFL_isa failed" >&2; exit 1; }`);
-    undo.push("a2disconf -q EPFL_isa >/dev/null 2>&1");
+    change.push(
+      `a2enconf -q ${APACHE_CONF_NAME} >/dev/null || { echo "a2enconf ${APACHE_CONF_NAME} failed" >&2; exit 1; }`,
+    );
+    undo.push(`a2disconf -q ${APACHE_CONF_NAME} >/dev/null 2>&1`);
   }
   if (enable.mod) {
     change.push(`a2enmod -q status >/dev/null || { echo "a2enmod status failed" >&2; exit 1; }`);
@@ -136,7 +132,7 @@ export const apacheStep: Step = {
     if (desired === current && !enable.conf && !enable.mod) return Promise.resolve([]);
     const what = [
       desired !== current ? `${current === null ? "create" : "update"} ${apache.confFile}` : "",
-      enable.conf ? "a2enconf EPFL_isa" : "",
+      enable.conf ? `a2enconf ${APACHE_CONF_NAME}` : "",
       enable.mod ? "a2enmod status" : "",
     ].filter(Boolean).join(", ");
     const change: Change = {

@@ -6,12 +6,14 @@
  * isa-monitoring, lib/containers/service_account.ts); the certificate 0644, owned by root.
  */
 import type { Change } from "../engine/change.ts";
-import { type DesiredFiles, PENDING } from "../containers/changes.ts";
+import { type DesiredFiles, PENDING } from "../containers/container_change.ts";
 import type { HostProbe, Stat } from "../facts/files_probe.ts";
 import { X509Certificate } from "node:crypto";
 import type { Host } from "../inventory/host.ts";
-import { quote } from "../transport/quote.ts";
+import { quote } from "../base/quote.ts";
 import type { Ssh } from "../transport/ssh.ts";
+import { exec } from "../transport/exec.ts";
+import { ownPrivateFile } from "../commands/files.ts";
 
 /** Renew when the certificate expires within this many seconds (30 days). */
 export const RENEW_BEFORE_SECONDS = 30 * 24 * 3600;
@@ -176,7 +178,7 @@ export function planCertificate(
       changes: [{
         summary: `set mode 0600 owner ${keyOwner} on ${p.key} (was ${state.keyMode || "unknown"})`,
         apply: async () => {
-          await ssh.run(`chown ${quote(keyOwner)} ${quote(p.key)} && chmod 600 ${quote(p.key)}`);
+          await exec(ssh, ownPrivateFile(p.key, keyOwner));
         },
       }],
     };

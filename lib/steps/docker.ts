@@ -12,14 +12,15 @@ import {
   START_SCRIPT,
   waitForPackageLock,
 } from "./docker_install.ts";
-import { DOCKER_PROXY_DROPIN, DOCKER_REPO_FILE } from "../facts/probe.ts";
 import { installPaths } from "../inventory/paths.ts";
 import { fileChange } from "../engine/file_change.ts";
-import type { Step } from "../engine/step.ts";
+import type { HostContext, Step } from "./step.ts";
 import type { Facts } from "../facts/facts.ts";
 import type { Vars } from "../inventory/vars.ts";
-
-const DAEMON_JSON = "/etc/docker/daemon.json";
+import { DAEMON_JSON, DOCKER_PROXY_DROPIN, DOCKER_REPO_FILE } from "../facts/docker.ts";
+import { exec } from "../transport/exec.ts";
+import { DAEMON_RELOAD } from "../commands/systemd.ts";
+import { MANAGED_LABEL } from "../base/names.ts";
 
 /**
  * The IPv4 subnet of our Docker network, where the exporter's requests to Apache come from:
@@ -46,64 +47,12 @@ export const dockerStep: Step = {
       dropIn,
       {
         mode: 0o644,
-        after: async () => void await ssh.run("systemctl daemon-reload", { log: "daemon-reload" }),
+        // -v has always shown this one as "daemon-reload".
+        after: async () => void await exec(ssh, { ...DAEMON_RELOAD, log: "daemon-reload" }),
       },
     );
-    if (!facts.docker.installed) {
-      const rhel = facts.os.family === "rhel";
-      if (rhel && facts.containerTools.length && !vars.docker_allow_erasing) {
-        throw new Error(containerToolsError(facts.containerTools));
-      }
-      // daemon.json first, so the engine starts with log rotation from its very first container; the
-      // proxy drop-in too, so its first pull goes through the proxy.
-      if (daemon) changes.push(fileChange(ssh, DAEMON_JSON, current, daemon, { mode: 0o644 })!);
-      if (dropInChange) changes.push(dropInChange);
-      const base = dockerRepoBase(facts, vars);
-      let from = rhel ? "the host's repositories" : "Debian's repositories";
-      if (base) {
-        // A Satellite or an operator's repository that already offers docker-ce wins: no repository of ours.
-        const r = await ssh.run(installableScript(vars), { log: "is docker-ce installable (dnf list)" });
-        if (r.stdout.trim() !== "yes") {
-          from = base;
-          const repo = fileChange(
-            ssh,
-            DOCKER_REPO_FILE,
-            facts.dockerFiles.repoFile,
-            dockerRepoFile(base, facts),
-            {
-              mode: 0o644,
-            },
-          );
-          if (repo) changes.push(repo);
-        }
-      }
-      const erasing = rhel && vars.docker_allow_erasing && facts.containerTools.length
-        ? ` (--allowerasing: dnf replaces ${facts.containerTools.join(", ")})`
-        : "";
-      changes.push({
-        summary: `install ${rhel ? "docker-ce docker-ce-cli containerd.io" : "docker.io"} from ${from}` +
-          `${vars.proxy ? " through the proxy" : ""}${erasing}`,
-        apply: async () => {
-          await waitForPackageLock(ssh, facts, ctx.progress);
-          ctx.progress("installing the Docker engine (package download, may take a minute)");
-          await ssh.run(installScript(facts, vars), { log: "install Docker engine", timeoutMs: 900_000 });
-        },
-      });
-    } else if (dropInChange) {
-      // dockerd reads its environment at start: the pulls of this run need it restarted.
-      changes.push({
-        ...dropInChange,
-        summary: `${dropInChange.summary}${
-          facts.docker.running ? "; restart docker (its containers restart with it)" : ""
-        }`,
-        apply: async () => {
-          await dropInChange.apply();
-          if (facts.docker.running) {
-            await ssh.run("systemctl restart docker", { log: "restart docker for its proxy settings" });
-          }
-        },
-      });
-    }
+    if (!facts.docker.installed) changes.push(...await installChanges(ctx, daemon, dropInChange));
+    else if (dropInChange) changes.push(restartedForProxy(ctx, dropInChange));
     if (facts.docker.installed && daemon) {
       // A running engine only reads log options at start; we don't restart it for that (it
       // would restart every container on the host). Our containers carry their own rotation.
@@ -131,40 +80,120 @@ export const dockerStep: Step = {
           void await ssh.run(selinuxLabelScript(dir, vars), { log: `label ${dir} container_file_t` }),
       });
     }
-    const net = ctx.host.vars.docker_network;
-    const fixed = ctx.host.vars.docker_subnet;
-    const has = facts.docker.networkSubnets[net];
-    if (fixed && has && !has.includes(fixed)) {
-      // Moving a network means detaching every container: not done behind the operator's back.
-      throw new Error(
-        `Docker network ${net} has subnet ${has.join(", ") || "none"}, not docker_subnet ${fixed}: ` +
-          `set docker_subnet to it, or uninstall (removes the network) and deploy again`,
-      );
-    }
-    if (!facts.docker.networkNames.includes(net)) {
-      // Created here, before the Apache step, so Apache can allow its subnet by name. A stopped
-      // engine lists no networks: whether ours exists is only known once the engine is started, and
-      // Docker before 25 creates a second network of the same name (then every container that names
-      // it fails as "ambiguous"). So apply looks again, and asks Docker to refuse a duplicate.
-      const known = facts.docker.running;
-      changes.push({
-        summary: known
-          ? `create Docker network ${net}`
-          : `create Docker network ${net} unless the started engine has it`,
-        apply: async () => {
-          if (ctx.facts.docker.networkNames.includes(net)) return;
-          const docker = await ctx.docker();
-          await docker.createNetwork({
-            Name: net,
-            Driver: "bridge",
-            CheckDuplicate: true,
-            ...(fixed ? { IPAM: { Driver: "default", Config: [{ Subnet: fixed }] } } : {}),
-            Labels: { "ch.epfl.isa.managed": "true" },
-          });
-          await ctx.refreshFacts();
-        },
-      });
-    }
+    changes.push(...networkChanges(ctx));
     return changes;
   },
 };
+
+/**
+ * The engine's installation on a host without it: daemon.json and the proxy drop-in first, our
+ * repository file when the host's own repositories lack docker-ce, then the packages.
+ */
+async function installChanges(
+  ctx: HostContext,
+  daemon: string | null,
+  dropInChange: Change | null,
+): Promise<Change[]> {
+  const { ssh, facts } = ctx;
+  const vars = ctx.host.vars;
+  const current = facts.docker.daemonJson;
+  const changes: Change[] = [];
+  const rhel = facts.os.family === "rhel";
+  if (rhel && facts.containerTools.length && !vars.docker_allow_erasing) {
+    throw new Error(containerToolsError(facts.containerTools));
+  }
+  // daemon.json first, so the engine starts with log rotation from its very first container; the
+  // proxy drop-in too, so its first pull goes through the proxy.
+  if (daemon) changes.push(fileChange(ssh, DAEMON_JSON, current, daemon, { mode: 0o644 })!);
+  if (dropInChange) changes.push(dropInChange);
+  const base = dockerRepoBase(facts, vars);
+  let from = rhel ? "the host's repositories" : "Debian's repositories";
+  if (base) {
+    // A Satellite or an operator's repository that already offers docker-ce wins: no repository of ours.
+    const r = await ssh.run(installableScript(vars), { log: "is docker-ce installable (dnf list)" });
+    if (r.stdout.trim() !== "yes") {
+      from = base;
+      const repo = fileChange(
+        ssh,
+        DOCKER_REPO_FILE,
+        facts.dockerFiles.repoFile,
+        dockerRepoFile(base, facts),
+        {
+          mode: 0o644,
+        },
+      );
+      if (repo) changes.push(repo);
+    }
+  }
+  const erasing = rhel && vars.docker_allow_erasing && facts.containerTools.length
+    ? ` (--allowerasing: dnf replaces ${facts.containerTools.join(", ")})`
+    : "";
+  changes.push({
+    summary: `install ${rhel ? "docker-ce docker-ce-cli containerd.io" : "docker.io"} from ${from}` +
+      `${vars.proxy ? " through the proxy" : ""}${erasing}`,
+    apply: async () => {
+      await waitForPackageLock(ssh, facts, ctx.progress);
+      ctx.progress("installing the Docker engine (package download, may take a minute)");
+      await ssh.run(installScript(facts, vars), { log: "install Docker engine", timeoutMs: 900_000 });
+    },
+  });
+  return changes;
+}
+
+/** The proxy drop-in on an installed engine: dockerd reads its environment at start, so the pulls of this run need it restarted. */
+function restartedForProxy(ctx: HostContext, dropInChange: Change): Change {
+  const { ssh, facts } = ctx;
+  return {
+    ...dropInChange,
+    summary: `${dropInChange.summary}${
+      facts.docker.running ? "; restart docker (its containers restart with it)" : ""
+    }`,
+    apply: async () => {
+      await dropInChange.apply();
+      if (facts.docker.running) {
+        await ssh.run("systemctl restart docker", { log: "restart docker for its proxy settings" });
+      }
+    },
+  };
+}
+
+/** Our Docker network: created when missing (before the Apache step, which allows its subnet), never moved. */
+function networkChanges(ctx: HostContext): Change[] {
+  const { facts } = ctx;
+  const changes: Change[] = [];
+  const net = ctx.host.vars.docker_network;
+  const fixed = ctx.host.vars.docker_subnet;
+  const has = facts.docker.networkSubnets[net];
+  if (fixed && has && !has.includes(fixed)) {
+    // Moving a network means detaching every container: not done behind the operator's back.
+    throw new Error(
+      `Docker network ${net} has subnet ${has.join(", ") || "none"}, not docker_subnet ${fixed}: ` +
+        `set docker_subnet to it, or uninstall (removes the network) and deploy again`,
+    );
+  }
+  if (!facts.docker.networkNames.includes(net)) {
+    // Created here, before the Apache step, so Apache can allow its subnet by name. A stopped
+    // engine lists no networks: whether ours exists is only known once the engine is started, and
+    // Docker before 25 creates a second network of the same name (then every container that names
+    // it fails as "ambiguous"). So apply looks again, and asks Docker to refuse a duplicate.
+    const known = facts.docker.running;
+    changes.push({
+      summary: known
+        ? `create Docker network ${net}`
+        : `create Docker network ${net} unless the started engine has it`,
+      apply: async () => {
+        if (ctx.facts.docker.networkNames.includes(net)) return;
+        const docker = await ctx.docker();
+        await docker.createNetwork({
+          Name: net,
+          Driver: "bridge",
+          CheckDuplicate: true,
+          ...(fixed ? { IPAM: { Driver: "default", Config: [{ Subnet: fixed }] } } : {}),
+          Labels: { [MANAGED_LABEL]: "true" },
+        });
+        await ctx.refreshFacts();
+      },
+    });
+  }
+  return changes;
+}

@@ -1,6 +1,6 @@
 import type { Facts } from "../facts/facts.ts";
 import type { Proxy, Vars } from "../inventory/vars.ts";
-import { quote } from "../transport/quote.ts";
+import { quote } from "../base/quote.ts";
 import type { Ssh } from "../transport/ssh.ts";
 
 /** Default engine config: log rotation so no container can fill the disk. */

@@ -1,7 +1,8 @@
 import type { Change } from "../engine/change.ts";
 import { CONTAINER_NAMES, exporterSpec } from "../containers/builders.ts";
-import { containerChange, containerNeeds, dockerFor, networkAndImage } from "../containers/changes.ts";
-import type { Step } from "../engine/step.ts";
+import { containerChange, containerNeeds } from "../containers/container_change.ts";
+import type { Step } from "./step.ts";
+import { dockerFor, networkAndImage } from "./container_recipe.ts";
 
 /** Step 5: the apache_exporter container, scraping mod_status at the Docker bridge gateway. */
 export const exporterStep: Step = {

@@ -1,8 +1,9 @@
-import type { HostContext, Step } from "../engine/step.ts";
+import type { HostContext, Step } from "./step.ts";
 import type { Facts } from "../facts/facts.ts";
 import type { Vars } from "../inventory/vars.ts";
-import { quote } from "../transport/quote.ts";
+import { quote } from "../base/quote.ts";
 import { dockerRepoBase, proxyEnv } from "./docker_install.ts";
+import { APACHE_CONF_FILE } from "../base/names.ts";
 
 /**
  * Free space the install path needs before a deploy: config files are small, but Prometheus writes
@@ -155,7 +156,7 @@ export function factsReport(f: Facts, vars: Vars, reach: Map<string, string>): s
           a.extendedStatus ? "on" : "off"
         }; ` +
         `config test ${a.configOk ? "ok" : "FAILS"}; other <Location /server-status>: ${
-          a.statusLocations.filter((l) => !l.includes("EPFL_isa.conf")).length
+          a.statusLocations.filter((l) => !l.includes(APACHE_CONF_FILE)).length
         }`
       : "apache: not found",
     `disk: ${f.diskFreeMb} MiB free under ${vars.install_dir}`,

@@ -1,24 +1,14 @@
 import type { Change } from "../engine/change.ts";
-import {
-  firewallScript,
-  parseProbe,
-  probeScript,
-  SCRIPT_PATH,
-  UNIT_NAME,
-  UNIT_PATH,
-  unitFile,
-} from "../render/firewall.ts";
-import {
-  parseWatchProbe,
-  WATCH_SCRIPT_PATH,
-  WATCH_UNIT_NAME,
-  WATCH_UNIT_PATH,
-  watchProbeScript,
-  watchScript,
-  watchUnitFile,
-} from "../render/firewalld_watch.ts";
+import { firewallScript, unitFile } from "../render/firewall.ts";
+import { watchScript, watchUnitFile } from "../render/firewalld_watch.ts";
 import { fileChange } from "../engine/file_change.ts";
-import type { Step } from "../engine/step.ts";
+import type { Step } from "./step.ts";
+import { parseProbe, parseWatchProbe, probeScript, watchProbeScript } from "./firewall_probe.ts";
+import { exec } from "../transport/exec.ts";
+import { APPLY_FIREWALL } from "../commands/firewall.ts";
+import { DAEMON_RELOAD, enableUnit, restartUnit } from "../commands/systemd.ts";
+import { SCRIPT_PATH, UNIT_NAME, UNIT_PATH } from "../base/names.ts";
+import { WATCH_SCRIPT_PATH, WATCH_UNIT_NAME, WATCH_UNIT_PATH } from "../base/names.ts";
 
 /** Step 3: quality opens 8080 and 8443, production only 8443 — enforced where Docker traffic flows. */
 export const firewallStep: Step = {
@@ -38,20 +28,18 @@ export const firewallStep: Step = {
     if (s) changes.push(s);
     const u = fileChange(ssh, UNIT_PATH, state.unit, unitFile(), {
       mode: 0o644,
-      after: async () => void await ssh.run("systemctl daemon-reload", { log: "systemctl daemon-reload" }),
+      after: async () => void await exec(ssh, DAEMON_RELOAD),
     });
     if (u) changes.push(u);
     if (!state.enabled) {
       changes.push({
         summary: `enable ${UNIT_NAME} (rules come back after reboots and Docker restarts)`,
-        apply: async () =>
-          void await ssh.run(`systemctl enable ${UNIT_NAME}`, { log: `systemctl enable ${UNIT_NAME}` }),
+        apply: async () => void await exec(ssh, enableUnit(UNIT_NAME)),
       });
     }
     // The firewalld watcher goes on every host: it only runs while firewalld does (WantedBy/PartOf), so
     // a host where firewalld is enabled later is covered too.
-    const daemonReload = async () =>
-      void await ssh.run("systemctl daemon-reload", { log: "systemctl daemon-reload" });
+    const daemonReload = async () => void await exec(ssh, DAEMON_RELOAD);
     const ws = fileChange(ssh, WATCH_SCRIPT_PATH, watch.script, watchScript(), { mode: 0o755 });
     if (ws) changes.push(ws);
     const wu = fileChange(ssh, WATCH_UNIT_PATH, watch.unit, watchUnitFile(), {
@@ -62,19 +50,13 @@ export const firewallStep: Step = {
     if (!watch.enabled) {
       changes.push({
         summary: `enable ${WATCH_UNIT_NAME} (rules come back after \`firewall-cmd --reload\`)`,
-        apply: async () =>
-          void await ssh.run(`systemctl enable ${WATCH_UNIT_NAME}`, {
-            log: `systemctl enable ${WATCH_UNIT_NAME}`,
-          }),
+        apply: async () => void await exec(ssh, enableUnit(WATCH_UNIT_NAME)),
       });
     }
     if (ctx.facts.firewall.firewalld && (!watch.active || ws || wu)) {
       changes.push({
         summary: `${watch.active ? "restart" : "start"} ${WATCH_UNIT_NAME} (firewalld is active)`,
-        apply: async () =>
-          void await ssh.run(`systemctl restart ${WATCH_UNIT_NAME}`, {
-            log: `systemctl restart ${WATCH_UNIT_NAME}`,
-          }),
+        apply: async () => void await exec(ssh, restartUnit(WATCH_UNIT_NAME)),
       });
     }
     if (!state.rulesOk || !state.jumpOk || !watch.forwardFirst || s) {
@@ -86,8 +68,7 @@ export const firewallStep: Step = {
         : `${https}, ${host.vars.ports.dashboard} closed`;
       changes.push({
         summary: `apply iptables chain ISA-MONITORING in DOCKER-USER (${ports})`,
-        apply: async () =>
-          void await ssh.run(`${SCRIPT_PATH} && systemctl start ${UNIT_NAME}`, { log: SCRIPT_PATH }),
+        apply: async () => void await exec(ssh, APPLY_FIREWALL),
       });
     }
     return Promise.resolve(changes);

@@ -1,4 +1,4 @@
-import type { Step } from "../engine/step.ts";
+import type { Step } from "./step.ts";
 import { factsStep } from "./facts.ts";
 import { dockerStep } from "./docker.ts";
 import { firewallStep } from "./firewall.ts";

@@ -1,35 +1,22 @@
 import { randomBytes } from "node:crypto";
 import { certificateNeeds, mountedCertificate } from "./certificate.ts";
-import type { Change } from "../engine/change.ts";
 import { CONTAINER_NAMES, prometheusSpec } from "../containers/builders.ts";
-import {
-  containerNeeds,
-  type DesiredFiles,
-  dirChange,
-  dockerFor,
-  keptContainerChange,
-  networkAndImage,
-  promtoolValidator,
-  removeContainerChange,
-  validatedFileChange,
-} from "../containers/changes.ts";
+import { containerNeeds, removeContainerChange } from "../containers/container_change.ts";
 import { mergeNeeds } from "../facts/needs.ts";
-import { keepingPrevious, withCopyPaths } from "../containers/previous_files.ts";
+import { withCopyPaths } from "../containers/previous_files.ts";
 import { IN_CONTAINER, inContainer, type InstallPaths, installPaths } from "../inventory/paths.ts";
 import { hashCredentials } from "../render/htpasswd.ts";
-import { fileChange } from "../engine/file_change.ts";
-import {
-  prometheusConfigInput,
-  renderAlerts,
-  renderPrometheusConfig,
-  shippedAlerts,
-} from "../render/prometheus_config.ts";
+import { prometheusConfigInput, renderAlerts, renderPrometheusConfig } from "../render/prometheus_config.ts";
 import { alertingCaText } from "../inventory/alerting_ca.ts";
-import { quote } from "../transport/quote.ts";
-import type { Step } from "../engine/step.ts";
+import type { Step } from "./step.ts";
 import { parseWebConfigUsers, renderWebConfig, SELF_SCRAPE_USER } from "../render/web_config.ts";
 import { serviceOwner } from "./service_account.ts";
 import { groupOnly } from "../containers/service_account.ts";
+import { prometheusTemplate, shippedAlerts } from "./shipped_files.ts";
+import { ContainerPlan, dockerFor } from "./container_recipe.ts";
+import type { Secrets } from "../inventory/secrets.ts";
+import { dirChange } from "../containers/dir_change.ts";
+import { promtoolValidator, validatedFileChange } from "../containers/validated_file.ts";
 
 // Files holding secrets belong to the user Prometheus runs as (`serviceOwner`), the others to root.
 const SECRET = { mode: 0o600, secret: true } as const;
@@ -82,6 +69,7 @@ export const prometheusStep: Step = {
     }, certificateNeeds(p)]);
   },
   plan: async (ctx) => {
+    // Long on purpose: the recipe's steps in the order the changes apply; each concern is a helper below.
     const { host, ssh } = ctx;
     const v = host.vars;
     const p = installPaths(v);
@@ -92,12 +80,9 @@ export const prometheusStep: Step = {
     const docker = dockerFor(ctx);
     const owner = serviceOwner(ctx);
     const spec = prometheusSpec(host, { alerts: alerts !== null }, owner);
-    const kept = keptFiles(p);
+    const plan = new ContainerPlan(ctx, spec, keptFiles(p), docker);
     const probe = ctx.probed;
-    const keep = (c: Change | null, path: string) => keepingPrevious(ssh, c, [path]);
-    const desired: DesiredFiles = {};
-    const changes: (Change | null)[] = [
-      ...networkAndImage(ctx, docker, spec.image),
+    plan.push(
       // Switching to the native frontend: Traefik holds the HTTPS port Prometheus is about to publish.
       // Not put back if the new Prometheus then fails (only the previous Prometheus is): a failed
       // switch leaves the host monitoring without its HTTPS endpoint until a run of either frontend.
@@ -120,131 +105,135 @@ export const prometheusStep: Step = {
         owner,
         why: "Prometheus runs as the system user isa-monitoring and must own its data",
       }),
-    ];
+    );
 
-    const secretFile = (path: string, value: string) => {
-      desired[path] = value;
-      changes.push(
-        keep(
-          fileChange(ssh, path, probe.files[path], value, { ...SECRET, owner, found: probe.fileStats[path] }),
-          path,
-        ),
-      );
-    };
-    // Credentials of a service Prometheus talks to (remote_write, alerting): in a 0600 file when
-    // used, removed when no longer used so that none lingers on the host.
-    const credentialFiles = (
-      key: "remote_write" | "alerting",
-      auth: "none" | "basic" | "bearer" | undefined,
-      files: { password: string; token: string },
-    ) => {
-      const given = secrets[key];
-      if (auth === "basic") {
-        if (!given?.username || !given.password) {
-          throw new Error(`${key}.auth is basic: the secrets need ${key}.username and ${key}.password`);
-        }
-        secretFile(files.password, given.password);
-      } else if (auth === "bearer") {
-        if (!given?.bearer_token) {
-          throw new Error(`${key}.auth is bearer: the secrets need ${key}.bearer_token`);
-        }
-        secretFile(files.token, given.bearer_token);
-      }
-      for (
-        const [path, used] of [[files.password, auth === "basic"], [files.token, auth === "bearer"]] as const
-      ) {
-        if (!used) removeIfPresent(path, `${key} no longer uses it`);
-      }
-    };
-    const removeIfPresent = (path: string, why: string) => {
-      if (probe.files[path] !== null && probe.files[path] !== undefined) {
-        changes.push(keep({
-          summary: `remove ${path} (${why})`,
-          apply: async () => void await ssh.run(`rm -f ${quote(path)}`, { log: `rm -f ${path}` }),
-        }, path));
-      }
-    };
-    credentialFiles("remote_write", v.remote_write?.auth, {
+    const secretFile = (path: string, value: string) =>
+      plan.file(path, value, { ...SECRET, owner, found: plan.found(path) });
+    credentialFiles(plan, secrets, "remote_write", v.remote_write?.auth, secretFile, {
       password: p.remoteWritePassword,
       token: p.remoteWriteToken,
     });
-    credentialFiles("alerting", v.alerting?.auth, { password: p.alertingPassword, token: p.alertingToken });
+    credentialFiles(plan, secrets, "alerting", v.alerting?.auth, secretFile, {
+      password: p.alertingPassword,
+      token: p.alertingToken,
+    });
     const ca = v.alerting?.ca_file ? await alertingCaText(host) : null;
-    if (ca !== null) {
-      desired[p.alertingCa] = ca;
-      changes.push(keep(fileChange(ssh, p.alertingCa, probe.files[p.alertingCa], ca, PUBLIC), p.alertingCa));
-    } else {
-      removeIfPresent(p.alertingCa, "alerting no longer names a CA file");
-    }
+    if (ca !== null) plan.file(p.alertingCa, ca, PUBLIC);
+    else plan.removeIfPresent(p.alertingCa, "alerting no longer names a CA file");
 
-    // promtool runs from the image with the same mounts as Prometheus (minus the data), so every
-    // path the candidate names resolves as it will in production.
-    const mounts = (spec.create.HostConfig!.Mounts ?? []).filter((m) =>
-      m.Target !== IN_CONTAINER.prometheusData
-    );
-    const toContainer = (hostPath: string) =>
-      inContainer(hostPath, p.prometheusDir, IN_CONTAINER.prometheusConfigDir);
-    const promtool = (...args: string[]) =>
-      promtoolValidator(ctx.docker, spec.image, args, mounts, toContainer, owner);
-    // A file promtool must accept before it replaces the deployed one; it also enters the spec hash.
-    const validated = (
-      path: string,
-      content: string,
-      opts: { mode: number; owner: string; secret?: boolean },
-      check: ReturnType<typeof promtool>,
-    ) => {
-      desired[path] = content;
-      changes.push(
-        keep(
-          validatedFileChange(ssh, path, probe.files[path], content, {
-            ...opts,
-            found: probe.fileStats[path],
-          }, check),
-          path,
-        ),
-      );
-    };
-
-    if (native) {
-      changes.push(...mountedCertificate(ssh, host, p, probe, desired, owner));
-      // The internal user Prometheus scrapes itself with: random, made once, kept on the host.
-      const selfPass = selfScrapePassword(probe.files[p.selfScrapePassword]);
-      secretFile(p.selfScrapePassword, selfPass);
-      const creds = secrets.frontend.credentials;
-      if (creds.some((c) => c.user === SELF_SCRAPE_USER)) {
-        throw new Error(`frontend user name ${SELF_SCRAPE_USER} is reserved`);
-      }
-      const users = await hashCredentials(
-        [
-          ...creds,
-          // 192 random bits: bcrypt's slowness adds nothing to it, and cost 4 keeps every check ~1 ms.
-          { user: SELF_SCRAPE_USER, pass: selfPass, cost: 4 },
-        ],
-        parseWebConfigUsers(probe.files[p.webYml]),
-      );
-      const web = renderWebConfig({
-        certFile: `${IN_CONTAINER.prometheusSsl}/cert.pem`,
-        keyFile: `${IN_CONTAINER.prometheusSsl}/key.pem`,
-        users,
-      });
-      validated(p.webYml, web, { ...SECRET, owner }, promtool("check", "web-config"));
-    }
-
+    const validated = promtoolChecked(plan, p, owner);
+    if (native) await nativeFrontendFiles(plan, secrets, owner, secretFile, validated);
     if (alerts !== null) {
-      validated(p.alertsYml, renderAlerts(alerts, v.alert_for_max), PUBLIC, promtool("check", "rules"));
+      validated(p.alertsYml, renderAlerts(alerts, v.alert_for_max), PUBLIC, "check", "rules");
     }
-
     const config = renderPrometheusConfig(
       prometheusConfigInput(
         host,
+        prometheusTemplate(),
         alerts !== null,
         secrets.remote_write?.username,
         secrets.alerting?.username,
       ),
     );
-    validated(p.prometheusYml, config, PUBLIC, promtool("check", "config"));
-
-    changes.push(keptContainerChange(ctx, docker, spec, desired, kept, probe.files));
-    return changes.filter((c): c is Change => c !== null);
+    validated(p.prometheusYml, config, PUBLIC, "check", "config");
+    return plan.finish();
   },
 };
+
+/**
+ * Credentials of a service Prometheus talks to (remote_write, alerting): in a 0600 file when used,
+ * removed when no longer used so that none lingers on the host.
+ */
+function credentialFiles(
+  plan: ContainerPlan,
+  secrets: Secrets,
+  key: "remote_write" | "alerting",
+  auth: "none" | "basic" | "bearer" | undefined,
+  secretFile: (path: string, value: string) => void,
+  files: { password: string; token: string },
+): void {
+  const given = secrets[key];
+  if (auth === "basic") {
+    if (!given?.username || !given.password) {
+      throw new Error(`${key}.auth is basic: the secrets need ${key}.username and ${key}.password`);
+    }
+    secretFile(files.password, given.password);
+  } else if (auth === "bearer") {
+    if (!given?.bearer_token) {
+      throw new Error(`${key}.auth is bearer: the secrets need ${key}.bearer_token`);
+    }
+    secretFile(files.token, given.bearer_token);
+  }
+  for (
+    const [path, used] of [[files.password, auth === "basic"], [files.token, auth === "bearer"]] as const
+  ) {
+    if (!used) plan.removeIfPresent(path, `${key} no longer uses it`);
+  }
+}
+
+/** Adds a file promtool (`args…`) must accept before it replaces the deployed one; it also enters the spec hash. */
+type Validated = (
+  path: string,
+  content: string,
+  opts: { mode: number; owner: string; secret?: boolean },
+  ...args: string[]
+) => void;
+
+/**
+ * The files promtool checks. It runs from the image with the same mounts as Prometheus (minus the
+ * data), so every path the candidate names resolves as it will in production.
+ */
+function promtoolChecked(plan: ContainerPlan, p: InstallPaths, owner: string): Validated {
+  const { ctx, spec } = plan;
+  const mounts = (spec.create.HostConfig!.Mounts ?? []).filter((m) =>
+    m.Target !== IN_CONTAINER.prometheusData
+  );
+  const toContainer = (hostPath: string) =>
+    inContainer(hostPath, p.prometheusDir, IN_CONTAINER.prometheusConfigDir);
+  return (path, content, opts, ...args) => {
+    const check = promtoolValidator(ctx.docker, spec.image, args, mounts, toContainer, owner);
+    plan.keep(
+      path,
+      content,
+      validatedFileChange(ctx.ssh, path, ctx.probed.files[path], content, {
+        ...opts,
+        found: plan.found(path),
+      }, check),
+    );
+  };
+}
+
+/** The native frontend's files: the certificate, the self-scrape password, and web.yml (users, TLS). */
+async function nativeFrontendFiles(
+  plan: ContainerPlan,
+  secrets: Secrets,
+  owner: string,
+  secretFile: (path: string, value: string) => void,
+  validated: Validated,
+): Promise<void> {
+  const { ctx } = plan;
+  const p = installPaths(ctx.host.vars);
+  const probe = ctx.probed;
+  plan.push(...mountedCertificate(ctx.ssh, ctx.host, p, probe, plan.desired, owner));
+  // The internal user Prometheus scrapes itself with: random, made once, kept on the host.
+  const selfPass = selfScrapePassword(probe.files[p.selfScrapePassword]);
+  secretFile(p.selfScrapePassword, selfPass);
+  const creds = secrets.frontend.credentials;
+  if (creds.some((c) => c.user === SELF_SCRAPE_USER)) {
+    throw new Error(`frontend user name ${SELF_SCRAPE_USER} is reserved`);
+  }
+  const users = await hashCredentials(
+    [
+      ...creds,
+      // 192 random bits: bcrypt's slowness adds nothing to it, and cost 4 keeps every check ~1 ms.
+      { user: SELF_SCRAPE_USER, pass: selfPass, cost: 4 },
+    ],
+    parseWebConfigUsers(probe.files[p.webYml]),
+  );
+  const web = renderWebConfig({
+    certFile: `${IN_CONTAINER.prometheusSsl}/cert.pem`,
+    keyFile: `${IN_CONTAINER.prometheusSsl}/key.pem`,
+    users,
+  });
+  validated(p.webYml, web, { ...SECRET, owner }, "check", "web-config");
+}

@@ -4,9 +4,9 @@ import {
   createAccountScript,
   PLANNED_OWNER,
   removeAccountScript,
-  SERVICE_ACCOUNT,
 } from "../containers/service_account.ts";
-import type { HostContext, Step } from "../engine/step.ts";
+import type { HostContext, Step } from "./step.ts";
+import { SERVICE_ACCOUNT } from "../base/names.ts";
 
 /**
  * The step that makes the system user Prometheus and Traefik run as (see

@@ -1,24 +1,18 @@
 import { certificateNeeds, mountedCertificate } from "./certificate.ts";
 import type { Change } from "../engine/change.ts";
 import { CONTAINER_NAMES, traefikSpec } from "../containers/builders.ts";
-import {
-  containerNeeds,
-  type DesiredFiles,
-  dirChange,
-  dockerFor,
-  keptContainerChange,
-  networkAndImage,
-  removeContainerChange,
-} from "../containers/changes.ts";
+import { containerNeeds, removeContainerChange } from "../containers/container_change.ts";
 import { mergeNeeds, type ProbeNeeds } from "../facts/needs.ts";
 import type { Host } from "../inventory/host.ts";
-import { keepingPrevious, withCopyPaths } from "../containers/previous_files.ts";
+import { withCopyPaths } from "../containers/previous_files.ts";
 import { type InstallPaths, installPaths } from "../inventory/paths.ts";
 import { hashCredentials, parseHtpasswd, renderHtpasswd } from "../render/htpasswd.ts";
-import { fileChange } from "../engine/file_change.ts";
-import type { HostContext, Step } from "../engine/step.ts";
+import type { HostContext, Step } from "./step.ts";
 import { renderTraefikDynamic, renderTraefikStatic } from "../render/traefik_config.ts";
+import { traefikDynamicTemplate, traefikStaticTemplate } from "./shipped_files.ts";
 import { serviceOwner } from "./service_account.ts";
+import { ContainerPlan, dockerFor } from "./container_recipe.ts";
+import { dirChange } from "../containers/dir_change.ts";
 
 /** The files we write and whose previous content is kept until the new container is ready; not the
  * certificate: the previous container, started again, reads whichever is current. */
@@ -49,17 +43,14 @@ async function planTraefik(ctx: HostContext): Promise<Change[]> {
   const p = installPaths(v);
   const secrets = await ctx.secrets();
   const owner = serviceOwner(ctx);
-  const spec = traefikSpec(host, owner);
-  const kept = keptFiles(p);
+  const plan = new ContainerPlan(ctx, traefikSpec(host, owner), keptFiles(p), docker);
   const probe = ctx.probed;
-  const desired: DesiredFiles = {};
-  const changes: (Change | null)[] = [
-    ...networkAndImage(ctx, docker, spec.image),
+  plan.push(
     dirChange(ssh, p.traefikDir, "755", probe),
     dirChange(ssh, p.traefikDynamicDir, "755", probe),
-  ];
+  );
 
-  changes.push(...mountedCertificate(ssh, host, p, probe, desired, owner));
+  plan.push(...mountedCertificate(ssh, host, p, probe, plan.desired, owner));
 
   // Hashes still matching their password are kept, so a re-run writes identical bytes.
   const users = await hashCredentials(secrets.frontend.credentials, parseHtpasswd(probe.files[p.htpasswd]));
@@ -67,26 +58,19 @@ async function planTraefik(ctx: HostContext): Promise<Change[]> {
   const input = { dashboard: v.dashboard };
   const files: [string, string, boolean][] = [
     [p.htpasswd, htpasswd, true],
-    [p.traefikYml, renderTraefikStatic(input), false],
-    [p.traefikDynamicYml, renderTraefikDynamic(input), false],
+    [p.traefikYml, renderTraefikStatic(input, traefikStaticTemplate()), false],
+    [p.traefikDynamicYml, renderTraefikDynamic(input, traefikDynamicTemplate()), false],
   ];
   for (const [path, text, secret] of files) {
-    desired[path] = text;
-    changes.push(keepingPrevious(
-      ssh,
-      fileChange(ssh, path, probe.files[path], text, {
-        mode: secret ? 0o600 : 0o644,
-        // htpasswd belongs to the user Traefik runs as; its configuration to root.
-        owner: secret ? owner : "0:0",
-        secret,
-        found: probe.fileStats[path],
-      }),
-      [path],
-    ));
+    plan.file(path, text, {
+      mode: secret ? 0o600 : 0o644,
+      // htpasswd belongs to the user Traefik runs as; its configuration to root.
+      owner: secret ? owner : "0:0",
+      secret,
+      found: plan.found(path),
+    });
   }
-
-  changes.push(keptContainerChange(ctx, docker, spec, desired, kept, probe.files));
-  return changes.filter((c): c is Change => c !== null);
+  return plan.finish();
 }
 
 /**

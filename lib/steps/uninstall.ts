@@ -1,17 +1,18 @@
 import { BEGIN, withoutBlock } from "../render/apache_block.ts";
 import type { Change } from "../engine/change.ts";
 import { installPaths } from "../inventory/paths.ts";
-import { MANAGED_LABEL } from "../containers/spec.ts";
 import { CONTAINER_NAMES } from "../containers/builders.ts";
 import { containerState } from "../containers/reconcile.ts";
-import { CHAIN, SCRIPT_PATH, UNIT_NAME, UNIT_PATH } from "../render/firewall.ts";
-import { WATCH_SCRIPT_PATH, WATCH_UNIT_NAME, WATCH_UNIT_PATH } from "../render/firewalld_watch.ts";
 import { unifiedDiff } from "../engine/file_change.ts";
-import { quote } from "../transport/quote.ts";
+import { quote } from "../base/quote.ts";
 import { writeFileScript } from "../transport/ssh.ts";
-import type { Step } from "../engine/step.ts";
+import type { Step } from "./step.ts";
 import { runApacheChange } from "./apache.ts";
 import { removeServiceAccountStep } from "./service_account.ts";
+import { APACHE_CONF_NAME, CHAIN, MANAGED_LABEL, UNIT_NAME, WATCH_UNIT_NAME } from "../base/names.ts";
+import { exec } from "../transport/exec.ts";
+import { FIREWALL_LEFTOVERS, REMOVE_FIREWALL } from "../commands/firewall.ts";
+import { folderSize, removeTree } from "../commands/files.ts";
 
 /**
  * Removes our containers and network (the Docker engine itself stays: other things may use it).
@@ -66,9 +67,9 @@ export const removeApacheBlockStep: Step = {
     const edit = removeFile
       ? {
         change: `rm -f ${quote(apache.confFile)}${
-          debian ? "\na2disconf -q EPFL_isa >/dev/null 2>&1 || true" : ""
+          debian ? `\na2disconf -q ${APACHE_CONF_NAME} >/dev/null 2>&1 || true` : ""
         }`,
-        undo: debian ? "a2enconf -q EPFL_isa >/dev/null 2>&1" : undefined,
+        undo: debian ? `a2enconf -q ${APACHE_CONF_NAME} >/dev/null 2>&1` : undefined,
       }
       : { change: writeFileScript(apache.confFile, rest, { mode: 0o644 }) };
     const what = `${removeFile ? "remove" : "update"} ${apache.confFile}`;
@@ -84,24 +85,12 @@ export const removeApacheBlockStep: Step = {
 export const removeFirewallStep: Step = {
   id: "firewall",
   plan: async (ctx) => {
-    const r = await ctx.ssh.run(
-      `iptables -w -S ${CHAIN} >/dev/null 2>&1 && echo chain; [ -e ${UNIT_PATH} ] && echo unit; [ -e ${SCRIPT_PATH} ] && echo script; [ -e ${WATCH_UNIT_PATH} ] && echo watch-unit; [ -e ${WATCH_SCRIPT_PATH} ] && echo watch-script; true`,
-      { log: "probe our firewall chain and unit" },
-    );
+    const r = await exec(ctx.ssh, FIREWALL_LEFTOVERS);
     if (!r.stdout.trim()) return [];
     return [{
       summary:
         `remove iptables chain ${CHAIN}, its DOCKER-USER jump, ${UNIT_NAME}, ${WATCH_UNIT_NAME} and their scripts`,
-      apply: async () =>
-        void await ctx.ssh.run(
-          // The watcher first: it would otherwise re-apply the chain on a firewalld reload meanwhile.
-          `systemctl disable --now ${WATCH_UNIT_NAME} >/dev/null 2>&1 || true
-systemctl disable --now ${UNIT_NAME} >/dev/null 2>&1 || true
-rm -f ${WATCH_UNIT_PATH} ${WATCH_SCRIPT_PATH} ${UNIT_PATH} ${SCRIPT_PATH}; systemctl daemon-reload
-while iptables -w -D DOCKER-USER -j ${CHAIN} 2>/dev/null; do :; done
-iptables -w -F ${CHAIN} 2>/dev/null || true; iptables -w -X ${CHAIN} 2>/dev/null || true`,
-          { log: `remove chain ${CHAIN}` },
-        ),
+      apply: async () => void await exec(ctx.ssh, REMOVE_FIREWALL),
     }];
   },
 };
@@ -114,13 +103,11 @@ export const purgeStep: Step = {
     if (root === "/" || root.split("/").filter(Boolean).length < 2) {
       throw new Error(`refusing to purge '${root}': install_dir must be at least two levels deep`);
     }
-    const r = await ctx.ssh.run(`[ -d ${quote(root)} ] && du -sh ${quote(root)} | cut -f1; true`, {
-      log: `du -sh ${root}`,
-    });
+    const r = await exec(ctx.ssh, folderSize(root));
     if (!r.stdout.trim()) return [];
     return [{
       summary: `remove ${root} (${r.stdout.trim()}, Prometheus data included)`,
-      apply: async () => void await ctx.ssh.run(`rm -rf -- ${quote(root)}`, { log: `rm -rf ${root}` }),
+      apply: async () => void await exec(ctx.ssh, removeTree(root)),
     }];
   },
 };

@@ -1,5 +1,5 @@
 /** One frame of `deno task top`: plain text from the hosts' numbers (pure; colours optional). */
-import { printable } from "../engine/output.ts";
+import { printable } from "../base/output.ts";
 import { barCells, STATES } from "./scoreboard.ts";
 import type { HostView } from "./view.ts";
 

@@ -5,10 +5,10 @@
 import { centralQueryUrl } from "../grafana/api.ts";
 import type { Host } from "../inventory/host.ts";
 import { installPaths } from "../inventory/paths.ts";
-import { redact } from "../inventory/redact.ts";
+import { redact } from "../base/redact.ts";
 import type { Secrets } from "../inventory/secrets.ts";
-import { Ssh } from "../transport/ssh.ts";
-import { seconds } from "../engine/duration.ts";
+import { withSession } from "../fleet/fleet.ts";
+import { seconds } from "../base/duration.ts";
 import { clientFor, publicUrl } from "../verify/public.ts";
 import { downView, type HostView, hostView, type MatrixSeries } from "./view.ts";
 
@@ -79,14 +79,7 @@ export class TopSource {
   async #endpoint(host: Host): Promise<Endpoint> {
     const known = this.#endpoints.get(host.name);
     if (known) return known;
-    const ssh = new Ssh(host);
-    let pem: string | null;
-    try {
-      await ssh.open();
-      pem = await ssh.readFile(installPaths(host.vars).cert);
-    } finally {
-      await ssh.close().catch(() => {});
-    }
+    const pem = await withSession(host, () => {}, (ssh) => ssh.readFile(installPaths(host.vars).cert));
     if (!pem?.includes("BEGIN CERTIFICATE")) throw new Error("no certificate on the host (not deployed?)");
     const cred = this.secrets.frontend.credentials[0];
     const e = {

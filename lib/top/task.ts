@@ -2,11 +2,10 @@
  * `deno task top`: every host's scoreboard, refreshed every 2 s, in the terminal's alternate screen
  * (`q` or Ctrl-C restores it); `--once` one plain frame, `--json` one document.
  */
-import { UsageError } from "../engine/errors.ts";
-import { EXIT, exitCode } from "../engine/report.ts";
-import { startTask, usageGuard } from "../engine/start.ts";
-import { redact } from "../inventory/redact.ts";
-import { loadSecrets } from "../inventory/secrets.ts";
+import { UsageError } from "../base/errors.ts";
+import { EXIT } from "../engine/report.ts";
+import { usageGuard } from "../fleet/start.ts";
+import { fleetExitCode, printDocument, startFleet } from "../fleet/fleet.ts";
 import { renderFrame } from "./frame.ts";
 import { TopSource } from "./source.ts";
 import type { HostView } from "./view.ts";
@@ -18,13 +17,10 @@ export const REFRESH_MS = 2000;
 
 /** The run's exit code through the shared rule: a host without answer is unreachable, a stale one failed. */
 export function topExitCode(views: HostView[]): number {
-  return exitCode(views.map((v) => ({
-    status: v.state === "down"
-      ? "unreachable" as const
-      : v.state === "stale"
-      ? "failed" as const
-      : "ok" as const,
-  })));
+  return fleetExitCode(
+    views,
+    (v) => v.state === "down" ? "unreachable" : v.state === "stale" ? "failed" : "ok",
+  );
 }
 
 function title(source: TopSource): string {
@@ -88,19 +84,22 @@ async function live(source: TopSource): Promise<number> {
   return topExitCode(views);
 }
 
-/** Entry point; returns the exit code. */
+/**
+ * Entry point; returns the exit code. The fleet runner's start (flags, selection, secrets) and JSON
+ * document, but not its pool: every frame asks every host at once (TopSource.views), again and again.
+ */
 export function top(args: string[]): Promise<number> {
   return usageGuard(async () => {
-    const start = await startTask("top", args, {
+    const run = await startFleet("top", args, {
       extra: EXTRA,
       extraUsage: EXTRA_USAGE,
       validate: (opts) => {
         if (opts.check || opts.diff) throw new UsageError("top only reads: --check and --diff don't apply");
       },
     });
-    if (!start) return EXIT.ok;
-    const source = new TopSource(start.hosts, await loadSecrets(start.inventory.secrets));
-    return await show(source, Boolean(start.extra.once), start.opts.json);
+    if (!run) return EXIT.ok;
+    const source = new TopSource(run.hosts, await run.secrets());
+    return await show(source, Boolean(run.extra.once), run.opts.json);
   });
 }
 
@@ -109,9 +108,7 @@ async function show(source: TopSource, once: boolean, json: boolean): Promise<nu
     if (json) {
       const views = await source.views();
       const code = topExitCode(views);
-      console.log(
-        redact(JSON.stringify({ task: "top", source: source.label, exitCode: code, hosts: views }, null, 2)),
-      );
+      printDocument("top", code, { source: source.label }, { hosts: views });
       return code;
     }
     if (once || !Deno.stdout.isTerminal()) {

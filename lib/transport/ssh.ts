@@ -1,9 +1,9 @@
 import $ from "dax";
 import { createHash } from "node:crypto";
 import { Buffer } from "node:buffer";
-import { RemoteError, UnreachableError } from "../engine/errors.ts";
+import { RemoteError, UnreachableError } from "../base/errors.ts";
 import type { Host } from "../inventory/host.ts";
-import { quote } from "./quote.ts";
+import { quote } from "../base/quote.ts";
 
 /** Output of a remote script. */
 export interface RemoteResult {
@@ -18,8 +18,16 @@ export interface SshOptions {
   debug?: (line: string) => void;
   /** Seconds to wait for the TCP connection and authentication. */
   connectTimeout?: number;
-  /** Folder for ControlMaster sockets and forwarded Docker sockets. */
+  /** Folder for ControlMaster sockets and our local Docker sockets. */
   controlDir?: string;
+}
+
+/**
+ * The remote command that becomes root, written once: `/bin/sh <shArgs>` directly when we log in as
+ * root, else via sudo -n (never a password prompt: BatchMode and no TTY).
+ */
+export function asRoot(shArgs: string): string {
+  return `if [ "$(id -u)" -eq 0 ]; then exec /bin/sh ${shArgs}; else exec sudo -n /bin/sh ${shArgs}; fi`;
 }
 
 /**
@@ -30,11 +38,9 @@ export interface SshOptions {
  */
 export const SHELL_MARK = "@@isa-shell";
 
-// The remote side runs the script from stdin as root: directly when we log in as root, else via
-// sudo -n (never a password prompt: BatchMode and no TTY). Fixed text, so no value is interpolated.
-// The mark comes before sudo: a refused sudo is the host's answer (failed), not an unreachable host.
-const ROOT_SHELL = `echo ${SHELL_MARK} >&2; ` +
-  `if [ "$(id -u)" -eq 0 ]; then exec /bin/sh -s; else exec sudo -n /bin/sh -s; fi`;
+// The remote side runs the script from stdin as root. Fixed text, so no value is interpolated. The mark
+// comes before sudo: a refused sudo is the host's answer (failed), not an unreachable host.
+const ROOT_SHELL = `echo ${SHELL_MARK} >&2; ${asRoot("-s")}`;
 
 /**
  * Splits ssh's stderr into whether the remote shell started (its mark is there) and the stderr without
@@ -55,7 +61,7 @@ export function unreachableReason(stderr: string): string {
 }
 
 // Longest name we put in the control folder: ssh's ControlPath `%C` (40 hex) plus the ".XXXXXXXXXXXXXXXX"
-// suffix of the temporary socket the master binds before renaming it (OpenSSH mux.c), and our Docker
+// suffix of the temporary socket the master binds before renaming it (OpenSSH mux.c), and our local
 // Docker sockets (`docker-<12 hex>-<pid>-<n>.sock`, at most 40). A unix socket path holds at most 104 bytes on
 // BSD/macOS (108 on Linux, the trailing NUL included): the folder must leave room for the longest one.
 const LONGEST_ENTRY = "/".length + 40 + ".".length + 16;
@@ -63,7 +69,7 @@ const LONGEST_ENTRY = "/".length + 40 + ".".length + 16;
 export const MAX_CONTROL_DIR = 103 - LONGEST_ENTRY;
 
 /**
- * Default folder for control sockets and forwarded Docker sockets: private to the user, never a
+ * Default folder for control sockets and our local Docker sockets: private to the user, never a
  * predictable name in a shared folder (another user could create it first and listen at the
  * ControlPath, receiving every root script we send). `$XDG_RUNTIME_DIR/isa-ssh` when the runtime
  * folder is the user's own (0700), else `~/.ssh/isa-ssh`; the first one short enough for the socket
@@ -145,10 +151,8 @@ export async function ensureControlDir(dir: string): Promise<void> {
 /** Local Docker sockets this process has opened, numbering their paths. */
 let forwards = 0;
 
-// Runs on the host for each Docker connection: the engine's API on stdin/stdout, as root (sudo -n: never a
-// prompt). Fixed text, so no value is interpolated.
-const DOCKER_DIAL =
-  `if [ "$(id -u)" -eq 0 ]; then exec docker system dial-stdio; else exec sudo -n docker system dial-stdio; fi`;
+// Runs as root on the host for each Docker connection: the engine's API on stdin/stdout.
+const DOCKER_DIAL = "exec docker system dial-stdio";
 
 /** Our local Docker socket: its listener, and the dial-stdio sessions carrying its connections. */
 interface DockerDial {
@@ -322,7 +326,7 @@ export class Ssh {
     this.#docker = dial;
     (async () => {
       try {
-        for await (const conn of listener) this.#dialOne(dial, conn);
+        for await (const conn of listener) this.#dialOne(dial, conn).catch(() => conn.close());
       } catch { /* closed */ }
     })();
     const answer = await dockerPing(path).catch((e) => `(${e instanceof Error ? e.message : e})`);
@@ -340,20 +344,16 @@ export class Ssh {
   }
 
   /** Carries one connection of the local Docker socket over its own session of the master. */
-  #dialOne(dial: DockerDial, conn: Deno.Conn): void {
-    const child = new Deno.Command("ssh", {
-      args: [...this.sshArgs(), "--", this.host.ssh.address, DOCKER_DIAL],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+  async #dialOne(dial: DockerDial, conn: Deno.Conn): Promise<void> {
+    const child = await this.spawnRoot(DOCKER_DIAL);
     dial.sessions.add(child);
     conn.readable.pipeTo(child.stdin).catch(() => {});
     child.stdout.pipeTo(conn.writable).catch(() => {});
     new Response(child.stderr).text().then((err) => {
       if (err.trim()) dial.lastError = err;
     }, () => {});
-    child.status.finally(() => dial.sessions.delete(child)).catch(() => {});
+    await child.status.catch(() => {});
+    dial.sessions.delete(child);
   }
 
   /**
@@ -376,6 +376,21 @@ export class Ssh {
     }
     await Promise.all([...dial.sessions].map((c) => c.status.catch(() => {})));
     await Deno.remove(dial.path).catch(() => {});
+  }
+
+  /**
+   * Starts `script` as root in a session of its own on the shared master, its stdio piped: the
+   * script's stdin is its own input, held open as long as the caller wants (the host lock lives as
+   * long as this session), so the script travels in argv, quoted.
+   */
+  async spawnRoot(script: string): Promise<Deno.ChildProcess> {
+    await this.#checkDir();
+    return new Deno.Command("ssh", {
+      args: [...this.sshArgs(), "--", this.host.ssh.address, asRoot(`-c ${quote(script)}`)],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
   }
 
   /** Stops the shared master connection now (tests and `lab down` use it). */

@@ -1,12 +1,12 @@
 import type Docker from "dockerode";
 import { CONTAINER_NAMES, EXPORTER_PORT, PROMETHEUS_PORT } from "../containers/builders.ts";
 import { installPaths } from "../inventory/paths.ts";
-import { sections } from "../facts/probe.ts";
 import type { Host } from "../inventory/host.ts";
-import { quote } from "../transport/quote.ts";
+import { quote } from "../base/quote.ts";
 import type { Credential } from "../inventory/secrets.ts";
 import type { Ssh } from "../transport/ssh.ts";
 import type { Target } from "./evidence.ts";
+import { sections } from "../base/probe_sections.ts";
 
 /** What verify-metrics reads on the host itself, in one SSH round trip. */
 export interface HostEvidence {

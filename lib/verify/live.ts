@@ -43,6 +43,7 @@ export async function liveCheck(
   cred: Credential,
   intervalS: number,
 ) {
+  // Long on purpose: open, watch, close and watch again, with every connection closed in one finally.
   const name = "live: slow requests show up as busy 'read' workers within two scrapes, then fall back";
   const budget = (2 * intervalS + 10) * 1000;
   const probe = () => readState(host, client, cred);

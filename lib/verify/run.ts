@@ -1,13 +1,14 @@
 import type Docker from "dockerode";
 import type { RunOptions } from "../engine/cli.ts";
-import { UnreachableError } from "../engine/errors.ts";
+import { UnreachableError } from "../base/errors.ts";
 import type { Host } from "../inventory/host.ts";
-import { colour, printable, say } from "../engine/output.ts";
-import { redact } from "../inventory/redact.ts";
+import { colour, say } from "../base/output.ts";
+import { redact } from "../base/redact.ts";
 import type { Credential } from "../inventory/secrets.ts";
-import { Ssh } from "../transport/ssh.ts";
+import type { Ssh } from "../transport/ssh.ts";
+import { hostDebug, withSession } from "../fleet/fleet.ts";
 import { checkExporter, type CheckResult, checkServerStatus, checkTarget } from "./evidence.ts";
-import { seconds } from "../engine/duration.ts";
+import { seconds } from "../base/duration.ts";
 import { gatherHostEvidence } from "./gather.ts";
 import { liveCheck } from "./live.ts";
 import { clientFor, dashboardPortCheck, frontendCheck, publicQueryCheck } from "./public.ts";
@@ -58,45 +59,51 @@ export async function verifyHost(
   opts: RunOptions & { waitS: number; live: boolean },
 ): Promise<HostVerdict> {
   const t0 = performance.now();
-  const debug = (l: string) =>
-    opts.verbose && !opts.json && say(colour.dim(`${host.name.padEnd(10)} ${printable(l)}`));
-  const ssh = new Ssh(host, { debug });
   const verdict: HostVerdict = { host: host.name, status: "ok", checks: [], seconds: 0 };
   try {
-    await ssh.open();
-    const socketPath = await ssh.dockerSocketPath();
-    // Loaded here, not at start-up: `--list-hosts`, `--help` and usage errors answer without it.
-    const { default: Dockerode } = await import("dockerode");
-    const docker = new Dockerode({ socketPath });
-    const deadline = Date.now() + opts.waitS * 1000;
-    let certPem: string | null = null;
-    for (;;) {
-      ({ checks: verdict.checks, certPem } = await checkHost(ssh, docker, cred));
-      if (verdict.checks.every((c) => c.ok) || Date.now() >= deadline) break;
-      if (!opts.json) {
-        const failing = verdict.checks.filter((c) => !c.ok).map((c) => c.id).join(",");
-        say(colour.dim(`${host.name.padEnd(10)} … waiting (checks ${failing} not yet ✓)`));
-      }
-      await new Promise((r) => setTimeout(r, 3000));
-    }
-    if (opts.live && verdict.checks.every((c) => c.ok)) {
-      // The certificate the checks already read: no second round trip.
-      const client = clientFor(certPem);
-      try {
-        verdict.checks.push(await liveCheck(host, client, cred, seconds(host.vars.scrape_interval)));
-      } finally {
-        client?.close();
-      }
-    }
+    await withSession(host, hostDebug(host, opts), (ssh) => runChecks(ssh, cred, opts, verdict));
     verdict.status = verdict.checks.every((c) => c.ok) ? "ok" : "failed";
   } catch (e) {
     verdict.status = e instanceof UnreachableError ? "unreachable" : "failed";
     verdict.error = redact((e as Error).message);
   } finally {
-    await ssh.close().catch(() => {});
     verdict.seconds = (performance.now() - t0) / 1000;
   }
   return verdict;
+}
+
+/** The checks in one host's session, into `verdict.checks`: again every 3 s until `waitS`, then the live one. */
+async function runChecks(
+  ssh: Ssh,
+  cred: Credential,
+  opts: RunOptions & { waitS: number; live: boolean },
+  verdict: HostVerdict,
+): Promise<void> {
+  const host = ssh.host;
+  const socketPath = await ssh.dockerSocketPath();
+  // Loaded here, not at start-up: `--list-hosts`, `--help` and usage errors answer without it.
+  const { default: Dockerode } = await import("dockerode");
+  const docker = new Dockerode({ socketPath });
+  const deadline = Date.now() + opts.waitS * 1000;
+  let certPem: string | null = null;
+  for (;;) {
+    ({ checks: verdict.checks, certPem } = await checkHost(ssh, docker, cred));
+    if (verdict.checks.every((c) => c.ok) || Date.now() >= deadline) break;
+    if (!opts.json) {
+      const failing = verdict.checks.filter((c) => !c.ok).map((c) => c.id).join(",");
+      say(colour.dim(`${host.name.padEnd(10)} … waiting (checks ${failing} not yet ✓)`));
+    }
+    await new Promise((r) => setTimeout(r, 3000));
+  }
+  if (opts.live && verdict.checks.every((c) => c.ok)) {
+    // The certificate the checks already read: no second round trip.
+    const client = clientFor(certPem);
+    try {
+      verdict.checks.push(await liveCheck(host, client, cred, seconds(host.vars.scrape_interval)));
+    } finally {
+      client?.close();
+    }
+  }
 }
 
 /** Prints a host's rows: ✓/✗, the evidence, and for a failure its likely cause and fix. */

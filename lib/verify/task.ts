@@ -1,55 +1,66 @@
-import { UsageError } from "../engine/errors.ts";
-import { colour, say } from "../engine/output.ts";
-import { redact } from "../inventory/redact.ts";
-import { pool } from "../engine/pool.ts";
-import { EXIT, exitCode } from "../engine/report.ts";
-import { startTask, usageGuard } from "../engine/start.ts";
-import { loadSecrets } from "../inventory/secrets.ts";
-import { seconds } from "../engine/duration.ts";
-import { printVerdict, verifyHost } from "./run.ts";
+import { UsageError } from "../base/errors.ts";
+import { colour, say } from "../base/output.ts";
+import { seconds } from "../base/duration.ts";
+import { type HostVerdict, printVerdict, verifyHost } from "./run.ts";
+import { type FleetTask, runFleet } from "../fleet/fleet.ts";
+import type { RunOptions } from "../engine/cli.ts";
+import type { Credential } from "../inventory/secrets.ts";
 
 const EXTRA = { wait: { type: "string" }, live: { type: "boolean", default: false } } as const;
 
+/** What verify-metrics gives every host: the credential it checks with and the options with its flags. */
+interface VerifyInput {
+  cred: Credential;
+  opts: RunOptions & { waitS: number; live: boolean };
+}
+
+/** The verify-metrics task: `verifyHost` on every host, then one line of totals. */
+export const verifyTask: FleetTask<HostVerdict, VerifyInput> = {
+  name: "verify-metrics",
+  flags: {
+    extra: EXTRA,
+    extraUsage: "[--wait DURATION] [--live]",
+    validate: (opts, extra) => {
+      if (opts.check || opts.diff) {
+        throw new UsageError("verify-metrics only reads: --check and --diff don't apply");
+      }
+      waitSeconds(extra.wait);
+    },
+  },
+  prepare: async (run) => {
+    const secrets = await run.secrets();
+    const waitS = waitSeconds(run.extra.wait);
+    return {
+      cred: secrets.frontend.credentials[0],
+      opts: { ...run.opts, waitS, live: Boolean(run.extra.live) },
+    };
+  },
+  host: (h, _run, { cred, opts }) => verifyHost(h, cred, opts),
+  outcome: (v) => v.status,
+  printHost: printVerdict,
+  finish: (verdicts, run) => {
+    const secs = run.seconds();
+    return {
+      lead: { seconds: secs },
+      rest: { hosts: verdicts },
+      recap: () => {
+        const good = verdicts.filter((v) => v.status === "ok").length;
+        say(colour.bold(`${good}/${verdicts.length} host(s) verified in ${secs.toFixed(1)}s`));
+      },
+    };
+  },
+};
+
+/** `--wait` in seconds (0 when not given); a bad duration is a usage error. */
+function waitSeconds(wait: string | boolean | undefined): number {
+  try {
+    return wait ? seconds(String(wait)) : 0;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
 /** verify-metrics: proves, per host, that the scoreboard reaches Prometheus and its public endpoint. */
 export function verifyMetrics(args: string[]): Promise<number> {
-  return usageGuard(async () => {
-    const started = performance.now();
-    let waitS = 0;
-    const start = await startTask("verify-metrics", args, {
-      extra: EXTRA,
-      extraUsage: "[--wait DURATION] [--live]",
-      validate: (opts, extra) => {
-        if (opts.check || opts.diff) {
-          throw new UsageError("verify-metrics only reads: --check and --diff don't apply");
-        }
-        try {
-          waitS = extra.wait ? seconds(String(extra.wait)) : 0;
-        } catch (e) {
-          throw new UsageError((e as Error).message);
-        }
-      },
-    });
-    if (!start) return EXIT.ok;
-    const secrets = await loadSecrets(start.inventory.secrets);
-    const cred = secrets.frontend.credentials[0];
-    const opts = { ...start.opts, waitS, live: Boolean(start.extra.live) };
-    const verdicts = await pool(start.hosts, opts.forks, async (h) => {
-      const v = await verifyHost(h, cred, opts);
-      if (!opts.json) printVerdict(v);
-      return v;
-    });
-    const code = exitCode(verdicts);
-    const secs = (performance.now() - started) / 1000;
-    if (opts.json) {
-      console.log(
-        redact(
-          JSON.stringify({ task: "verify-metrics", seconds: secs, exitCode: code, hosts: verdicts }, null, 2),
-        ),
-      );
-    } else {
-      const good = verdicts.filter((v) => v.status === "ok").length;
-      say(colour.bold(`${good}/${verdicts.length} host(s) verified in ${secs.toFixed(1)}s`));
-    }
-    return code;
-  });
+  return runFleet(verifyTask, args);
 }

@@ -1,5 +1,5 @@
 /** A host context for unit tests of step plans: no SSH, no Docker; scripts are recorded and answered by rule. */
-import type { HostContext } from "../../lib/engine/step.ts";
+import type { HostContext } from "../../lib/steps/step.ts";
 import type { Facts } from "../../lib/facts/facts.ts";
 import { blankProbed, type Probed } from "../../lib/facts/needs.ts";
 import { inventoryPath, loadInventory } from "../../lib/inventory/load.ts";

@@ -60,7 +60,10 @@ Deno.test("through the bastion as a non-root sudo user: deploy, verify-metrics, 
       assert.equal(jumped.code, 0, jumped.out);
       const [name, groups, sudoUid] = jumped.out.split("\n");
       assert.equal(name, user);
-      assert.ok(!groups.split(" ").includes("docker"), `the Docker API must not need the docker group: ${groups}`);
+      assert.ok(
+        !groups.split(" ").includes("docker"),
+        `the Docker API must not need the docker group: ${groups}`,
+      );
       assert.equal(sudoUid, "0");
       const shell = await ssh(info.sshConfig, [info.bastion.alias, "true"]);
       assert.notEqual(shell.code, 0, "the bastion's user gets no shell");

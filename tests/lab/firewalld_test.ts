@@ -9,8 +9,7 @@
 import assert from "node:assert/strict";
 import $ from "dax";
 import { cli, httpStatus, lab, labVariant, onHost, rebootHost, resetHost } from "../helpers/lab.ts";
-import { UNIT_NAME } from "../../lib/render/firewall.ts";
-import { WATCH_UNIT_NAME } from "../../lib/render/firewalld_watch.ts";
+import { UNIT_NAME, WATCH_UNIT_NAME } from "../../lib/base/names.ts";
 
 const HOST = "isaqal10";
 const ADDR = "127.0.10.10";

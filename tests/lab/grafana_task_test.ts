@@ -7,7 +7,7 @@ import $ from "dax";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { installPaths } from "../../lib/inventory/paths.ts";
-import { UsageError } from "../../lib/engine/errors.ts";
+import { UsageError } from "../../lib/base/errors.ts";
 import { grafanaTarget, sharedSetting } from "../../lib/grafana/task.ts";
 import type { Host } from "../../lib/inventory/host.ts";
 import { loadInventory } from "../../lib/inventory/load.ts";

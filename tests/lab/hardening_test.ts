@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import $ from "dax";
 import { join } from "node:path";
-import { HostLock } from "../../lib/engine/host_lock.ts";
+import { HostLock } from "../../lib/transport/host_lock.ts";
 import { loadInventory, projectRoot } from "../../lib/inventory/load.ts";
 import { installPaths } from "../../lib/inventory/paths.ts";
 import { NETWORK, networkAddress } from "../../lib/lab/layout.ts";

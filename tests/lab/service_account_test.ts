@@ -14,10 +14,10 @@ import { loadInventory } from "../../lib/inventory/load.ts";
 import { installPaths } from "../../lib/inventory/paths.ts";
 import type { LabInfo } from "../../lib/lab/mod.ts";
 import { loopbackAddress } from "../../lib/lab/layout.ts";
-import { shippedAlerts } from "../../lib/render/prometheus_config.ts";
 import { Ssh } from "../../lib/transport/ssh.ts";
 import { cli, lab, onHost } from "../helpers/lab.ts";
 import { until } from "../helpers/until.ts";
+import { shippedAlerts } from "../../lib/steps/shipped_files.ts";
 
 type Json = {
   hosts: { status: string; steps: { step: string; status: string; changes: { summary: string }[] }[] }[];

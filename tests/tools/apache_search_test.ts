@@ -1,8 +1,9 @@
 /** The probe's search of the files Apache loads, run with the host's sh, sed and grep on real files. */
 import assert from "node:assert/strict";
 import $ from "dax";
-import { APACHE_SEARCH, PROBE_FUNCTIONS, sections } from "../../lib/facts/probe.ts";
-import { quote } from "../../lib/transport/quote.ts";
+import { quote } from "../../lib/base/quote.ts";
+import { PROBE_FUNCTIONS, sections } from "../../lib/base/probe_sections.ts";
+import { APACHE_SEARCH } from "../../lib/facts/apache.ts";
 
 Deno.test("only files listed by -t -D DUMP_INCLUDES are searched, nested includes from anywhere included", async () => {
   const dir = await Deno.makeTempDir({ prefix: "isa-test-apache-" });

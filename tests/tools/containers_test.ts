@@ -9,7 +9,6 @@ import {
   subjectAltNames,
 } from "../../lib/steps/certificate.ts";
 import { fileNeedsScript, parseFileNeeds, parseProbe, probeScript } from "../../lib/facts/files_probe.ts";
-import { PROBE_FUNCTIONS, sections } from "../../lib/facts/probe.ts";
 import { exporterSpec, prometheusSpec, traefikSpec } from "../../lib/containers/builders.ts";
 import {
   containerState,
@@ -18,11 +17,13 @@ import {
   reconcileContainer,
   removeContainer,
 } from "../../lib/containers/reconcile.ts";
-import { type ContainerSpec, SPEC_HASH_LABEL, specHash } from "../../lib/containers/spec.ts";
+import { type ContainerSpec, specHash } from "../../lib/containers/spec.ts";
 import type { DockerFacts, Facts } from "../../lib/facts/facts.ts";
 import type { Host } from "../../lib/inventory/host.ts";
 import type { Vars } from "../../lib/inventory/vars.ts";
 import { ensureTinyImage, SLEEPER_C } from "../helpers/tiny_images.ts";
+import { SPEC_HASH_LABEL } from "../../lib/base/names.ts";
+import { PROBE_FUNCTIONS, sections } from "../../lib/base/probe_sections.ts";
 
 /** The `uid:gid` of a host's system user isa-monitoring, as the container steps pass it. */
 const USER = "997:995";

@@ -9,9 +9,9 @@ import {
   type PrometheusConfigInput,
   renderAlerts,
   renderPrometheusConfig,
-  shippedAlerts,
 } from "../../lib/render/prometheus_config.ts";
 import { renderWebConfig, SECURITY_HEADERS, SELF_SCRAPE_USER } from "../../lib/render/web_config.ts";
+import { prometheusTemplate, shippedAlerts } from "../../lib/steps/shipped_files.ts";
 
 const FQDN = "isa-test.example.org";
 const RW_PASSWORD = "rw-Secret-Password-1";
@@ -25,6 +25,7 @@ const ALERTS = `groups:
 
 function input(over: Partial<PrometheusConfigInput>): PrometheusConfigInput {
   return {
+    template: prometheusTemplate(),
     hostName: "isaqal09",
     deployment: "qual",
     scrapeInterval: "15s",

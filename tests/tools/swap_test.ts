@@ -9,7 +9,6 @@ import Docker from "dockerode";
 import {
   containerState,
   ensureNetwork,
-  ForeignContainerError,
   previousName,
   reconcileContainer,
   removeContainer,
@@ -17,8 +16,10 @@ import {
 } from "../../lib/containers/reconcile.ts";
 import { waitUntilReady } from "../../lib/containers/readiness.ts";
 import { keepScript, restoreScript } from "../../lib/containers/previous_files.ts";
-import { type ContainerSpec, MANAGED_LABEL, specHash } from "../../lib/containers/spec.ts";
+import { type ContainerSpec, specHash } from "../../lib/containers/spec.ts";
 import { ensureTinyImage, FAILING_C, SLEEPER_C } from "../helpers/tiny_images.ts";
+import { MANAGED_LABEL } from "../../lib/base/names.ts";
+import { ForeignContainerError } from "../../lib/facts/docker_snapshot.ts";
 
 const SLEEPER = "isa-test/sleeper:1";
 const FAILING = "isa-test/failing:1";

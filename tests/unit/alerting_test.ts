@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { UsageError } from "../../lib/engine/errors.ts";
+import { UsageError } from "../../lib/base/errors.ts";
 import { alertingCaPath, alertingCaText } from "../../lib/inventory/alerting_ca.ts";
 import { loadInventory } from "../../lib/inventory/load.ts";
 import { parseSecrets } from "../../lib/inventory/secrets.ts";
@@ -12,9 +12,11 @@ import {
   renderAlerts,
   renderPrometheusConfig,
 } from "../../lib/render/prometheus_config.ts";
+import { prometheusTemplate } from "../../lib/steps/shipped_files.ts";
 
 function input(over: Partial<PrometheusConfigInput>): PrometheusConfigInput {
   return {
+    template: prometheusTemplate(),
     hostName: "isaweb01",
     deployment: "prod",
     scrapeInterval: "15s",

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { seconds } from "../../lib/engine/duration.ts";
+import { seconds } from "../../lib/base/duration.ts";
 
 Deno.test("durations: a number and one unit, in seconds", () => {
   assert.equal(seconds("15s"), 15);

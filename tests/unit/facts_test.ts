@@ -2,16 +2,13 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { needsShared, SHARED } from "../helpers/shared.ts";
-import {
-  parseApacheV,
-  parseDockerPackage,
-  parseFacts,
-  parseModules,
-  parseOsRelease,
-} from "../../lib/facts/probe.ts";
+import { parseFacts } from "../../lib/facts/probe.ts";
 import { dockerRepoBase, installScript } from "../../lib/steps/docker_install.ts";
 import { apacheChangeScript } from "../../lib/steps/apache.ts";
 import { qualHost } from "../helpers/fake_host.ts";
+import { parseApacheV, parseModules } from "../../lib/facts/apache.ts";
+import { parseDockerPackage } from "../../lib/facts/docker.ts";
+import { parseOsRelease } from "../../lib/facts/os.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const shared = join(SHARED, "fixtures", "hosts");

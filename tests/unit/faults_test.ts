@@ -1,12 +1,12 @@
 /** The fault-handling pieces that need no host: what faults_test.ts proves on the lab, in isolation. */
 import assert from "node:assert/strict";
 import $ from "dax";
-import { explainPortClash } from "../../lib/containers/changes.ts";
 import { packageLockWaitSeconds, waitForPackageLock } from "../../lib/steps/docker_install.ts";
 import type { Facts } from "../../lib/facts/facts.ts";
 import { parseFacts } from "../../lib/facts/probe.ts";
 import { recapCounts } from "../../lib/engine/report.ts";
 import { type RemoteResult, type Ssh, writeFileScript } from "../../lib/transport/ssh.ts";
+import { explainPortClash } from "../../lib/containers/port_clash.ts";
 
 /** An Ssh that answers each `run` from a list (the last answer repeats). */
 function fakeSsh(answers: string[]): Ssh & { calls: number } {

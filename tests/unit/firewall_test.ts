@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { chainRules, firewallScript, parseProbe } from "../../lib/render/firewall.ts";
-import { sections } from "../../lib/facts/probe.ts";
+import { chainRules, firewallScript } from "../../lib/render/firewall.ts";
 import { inventoryPath, loadInventory } from "../../lib/inventory/load.ts";
+import { sections } from "../../lib/base/probe_sections.ts";
+import { parseProbe } from "../../lib/steps/firewall_probe.ts";
 
 const qual = (await loadInventory(inventoryPath({ prod: false }))).hosts[0];
 const prod = (await loadInventory(inventoryPath({ prod: true }))).hosts[0];

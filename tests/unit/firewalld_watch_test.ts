@@ -1,22 +1,21 @@
 import assert from "node:assert/strict";
-import { firewallScript, probeScript, SCRIPT_PATH, UNIT_NAME, unitFile } from "../../lib/render/firewall.ts";
-import {
-  parseWatchProbe,
-  RELOADED_MATCH,
-  WATCH_SCRIPT_PATH,
-  WATCH_UNIT_NAME,
-  WATCH_UNIT_PATH,
-  watchProbeScript,
-  watchScript,
-  watchUnitFile,
-} from "../../lib/render/firewalld_watch.ts";
-import { sections } from "../../lib/facts/probe.ts";
+import { firewallScript, unitFile } from "../../lib/render/firewall.ts";
+import { RELOADED_MATCH, watchScript, watchUnitFile } from "../../lib/render/firewalld_watch.ts";
 import { blankProbed, needsScript } from "../../lib/facts/needs.ts";
 import { firewallStep } from "../../lib/steps/firewall.ts";
 import { inventoryPath, loadInventory } from "../../lib/inventory/load.ts";
-import type { HostContext } from "../../lib/engine/step.ts";
+import type { HostContext } from "../../lib/steps/step.ts";
 import type { Facts } from "../../lib/facts/facts.ts";
 import type { Ssh } from "../../lib/transport/ssh.ts";
+import { sections } from "../../lib/base/probe_sections.ts";
+import { parseWatchProbe, probeScript, watchProbeScript } from "../../lib/steps/firewall_probe.ts";
+import {
+  SCRIPT_PATH,
+  UNIT_NAME,
+  WATCH_SCRIPT_PATH,
+  WATCH_UNIT_NAME,
+  WATCH_UNIT_PATH,
+} from "../../lib/base/names.ts";
 
 const prod = (await loadInventory(inventoryPath({ prod: true }))).hosts[0];
 

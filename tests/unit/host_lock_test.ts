@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { cleanHolder, LOCK_DIR, LOCK_FILE } from "../../lib/engine/host_lock.ts";
+import { cleanHolder } from "../../lib/transport/host_lock.ts";
 import { evidenceScript } from "../../lib/verify/gather.ts";
 import { inventoryPath, loadInventory } from "../../lib/inventory/load.ts";
+import { LOCK_DIR, LOCK_FILE } from "../../lib/base/names.ts";
 
 Deno.test("the holder line shown to the operator carries no control characters", () => {
   const hostile = "evil\x1b[2J\x1b]0;pwned\x07 user\r\nsecond line\x9b31m\x7f";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { UsageError } from "../../lib/engine/errors.ts";
+import { UsageError } from "../../lib/base/errors.ts";
 import { inventoryPath, loadDefaults, loadInventory, projectRoot } from "../../lib/inventory/load.ts";
 import { selectHosts } from "../../lib/inventory/limit.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { printable } from "../../lib/engine/output.ts";
+import { printable } from "../../lib/base/output.ts";
 
 Deno.test("printable: remote text cannot drive the terminal; newlines, tabs and UTF-8 stay", () => {
   assert.equal(printable("busy alice@ctl pid 42\n\tsince now ✓"), "busy alice@ctl pid 42\n\tsince now ✓");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { fileChange, unifiedDiff } from "../../lib/engine/file_change.ts";
-import { redact, registerSecret } from "../../lib/inventory/redact.ts";
+import { redact, registerSecret } from "../../lib/base/redact.ts";
 import type { Ssh } from "../../lib/transport/ssh.ts";
 
 const noSsh = {} as Ssh;

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { mergeNeeds, needsApiRequests, needsScript, parseNeeds } from "../../lib/facts/needs.ts";
-import { DockerSnapshot, parseDockerNeeds } from "../../lib/containers/snapshot.ts";
-import { ForeignContainerError } from "../../lib/containers/reconcile.ts";
-import { MANAGED_LABEL, SPEC_HASH_LABEL } from "../../lib/containers/spec.ts";
-import { factsScript, sections } from "../../lib/facts/probe.ts";
+import { DockerSnapshot, ForeignContainerError, parseDockerNeeds } from "../../lib/facts/docker_snapshot.ts";
+import { factsScript } from "../../lib/facts/probe.ts";
 import { deploySteps } from "../../lib/steps/mod.ts";
 import { qualHost } from "../helpers/fake_host.ts";
+import { MANAGED_LABEL, SPEC_HASH_LABEL } from "../../lib/base/names.ts";
+import { sections } from "../../lib/base/probe_sections.ts";
 
 Deno.test("needs: the steps' reads merge into one list each, every path and name once", () => {
   const m = mergeNeeds([

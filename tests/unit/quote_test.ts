@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import $ from "dax";
-import { quote } from "../../lib/transport/quote.ts";
+import { quote } from "../../lib/base/quote.ts";
 import { HOSTILE } from "../helpers/hostile.ts";
 
 Deno.test("quoted values come back unchanged from a real POSIX shell (as the remote side parses)", async () => {

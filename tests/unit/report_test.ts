@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { exitCode, type HostReport, recapCounts } from "../../lib/engine/report.ts";
-import { type HostStatus, statusOutcome } from "../../lib/steps/status.ts";
+import { type HostStatus, statusOutcome } from "../../lib/status/task.ts";
 
 const host = (status: HostReport["status"], steps: HostReport["steps"] = []): HostReport => ({
   host: "h",

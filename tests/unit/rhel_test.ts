@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { HostContext, Step } from "../../lib/engine/step.ts";
+import type { HostContext, Step } from "../../lib/steps/step.ts";
 import type { Facts } from "../../lib/facts/facts.ts";
 import { factsScript, parseFacts } from "../../lib/facts/probe.ts";
 import { apacheStep } from "../../lib/steps/apache.ts";

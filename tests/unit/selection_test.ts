@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { RunOptions } from "../../lib/engine/cli.ts";
-import { confirmProd } from "../../lib/engine/selection.ts";
+import { confirmProd } from "../../lib/fleet/selection.ts";
 import { loadInventory } from "../../lib/inventory/load.ts";
 import type { Host } from "../../lib/inventory/host.ts";
 

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { batches, parseSerial, runSerial, serialSize } from "../../lib/engine/serial.ts";
+import { batches, parseSerial, runSerial, serialSize } from "../../lib/fleet/serial.ts";
 import { exitCode, type HostReport } from "../../lib/engine/report.ts";
 import { inventoryPath, loadInventory } from "../../lib/inventory/load.ts";
 

@@ -8,13 +8,11 @@ import {
   groupOnly,
   PLANNED_OWNER,
   removeAccountScript,
-  SERVICE_ACCOUNT,
 } from "../../lib/containers/service_account.ts";
 import { prometheusSpec, traefikSpec } from "../../lib/containers/builders.ts";
-import { dirChange } from "../../lib/containers/changes.ts";
 import { specHash } from "../../lib/containers/spec.ts";
 import type { ServiceAccountFacts } from "../../lib/facts/facts.ts";
-import { factsScript, parseFacts, parseServiceAccount } from "../../lib/facts/probe.ts";
+import { factsScript, parseFacts } from "../../lib/facts/probe.ts";
 import type { HostProbe } from "../../lib/facts/files_probe.ts";
 import { certificateScript, planCertificate } from "../../lib/steps/certificate.ts";
 import { deploySteps } from "../../lib/steps/mod.ts";
@@ -26,6 +24,9 @@ import {
 import { uninstallSteps } from "../../lib/steps/uninstall.ts";
 import type { Ssh } from "../../lib/transport/ssh.ts";
 import { fakeContext, qualHost } from "../helpers/fake_host.ts";
+import { SERVICE_ACCOUNT } from "../../lib/base/names.ts";
+import { parseServiceAccount } from "../../lib/facts/account.ts";
+import { dirChange } from "../../lib/containers/dir_change.ts";
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures");
 const ACCOUNT: ServiceAccountFacts = { uid: 997, gid: 995, home: "/nonexistent", shell: "/usr/sbin/nologin" };

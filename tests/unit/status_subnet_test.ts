@@ -3,7 +3,7 @@ import { parseFacts } from "../../lib/facts/probe.ts";
 import { inventoryPath, loadInventory } from "../../lib/inventory/load.ts";
 import { apacheStep } from "../../lib/steps/apache.ts";
 import { ourSubnet } from "../../lib/steps/docker.ts";
-import type { HostContext } from "../../lib/engine/step.ts";
+import type { HostContext } from "../../lib/steps/step.ts";
 import type { Facts } from "../../lib/facts/facts.ts";
 import type { Host } from "../../lib/inventory/host.ts";
 

@@ -7,8 +7,8 @@ import {
   problems,
   sizeBytes,
   targetRows,
-} from "../../lib/steps/status_checks.ts";
-import { statusExitCode } from "../../lib/steps/status.ts";
+} from "../../lib/status/checks.ts";
+import { statusExitCode } from "../../lib/status/task.ts";
 
 const images = { apache_exporter: "e:1", prometheus: "p:2", traefik: "t:3" };
 const now = Date.parse("2026-01-01T00:00:00Z");

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { runSteps } from "../../lib/engine/runner.ts";
+import { runSteps } from "../../lib/fleet/runner.ts";
 import { grafanaTask } from "../../lib/grafana/task.ts";
 import { deploySteps } from "../../lib/steps/mod.ts";
-import { status } from "../../lib/steps/status.ts";
+import { status } from "../../lib/status/task.ts";
 import { removeContainersStep } from "../../lib/steps/uninstall.ts";
 import { verifyMetrics } from "../../lib/verify/task.ts";
 
-// Every task that works on hosts begins the same way (lib/engine/start.ts); each is called in-process
+// Every task that works on hosts begins the same way (lib/fleet/start.ts); each is called in-process
 // here with the project's inventories, so these answers come from the inventory alone.
 const TASKS: [string, (args: string[]) => Promise<number>][] = [
   ["deploy", (a) => runSteps("deploy", deploySteps, a)],

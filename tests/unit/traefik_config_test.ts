@@ -3,6 +3,7 @@ import { Ajv } from "ajv";
 import { parse } from "yaml";
 import { join } from "node:path";
 import { renderTraefikDynamic, renderTraefikStatic } from "../../lib/render/traefik_config.ts";
+import { traefikDynamicTemplate, traefikStaticTemplate } from "../../lib/steps/shipped_files.ts";
 import { needsShared, SHARED } from "../helpers/shared.ts";
 
 // Schemas from ../shared/schemas (SchemaStore, draft-07); never copied into the project.
@@ -27,7 +28,7 @@ for (const dashboard of [true, false]) {
     needsShared(`traefik.yml (dashboard ${dashboard}) passes the Traefik v3 static schema`),
     async () => {
       const schema = await loadSchema("traefik-v3.json");
-      check(schema, renderTraefikStatic({ dashboard }), "traefik.yml");
+      check(schema, renderTraefikStatic({ dashboard }, traefikStaticTemplate()), "traefik.yml");
     },
   );
 
@@ -35,7 +36,7 @@ for (const dashboard of [true, false]) {
     needsShared(`dynamic/isa.yml (dashboard ${dashboard}) passes the Traefik v3 file-provider schema`),
     async () => {
       const schema = await loadSchema("traefik-v3-file-provider.json");
-      check(schema, renderTraefikDynamic({ dashboard }), "dynamic/isa.yml");
+      check(schema, renderTraefikDynamic({ dashboard }, traefikDynamicTemplate()), "dynamic/isa.yml");
     },
   );
 }
@@ -50,20 +51,20 @@ Deno.test(needsShared("the schemas do reject a broken file (the validation is no
 });
 
 Deno.test("static config: websecure on 8443, file provider watched; dashboard only when asked", () => {
-  const on = parse(renderTraefikStatic({ dashboard: true }));
+  const on = parse(renderTraefikStatic({ dashboard: true }, traefikStaticTemplate()));
   assert.equal(on.entryPoints.websecure.address, ":8443");
   assert.equal(on.entryPoints.traefik.address, ":8080");
   assert.deepEqual(on.providers.file, { directory: "/etc/traefik/dynamic", watch: true });
   // The API is never insecure: it goes through the authenticated router only.
   assert.equal(on.api.insecure, false);
-  const off = parse(renderTraefikStatic({ dashboard: false }));
+  const off = parse(renderTraefikStatic({ dashboard: false }, traefikStaticTemplate()));
   assert.equal(off.entryPoints.traefik, undefined);
   assert.equal(off.api, undefined);
   assert.deepEqual(Object.keys(off.entryPoints), ["websecure"]);
 });
 
 Deno.test("dynamic config: every router is behind basic auth from a usersFile; no hashes inline", () => {
-  const text = renderTraefikDynamic({ dashboard: true });
+  const text = renderTraefikDynamic({ dashboard: true }, traefikDynamicTemplate());
   const d = parse(text);
   assert.equal(d.http.middlewares["isa-auth"].basicAuth.usersFile, "/etc/traefik/htpasswd");
   assert.equal(d.http.middlewares["isa-auth"].basicAuth.users, undefined);
@@ -84,12 +85,12 @@ Deno.test("dynamic config: every router is behind basic auth from a usersFile; n
   assert.equal(d.tls.stores.default.defaultCertificate.certFile, "/etc/traefik/ssl/cert.pem");
   assert.equal(d.tls.stores.default.defaultCertificate.keyFile, "/etc/traefik/ssl/key.pem");
 
-  const off = parse(renderTraefikDynamic({ dashboard: false }));
+  const off = parse(renderTraefikDynamic({ dashboard: false }, traefikDynamicTemplate()));
   assert.deepEqual(Object.keys(off.http.routers), ["prometheus"]);
 });
 
 Deno.test("dynamic config: HSTS, nosniff and DENY frames on every router (Traefik's headers middleware)", () => {
-  const d = parse(renderTraefikDynamic({ dashboard: true }));
+  const d = parse(renderTraefikDynamic({ dashboard: true }, traefikDynamicTemplate()));
   assert.deepEqual(d.http.middlewares["isa-headers"], {
     headers: { stsSeconds: 31536000, contentTypeNosniff: true, frameDeny: true },
   });

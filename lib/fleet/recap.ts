@@ -1,7 +1,6 @@
-import type { RunOptions } from "./cli.ts";
-import { colour, printable, say, statusWord } from "./output.ts";
-import { redact } from "../inventory/redact.ts";
-import { exitCode, type HostReport, recapCounts } from "./report.ts";
+import type { RunOptions } from "../engine/cli.ts";
+import { colour, printable, say, statusWord } from "../base/output.ts";
+import { type HostReport, recapCounts } from "../engine/report.ts";
 
 /** Prefixed output lines of one host and step; remote text in them is made printable. */
 export function printer(host: string, step: string, opts: RunOptions) {
@@ -25,16 +24,8 @@ export function diffColour(l: string): string {
   return l;
 }
 
-/** Prints the recap (or the JSON document) and returns the exit code. */
-export function finish(task: string, reports: HostReport[], opts: RunOptions, started: number): number {
-  const seconds = (performance.now() - started) / 1000;
-  const code = exitCode(reports);
-  if (opts.json) {
-    console.log(
-      redact(JSON.stringify({ task, check: opts.check, seconds, exitCode: code, hosts: reports }, null, 2)),
-    );
-    return code;
-  }
+/** Prints a deployment's recap, as Ansible's PLAY RECAP (--json prints the fleet's document instead). */
+export function recap(task: string, reports: HostReport[], opts: RunOptions, seconds: number): void {
   say("");
   say(colour.bold(`RECAP ${task}${opts.check ? " (check mode: nothing was changed)" : ""}`));
   const shown = (st: string) => (opts.check && st === "changed" ? "would change" : st);
@@ -62,7 +53,6 @@ export function finish(task: string, reports: HostReport[], opts: RunOptions, st
     ? "no changes"
     : `${changes} change(s)${opts.check ? " planned, none applied" : ""}`;
   say(colour.dim(`${reports.length} host(s) in ${seconds.toFixed(1)}s: ${verdict}`));
-  return code;
 }
 
 function useWidth(status: string): number {

@@ -1,5 +1,5 @@
 import type Docker from "dockerode";
-import type { RunOptions } from "./cli.ts";
+import type { RunOptions } from "../engine/cli.ts";
 import type { Facts } from "../facts/facts.ts";
 import { gatherHost } from "../facts/gather.ts";
 import type { Probed, ProbeNeeds } from "../facts/needs.ts";

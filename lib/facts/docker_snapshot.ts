@@ -3,8 +3,27 @@
  * through the engine's API on the host's own socket, so a no-op run never opens the Docker socket
  * forward: dockerode is reached only to apply a change.
  */
-import { type ContainerState, ForeignContainerError } from "./reconcile.ts";
-import { MANAGED_LABEL, SPEC_HASH_LABEL } from "./spec.ts";
+import { MANAGED_LABEL, SPEC_HASH_LABEL } from "../base/names.ts";
+
+/** The container as found on the engine. */
+export interface ContainerState {
+  id: string;
+  running: boolean;
+  hash: string | null;
+  /** It carries our label: isa-monitoring created it. */
+  managed: boolean;
+}
+
+/** A container with one of our names that isa-monitoring did not create: never touched. */
+export class ForeignContainerError extends Error {
+  override name = "ForeignContainerError";
+  constructor(readonly container: string) {
+    super(
+      `a container named ${container} exists that isa-monitoring did not create (no ${MANAGED_LABEL} label); ` +
+        `it is left alone, and this step stops here: rename or remove it yourself, then run again`,
+    );
+  }
+}
 
 /** What the plan asks of the engine. */
 export interface DockerNeeds {

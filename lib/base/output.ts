@@ -1,4 +1,4 @@
-import { redact } from "../inventory/redact.ts";
+import { redact } from "./redact.ts";
 
 const useColour = Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
 

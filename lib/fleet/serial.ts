@@ -2,7 +2,7 @@
  * Rolling deploys, as Ansible's `serial`: hosts in batches of N, and no next batch once a host of the
  * current one failed or could not be reached.
  */
-import type { HostReport } from "./report.ts";
+import type { HostReport } from "../engine/report.ts";
 
 /** Batch size in force: `--serial` when given, else the inventory's `serial`, else 1 in production, else all. */
 export function serialSize(

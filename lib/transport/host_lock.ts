@@ -1,10 +1,6 @@
-import { type Ssh, unreachableReason } from "../transport/ssh.ts";
-import { UnreachableError } from "./errors.ts";
-
-/** Root-only folder of the lock: nobody else can create, hold or replace anything in it. */
-export const LOCK_DIR = "/run/isa-monitoring";
-/** The lock file; its content is the holder's line. */
-export const LOCK_FILE = `${LOCK_DIR}/lock`;
+import { type Ssh, unreachableReason } from "./ssh.ts";
+import { UnreachableError } from "../base/errors.ts";
+import { LOCK_DIR, LOCK_FILE } from "../base/names.ts";
 
 // Holds flock(1) on the host for as long as this ssh session lives: when our process ends,
 // however it ends, the session closes, `cat` sees EOF and the kernel drops the lock. No stale
@@ -62,15 +58,8 @@ export class HostLock {
     owner: string,
     probe?: { script: string; log?: (line: string) => void; what?: string },
   ): Promise<HostLock> {
-    const root = `if [ "$(id -u)" -eq 0 ]; then exec /bin/sh -c '${HOLDER.replaceAll("'", `'\\''`)}'; ` +
-      `else exec sudo -n /bin/sh -c '${HOLDER.replaceAll("'", `'\\''`)}'; fi`;
     probe?.log?.(`$ lock; ${probe.what ?? "probe"}`);
-    const child = new Deno.Command("ssh", {
-      args: [...ssh.sshArgs(), "--", ssh.host.ssh.address, root],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    const child = await ssh.spawnRoot(HOLDER);
     const writer = child.stdin.getWriter();
     const enc = new TextEncoder();
     const script = enc.encode(probe?.script ?? "");

@@ -4,10 +4,10 @@
  */
 import type { Host } from "../inventory/host.ts";
 import type { Inventory } from "../inventory/load.ts";
-import { type ExtraFlags, parseCli, type RunOptions, usage } from "./cli.ts";
-import { UsageError } from "./errors.ts";
-import { say, warn } from "./output.ts";
-import { EXIT } from "./report.ts";
+import { type ExtraFlags, parseCli, type RunOptions, usage } from "../engine/cli.ts";
+import { UsageError } from "../base/errors.ts";
+import { say, warn } from "../base/output.ts";
+import { EXIT } from "../engine/report.ts";
 import { selectFromOptions } from "./selection.ts";
 
 /** A task's parsed flags and selected hosts. */

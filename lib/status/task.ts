@@ -1,24 +1,26 @@
 import { BEGIN } from "../render/apache_block.ts";
-import type { RunOptions } from "../engine/cli.ts";
-import { MANAGED_LABEL } from "../containers/spec.ts";
-import { UnreachableError, UsageError } from "../engine/errors.ts";
-import { colour, printable, say } from "../engine/output.ts";
-import { EXIT, exitCode, type HostOutcome } from "../engine/report.ts";
-import { startTask, usageGuard } from "../engine/start.ts";
-import { redact } from "../inventory/redact.ts";
-import { gatherHost } from "../facts/gather.ts";
+import { UnreachableError, UsageError } from "../base/errors.ts";
+import { colour, printable, say } from "../base/output.ts";
+import { type HostOutcome } from "../engine/report.ts";
+import { redact } from "../base/redact.ts";
 import { mergeNeeds } from "../facts/needs.ts";
-import { hostContext } from "../engine/context.ts";
-import { pool } from "../engine/pool.ts";
-import { loadSecrets, type Secrets } from "../inventory/secrets.ts";
-import { Ssh } from "../transport/ssh.ts";
-import { deploySteps } from "./mod.ts";
+import { hostContext } from "../steps/context.ts";
+import {
+  fleetExitCode,
+  type FleetRun,
+  type FleetTask,
+  hostDebug,
+  probeHost,
+  runFleet,
+  withSession,
+} from "../fleet/fleet.ts";
+import type { Ssh } from "../transport/ssh.ts";
+import { deploySteps } from "../steps/mod.ts";
 import type { Host } from "../inventory/host.ts";
 import { installPaths } from "../inventory/paths.ts";
 import type { Credential } from "../inventory/secrets.ts";
-import { sections } from "../facts/probe.ts";
-import { quote } from "../transport/quote.ts";
-import { seconds } from "../engine/duration.ts";
+import { quote } from "../base/quote.ts";
+import { seconds } from "../base/duration.ts";
 import { clientFor, get, publicUrl } from "../verify/public.ts";
 import {
   certDaysLeft,
@@ -31,7 +33,9 @@ import {
   sizeBytes,
   type TargetRow,
   targetRows,
-} from "./status_checks.ts";
+} from "./checks.ts";
+import { MANAGED_LABEL } from "../base/names.ts";
+import { sections } from "../base/probe_sections.ts";
 
 /** status' answer for one host. */
 export interface HostStatus {
@@ -61,13 +65,8 @@ function since(iso: string): string {
   return `${(s / 86400).toFixed(0)}d`;
 }
 
-async function hostStatus(
-  ssh: Ssh,
-  opts: RunOptions,
-  secrets: () => Promise<Secrets>,
-  debug: (line: string) => void,
-): Promise<HostStatus> {
-  const host = ssh.host;
+/** status' per-host function: what is deployed, how it does, and what a deploy would change; never throws. */
+async function hostStatus(host: Host, run: FleetRun): Promise<HostStatus> {
   const out: HostStatus = {
     host: host.name,
     status: "ok",
@@ -83,62 +82,10 @@ async function hostStatus(
     problems: [],
   };
   try {
-    await ssh.open();
-    // Drift is planned by the deploy steps: their reads come in the same probe as the facts.
-    const needs = mergeNeeds(deploySteps.map((s) => s.needs?.(host) ?? {}));
-    const [{ facts, probed }, disk] = await Promise.all([gatherHost(ssh, needs), readDisk(ssh)]);
-    out.certificate = {
-      daysLeft: certDaysLeft(disk.enddate),
-      notAfter: disk.enddate.replace(/^notAfter=/, "") || null,
-    };
-    out.tsdb.bytes = disk.tsdbBytes;
-    const ctx = hostContext(ssh, { facts, probed, needs }, opts, secrets, {
-      debug,
-      progress: () => {},
-    });
-    if (facts.docker.running) {
-      const d = await ctx.docker();
-      const list = await d.listContainers({ all: true, filters: { label: [`${MANAGED_LABEL}=true`] } });
-      for (const c of list) {
-        const info = await d.getContainer(c.Id).inspect();
-        out.containers.push({
-          name: c.Names[0].replace(/^\//, ""),
-          state: c.State,
-          image: c.Image,
-          pinned: pinnedImage(host.vars, c.Names[0].replace(/^\//, "")),
-          uptime: info.State.Running ? since(info.State.StartedAt) : "-",
-        });
-      }
-    }
-    // Drift is what a deploy would change now: every step's plan, read-only.
-    for (const step of deploySteps) {
-      try {
-        const changes = await step.plan(ctx);
-        if (changes.length) out.drift.push({ step: step.id, changes: changes.map((c) => redact(c.summary)) });
-      } catch (e) {
-        out.drift.push({
-          step: step.id,
-          changes: [`cannot plan: ${redact((e as Error).message.split("\n")[0])}`],
-        });
-      }
-    }
-    if (facts.apache) {
-      // The facts probe already read our file.
-      out.apacheBlock = facts.apache.ourFile?.includes(BEGIN) ?? false;
-    }
-    if (disk.certPem) await readEndpoint(host, disk.certPem, (await secrets()).frontend.credentials[0], out);
-    out.problems = problems({
-      ...out,
-      ...out.tsdb,
-      certDaysLeft: out.certificate.daysLeft,
-      tsdbBytes: out.tsdb.bytes,
-      intervalS: seconds(host.vars.scrape_interval),
-    });
+    await withSession(host, hostDebug(host, run.opts), (ssh) => readStatus(ssh, run, out));
   } catch (e) {
     out.reachable = !(e instanceof UnreachableError);
     out.error = redact((e as Error).message);
-  } finally {
-    await ssh.close().catch(() => {});
   }
   out.status = !out.reachable
     ? "unreachable"
@@ -148,6 +95,62 @@ async function hostStatus(
     ? "drift"
     : "ok";
   return out;
+}
+
+/** Fills `out` from one host's session: the batched probe, the engine, the plans, the endpoint. */
+async function readStatus(ssh: Ssh, run: FleetRun, out: HostStatus): Promise<void> {
+  const { host } = ssh;
+  const secrets = run.secrets;
+  // Drift is planned by the deploy steps: their reads come in the same probe as the facts.
+  const needs = mergeNeeds(deploySteps.map((s) => s.needs?.(host) ?? {}));
+  const [{ state: { facts, probed } }, disk] = await Promise.all([probeHost(ssh, needs), readDisk(ssh)]);
+  out.certificate = {
+    daysLeft: certDaysLeft(disk.enddate),
+    notAfter: disk.enddate.replace(/^notAfter=/, "") || null,
+  };
+  out.tsdb.bytes = disk.tsdbBytes;
+  const ctx = hostContext(ssh, { facts, probed, needs }, run.opts, secrets, {
+    debug: hostDebug(host, run.opts),
+    progress: () => {},
+  });
+  if (facts.docker.running) {
+    const d = await ctx.docker();
+    const list = await d.listContainers({ all: true, filters: { label: [`${MANAGED_LABEL}=true`] } });
+    for (const c of list) {
+      const info = await d.getContainer(c.Id).inspect();
+      out.containers.push({
+        name: c.Names[0].replace(/^\//, ""),
+        state: c.State,
+        image: c.Image,
+        pinned: pinnedImage(host.vars, c.Names[0].replace(/^\//, "")),
+        uptime: info.State.Running ? since(info.State.StartedAt) : "-",
+      });
+    }
+  }
+  // Drift is what a deploy would change now: every step's plan, read-only.
+  for (const step of deploySteps) {
+    try {
+      const changes = await step.plan(ctx);
+      if (changes.length) out.drift.push({ step: step.id, changes: changes.map((c) => redact(c.summary)) });
+    } catch (e) {
+      out.drift.push({
+        step: step.id,
+        changes: [`cannot plan: ${redact((e as Error).message.split("\n")[0])}`],
+      });
+    }
+  }
+  if (facts.apache) {
+    // The facts probe already read our file.
+    out.apacheBlock = facts.apache.ourFile?.includes(BEGIN) ?? false;
+  }
+  if (disk.certPem) await readEndpoint(host, disk.certPem, (await secrets()).frontend.credentials[0], out);
+  out.problems = problems({
+    ...out,
+    ...out.tsdb,
+    certDaysLeft: out.certificate.daysLeft,
+    tsdbBytes: out.tsdb.bytes,
+    intervalS: seconds(host.vars.scrape_interval),
+  });
 }
 
 /** The certificate's end date and PEM, and the TSDB's size on disk, in one SSH round trip. */
@@ -211,6 +214,7 @@ async function readEndpoint(host: Host, certPem: string, cred: Credential, out: 
 }
 
 function print(s: HostStatus): void {
+  // Long on purpose: one say() per line of the host's report, in the order the operator reads them.
   const head = s.status === "unreachable"
     ? colour.magenta("unreachable")
     : s.status === "ok"
@@ -287,7 +291,7 @@ function print(s: HostStatus): void {
 
 /** The run's exit code through the shared rule: unreachable → 4; drift, problems or errors → 2. */
 export function statusExitCode(results: Pick<HostStatus, "status">[]): number {
-  return exitCode(results.map((r) => ({ status: statusOutcome(r) })));
+  return fleetExitCode(results, statusOutcome);
 }
 
 /**
@@ -298,32 +302,24 @@ export function statusOutcome(s: Pick<HostStatus, "status">): HostOutcome {
   return s.status === "unreachable" ? "unreachable" : s.status === "ok" ? "ok" : "failed";
 }
 
+/** The status task: read-only, one `hostStatus` per host, no recap (each host prints as it ends). */
+export const statusTask: FleetTask<HostStatus, void> = {
+  name: "status",
+  flags: {
+    validate: (opts) => {
+      if (opts.check || opts.diff) {
+        throw new UsageError("status only reads: --check and --diff don't apply");
+      }
+    },
+  },
+  prepare: () => {},
+  host: hostStatus,
+  outcome: statusOutcome,
+  printHost: print,
+  finish: (results) => ({ rest: { hosts: results } }),
+};
+
 /** status: read-only view of every host (containers, Apache block, firewall and config drift). */
 export function status(args: string[]): Promise<number> {
-  return usageGuard(async () => {
-    const start = await startTask("status", args, {
-      validate: (opts) => {
-        if (opts.check || opts.diff) {
-          throw new UsageError("status only reads: --check and --diff don't apply");
-        }
-      },
-    });
-    if (!start) return EXIT.ok;
-    const { opts, inventory, hosts } = start;
-    let sec: Promise<Secrets> | undefined;
-    const secrets = () => (sec ??= loadSecrets(inventory.secrets));
-    const results = await pool(hosts, opts.forks, async (host) => {
-      const debug = (l: string) =>
-        opts.verbose && !opts.json && say(colour.dim(`${host.name.padEnd(10)} ${printable(l)}`));
-      const r = await hostStatus(new Ssh(host, { debug }), opts, secrets, debug);
-      if (!opts.json) print(r);
-      return r;
-    });
-    const code = statusExitCode(results);
-    // exitCode in the document as every task's JSON has it.
-    if (opts.json) {
-      console.log(redact(JSON.stringify({ task: "status", exitCode: code, hosts: results }, null, 2)));
-    }
-    return code;
-  });
+  return runFleet(statusTask, args);
 }

@@ -1,11 +1,11 @@
 import type Docker from "dockerode";
-import type { Change } from "./change.ts";
+import type { Change } from "../engine/change.ts";
 import type { Facts } from "../facts/facts.ts";
 import type { Probed, ProbeNeeds } from "../facts/needs.ts";
 import type { Host } from "../inventory/host.ts";
 import type { Secrets } from "../inventory/secrets.ts";
 import type { Ssh } from "../transport/ssh.ts";
-import type { RunOptions } from "./cli.ts";
+import type { RunOptions } from "../engine/cli.ts";
 
 /** Everything a step may use on one host. */
 export interface HostContext {

@@ -1,6 +1,6 @@
-import type { RunOptions } from "./cli.ts";
-import { UsageError } from "./errors.ts";
-import { warn } from "./output.ts";
+import type { RunOptions } from "../engine/cli.ts";
+import { UsageError } from "../base/errors.ts";
+import { warn } from "../base/output.ts";
 import type { Host } from "../inventory/host.ts";
 import { type Inventory, inventoryPath, loadInventory } from "../inventory/load.ts";
 import { selectHosts } from "../inventory/limit.ts";

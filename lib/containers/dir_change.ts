@@ -1,0 +1,32 @@
+/** The change that makes one of our folders, or fixes its owner and mode. */
+import type { Change } from "../engine/change.ts";
+import type { Ssh } from "../transport/ssh.ts";
+import { type HostProbe } from "../facts/files_probe.ts";
+import { exec } from "../transport/exec.ts";
+import { ensureDir } from "../commands/files.ts";
+
+/**
+ * The change that creates folder `dir` with `mode` and `opts.owner` (`uid:gid`, root's by default),
+ * or fixes them; null when right. `recursiveOwner` gives everything inside to the owner too.
+ */
+export function dirChange(
+  ssh: Ssh,
+  dir: string,
+  mode: string,
+  probe: HostProbe,
+  opts: { recursiveOwner?: boolean; why?: string; owner?: string } = {},
+): Change | null {
+  const owner = opts.owner ?? "0:0";
+  const cur = probe.dirs[dir];
+  if (cur === undefined) throw new Error(`dirChange: ${dir} was not probed`);
+  if (cur && cur.owner === owner && cur.mode === mode) return null;
+  const what = cur
+    ? `set owner ${owner} and mode ${mode} on ${dir} (was ${cur.owner} ${cur.mode})`
+    : `create folder ${dir}`;
+  return {
+    summary: opts.why && cur ? `${what}: ${opts.why}` : what,
+    apply: async () => {
+      await exec(ssh, ensureDir(dir, owner, mode, opts.recursiveOwner));
+    },
+  };
+}

@@ -1,0 +1,257 @@
+/**
+ * Apache httpd: where it is, how it is laid out, what it loads and whether our file is in force. Its
+ * shell section, its parsers and its type side by side.
+ */
+import { APACHE_CONF_FILE, LOCK_DIR } from "../base/names.ts";
+import { fileSection } from "../base/probe_sections.ts";
+
+/** Apache httpd as found on the host. */
+export interface ApacheFacts {
+  binary: string;
+  /**
+   * The command that takes httpd's own arguments (`-t`, `-V`, `-t -D DUMP_MODULES`): `/usr/sbin/httpd` on
+   * RHEL (its `apachectl` is a wrapper that refuses more than one argument), `apache2ctl` on Debian (it
+   * sources /etc/apache2/envvars, without which `apache2` refuses to start).
+   */
+  ctl: string;
+  /** Main configuration file (`-V`'s SERVER_CONFIG_FILE under HTTPD_ROOT). */
+  configFile: string;
+  /** Every file Apache loads, in order (`-t -D DUMP_INCLUDES`). */
+  includes: string[];
+  /** systemd unit: `httpd` or `apache2`. */
+  service: string;
+  /** Directory where our `EPFL_isa.conf` lives. */
+  confDir: string;
+  /** Full path of our file. */
+  confFile: string;
+  /** Debian: conf-available + a2enconf; RHEL: conf.d. */
+  layout: "debian" | "rhel";
+  version: string;
+  mpm: string;
+  statusModule: boolean;
+  authzCore: boolean;
+  extendedStatus: boolean;
+  running: boolean;
+  /** The configuration test (`<ctl> -t -D DUMP_MODULES`) passes. */
+  configOk: boolean;
+  /** What the config test printed besides the module list (errors, warnings). */
+  configMessage: string;
+  /** `file:line:text` of every `<Location /server-status>` in the files Apache loads (`includes`). */
+  statusLocations: string[];
+  /** Content of our EPFL_isa.conf; null when absent (an empty file is ""). */
+  ourFile: string | null;
+  /** Debian: conf-enabled/EPFL_isa.conf exists. */
+  confEnabled: boolean;
+  /** Debian: mods-enabled/status.load exists. */
+  statusLoadEnabled: boolean;
+}
+
+/**
+ * The two layouts, decided once for the probe's shell and the parser: Debian's apache2 (our file in
+ * conf-available/, enabled by a2enconf; its main file is ROOT/apache2.conf) and the RHEL family's
+ * httpd (conf.d/, read as it is; its main file is ROOT/conf/httpd.conf). The binary's name decides.
+ */
+export const APACHE_LAYOUTS = {
+  debian: { service: "apache2", confDir: "conf-available", defaultRoot: "/etc/apache2", mainDepth: 1 },
+  rhel: { service: "httpd", confDir: "conf.d", defaultRoot: "/etc/httpd", mainDepth: 2 },
+} as const;
+
+const DEBIAN = APACHE_LAYOUTS.debian;
+const RHEL = APACHE_LAYOUTS.rhel;
+
+/** The layout of the Apache whose binary is `binary` (`*apache2` is Debian's, as the shell's `case` says). */
+export function apacheLayout(binary: string): "debian" | "rhel" {
+  return binary.endsWith("apache2") ? "debian" : "rhel";
+}
+
+/** Shell: the root folder from `$main`, the main file Apache read (`mainDepth` folders up). */
+function rootOfMain(layout: { mainDepth: number }): string {
+  let out = `"$main"`;
+  for (let i = 0; i < layout.mainDepth; i++) out = i === 0 ? `$(dirname ${out})` : `$(dirname "${out}")`;
+  return out;
+}
+
+/**
+ * Shell: from `$inc` (the output of `-t -D DUMP_INCLUDES`), every `<Location /server-status>` and every
+ * ExtendedStatus in the files Apache really loads, in load order (the last ExtendedStatus wins). A vhost
+ * included from anywhere counts; Debian's *-available folders, whose files are not in force, don't.
+ */
+export const APACHE_SEARCH = `files=$(printf '%s\\n' "$inc" | sed -n 's/^ *([*0-9]*) //p')
+# One grep per search over every file (in load order: grep keeps its arguments' order).
+isa_sec apache-status-locations
+printf '%s\\n' "$files" | tr '\\n' '\\0' | xargs -0 grep -sHniE '^[[:space:]]*<Location(Match)?[[:space:]]+"?[^">]*/server-status'
+isa_sec apache-extendedstatus
+printf '%s\\n' "$files" | tr '\\n' '\\0' | xargs -0 grep -shiE '^[[:space:]]*ExtendedStatus[[:space:]]'
+true
+`;
+
+/** Root-only folder (made by the host lock) where the probe keeps its last answers about Apache. */
+export const APACHE_CACHE_DIR = LOCK_DIR;
+
+const indent = (text: string) => text.trimEnd().split("\n").map((l) => `  ${l}`).join("\n") + "\n";
+
+/**
+ * Shell sections of Apache (`$httpd_state` and `$apache2_state`: the units' states, from the probe's
+ * one systemctl). Its answers are cached under the lock folder while nothing they depend on changes.
+ */
+export function apacheSections(): string {
+  // Long on purpose: one shell text, kept whole so it reads as the host runs it (its cache and its sections).
+  return `bin=""; for b in /usr/sbin/httpd /usr/sbin/apache2; do [ -x $b ] && bin=$b && break; done
+isa_sec apache-binary; [ -n "$bin" ] && echo $bin
+if [ -n "$bin" ]; then
+  # RHEL's apachectl is a wrapper meant for one argument: given -t -D DUMP_MODULES, RHEL 9's prints
+  # "Passing arguments to httpd using apachectl is no longer supported" and exits 1, RHEL 8's prints
+  # the same warning before httpd's output (tests/fixtures/README.md). So httpd itself is asked there. Debian's apache2 refuses to read its
+  # configuration without /etc/apache2/envvars, which apache2ctl sources before passing its arguments on.
+  case "$bin" in *apache2) ctl=apache2ctl ;; *) ctl=$bin ;; esac
+  isa_sec apache-ctl; echo $ctl
+  # Asking Apache (-V, -t -D DUMP_MODULES, -t -D DUMP_INCLUDES) parses its whole configuration three
+  # times. The answers are kept in the root-only folder of the host lock (in /run: gone at reboot) with
+  # a fingerprint of what they depend on: size, times and inode of the binary, of every file Apache
+  # loaded, of their folders (a file added to an Include glob changes its folder) and of the root's
+  # folders. While that fingerprint holds, the answers are reused; an edit anywhere asks Apache again.
+  # Nothing is cached where that folder is missing or not root's 0700 (check mode on a new host).
+  c=${APACHE_CACHE_DIR}
+  cacheable=""
+  [ -d $c ] && [ ! -L $c ] && [ "$(stat -c '%u %a' $c 2>/dev/null)" = "0 700" ] && cacheable=1
+  fingerprint() {
+    { stat -c '%n %s %Y %Z %i' "$bin" /etc/sysconfig/httpd 2>/dev/null
+      [ -f $c/apache-paths ] && tr '\\n' '\\0' < $c/apache-paths | xargs -0 stat -c '%n %s %Y %Z %i' 2>&1
+    } | cksum
+  }
+  if [ -n "$cacheable" ] && [ -f $c/apache-probe ] && [ "$(head -n 1 $c/apache-probe)" = "$(fingerprint)" ]; then
+    answers=$(sed 1d $c/apache-probe)
+  else
+    t0=$(date +%s)
+    v=$($ctl -V 2>&1)
+    m=$($ctl -t -D DUMP_MODULES 2>&1); rc=$?
+    inc=$($ctl -t -D DUMP_INCLUDES 2>/dev/null)
+    root=$(printf '%s\\n' "$v" | sed -n 's/.*HTTPD_ROOT="\\(.*\\)"/\\1/p')
+    # The main file Apache really read ((*) in the include list) wins over -V's compiled-in root.
+    main=$(printf '%s\\n' "$inc" | sed -n 's/^ *(\\*) //p')
+    if [ -n "$main" ]; then
+      case "$bin" in *apache2) root=${rootOfMain(DEBIAN)} ;; *) root=${rootOfMain(RHEL)} ;; esac
+    fi
+    answers=$(
+      isa_sec apache-V; printf '%s\\n' "$v"
+      isa_sec apache-M; printf '%s\\n' "$m"
+      isa_sec apache-M-exit; echo $rc
+      isa_sec apache-includes; printf '%s\\n' "$inc"
+      isa_sec apache-root; printf '%s\\n' "$root"
+${indent(indent(indent(APACHE_SEARCH)))}    )
+    # Only a valid configuration is kept, and only when nothing it depends on changed during this
+    # second (an edit racing the three calls would otherwise be cached under its new fingerprint).
+    if [ -n "$cacheable" ] && [ "$rc" = 0 ]; then
+      loaded=$(printf '%s\\n' "$inc" | sed -n 's/^ *([*0-9]*) //p')
+      { printf '%s\\n' "$loaded"; printf '%s\\n' "$loaded" | sed 's|/[^/]*$||'
+        for d in "$root" "$root"/*/; do [ -d "$d" ] && printf '%s\\n' "\${d%/}"; done
+      } | sort -u > $c/apache-paths.new && mv -f $c/apache-paths.new $c/apache-paths
+      newest=$(tr '\\n' '\\0' < $c/apache-paths | xargs -0 stat -c '%Y %Z' "$bin" 2>/dev/null | tr ' ' '\\n' | sort -n | tail -n 1)
+      if [ "\${newest:-$t0}" -lt "$t0" ]; then
+        { fingerprint; printf '%s\\n' "$answers"; } > $c/apache-probe.new && mv -f $c/apache-probe.new $c/apache-probe
+      else
+        rm -f $c/apache-probe
+      fi
+    fi
+  fi
+  printf '%s\\n' "$answers"
+  root=$(printf '%s\\n' "$answers" | sed -n '/^@@apache-root$/{n;p;}')
+  case "$bin" in *apache2) ours="$root/${DEBIAN.confDir}/${APACHE_CONF_FILE}" ;; *) ours="$root/${RHEL.confDir}/${APACHE_CONF_FILE}" ;; esac
+  isa_file apache-ours "$ours"
+  isa_sec apache-enabled
+  [ -e "$root/conf-enabled/${APACHE_CONF_FILE}" ] && echo conf
+  [ -e "$root/mods-enabled/status.load" ] && echo mod
+  isa_sec apache-active
+  [ "$httpd_state" = active ] && echo httpd
+  [ "$apache2_state" = active ] && echo apache2
+fi
+`;
+}
+
+/** Parses `httpd -V` / `apachectl -V` output. */
+export function parseApacheV(
+  lines: string[],
+): { version: string; mpm: string; root: string; config: string } {
+  const text = lines.join("\n");
+  return {
+    version: /Server version:\s*Apache\/(\S+)/.exec(text)?.[1] ?? "",
+    mpm: /Server MPM:\s*(\S+)/.exec(text)?.[1] ?? "",
+    root: /-D HTTPD_ROOT="([^"]*)"/.exec(text)?.[1] ?? "",
+    config: /-D SERVER_CONFIG_FILE="([^"]*)"/.exec(text)?.[1] ?? "",
+  };
+}
+
+/** Module names from `httpd -M` / `-D DUMP_MODULES` output. */
+export function parseModules(lines: string[]): Set<string> {
+  const out = new Set<string>();
+  for (const l of lines) {
+    const m = /^\s+(\w+_module)\s+\((shared|static)\)/.exec(l);
+    if (m) out.add(m[1]);
+  }
+  return out;
+}
+
+/**
+ * Files Apache loads, from `-t -D DUMP_INCLUDES`: a header line, then `  (*) /main.conf` and one
+ * `(line) /path` per included file, indented by depth (httpd 2.4.37 server/config.c, dump_config_name).
+ */
+export function parseIncludes(lines: string[]): string[] {
+  return lines.flatMap((l) => {
+    const m = /^\s*\((?:\*|\d+)\)\s+(\/.*?)\s*$/.exec(l);
+    return m ? [m[1]] : [];
+  });
+}
+
+/** The Red Hat family's apachectl wrapper refusing arguments (tests/fixtures/el9-apachectl-refusal.txt). */
+const WRAPPER_REFUSAL = /using apachectl is no longer supported|apachectl: The "\S+" option is not supported/;
+
+/** Apache's facts from the probe's sections; null when no Apache binary was found. */
+export function parseApache(
+  s: Map<string, string[]>,
+  get: (section: string) => string[],
+): ApacheFacts | null {
+  const binary = get("apache-binary")[0];
+  if (!binary) return null;
+  const v = parseApacheV(get("apache-V"));
+  const modules = parseModules(get("apache-M"));
+  const layout = apacheLayout(binary);
+  const L = APACHE_LAYOUTS[layout];
+  const includes = parseIncludes(get("apache-includes"));
+  // As the probe does: the main file Apache read (Debian: ROOT/apache2.conf, RHEL: ROOT/conf/httpd.conf)
+  // wins over -V's compiled-in HTTPD_ROOT, which a packaged -d or -f makes wrong.
+  const main = includes[0];
+  const up = (p: string) => p.replace(/\/[^/]*$/, "");
+  let root = main ?? (v.root || L.defaultRoot);
+  if (main) { for (let i = 0; i < L.mainDepth; i++) root = up(root); }
+  const confDir = `${root}/${L.confDir}`;
+  const ext = get("apache-extendedstatus").map((l) => l.trim().toLowerCase());
+  const statusModule = modules.has("status_module");
+  const dump = get("apache-M");
+  const exit = get("apache-M-exit")[0];
+  const refused = dump.some((l) => WRAPPER_REFUSAL.test(l));
+  return {
+    binary,
+    ctl: get("apache-ctl")[0] ?? binary,
+    configFile: main ?? (v.config.startsWith("/") ? v.config : `${root}/${v.config || "conf/httpd.conf"}`),
+    includes,
+    service: L.service,
+    confDir,
+    confFile: `${confDir}/${APACHE_CONF_FILE}`,
+    layout,
+    version: v.version,
+    mpm: v.mpm,
+    statusModule,
+    authzCore: modules.has("authz_core_module"),
+    // Since 2.3.6 loading mod_status turns ExtendedStatus on unless a directive says Off.
+    extendedStatus: ext.length ? /\son$/.test(ext.at(-1)!) : statusModule && !v.version.startsWith("2.2"),
+    running: get("apache-active").length > 0,
+    configOk: !refused && (exit === undefined ? modules.size > 0 : exit === "0"),
+    configMessage: refused
+      ? `the apachectl wrapper refused the arguments (the probe must call httpd itself):\n${dump.join("\n")}`
+      : dump.filter((l) => !/^\s+\w+_module/.test(l) && l.trim() !== "Loaded Modules:").join("\n").trim(),
+    statusLocations: get("apache-status-locations").filter(Boolean),
+    ourFile: fileSection(s.get("apache-ours")),
+    confEnabled: get("apache-enabled").includes("conf"),
+    statusLoadEnabled: get("apache-enabled").includes("mod"),
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * The recipe of the container steps (Prometheus, Traefik, the exporter): the engine as probed, the
+ * network and image first, their files, then the container whose mounted files keep their previous copies.
+ */
+import type { Change } from "../engine/change.ts";
+import type { HostContext } from "./step.ts";
+import type { DockerSnapshot } from "../facts/docker_snapshot.ts";
+import { imageChange } from "../containers/image_delivery.ts";
+import { containerChange, type DesiredFiles, networkChange } from "../containers/container_change.ts";
+import type { ContainerSpec } from "../containers/spec.ts";
+import { keepingPrevious, keptCopies } from "../containers/previous_files.ts";
+import { fileChange, type FileOptions } from "../engine/file_change.ts";
+import { exec } from "../transport/exec.ts";
+import { removeFile } from "../commands/files.ts";
+
+/**
+ * The engine as the batched probe found it, or null under --check when the engine isn't running yet
+ * (the Docker step would start it): the plan then assumes an empty engine.
+ */
+export function dockerFor(ctx: HostContext): DockerSnapshot | null {
+  if (ctx.facts.docker.running) return ctx.probed.docker;
+  if (ctx.opts.check) return null;
+  throw new Error("Docker is not running on this host: run `deno task docker` first");
+}
+
+/** The change that delivers `ref` per `vars.image_delivery`; under --check with no engine yet, assumed needed. */
+export function imageChangeFor(
+  ctx: HostContext,
+  snap: DockerSnapshot | null,
+  ref: string,
+): Change | null {
+  return imageChange(
+    snap?.hasImage(ref) ?? false,
+    ctx.docker,
+    ref,
+    ctx.host.vars.image_delivery,
+    ctx.progress,
+  );
+}
+
+/** The first changes of every container step: our Docker network, then the container's image. */
+export function networkAndImage(
+  ctx: HostContext,
+  snap: DockerSnapshot | null,
+  image: string,
+): (Change | null)[] {
+  return [
+    networkChange(ctx.facts, ctx.host.vars.docker_network, ctx.docker),
+    imageChangeFor(ctx, snap, image),
+  ];
+}
+
+/**
+ * The container change of a step whose mounted files keep their previous copies (`kept`) until the new
+ * container is ready; copies a dead run left behind (found by the step's probe) are taken up again.
+ */
+export function keptContainerChange(
+  ctx: HostContext,
+  snap: DockerSnapshot | null,
+  spec: ContainerSpec,
+  desired: DesiredFiles,
+  kept: string[],
+  found: Record<string, string | null | undefined>,
+): Change | null {
+  return containerChange(snap, ctx.docker, ctx.ssh, spec, desired, {
+    progress: ctx.progress,
+    kept,
+    leftover: keptCopies(kept, found),
+  });
+}
+
+/**
+ * The recipe both container steps follow, in order: the network and the image, the step's folders and
+ * removals, every mounted file (its previous copy kept until the new container is ready, its content
+ * entered in the spec hash), then the container.
+ */
+export class ContainerPlan {
+  /** The changes so far, in order; null where nothing was to change. */
+  readonly #changes: (Change | null)[] = [];
+  /** Desired content of each mounted file, for the container change (spec hash, kept copies). */
+  readonly desired: DesiredFiles = {};
+
+  constructor(
+    readonly ctx: HostContext,
+    readonly spec: ContainerSpec,
+    /** The files whose previous content is kept until the new container is ready. */
+    readonly kept: string[],
+    /** The engine as probed (see dockerFor). */
+    readonly docker: DockerSnapshot | null = dockerFor(ctx),
+  ) {
+    this.#changes.push(...networkAndImage(ctx, docker, spec.image));
+  }
+
+  /** Adds changes as they are. */
+  push(...changes: (Change | null)[]): void {
+    this.#changes.push(...changes);
+  }
+
+  /** Adds the change of a mounted file, keeping its previous copy; its content enters the container's hash. */
+  keep(path: string, content: string, change: Change | null): void {
+    this.desired[path] = content;
+    this.#changes.push(keepingPrevious(this.ctx.ssh, change, [path]));
+  }
+
+  /** Writes a mounted file with `opts`, keeping its previous copy. */
+  file(path: string, content: string, opts: FileOptions): void {
+    this.keep(path, content, fileChange(this.ctx.ssh, path, this.ctx.probed.files[path], content, opts));
+  }
+
+  /** The mode and owner the probe found on `path` (for `FileOptions.found`). */
+  found(path: string): FileOptions["found"] {
+    return this.ctx.probed.fileStats[path];
+  }
+
+  /** Removes a file the probe found (its previous copy kept, as a mounted file's); nothing when absent. */
+  removeIfPresent(path: string, why: string): void {
+    const found = this.ctx.probed.files[path];
+    if (found === null || found === undefined) return;
+    this.#changes.push(keepingPrevious(this.ctx.ssh, {
+      summary: `remove ${path} (${why})`,
+      apply: async () => void await exec(this.ctx.ssh, removeFile(path)),
+    }, [path]));
+  }
+
+  /** The container change last, then every change that is one. */
+  finish(): Change[] {
+    const { ctx, docker, spec, desired, kept } = this;
+    this.#changes.push(keptContainerChange(ctx, docker, spec, desired, kept, ctx.probed.files));
+    return this.#changes.filter((c): c is Change => c !== null);
+  }
+}

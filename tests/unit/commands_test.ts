@@ -1,0 +1,137 @@
+import * as assert from "node:assert/strict";
+import { DAEMON_RELOAD, enableUnit, restartUnit } from "../../lib/commands/systemd.ts";
+import {
+  ensureDir,
+  folderSize,
+  moveFile,
+  ownPrivateFile,
+  removeFile,
+  removeTree,
+} from "../../lib/commands/files.ts";
+import { asRoot } from "../../lib/transport/ssh.ts";
+import { quote } from "../../lib/base/quote.ts";
+import { apacheChangeScript, writeEdit } from "../../lib/steps/apache.ts";
+import { APPLY_FIREWALL, FIREWALL_LEFTOVERS, REMOVE_FIREWALL } from "../../lib/commands/firewall.ts";
+import { candidateOf, commitCandidate, dropCandidate } from "../../lib/commands/validated.ts";
+import type { ApacheFacts } from "../../lib/facts/facts.ts";
+
+Deno.test("commands: systemd, whole", () => {
+  assert.deepEqual(DAEMON_RELOAD, { script: "systemctl daemon-reload", log: "systemctl daemon-reload" });
+  assert.deepEqual(enableUnit("isa.service"), {
+    script: "systemctl enable isa.service",
+    log: "systemctl enable isa.service",
+  });
+  assert.deepEqual(restartUnit("isa.service"), {
+    script: "systemctl restart isa.service",
+    log: "systemctl restart isa.service",
+  });
+});
+
+Deno.test("commands: files, whole, quoted for the remote shell and shown unquoted", () => {
+  assert.deepEqual(removeFile("/srv/isa/a b"), { script: "rm -f '/srv/isa/a b'", log: "rm -f /srv/isa/a b" });
+  assert.deepEqual(moveFile("/srv/isa/.p.candidate", "/srv/isa/p"), {
+    script: "mv -f /srv/isa/.p.candidate /srv/isa/p",
+    log: "mv /srv/isa/.p.candidate /srv/isa/p",
+  });
+  assert.deepEqual(removeTree("/srv/isa"), { script: "rm -rf -- /srv/isa", log: "rm -rf /srv/isa" });
+  assert.deepEqual(ensureDir("/srv/isa/data", "997:995", "750", true), {
+    script: "set -e; mkdir -p /srv/isa/data; chown -R 997:995 /srv/isa/data; chmod 750 /srv/isa/data",
+    log: "mkdir/chown/chmod /srv/isa/data",
+  });
+  assert.equal(ensureDir("/d", "0:0", "700").script, "set -e; mkdir -p /d; chown 0:0 /d; chmod 700 /d");
+  assert.deepEqual(folderSize("/srv/isa"), {
+    script: "[ -d /srv/isa ] && du -sh /srv/isa | cut -f1; true",
+    log: "du -sh /srv/isa",
+  });
+  assert.deepEqual(ownPrivateFile("/srv/isa/traefik/ssl/key.pem", "isa-monitoring:isa-monitoring"), {
+    script:
+      "chown isa-monitoring:isa-monitoring /srv/isa/traefik/ssl/key.pem && chmod 600 /srv/isa/traefik/ssl/key.pem",
+  });
+});
+
+Deno.test("transport: becoming root is one command, for scripts on stdin and for the lock's holder", () => {
+  assert.equal(
+    asRoot("-s"),
+    `if [ "$(id -u)" -eq 0 ]; then exec /bin/sh -s; else exec sudo -n /bin/sh -s; fi`,
+  );
+  const holder = "echo 'it''s'; cat";
+  assert.equal(
+    asRoot(`-c ${quote(holder)}`),
+    `if [ "$(id -u)" -eq 0 ]; then exec /bin/sh -c 'echo '\\''it'\\'''\\''s'\\''; cat'; ` +
+      `else exec sudo -n /bin/sh -c 'echo '\\''it'\\'''\\''s'\\''; cat'; fi`,
+  );
+});
+
+const DEBIAN = {
+  ctl: "apache2ctl",
+  service: "apache2",
+  confFile: "/etc/apache2/conf-available/EPFL_isa.conf",
+} as ApacheFacts;
+
+Deno.test("apache: the validate-then-reload script, whole (Debian, enabling our file and mod_status)", () => {
+  const edit = writeEdit(DEBIAN, "X\n", { conf: true, mod: true });
+  assert.equal(edit.undo, "a2disconf -q EPFL_isa >/dev/null 2>&1; a2dismod -q status >/dev/null 2>&1");
+  const script = apacheChangeScript(DEBIAN, { change: "CHANGE", undo: "UNDO" });
+  assert.equal(
+    script,
+    `set -u
+f=/etc/apache2/conf-available/EPFL_isa.conf; bak="$f.isa-bak"; had=0
+if [ -f "$f" ]; then cp -p "$f" "$bak"; had=1; fi
+restore() {
+  if [ $had = 1 ]; then mv -f "$bak" "$f"; else rm -f "$f"; fi
+  UNDO
+  return 0
+}
+(
+CHANGE
+) || { restore; echo "could not change $f" >&2; exit 1; }
+if ! out=$(apache2ctl -t 2>&1); then restore; echo "$out" >&2; exit 3; fi
+rm -f "$bak"
+if systemctl is-active --quiet apache2; then
+  systemctl reload apache2 || { echo "graceful reload of apache2 failed" >&2; exit 4; }
+  echo reloaded
+else
+  echo not-running
+fi
+`,
+  );
+  assert.ok(edit.change.endsWith(
+    `a2enconf -q EPFL_isa >/dev/null || { echo "a2enconf EPFL_isa failed" >&2; exit 1; }\n` +
+      `a2enmod -q status >/dev/null || { echo "a2enmod status failed" >&2; exit 1; }`,
+  ));
+});
+
+Deno.test("validated replacement: the candidate's place, its commit and its drop, whole", () => {
+  assert.equal(candidateOf("/srv/isa/prometheus/web.yml"), "/srv/isa/prometheus/.web.yml.candidate");
+  assert.deepEqual(commitCandidate("/srv/isa/prometheus/web.yml"), {
+    script: "mv -f /srv/isa/prometheus/.web.yml.candidate /srv/isa/prometheus/web.yml",
+    log: "mv /srv/isa/prometheus/.web.yml.candidate /srv/isa/prometheus/web.yml",
+  });
+  assert.deepEqual(dropCandidate("/srv/isa/prometheus/web.yml"), {
+    script: "rm -f /srv/isa/prometheus/.web.yml.candidate",
+  });
+});
+
+Deno.test("firewall: apply, leftovers and removal, whole", () => {
+  assert.deepEqual(APPLY_FIREWALL, {
+    script: "/usr/local/sbin/isa-monitoring-firewall && systemctl start isa-monitoring-firewall.service",
+    log: "/usr/local/sbin/isa-monitoring-firewall",
+  });
+  assert.equal(
+    FIREWALL_LEFTOVERS.script,
+    "iptables -w -S ISA-MONITORING >/dev/null 2>&1 && echo chain; " +
+      "[ -e /etc/systemd/system/isa-monitoring-firewall.service ] && echo unit; " +
+      "[ -e /usr/local/sbin/isa-monitoring-firewall ] && echo script; " +
+      "[ -e /etc/systemd/system/isa-monitoring-firewalld-watch.service ] && echo watch-unit; " +
+      "[ -e /usr/local/sbin/isa-monitoring-firewalld-watch ] && echo watch-script; true",
+  );
+  assert.deepEqual(REMOVE_FIREWALL, {
+    script: `systemctl disable --now isa-monitoring-firewalld-watch.service >/dev/null 2>&1 || true
+systemctl disable --now isa-monitoring-firewall.service >/dev/null 2>&1 || true
+rm -f /etc/systemd/system/isa-monitoring-firewalld-watch.service /usr/local/sbin/isa-monitoring-firewalld-watch \
+/etc/systemd/system/isa-monitoring-firewall.service /usr/local/sbin/isa-monitoring-firewall; systemctl daemon-reload
+while iptables -w -D DOCKER-USER -j ISA-MONITORING 2>/dev/null; do :; done
+iptables -w -F ISA-MONITORING 2>/dev/null || true; iptables -w -X ISA-MONITORING 2>/dev/null || true`,
+    log: "remove chain ISA-MONITORING",
+  });
+});
