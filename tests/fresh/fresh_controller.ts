@@ -118,7 +118,9 @@ Deno.test({
       assert.equal(
         r.code,
         0,
-        `the demo failed (exit ${r.code}); its last lines:\n${output.slice(-40).join("\n")}`,
+        `the demo failed (exit ${r.code}); its errors:\n${
+          output.filter((l) => /\berror\b/i.test(l)).slice(0, 10).join("\n")
+        }\nits last lines:\n${output.slice(-20).join("\n")}`,
       );
       assert.match(text, /\b2\/2 host\(s\) verified in /, "verify-metrics verified both hosts");
       const after = await $`docker exec ${CONTAINER} sh -c ${"command -v deno"}`.text();
