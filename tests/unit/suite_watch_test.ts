@@ -51,7 +51,7 @@ Deno.test("a hanging test file is stopped: summary line naming it, exit 1, its p
       });\n`,
     );
     const code = `import { watchedTest } from ${JSON.stringify(WATCH)};
-      Deno.exit(await watchedTest(["-A", "--no-check", "."], { fileMs: 2000, totalMs: 120000 }));`;
+      Deno.exit(await watchedTest(["-A", "--no-check", "."], { fileMs: 4000, totalMs: 120000 }));`;
     const r = await new Deno.Command(Deno.execPath(), {
       args: ["eval", "--ext=ts", code],
       cwd: dir,
@@ -63,7 +63,7 @@ Deno.test("a hanging test file is stopped: summary line naming it, exit 1, its p
     assert.equal(r.code, 1, out + new TextDecoder().decode(r.stderr));
     assert.match(
       out,
-      /\nFAILED \| 1 passed \| 1 failed \(stopped by the watchdog: \.\/b_test\.ts hung: still running after 2 s \(its limit\)\)\n$/,
+      /\nFAILED \| 1 passed \| 1 failed \(stopped by the watchdog: \.\/b_test\.ts hung: still running after 4 s \(its limit\)\)\n$/,
     );
     const pid = Number(await Deno.readTextFile(pidFile));
     // Gone, or a zombie waiting for whoever inherits it to reap it: either way no longer running.
