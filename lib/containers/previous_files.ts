@@ -4,7 +4,7 @@
  * container starts again. The copy is made only when none exists, so after a run that died midway
  * it still holds what the running (old) container read, not an intermediate version.
  */
-import type { Change } from "../engine/change.ts";
+import { applyChange, type Change, changeText } from "../engine/change.ts";
 import { quote } from "../base/quote.ts";
 import type { Ssh } from "../transport/ssh.ts";
 
@@ -67,12 +67,12 @@ export function keepingPrevious(ssh: Ssh, change: Change | null, paths: string[]
   // (one made here would be left behind, and the next run would find it).
   if (!change || change.sameContent) return change;
   return {
-    ...change,
+    ...changeText(change),
     apply: async () => {
       const r = await ssh.run(keepScript(paths), { log: `keep a copy of ${paths.join(" ")}` });
       const made = [...r.stdout.matchAll(/^made (\d+)$/gm)].map((m) => paths[Number(m[1])]);
       try {
-        await change.apply();
+        await applyChange(ssh, change);
       } catch (e) {
         if (made.length) {
           await ssh.run(dropScript(made), { check: false, log: `rm the copies of ${made.join(" ")}` });

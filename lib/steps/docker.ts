@@ -1,4 +1,4 @@
-import type { Change } from "../engine/change.ts";
+import { applyChange, type Change, changeText } from "../engine/change.ts";
 import {
   containerToolsError,
   dockerRepoBase,
@@ -144,12 +144,12 @@ async function installChanges(
 function restartedForProxy(ctx: HostContext, dropInChange: Change): Change {
   const { ssh, facts } = ctx;
   return {
-    ...dropInChange,
+    ...changeText(dropInChange),
     summary: `${dropInChange.summary}${
       facts.docker.running ? "; restart docker (its containers restart with it)" : ""
     }`,
     apply: async () => {
-      await dropInChange.apply();
+      await applyChange(ssh, dropInChange);
       if (facts.docker.running) {
         await ssh.run("systemctl restart docker", { log: "restart docker for its proxy settings" });
       }

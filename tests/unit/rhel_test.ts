@@ -1,5 +1,6 @@
 /** Issue 13's RHEL behaviour, from the RHEL 8/9 probe fixtures: what the plan does or refuses. */
 import assert from "node:assert/strict";
+import { applyChange } from "../../lib/engine/change.ts";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { HostContext, Step } from "../../lib/steps/step.ts";
@@ -185,7 +186,7 @@ Deno.test("SELinux enforcing with Docker's labelling on: /srv/isa labelled conta
   const { ctx, changes } = await plan(facts, {}, "yes");
   const label = changes.find((c) => c.summary.startsWith("label /srv/isa container_file_t"));
   assert.ok(label, changes.map((c) => c.summary).join("\n"));
-  await label.apply();
+  await applyChange(ctx.ssh, label);
   const script = ctx.scripts.at(-1)!;
   assert.match(
     script,
@@ -398,7 +399,7 @@ Deno.test("uninstall uses the same validate/restore/reload script: httpd -t on R
     change.summary,
     "remove /etc/httpd/conf.d/EPFL_isa.conf; /usr/sbin/httpd -t; graceful reload of httpd",
   );
-  await change.apply();
+  await applyChange(ctx.ssh, change);
   const script = ctx.scripts[0];
   assert.match(script, /^rm -f \/etc\/httpd\/conf\.d\/EPFL_isa\.conf$/m);
   assert.match(
@@ -418,7 +419,7 @@ Deno.test("uninstall uses the same validate/restore/reload script: httpd -t on R
     },
   };
   const dctx = fakeContext(debian, await qualHost());
-  await (await planOf(removeApacheBlockStep, dctx))[0].apply();
+  await applyChange(dctx.ssh, (await planOf(removeApacheBlockStep, dctx))[0]);
   assert.match(dctx.scripts[0], /^a2disconf -q EPFL_isa /m);
   assert.match(dctx.scripts[0], /restore\(\) \{\n.*\n {2}a2enconf -q EPFL_isa >\/dev\/null 2>&1\n/);
   assert.match(dctx.scripts[0], /out=\$\(apache2ctl -t 2>&1\)/);

@@ -1,5 +1,6 @@
 /** Issue 14 item 11: Prometheus and Traefik run as the system user isa-monitoring, owner of their 0600 files. */
 import assert from "node:assert/strict";
+import { applyChange } from "../../lib/engine/change.ts";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -96,7 +97,7 @@ Deno.test("the account step: useradd when absent (then facts again), nothing whe
     absent.facts = { ...absent.facts, serviceAccount: ACCOUNT };
     return Promise.resolve();
   };
-  await c.apply();
+  await applyChange(absent.ssh, c);
   assert.equal(absent.scripts.at(-1), createAccountScript());
   assert.equal(refreshed, 1, "the later steps plan with the new uid");
   assert.deepEqual(await serviceAccountStep.plan(fakeContext(await factsWith(ACCOUNT), host)), []);
@@ -161,7 +162,7 @@ Deno.test("folders: the data to the account (recursive), secrets/ passable by it
     data.summary,
     /set owner 997:995 and mode 700 on \/srv\/isa\/prometheus\/data \(was 0:0 700\)/,
   );
-  await data.apply();
+  await applyChange(ssh, data);
   assert.match(scripts[0], /chown -R '?997:995'? '?\/srv\/isa\/prometheus\/data'?; chmod 700/);
   assert.equal(
     dirChange(ssh, "/srv/isa/prometheus/data", "700", probe(OWNER, "700"), { owner: OWNER }),
@@ -209,7 +210,7 @@ Deno.test("the TLS key goes to the account (0600), the certificate stays root's"
     plan.changes[0].summary,
     /set mode 0600 owner 997:995 on \/srv\/isa\/traefik\/ssl\/key\.pem \(was 600 0:0\)/,
   );
-  await plan.changes[0].apply();
+  await applyChange(ssh, plan.changes[0]);
   assert.match(scripts.at(-1)!, /^chown '?997:995'? '?\/srv\/isa\/traefik\/ssl\/key\.pem'? && chmod 600 /);
   const again = planCertificate(recordingSsh().ssh, host, p, probe(OWNER), OWNER);
   assert.deepEqual(again.changes, []);
@@ -223,7 +224,7 @@ Deno.test("uninstall removes the account only with --purge, after the install fo
   const ours = fakeContext(await factsWith(ACCOUNT), host);
   const [rm] = await removeServiceAccountStep.plan(ours);
   assert.match(rm.summary, new RegExp(`remove system user ${SERVICE_ACCOUNT}`));
-  await rm.apply();
+  await applyChange(ours.ssh, rm);
   assert.equal(ours.scripts.at(-1), removeAccountScript());
   const foreign = fakeContext(await factsWith({ ...ACCOUNT, shell: "/bin/bash" }), host);
   assert.deepEqual(await removeServiceAccountStep.plan(foreign), []);
