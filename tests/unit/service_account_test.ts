@@ -3,13 +3,7 @@ import assert from "node:assert/strict";
 import { applyChange } from "../../lib/engine/change.ts";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  accountProblem,
-  createAccountScript,
-  groupOnly,
-  PLANNED_OWNER,
-  removeAccountScript,
-} from "../../lib/containers/service_account.ts";
+import { accountProblem, groupOnly, PLANNED_OWNER } from "../../lib/containers/service_account.ts";
 import { prometheusSpec, traefikSpec } from "../../lib/containers/builders.ts";
 import { specHash } from "../../lib/containers/spec.ts";
 import type { ServiceAccountFacts } from "../../lib/facts/facts.ts";
@@ -26,6 +20,7 @@ import { uninstallSteps } from "../../lib/steps/uninstall.ts";
 import type { Ssh } from "../../lib/transport/ssh.ts";
 import { fakeContext, qualHost } from "../helpers/fake_host.ts";
 import { SERVICE_ACCOUNT } from "../../lib/base/names.ts";
+import { createAccount, removeAccount } from "../../lib/commands/account.ts";
 import { parseServiceAccount } from "../../lib/facts/account.ts";
 import { dirChange } from "../../lib/containers/dir_change.ts";
 
@@ -65,15 +60,19 @@ Deno.test("the facts probe reads the account's passwd line back; absent or malfo
 });
 
 Deno.test("useradd makes a system user with its own group, no home, no login; only when absent", () => {
-  const s = createAccountScript();
-  assert.match(s, /if ! getent passwd isa-monitoring >\/dev\/null; then\n {2}useradd /);
-  for (const opt of ["--system", "--user-group", "--no-create-home", "--shell /usr/sbin/nologin"]) {
-    assert.ok(s.includes(opt), opt);
-  }
-  assert.match(s, / isa-monitoring\nfi\n$/);
-  const rm = removeAccountScript();
-  assert.match(rm, /getent passwd isa-monitoring >\/dev\/null; then userdel isa-monitoring; fi/);
-  assert.match(rm, /getent group isa-monitoring >\/dev\/null; then groupdel isa-monitoring; fi/);
+  assert.deepEqual(createAccount(), {
+    script: "set -eu\n" +
+      "if ! getent passwd isa-monitoring >/dev/null; then\n" +
+      "  useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin " +
+      "--comment 'isa-monitoring Prometheus and Traefik containers' isa-monitoring\n" +
+      "fi\n",
+    log: "useradd --system isa-monitoring",
+  });
+  assert.deepEqual(removeAccount(), {
+    script: "if getent passwd isa-monitoring >/dev/null; then userdel isa-monitoring; fi\n" +
+      "if getent group isa-monitoring >/dev/null; then groupdel isa-monitoring; fi\n",
+    log: "userdel isa-monitoring",
+  });
 });
 
 Deno.test("an existing account someone can log in as, or root's ids, is refused", () => {
@@ -98,7 +97,7 @@ Deno.test("the account step: useradd when absent (then facts again), nothing whe
     return Promise.resolve();
   };
   await applyChange(absent.ssh, c);
-  assert.equal(absent.scripts.at(-1), createAccountScript());
+  assert.equal(absent.scripts.at(-1), createAccount().script);
   assert.equal(refreshed, 1, "the later steps plan with the new uid");
   assert.deepEqual(await serviceAccountStep.plan(fakeContext(await factsWith(ACCOUNT), host)), []);
   await assert.rejects(
@@ -224,8 +223,10 @@ Deno.test("uninstall removes the account only with --purge, after the install fo
   const ours = fakeContext(await factsWith(ACCOUNT), host);
   const [rm] = await removeServiceAccountStep.plan(ours);
   assert.match(rm.summary, new RegExp(`remove system user ${SERVICE_ACCOUNT}`));
+  // The plan carries the exact command, run as is.
+  assert.deepEqual(rm.command, removeAccount());
   await applyChange(ours.ssh, rm);
-  assert.equal(ours.scripts.at(-1), removeAccountScript());
+  assert.equal(ours.scripts.at(-1), removeAccount().script);
   const foreign = fakeContext(await factsWith({ ...ACCOUNT, shell: "/bin/bash" }), host);
   assert.deepEqual(await removeServiceAccountStep.plan(foreign), []);
   assert.match(foreign.progressLines[0], /leaving user isa-monitoring alone/);
