@@ -2,7 +2,8 @@ import type { HostContext, Step } from "./step.ts";
 import type { Facts } from "../facts/facts.ts";
 import type { Vars } from "../inventory/vars.ts";
 import { quote } from "../base/quote.ts";
-import { dockerRepoBase, proxyEnv } from "./docker_install.ts";
+import { dockerRepoBase } from "./docker_install.ts";
+import { proxyEnv } from "../commands/docker.ts";
 import { APACHE_CONF_FILE } from "../base/names.ts";
 
 /**

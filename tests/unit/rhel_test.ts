@@ -8,7 +8,7 @@ import type { Facts } from "../../lib/facts/facts.ts";
 import { factsScript, parseFacts } from "../../lib/facts/probe.ts";
 import { apacheStep } from "../../lib/steps/apache.ts";
 import { dockerStep } from "../../lib/steps/docker.ts";
-import { installScript } from "../../lib/steps/docker_install.ts";
+import { installDocker } from "../../lib/commands/docker.ts";
 import {
   factsReport,
   factsStep,
@@ -67,7 +67,7 @@ for (const os of ["rhel8", "rhel9"]) {
       summaries.some((s) => /install docker-ce .*--allowerasing: dnf replaces runc/.test(s)),
       summaries.join("\n"),
     );
-    const script = installScript(facts, ctx.host.vars);
+    const script = installDocker(facts.os, ctx.host.vars).script;
     assert.match(script, /^dnf -y install --allowerasing docker-ce docker-ce-cli containerd\.io$/m);
     // Without the tools, the same variable changes nothing in the sentence.
     const clean = await plan(parseFacts(await probe(os)), { docker_allow_erasing: true });
@@ -111,7 +111,10 @@ Deno.test("docker_repo: a mirror URL goes in the file; none adds no repository a
   const none = await plan(facts, { docker_repo: "none" });
   assert.deepEqual(none.ctx.scripts, [], "no dnf query at plan time");
   assert.ok(none.summaries.every((s) => !s.includes(".repo")));
-  assert.match(installScript(facts, none.ctx.host.vars), /docker-ce is in none of this host's repositories/);
+  assert.match(
+    installDocker(facts.os, none.ctx.host.vars).script,
+    /docker-ce is in none of this host's repositories/,
+  );
 });
 
 Deno.test("proxy: the package manager's environment and dockerd's systemd drop-in", async () => {
@@ -136,14 +139,14 @@ Deno.test("proxy: the package manager's environment and dockerd's systemd drop-i
   );
   const env =
     /export http_proxy='?http:\/\/proxy\.example\.org:3128'?\n.*https_proxy=.*\n.*no_proxy='?localhost,\.epfl\.ch'?/;
-  assert.match(installScript(facts, ctx.host.vars), env);
+  assert.match(installDocker(facts.os, ctx.host.vars).script, env);
   assert.match(
     ctx.scripts.find((s) => s.includes("list --available"))!,
     env,
     "the dnf query goes through it too",
   );
   const debian = { ...facts, os: { ...facts.os, family: "debian" as const, id: "debian" } };
-  assert.match(installScript(debian, ctx.host.vars), env, "apt too");
+  assert.match(installDocker(debian.os, ctx.host.vars).script, env, "apt too");
 
   // Engine already running: the new drop-in restarts it, and says so.
   const running = parseFacts(
