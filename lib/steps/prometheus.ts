@@ -214,7 +214,7 @@ async function nativeFrontendFiles(
   const { ctx } = plan;
   const p = installPaths(ctx.host.vars);
   const probe = ctx.probed;
-  plan.push(...mountedCertificate(ctx.ssh, ctx.host, p, probe, plan.desired, owner));
+  plan.push(...mountedCertificate(ctx.host, p, probe, plan.desired, owner));
   // The internal user Prometheus scrapes itself with: random, made once, kept on the host.
   const selfPass = selfScrapePassword(probe.files[p.selfScrapePassword]);
   secretFile(p.selfScrapePassword, selfPass);

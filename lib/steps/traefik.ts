@@ -50,7 +50,7 @@ async function planTraefik(ctx: HostContext): Promise<Change[]> {
     dirChange(ssh, p.traefikDynamicDir, "755", probe),
   );
 
-  plan.push(...mountedCertificate(ssh, host, p, probe, plan.desired, owner));
+  plan.push(...mountedCertificate(host, p, probe, plan.desired, owner));
 
   // Hashes still matching their password are kept, so a re-run writes identical bytes.
   const users = await hashCredentials(secrets.frontend.credentials, parseHtpasswd(probe.files[p.htpasswd]));

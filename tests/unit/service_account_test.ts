@@ -9,7 +9,8 @@ import { specHash } from "../../lib/containers/spec.ts";
 import type { ServiceAccountFacts } from "../../lib/facts/facts.ts";
 import { factsScript, parseFacts } from "../../lib/facts/probe.ts";
 import type { HostProbe } from "../../lib/facts/files_probe.ts";
-import { certificateScript, planCertificate } from "../../lib/steps/certificate.ts";
+import { planCertificate } from "../../lib/steps/certificate.ts";
+import { makeCertificate } from "../../lib/commands/certificate.ts";
 import { deploySteps } from "../../lib/steps/mod.ts";
 import {
   removeServiceAccountStep,
@@ -186,7 +187,7 @@ Deno.test("the TLS key goes to the account (0600), the certificate stays root's"
     cert: "/srv/isa/traefik/ssl/cert.pem",
     key: "/srv/isa/traefik/ssl/key.pem",
   };
-  const s = certificateScript(p, "isaqal09.epfl.ch", ["DNS:isaqal09.epfl.ch"], OWNER, "0:0");
+  const s = makeCertificate(p, "isaqal09.epfl.ch", ["DNS:isaqal09.epfl.ch"], OWNER, "0:0").script;
   assert.match(s, /chown '?997:995'? '?\/srv\/isa\/traefik\/ssl\/key\.pem\.new'?\n/);
   assert.match(s, /chown '?0:0'? '?\/srv\/isa\/traefik\/ssl\/cert\.pem\.new'?\n/);
   assert.match(s, /chmod 600 '?\/srv\/isa\/traefik\/ssl\/key\.pem\.new'?/);
@@ -202,7 +203,7 @@ Deno.test("the TLS key goes to the account (0600), the certificate stays root's"
     dirs: {},
   });
   const { ssh, scripts } = recordingSsh();
-  const plan = planCertificate(ssh, host, p, probe("0:0"), OWNER);
+  const plan = planCertificate(host, p, probe("0:0"), OWNER);
   assert.equal(plan.willChange, false);
   assert.equal(plan.changes.length, 1);
   assert.match(
@@ -211,7 +212,7 @@ Deno.test("the TLS key goes to the account (0600), the certificate stays root's"
   );
   await applyChange(ssh, plan.changes[0]);
   assert.match(scripts.at(-1)!, /^chown '?997:995'? '?\/srv\/isa\/traefik\/ssl\/key\.pem'? && chmod 600 /);
-  const again = planCertificate(recordingSsh().ssh, host, p, probe(OWNER), OWNER);
+  const again = planCertificate(host, p, probe(OWNER), OWNER);
   assert.deepEqual(again.changes, []);
 });
 
