@@ -5,13 +5,8 @@ import {
   type ReadinessProbe,
   readinessScript,
 } from "../../lib/containers/readiness.ts";
-import {
-  copyPaths,
-  dropScript,
-  keepScript,
-  keptCopies,
-  restoreScript,
-} from "../../lib/containers/previous_files.ts";
+import { keptCopies } from "../../lib/containers/previous_files.ts";
+import { copyPaths, dropCopies, keepCopies, restoreCopies } from "../../lib/commands/previous_files.ts";
 
 const exporter: ReadinessProbe = {
   port: 9117,
@@ -76,13 +71,23 @@ Deno.test("kept copies: made once, put back, forgotten; markers for files that d
   const f = "/srv/isa/prometheus/prometheus.yml";
   assert.deepEqual(copyPaths(f), { copy: `${f}.isa-prev`, absent: `${f}.isa-prev-absent` });
   // Only when no copy is kept yet: after a run that died, the copy is what the old container read.
-  assert.match(
-    keepScript([f]),
-    /if \[ ! -e \S+\.isa-prev \] && \[ ! -e \S+\.isa-prev-absent \]; then/,
-  );
-  assert.match(keepScript([f]), /cp -p /);
-  assert.match(restoreScript([f]), /mv -f \S+\.yml\.isa-prev \/srv\/isa\/prometheus\/prometheus\.yml;/);
-  assert.match(dropScript([f]), /^rm -f \S+\.isa-prev \S+\.isa-prev-absent\n$/);
+  assert.deepEqual(keepCopies([f, "/a b"]), {
+    script: "set -e\n" +
+      `if [ ! -e ${f}.isa-prev ] && [ ! -e ${f}.isa-prev-absent ]; then ` +
+      `if [ -e ${f} ]; then cp -p ${f} ${f}.isa-prev; else : > ${f}.isa-prev-absent; fi; echo 'made 0'; fi\n` +
+      "if [ ! -e '/a b.isa-prev' ] && [ ! -e '/a b.isa-prev-absent' ]; then " +
+      "if [ -e '/a b' ]; then cp -p '/a b' '/a b.isa-prev'; else : > '/a b.isa-prev-absent'; fi; echo 'made 1'; fi\n",
+    log: `keep a copy of ${f} /a b`,
+  });
+  assert.deepEqual(restoreCopies([f]), {
+    script: `if [ -e ${f}.isa-prev ]; then mv -f ${f}.isa-prev ${f}; ` +
+      `elif [ -e ${f}.isa-prev-absent ]; then rm -f ${f} ${f}.isa-prev-absent; fi\n`,
+    log: `put back ${f}`,
+  });
+  assert.deepEqual(dropCopies([f]), {
+    script: `rm -f ${f}.isa-prev ${f}.isa-prev-absent\n`,
+    log: `rm the copies of ${f}`,
+  });
   assert.deepEqual(keptCopies([f, "/a"], { [`${f}.isa-prev-absent`]: "" }), [f]);
   assert.deepEqual(keptCopies([f], { [`${f}.isa-prev`]: null }), []);
 });
