@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  demuxLogs,
-  parseReadiness,
-  type ReadinessProbe,
-  readinessScript,
-} from "../../lib/containers/readiness.ts";
+import { demuxLogs, parseReadiness } from "../../lib/containers/readiness.ts";
+import { readinessCheck, type ReadinessProbe } from "../../lib/commands/readiness.ts";
 import { keptCopies } from "../../lib/containers/previous_files.ts";
 import { copyPaths, dropCopies, keepCopies, restoreCopies } from "../../lib/commands/previous_files.ts";
 
@@ -47,13 +43,27 @@ Deno.test("readiness: Prometheus' 503 while starting is not ready; a missing pas
 });
 
 Deno.test("readiness script: the URL is the container's address; the password is in no argv", () => {
-  const s = readinessScript("172.18.0.3", prom);
+  const c = readinessCheck("172.18.0.3", prom, "prometheus");
+  assert.deepEqual(c, {
+    script:
+      `p=$(cat /srv/isa/prometheus/secrets/self_scrape_password 2>/dev/null) || { echo '@@code nofile'; exit 0; }\n` +
+      `case "$p" in *[!0-9a-fA-F]*|'') echo '@@code badfile'; exit 0;; esac\n` +
+      `printf 'user = "%s:%s"\\n' isa-self-scrape "$p" | curl -s -k -m 3 -w '\\n@@code %{http_code}\\n' -K - ` +
+      `https://172.18.0.3:9090/-/ready | grep '^@@code '\n`,
+    log: `readiness of prometheus: ${prom.what}`,
+    check: false,
+    timeoutMs: 10_000,
+  });
+  const s = c.script;
   assert.match(s, / https:\/\/172\.18\.0\.3:9090\/-\/ready /);
   // Only printf (a builtin) sees the password, from a variable; curl reads it on stdin (-K -).
   assert.match(s, /printf 'user = "%s:%s"\\n' isa-self-scrape "\$p" \| curl .* -K - /);
   assert.ok(!/curl[^|]* -u /.test(s));
-  assert.match(readinessScript("172.18.0.4", exporter), /grep -E '\^\(@@code \|apache_up \)'/);
-  assert.throws(() => readinessScript("1.2.3.4; rm -rf /", exporter), /not an IP/);
+  assert.match(
+    readinessCheck("172.18.0.4", exporter, "exporter").script,
+    /grep -E '\^\(@@code \|apache_up \)'/,
+  );
+  assert.throws(() => readinessCheck("1.2.3.4; rm -rf /", exporter, "exporter"), /not an IP/);
 });
 
 Deno.test("demuxLogs: Docker's 8-byte frames become text; a TTY's plain text passes", () => {
