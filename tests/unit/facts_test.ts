@@ -5,7 +5,7 @@ import { needsShared, SHARED } from "../helpers/shared.ts";
 import { parseFacts } from "../../lib/facts/probe.ts";
 import { dockerRepoBase } from "../../lib/steps/docker_install.ts";
 import { installDocker } from "../../lib/commands/docker.ts";
-import { apacheChangeScript } from "../../lib/steps/apache.ts";
+import { changeApache } from "../../lib/commands/apache.ts";
 import { qualHost } from "../helpers/fake_host.ts";
 import { parseApacheV, parseModules } from "../../lib/facts/apache.ts";
 import { parseDockerPackage } from "../../lib/facts/docker.ts";
@@ -157,7 +157,7 @@ Deno.test("RHEL family: Docker's repository per distribution, conf.d, httpd -t, 
   assert.equal(dockerRepoBase(as("rhel"), vars), "https://download.docker.com/linux/rhel");
   assert.equal(dockerRepoBase(as("rocky"), vars), "https://download.docker.com/linux/centos");
   assert.equal(dockerRepoBase(as("almalinux"), vars), "https://download.docker.com/linux/centos");
-  const script = apacheChangeScript(base.apache!, { change: "true" });
+  const script = changeApache(base.apache!, { change: "true" }, "x").script;
   assert.match(script, /f=\/etc\/httpd\/conf\.d\/EPFL_isa\.conf/);
   assert.match(script, /out=\$\(\/usr\/sbin\/httpd -t 2>&1\)/);
   assert.match(script, /systemctl reload httpd/);
