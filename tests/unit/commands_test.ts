@@ -12,6 +12,7 @@ import { asRoot } from "../../lib/transport/ssh.ts";
 import { quote } from "../../lib/base/quote.ts";
 import { type ApacheFiles, changeApache, removeEdit, writeEdit } from "../../lib/commands/apache.ts";
 import { writeFileScript } from "../../lib/commands/files.ts";
+import { whoListens } from "../../lib/commands/probe.ts";
 import { APPLY_FIREWALL, FIREWALL_LEFTOVERS, REMOVE_FIREWALL } from "../../lib/commands/firewall.ts";
 import { candidateOf, commitCandidate, dropCandidate } from "../../lib/commands/validated.ts";
 
@@ -149,5 +150,13 @@ Deno.test("apache: taking our block out, whole (the rest written back, or our fi
   assert.deepEqual(removeEdit("/etc/httpd/conf.d/EPFL_isa.conf", null, false), {
     change: "rm -f /etc/httpd/conf.d/EPFL_isa.conf",
     undo: undefined,
+  });
+});
+
+Deno.test("probe: who listens on a port, whole", () => {
+  assert.deepEqual(whoListens("8443"), {
+    script: "ss -Htlnp 'sport = :8443' 2>/dev/null",
+    log: "ss: who listens on port 8443",
+    check: false,
   });
 });

@@ -9,13 +9,8 @@ import { factsScript, parseFacts } from "../../lib/facts/probe.ts";
 import { apacheStep } from "../../lib/steps/apache.ts";
 import { dockerStep } from "../../lib/steps/docker.ts";
 import { installDocker } from "../../lib/commands/docker.ts";
-import {
-  factsReport,
-  factsStep,
-  reachScript,
-  reachTargets,
-  unsupportedReason,
-} from "../../lib/steps/facts.ts";
+import { reachCheck } from "../../lib/commands/probe.ts";
+import { factsReport, factsStep, reachTargets, unsupportedReason } from "../../lib/steps/facts.ts";
 import type { Vars } from "../../lib/inventory/vars.ts";
 import { fakeContext, qualHost } from "../helpers/fake_host.ts";
 
@@ -361,10 +356,18 @@ Deno.test("first contact: the facts report names what decides the plan; reachabi
     "https://quay.io/v2/",
     "https://registry-1.docker.io/v2/",
   ]);
-  const script = reachScript(targets, vars);
-  assert.match(script, /^export https_proxy='?http:\/\/proxy\.example\.org:3128'? HTTPS_PROXY=/m);
-  assert.match(script, /curl -sI -o \/dev\/null -m 8 .*'?https:\/\/registry-1\.docker\.io\/v2\/'?.* &$/m);
-  assert.match(script, /^wait$/m);
+  const curl = (i: number, url: string) =>
+    `( echo "${i} $(curl -sI -o /dev/null -m 8 -w '%{http_code}' ${url} 2>/dev/null || true)" ) &`;
+  assert.deepEqual(reachCheck(targets, vars), {
+    script: [
+      "export https_proxy=http://proxy.example.org:3128 HTTPS_PROXY=http://proxy.example.org:3128",
+      curl(0, "https://download.docker.com/linux/rhel/9/x86_64/stable/repodata/repomd.xml"),
+      curl(1, "https://quay.io/v2/"),
+      curl(2, "https://registry-1.docker.io/v2/"),
+      "wait",
+    ].join("\n"),
+    log: "curl -sI the repository and registries",
+  });
   const lines = factsReport(
     facts,
     vars,
