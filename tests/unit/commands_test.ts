@@ -13,6 +13,8 @@ import { quote } from "../../lib/base/quote.ts";
 import { type ApacheFiles, changeApache, removeEdit, writeEdit } from "../../lib/commands/apache.ts";
 import { writeFileScript } from "../../lib/commands/files.ts";
 import { whoListens } from "../../lib/commands/probe.ts";
+import { verifyEvidence } from "../../lib/commands/verify.ts";
+import { statusDisk } from "../../lib/commands/status.ts";
 import { APPLY_FIREWALL, FIREWALL_LEFTOVERS, REMOVE_FIREWALL } from "../../lib/commands/firewall.ts";
 import { candidateOf, commitCandidate, dropCandidate } from "../../lib/commands/validated.ts";
 
@@ -158,5 +160,51 @@ Deno.test("probe: who listens on a port, whole", () => {
     script: "ss -Htlnp 'sport = :8443' 2>/dev/null",
     log: "ss: who listens on port 8443",
     check: false,
+  });
+});
+
+Deno.test("verify: the evidence read, whole (native frontend, both containers running)", () => {
+  const ips = { exporter: "172.18.0.2", prometheus: "172.18.0.3" };
+  const ports = { exporter: 9117, prometheus: 9090 };
+  const cmd = verifyEvidence({ frontend: "native", install_dir: "/srv/isa" }, ips, ports, {
+    user: "u",
+    pass: 'p"\\',
+  });
+  assert.equal(
+    cmd.script,
+    `echo @@server-status
+curl -s -m 5 -w '\\n@@server-status-code\\n%{http_code}\\n' 'http://localhost/server-status?auto' || true
+echo @@exporter
+curl -sf -m 5 http://172.18.0.2:9117/metrics | grep '^apache_' || echo @@no-answer
+echo @@targets
+printf '%s\\n' 'user = "u:p\\"\\\\"' | curl -sf -m 5 -k -K - 'https://172.18.0.3:9090/api/v1/targets?state=active' || printf '{}'; echo
+echo @@cert
+cat /srv/isa/traefik/ssl/cert.pem 2>/dev/null
+echo @@end`,
+  );
+  assert.match(cmd.log!, /^curl server-status, exporter \/metrics/);
+  // A container not running: its section stays empty.
+  const none = verifyEvidence(
+    { frontend: "traefik", install_dir: "/srv/isa" },
+    {
+      exporter: null,
+      prometheus: null,
+    },
+    ports,
+    { user: "u", pass: "p" },
+  );
+  assert.equal(none.script.split("\n").slice(2, 4).join("\n"), "echo @@exporter\necho @@targets");
+});
+
+Deno.test("status: the certificate and TSDB read, whole", () => {
+  assert.deepEqual(statusDisk({ install_dir: "/srv/isa" }), {
+    script: "echo @@enddate\n" +
+      "openssl x509 -enddate -noout -in /srv/isa/traefik/ssl/cert.pem 2>/dev/null\n" +
+      "echo @@cert\n" +
+      "cat /srv/isa/traefik/ssl/cert.pem 2>/dev/null\n" +
+      "echo @@tsdb\n" +
+      "du -sb /srv/isa/prometheus/data 2>/dev/null | cut -f1\n" +
+      "echo @@end",
+    log: "read the certificate's end date and the TSDB's size",
   });
 });
