@@ -82,7 +82,7 @@ export const removeFirewallStep: Step = {
     return [{
       summary:
         `remove iptables chain ${CHAIN}, its DOCKER-USER jump, ${UNIT_NAME}, ${WATCH_UNIT_NAME} and their scripts`,
-      apply: async () => void await exec(ctx.ssh, REMOVE_FIREWALL),
+      command: REMOVE_FIREWALL,
     }];
   },
 };
@@ -99,7 +99,7 @@ export const purgeStep: Step = {
     if (!r.stdout.trim()) return [];
     return [{
       summary: `remove ${root} (${r.stdout.trim()}, Prometheus data included)`,
-      apply: async () => void await exec(ctx.ssh, removeTree(root)),
+      command: removeTree(root),
     }];
   },
 };

@@ -154,7 +154,7 @@ Deno.test("folders: the data to the account (recursive), secrets/ passable by it
     dirs: { "/srv/isa/prometheus/data": { owner, mode }, "/srv/isa/prometheus/secrets": { owner, mode } },
   });
   const { ssh, scripts } = recordingSsh();
-  const data = dirChange(ssh, "/srv/isa/prometheus/data", "700", probe("0:0", "700"), {
+  const data = dirChange("/srv/isa/prometheus/data", "700", probe("0:0", "700"), {
     recursiveOwner: true,
     owner: OWNER,
   })!;
@@ -165,20 +165,20 @@ Deno.test("folders: the data to the account (recursive), secrets/ passable by it
   await applyChange(ssh, data);
   assert.match(scripts[0], /chown -R '?997:995'? '?\/srv\/isa\/prometheus\/data'?; chmod 700/);
   assert.equal(
-    dirChange(ssh, "/srv/isa/prometheus/data", "700", probe(OWNER, "700"), { owner: OWNER }),
+    dirChange("/srv/isa/prometheus/data", "700", probe(OWNER, "700"), { owner: OWNER }),
     null,
     "second run: nothing",
   );
-  const secrets = dirChange(ssh, "/srv/isa/prometheus/secrets", "710", probe("0:0", "700"), {
+  const secrets = dirChange("/srv/isa/prometheus/secrets", "710", probe("0:0", "700"), {
     owner: groupOnly(OWNER),
   })!;
   assert.match(secrets.summary, /set owner 0:995 and mode 710/);
   assert.equal(
-    dirChange(ssh, "/srv/isa/prometheus/secrets", "710", probe("0:995", "710"), { owner: "0:995" }),
+    dirChange("/srv/isa/prometheus/secrets", "710", probe("0:995", "710"), { owner: "0:995" }),
     null,
   );
   // Root's by default, as before.
-  assert.equal(dirChange(ssh, "/srv/isa/prometheus/data", "700", probe("0:0", "700")), null);
+  assert.equal(dirChange("/srv/isa/prometheus/data", "700", probe("0:0", "700")), null);
 });
 
 Deno.test("the TLS key goes to the account (0600), the certificate stays root's", async () => {
