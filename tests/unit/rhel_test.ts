@@ -184,6 +184,16 @@ Deno.test("SELinux enforcing with Docker's labelling on: /srv/isa labelled conta
   const { ctx, changes } = await plan(facts, {}, "yes");
   const label = changes.find((c) => c.summary.startsWith("label /srv/isa container_file_t"));
   assert.ok(label, changes.map((c) => c.summary).join("\n"));
+  // The plan carries the whole command, as data.
+  assert.deepEqual(label.command, {
+    script: "set -eu\n" +
+      "command -v semanage >/dev/null 2>&1 || dnf -y install policycoreutils-python-utils\n" +
+      "mkdir -p /srv/isa\n" +
+      "semanage fcontext -a -t container_file_t '/srv/isa(/.*)?' 2>/dev/null || " +
+      "semanage fcontext -m -t container_file_t '/srv/isa(/.*)?'\n" +
+      "restorecon -R /srv/isa",
+    log: "label /srv/isa container_file_t",
+  });
   await applyChange(ctx.ssh, label);
   const script = ctx.scripts.at(-1)!;
   assert.match(
