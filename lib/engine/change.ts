@@ -20,16 +20,19 @@ export interface ChangeText {
 export interface CommandChange extends ChangeText {
   /** The script run (by transport/exec.ts) when the change is applied; not run under `--check`. */
   command: Command;
+  /** Never both: `applyChange` would have to choose. */
   apply?: never;
 }
 
 /**
- * A change that is more than one remote script (a file written over SFTP-less stdin, a container made
- * through the Docker API, a script followed by a fresh probe, a change wrapped by another): a closure.
+ * A change that is more than one remote script: a file written (Ssh.writeFile, with its follow-up), a
+ * container or network made through the Docker API, a script whose output decides what follows (a
+ * fresh probe, a progress line, a clearer error), a change wrapped by another (copies kept first).
  */
 export interface ApplyChange extends ChangeText {
   /** Performs the change; not called under `--check`. */
   apply: () => Promise<void>;
+  /** Never both: a wrapper takes the text (`changeText`) and gives its own `apply`. */
   command?: never;
 }
 
