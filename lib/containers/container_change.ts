@@ -15,7 +15,8 @@ import {
   type SwapHooks,
 } from "./reconcile.ts";
 import { waitHttpReady } from "./readiness.ts";
-import { dropScript, restoreScript } from "./previous_files.ts";
+import { dropCopies, restoreCopies } from "../commands/previous_files.ts";
+import { exec } from "../transport/exec.ts";
 import { type ContainerSpec, specHash } from "./spec.ts";
 import { explainPortClash } from "./port_clash.ts";
 
@@ -60,7 +61,7 @@ export interface ContainerChangeOptions {
    * them: put back when the new container fails, forgotten when it is ready.
    */
   kept?: string[];
-  /** Of `kept`, those whose copy an interrupted run left on the host (probe `copyPaths` to know). */
+  /** Of `kept`, those whose copy an interrupted run left on the host (probe commands/previous_files.ts' `copyPaths` to know). */
   leftover?: string[];
   /** Bound of the readiness wait. */
   timeoutMs?: number;
@@ -107,11 +108,10 @@ export function containerChange(
           timeoutMs: opts.timeoutMs,
         })
       : undefined,
-    restoreFiles: kept.length
-      ? async () => void await ssh.run(restoreScript(kept), { log: `put back ${kept.join(" ")}` })
-      : undefined,
+    restoreFiles: kept.length ? async () => void await exec(ssh, restoreCopies(kept)) : undefined,
     dropFiles: kept.length
-      ? async () => void await ssh.run(dropScript(kept), { log: `forget the copies of ${kept.join(" ")}` })
+      ? async () =>
+        void await exec(ssh, { ...dropCopies(kept), log: `forget the copies of ${kept.join(" ")}` })
       : undefined,
   });
   if (action === "none") {
@@ -132,7 +132,7 @@ export function containerChange(
       summary: `forget the copies of ${
         left.join(", ")
       } left by an interrupted run (${spec.name} runs with the current files)`,
-      apply: async () => void await ssh.run(dropScript(left), { log: `rm the copies of ${left.join(" ")}` }),
+      command: dropCopies(left),
     };
   }
   if (old) why += ` (an interrupted run left the previous one stopped as ${previousName(spec.name)})`;

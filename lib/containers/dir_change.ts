@@ -1,8 +1,6 @@
 /** The change that makes one of our folders, or fixes its owner and mode. */
 import type { Change } from "../engine/change.ts";
-import type { Ssh } from "../transport/ssh.ts";
 import { type HostProbe } from "../facts/files_probe.ts";
-import { exec } from "../transport/exec.ts";
 import { ensureDir } from "../commands/files.ts";
 
 /**
@@ -10,7 +8,6 @@ import { ensureDir } from "../commands/files.ts";
  * or fixes them; null when right. `recursiveOwner` gives everything inside to the owner too.
  */
 export function dirChange(
-  ssh: Ssh,
   dir: string,
   mode: string,
   probe: HostProbe,
@@ -25,8 +22,6 @@ export function dirChange(
     : `create folder ${dir}`;
   return {
     summary: opts.why && cur ? `${what}: ${opts.why}` : what,
-    apply: async () => {
-      await exec(ssh, ensureDir(dir, owner, mode, opts.recursiveOwner));
-    },
+    command: ensureDir(dir, owner, mode, opts.recursiveOwner),
   };
 }

@@ -1,5 +1,7 @@
 /** Why a container could not publish its port: who holds it on the host (`ss`). */
 import type { Ssh } from "../transport/ssh.ts";
+import { exec } from "../transport/exec.ts";
+import { whoListens } from "../commands/probe.ts";
 
 /**
  * Docker's "bind: address already in use" names the port but not who holds it; the operator's next
@@ -10,10 +12,7 @@ export async function explainPortClash(ssh: Ssh, name: string, e: unknown): Prom
   const msg = e instanceof Error ? e.message : String(e);
   const m = /listen \S+ \S*:(\d+): bind: address already in use/.exec(msg);
   if (!m) throw e;
-  const r = await ssh.run(`ss -Htlnp 'sport = :${m[1]}' 2>/dev/null`, {
-    check: false,
-    log: `ss: who listens on port ${m[1]}`,
-  });
+  const r = await exec(ssh, whoListens(m[1]));
   const holders = [
     ...new Set([...r.stdout.matchAll(/\("([^"]+)",pid=(\d+)/g)].map((h) => `${h[1]} (pid ${h[2]})`)),
   ];

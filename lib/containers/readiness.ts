@@ -4,28 +4,13 @@
  * Not `docker exec`: the lab's images have no shell and no HTTP client, and the official ones
  * (busybox, alpine) differ in what they have. Not the published port: the exporter has none, and
  * Prometheus has none behind Traefik. A container that exits or restarts instead fails at once,
- * with its exit code and its last log lines.
+ * with its exit code and its last log lines. The check's script is in lib/commands/readiness.ts.
  */
 import type Docker from "dockerode";
 import { redact } from "../base/redact.ts";
-import { quote } from "../base/quote.ts";
 import type { Ssh } from "../transport/ssh.ts";
-
-/** How to tell that a container serves. */
-export interface ReadinessProbe {
-  /** Container port. */
-  port: number;
-  scheme: "http" | "https";
-  path: string;
-  /** The HTTP status that means ready. */
-  status: number;
-  /** When set, a body line must start with this too (e.g. `apache_up `). */
-  bodyLine?: string;
-  /** Basic-auth user, its password read on the host from `passwordFile` (0600). */
-  auth?: { user: string; passwordFile: string };
-  /** What is being waited for, for people. */
-  what: string;
-}
+import { exec } from "../transport/exec.ts";
+import { readinessCheck, type ReadinessProbe } from "../commands/readiness.ts";
 
 /** Default bound of a wait. */
 export const READY_TIMEOUT_MS = 60_000;
@@ -33,31 +18,6 @@ export const READY_TIMEOUT_MS = 60_000;
 /** A container that stopped or restarted instead of becoming ready, or never became ready. */
 export class NotReadyError extends Error {
   override name = "NotReadyError";
-}
-
-/**
- * The host-side script of one readiness check: prints `@@code <status>` and, when `bodyLine` is
- * set, the matching body lines. The password goes through printf (a shell builtin) into curl's
- * config on stdin, so it is in no argv; `-k` because the check targets the container's address,
- * which the certificate does not name, from the host the key lives on.
- */
-export function readinessScript(ip: string, probe: ReadinessProbe): string {
-  if (!/^[0-9.]+$|^[0-9a-f:]+$/i.test(ip)) throw new Error(`not an IP address: ${ip}`);
-  const host = ip.includes(":") ? `[${ip}]` : ip;
-  const url = `${probe.scheme}://${host}:${probe.port}${probe.path}`;
-  const curl = `curl -s -k -m 3 -w '\\n@@code %{http_code}\\n'`;
-  const filter = probe.bodyLine
-    ? `grep -E ${quote(`^(@@code |${probe.bodyLine.replace(/[^A-Za-z0-9_ ]/g, "\\$&")})`)}`
-    : "grep '^@@code '";
-  if (!probe.auth) return `${curl} ${quote(url)} | ${filter}\n`;
-  const pw = quote(probe.auth.passwordFile);
-  // The file holds hex (our own random password), so no quoting inside curl's config is needed;
-  // anything else is refused rather than sent mangled.
-  return [
-    `p=$(cat ${pw} 2>/dev/null) || { echo '@@code nofile'; exit 0; }`,
-    `case "$p" in *[!0-9a-fA-F]*|'') echo '@@code badfile'; exit 0;; esac`,
-    `printf 'user = "%s:%s"\\n' ${quote(probe.auth.user)} "$p" | ${curl} -K - ${quote(url)} | ${filter}`,
-  ].join("\n") + "\n";
 }
 
 /** Reads the script's output: ready, or why not (for the progress line). */
@@ -208,11 +168,7 @@ export async function waitHttpReady(
   await waitUntilReady(docker, id, name, probe.what, async () => {
     const ip = await containerIp(docker, id, network);
     if (!ip) return { ready: false, detail: "no address yet" };
-    const r = await ssh.run(readinessScript(ip, probe), {
-      check: false,
-      log: `readiness of ${name}: ${probe.what}`,
-      timeoutMs: 10_000,
-    });
+    const r = await exec(ssh, readinessCheck(ip, probe, name));
     return parseReadiness(r.stdout, probe);
   }, opts);
 }

@@ -18,53 +18,23 @@
  * user for both containers: each sees only its own mounts, so a second uid would separate nothing
  * more (both need the TLS key anyway).
  *
+ * Its useradd and userdel are in lib/commands/account.ts.
+ *
  * SELinux (RHEL) is unchanged: the docker step labels the install folder container_file_t
- * (lib/steps/docker_install.ts, selinuxLabelScript), and whether a container's process may read a file
+ * (lib/commands/docker.ts, labelContainerFiles), and whether a container's process may read a file
  * is decided by that type, not by its uid; chown keeps a file's label. A daemon with `userns-remap`
  * maps the container's uid to another host uid and would not own these files (nor did remapped root
  * own root's): not supported, as before.
  */
 import type { ServiceAccountFacts } from "../facts/facts.ts";
-import { quote } from "../base/quote.ts";
+import { NOLOGIN } from "../commands/account.ts";
 import { SERVICE_ACCOUNT } from "../base/names.ts";
 
 /** Owner given to a plan made before the account exists (see `serviceOwner` in lib/steps/service_account.ts). */
 export const PLANNED_OWNER = `${SERVICE_ACCOUNT}:${SERVICE_ACCOUNT}`;
 
-/** `/usr/sbin/nologin` is there on RHEL 8/9 (util-linux, /sbin is a link to it) and Debian/Ubuntu (login). */
-const NOLOGIN = "/usr/sbin/nologin";
 /** Shells that let nobody log in as the account. */
 const NO_LOGIN_SHELLS = new Set([NOLOGIN, "/sbin/nologin", "/bin/false", "/usr/bin/false"]);
-
-/**
- * Script that creates the account unless it exists: system uid and gid (below 1000, from login.defs'
- * SYS_UID_MAX down), its own group, no home folder, no login shell. The same options on RHEL's and
- * Debian's shadow-utils (useradd(8) of both: --system, --user-group, --no-create-home).
- */
-export function createAccountScript(): string {
-  const n = quote(SERVICE_ACCOUNT);
-  return [
-    "set -eu",
-    `if ! getent passwd ${n} >/dev/null; then`,
-    `  useradd --system --user-group --no-create-home --home-dir /nonexistent --shell ${NOLOGIN} ` +
-    `--comment ${quote("isa-monitoring Prometheus and Traefik containers")} ${n}`,
-    "fi",
-  ].join("\n") + "\n";
-}
-
-/**
- * Script that removes the account and its group (uninstall --purge, once the files it owned are gone).
- * Not done without --purge: files still owned by a deleted uid would pass to the next account that
- * useradd gives that uid.
- */
-export function removeAccountScript(): string {
-  const n = quote(SERVICE_ACCOUNT);
-  return [
-    `if getent passwd ${n} >/dev/null; then userdel ${n}; fi`,
-    // userdel removes the private group only when login.defs' USERGROUPS_ENAB says so.
-    `if getent group ${n} >/dev/null; then groupdel ${n}; fi`,
-  ].join("\n") + "\n";
-}
 
 /**
  * Why the account found on the host must not own our secrets, or null when it can: uid or gid 0

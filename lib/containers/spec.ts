@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import type Docker from "dockerode";
 import type { ContainerLimits, Vars } from "../inventory/vars.ts";
-import type { ReadinessProbe } from "./readiness.ts";
+import type { ReadinessProbe } from "../commands/readiness.ts";
 import { MANAGED_LABEL, SPEC_HASH_LABEL } from "../base/names.ts";
 
 /** Everything needed to create one container, plus the host files whose contents it depends on. */

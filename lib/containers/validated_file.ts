@@ -3,7 +3,7 @@
  * promtool, in a one-shot container of the image), and renamed over the file only when it passes.
  */
 import type Docker from "dockerode";
-import type { Change } from "../engine/change.ts";
+import { type Change, changeText } from "../engine/change.ts";
 import { fileChange, type FileOptions } from "../engine/file_change.ts";
 import type { Ssh } from "../transport/ssh.ts";
 import { MANAGED_LABEL } from "../base/names.ts";
@@ -28,7 +28,7 @@ export function validatedFileChange(
   if (!base || current === desired) return base;
   const candidate = candidateOf(path);
   return {
-    ...base,
+    ...changeText(base),
     apply: async () => {
       await ssh.writeFile(candidate, desired, { mode: opts.mode, owner: opts.owner });
       try {

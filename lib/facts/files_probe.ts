@@ -1,6 +1,7 @@
 /** Probe of the files and folders a step manages on the host (part of the batched probe, or alone). */
 import { quote } from "../base/quote.ts";
 import type { Ssh } from "../transport/ssh.ts";
+import { exec } from "../transport/exec.ts";
 import { fileSection, PROBE_FUNCTIONS, sections } from "../base/probe_sections.ts";
 
 /** Owner (`uid:gid`) and octal mode of a file or folder. */
@@ -85,6 +86,9 @@ export function parseProbe(stdout: string, files: string[], dirs: string[]): Hos
 
 /** Reads files and folder stats in one round trip (after a change; plans read the batched probe). */
 export async function probeHost(ssh: Ssh, files: string[], dirs: string[] = []): Promise<HostProbe> {
-  const r = await ssh.run(probeScript(files, dirs), { log: `probe ${[...files, ...dirs].join(" ")}` });
+  const r = await exec(ssh, {
+    script: probeScript(files, dirs),
+    log: `probe ${[...files, ...dirs].join(" ")}`,
+  });
   return parseProbe(r.stdout, files, dirs);
 }

@@ -1,4 +1,5 @@
 import type { Ssh } from "../transport/ssh.ts";
+import { exec } from "../transport/exec.ts";
 import type { Facts } from "./facts.ts";
 import { needsApiRequests, needsScript, parseNeeds, type Probed, type ProbeNeeds } from "./needs.ts";
 import { factsScript, parseFacts } from "./probe.ts";
@@ -44,6 +45,7 @@ export async function gatherFacts(ssh: Ssh): Promise<Facts> {
 
 /** The facts and everything the steps need to plan, in one round trip. */
 export async function gatherHost(ssh: Ssh, needs: ProbeNeeds): Promise<HostState> {
-  const r = await ssh.run(hostProbeScript(ssh, needs), { log: probeLogLine(needs) });
+  // The probe's script is the facts' own (built from each fact's section), run as any command.
+  const r = await exec(ssh, { script: hostProbeScript(ssh, needs), log: probeLogLine(needs) });
   return parseHostProbe(r.stdout, needs);
 }

@@ -5,6 +5,7 @@ import type { Host } from "../inventory/host.ts";
 import { colour, printable, say, statusWord } from "../base/output.ts";
 import { redact } from "../base/redact.ts";
 import type { HostReport, StepReport } from "../engine/report.ts";
+import { applyChange } from "../engine/change.ts";
 import type { HostContext, Step } from "../steps/step.ts";
 import { hostContext } from "../steps/context.ts";
 import { diffColour, printer, recap } from "./recap.ts";
@@ -93,7 +94,7 @@ async function planAndApply(
         }
         if (!opts.check) {
           stale = true;
-          await c.apply();
+          await applyChange(ctx.ssh, c);
         }
       }
       sr.status = changes.length ? "changed" : "ok";

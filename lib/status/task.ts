@@ -15,11 +15,11 @@ import {
   withSession,
 } from "../fleet/fleet.ts";
 import type { Ssh } from "../transport/ssh.ts";
+import { exec } from "../transport/exec.ts";
+import { statusDisk } from "../commands/status.ts";
 import { deploySteps } from "../steps/mod.ts";
 import type { Host } from "../inventory/host.ts";
-import { installPaths } from "../inventory/paths.ts";
 import type { Credential } from "../inventory/secrets.ts";
-import { quote } from "../base/quote.ts";
 import { seconds } from "../base/duration.ts";
 import { clientFor, get, publicUrl } from "../verify/public.ts";
 import {
@@ -157,19 +157,7 @@ async function readStatus(ssh: Ssh, run: FleetRun, out: HostStatus): Promise<voi
 async function readDisk(
   ssh: Ssh,
 ): Promise<{ enddate: string; certPem: string | null; tsdbBytes: number | null }> {
-  const p = installPaths(ssh.host.vars);
-  const r = await ssh.run(
-    [
-      "echo @@enddate",
-      `openssl x509 -enddate -noout -in ${quote(p.cert)} 2>/dev/null`,
-      "echo @@cert",
-      `cat ${quote(p.cert)} 2>/dev/null`,
-      "echo @@tsdb",
-      `du -sb ${quote(p.prometheusData)} 2>/dev/null | cut -f1`,
-      "echo @@end",
-    ].join("\n"),
-    { log: "read the certificate's end date and the TSDB's size" },
-  );
+  const r = await exec(ssh, statusDisk(ssh.host.vars));
   const s = sections(r.stdout);
   const cert = (s.get("cert") ?? []).join("\n");
   const du = (s.get("tsdb") ?? [])[0];

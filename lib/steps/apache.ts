@@ -3,43 +3,11 @@ import type { Change } from "../engine/change.ts";
 import { RemoteError } from "../base/errors.ts";
 import { unifiedDiff } from "../engine/file_change.ts";
 import type { ApacheFacts } from "../facts/facts.ts";
-import { quote } from "../base/quote.ts";
-import { validatedEditScript } from "../commands/validated.ts";
-import { writeFileScript } from "../transport/ssh.ts";
+import { type ApacheEdit, changeApache, writeEdit } from "../commands/apache.ts";
+import { exec } from "../transport/exec.ts";
 import type { HostContext, Step } from "./step.ts";
 import { ourSubnet } from "./docker.ts";
 import { APACHE_CONF_NAME } from "../base/names.ts";
-
-/** What an Apache configuration change does on the host, as shell: deploy and uninstall each give theirs. */
-export interface ApacheEdit {
-  /** Changes our file (write or remove it, enable or disable it); a failure restores it. */
-  change: string;
-  /** Undoes what `change` did besides our file (a2enconf/a2enmod), when validation fails. */
-  undo?: string;
-}
-
-/**
- * The one script that changes Apache's configuration: keep a backup of our file, run the edit, validate
- * with `<ctl> -t`, then reload gracefully (`systemctl reload`: httpd's unit runs `httpd -k graceful`,
- * apache2's `apachectl graceful`). When validation fails: restore the file, undo the rest, leave Apache
- * as it was, and print the validator's message on stderr (exit 3). RHEL's `apachectl -t` would do as
- * well (one argument passes its wrapper), but `httpd -t` is the same command the probe trusts.
- */
-export function apacheChangeScript(apache: ApacheFacts, edit: ApacheEdit): string {
-  const svc = quote(apache.service);
-  return validatedEditScript({
-    file: apache.confFile,
-    ...edit,
-    validate: `${quote(apache.ctl)} -t`,
-    then: `if systemctl is-active --quiet ${svc}; then
-  systemctl reload ${svc} || { echo "graceful reload of ${apache.service} failed" >&2; exit 4; }
-  echo reloaded
-else
-  echo not-running
-fi
-`,
-  });
-}
 
 /** Runs an Apache change script; a rejected configuration becomes one clear error (`what` says what was tried). */
 export async function runApacheChange(
@@ -49,7 +17,7 @@ export async function runApacheChange(
   what: string,
 ): Promise<void> {
   try {
-    const r = await ctx.ssh.run(apacheChangeScript(apache, edit), { log: `${what}; validate; reload` });
+    const r = await exec(ctx.ssh, changeApache(apache, edit, what));
     if (r.stdout.includes("not-running")) {
       ctx.progress(`${apache.service} is not running: file changed, no reload`);
     }
@@ -61,27 +29,6 @@ export async function runApacheChange(
     }
     throw e;
   }
-}
-
-/** The edit that writes our file (and on Debian enables it and mod_status), undone on a failed validation. */
-export function writeEdit(
-  apache: ApacheFacts,
-  desired: string,
-  enable: { conf: boolean; mod: boolean },
-): ApacheEdit {
-  const change = [writeFileScript(apache.confFile, desired, { mode: 0o644 }).trim()];
-  const undo: string[] = [];
-  if (enable.conf) {
-    change.push(
-      `a2enconf -q ${APACHE_CONF_NAME} >/dev/null || { echo "a2enconf ${APACHE_CONF_NAME} failed" >&2; exit 1; }`,
-    );
-    undo.push(`a2disconf -q ${APACHE_CONF_NAME} >/dev/null 2>&1`);
-  }
-  if (enable.mod) {
-    change.push(`a2enmod -q status >/dev/null || { echo "a2enmod status failed" >&2; exit 1; }`);
-    undo.push("a2dismod -q status >/dev/null 2>&1");
-  }
-  return { change: change.join("\n"), undo: undo.join("; ") };
 }
 
 /** Step 4: the /server-status block, validated before a graceful reload, rolled back on failure. */

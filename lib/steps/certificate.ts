@@ -10,25 +10,12 @@ import { type DesiredFiles, PENDING } from "../containers/container_change.ts";
 import type { HostProbe, Stat } from "../facts/files_probe.ts";
 import { X509Certificate } from "node:crypto";
 import type { Host } from "../inventory/host.ts";
-import { quote } from "../base/quote.ts";
-import type { Ssh } from "../transport/ssh.ts";
-import { exec } from "../transport/exec.ts";
 import { ownPrivateFile } from "../commands/files.ts";
+import { CERT_NAME_RE, type CertPaths, makeCertificate } from "../commands/certificate.ts";
 
 /** Renew when the certificate expires within this many seconds (30 days). */
 export const RENEW_BEFORE_SECONDS = 30 * 24 * 3600;
-/** Validity of a new certificate. */
-export const CERT_DAYS = 825;
-
-const NAME_RE = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/;
 const IPV4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
-/** Where the certificate and key go. */
-export interface CertPaths {
-  sslDir: string;
-  cert: string;
-  key: string;
-}
 
 /**
  * subjectAltName entries for a host: fqdn, inventory name and public address (DNS: or IP: as they
@@ -43,7 +30,7 @@ export function subjectAltNames(
   const out: string[] = [];
   for (const n of [fqdn, hostName, publicAddress].filter(Boolean)) {
     if (IPV4_RE.test(n)) out.push(`IP:${n}`);
-    else if (NAME_RE.test(n)) out.push(`DNS:${n}`);
+    else if (CERT_NAME_RE.test(n)) out.push(`DNS:${n}`);
     else throw new Error(`'${n}' is not a valid name for the certificate`);
   }
   if (IPV4_RE.test(address)) out.push(`IP:${address}`);
@@ -95,62 +82,10 @@ export function certificateReason(state: CertState, wanted: string[]): string | 
 }
 
 /**
- * Script that makes a new key and self-signed certificate next to the old ones, then renames them in
- * place. The openssl config is written with printf of quoted lines (no value reaches the shell
- * unquoted) and works on OpenSSL 1.0.2 (no -addext). The key goes to `owner`, the certificate to
- * `certOwner` (the same unless given).
- */
-export function certificateScript(
-  p: CertPaths,
-  commonName: string,
-  sans: string[],
-  owner = "0:0",
-  certOwner = owner,
-): string {
-  if (!NAME_RE.test(commonName)) throw new Error(`'${commonName}' is not a valid certificate name`);
-  const cfg = [
-    "[req]",
-    "distinguished_name = dn",
-    "x509_extensions = ext",
-    "prompt = no",
-    "[dn]",
-    `CN = ${commonName}`,
-    "[ext]",
-    `subjectAltName = ${sans.join(",")}`,
-    "basicConstraints = critical,CA:FALSE",
-    "keyUsage = critical,digitalSignature,keyEncipherment",
-    "extendedKeyUsage = serverAuth",
-  ];
-  const d = quote(p.sslDir);
-  const newKey = quote(`${p.key}.new`);
-  const newCert = quote(`${p.cert}.new`);
-  return [
-    "set -eu",
-    "umask 077",
-    `mkdir -p ${d}`,
-    `chmod 755 ${d}`,
-    `cfg=$(mktemp)`,
-    `trap 'rm -f "$cfg" ${newKey} ${newCert}' EXIT`,
-    `printf '%s\\n' ${cfg.map(quote).join(" ")} > "$cfg"`,
-    `openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days ${CERT_DAYS} -config "$cfg" -keyout ${newKey} -out ${newCert} 2>&1`,
-    `chown ${quote(owner)} ${newKey}`,
-    `chown ${quote(certOwner)} ${newCert}`,
-    `chmod 600 ${newKey}`,
-    `chmod 644 ${newCert}`,
-    // Key first: a crash between the two renames leaves a mismatched pair, which the next run's
-    // probe can't see; so both are replaced within one script and the cert last.
-    `mv -f ${newKey} ${quote(p.key)}`,
-    `mv -f ${newCert} ${quote(p.cert)}`,
-    "trap - EXIT",
-  ].join("\n") + "\n";
-}
-
-/**
- * The certificate's changes from the batched probe: (re)create it, or fix the key's mode and owner
+ * The certificate's changes (each a command) from the batched probe: (re)create it, or fix the key's mode and owner
  * (`keyOwner`). `willChange` tells the caller that the certificate's content will differ after apply.
  */
 export function planCertificate(
-  ssh: Ssh,
   host: Host,
   p: CertPaths,
   probe: HostProbe,
@@ -164,11 +99,9 @@ export function planCertificate(
       willChange: true,
       changes: [{
         summary: `${reason} self-signed certificate ${p.cert} for ${sans.join(", ")}`,
-        apply: async () => {
-          await ssh.run(certificateScript(p, host.vars.fqdn, sans, keyOwner, "0:0"), {
-            log: `make certificate ${p.cert}`,
-          });
-        },
+        // Built now, not when applied: its name check can't fail here, as hostSubjectAltNames has
+        // already refused an fqdn it would refuse.
+        command: makeCertificate(p, host.vars.fqdn, sans, keyOwner, "0:0"),
       }],
     };
   }
@@ -177,9 +110,7 @@ export function planCertificate(
       willChange: false,
       changes: [{
         summary: `set mode 0600 owner ${keyOwner} on ${p.key} (was ${state.keyMode || "unknown"})`,
-        apply: async () => {
-          await exec(ssh, ownPrivateFile(p.key, keyOwner));
-        },
+        command: ownPrivateFile(p.key, keyOwner),
       }],
     };
   }
@@ -202,14 +133,13 @@ export function certificateNeeds(p: CertPaths): { files: string[]; stats: string
  * new certificate is still to be made.
  */
 export function mountedCertificate(
-  ssh: Ssh,
   host: Host,
   p: CertPaths,
   probe: HostProbe,
   desired: DesiredFiles,
   keyOwner = "0:0",
 ): Change[] {
-  const cert = planCertificate(ssh, host, p, probe, keyOwner);
+  const cert = planCertificate(host, p, probe, keyOwner);
   desired[p.cert] = cert.willChange ? PENDING : probe.files[p.cert];
   return cert.changes;
 }

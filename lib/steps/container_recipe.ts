@@ -10,7 +10,6 @@ import { containerChange, type DesiredFiles, networkChange } from "../containers
 import type { ContainerSpec } from "../containers/spec.ts";
 import { keepingPrevious, keptCopies } from "../containers/previous_files.ts";
 import { fileChange, type FileOptions } from "../engine/file_change.ts";
-import { exec } from "../transport/exec.ts";
 import { removeFile } from "../commands/files.ts";
 
 /**
@@ -118,7 +117,7 @@ export class ContainerPlan {
     if (found === null || found === undefined) return;
     this.#changes.push(keepingPrevious(this.ctx.ssh, {
       summary: `remove ${path} (${why})`,
-      apply: async () => void await exec(this.ctx.ssh, removeFile(path)),
+      command: removeFile(path),
     }, [path]));
   }
 

@@ -1,15 +1,11 @@
-import type { Change } from "../engine/change.ts";
+import { applyChange, type Change, changeText } from "../engine/change.ts";
 import {
   containerToolsError,
   dockerRepoBase,
   dockerRepoFile,
-  installableScript,
-  installScript,
   mergedDaemonJson,
   needsSelinuxLabel,
   proxyDropIn,
-  selinuxLabelScript,
-  START_SCRIPT,
   waitForPackageLock,
 } from "./docker_install.ts";
 import { installPaths } from "../inventory/paths.ts";
@@ -20,6 +16,13 @@ import type { Vars } from "../inventory/vars.ts";
 import { DAEMON_JSON, DOCKER_PROXY_DROPIN, DOCKER_REPO_FILE } from "../facts/docker.ts";
 import { exec } from "../transport/exec.ts";
 import { DAEMON_RELOAD } from "../commands/systemd.ts";
+import {
+  dockerInstallable,
+  installDocker,
+  labelContainerFiles,
+  RESTART_DOCKER,
+  START_DOCKER,
+} from "../commands/docker.ts";
 import { MANAGED_LABEL } from "../base/names.ts";
 
 /**
@@ -66,7 +69,7 @@ export const dockerStep: Step = {
       changes.push({
         summary: "enable and start docker, wait for its API",
         apply: async () => {
-          await ssh.run(START_SCRIPT, { log: "systemctl enable --now docker; wait for docker info" });
+          await exec(ssh, START_DOCKER);
           await ctx.refreshFacts();
         },
       });
@@ -76,8 +79,7 @@ export const dockerStep: Step = {
       changes.push({
         summary: `label ${dir} container_file_t for SELinux (semanage fcontext, restorecon): Docker ` +
           `labels containers here, and ours read their files there`,
-        apply: async () =>
-          void await ssh.run(selinuxLabelScript(dir, vars), { log: `label ${dir} container_file_t` }),
+        command: labelContainerFiles(dir, vars),
       });
     }
     changes.push(...networkChanges(ctx));
@@ -110,7 +112,7 @@ async function installChanges(
   let from = rhel ? "the host's repositories" : "Debian's repositories";
   if (base) {
     // A Satellite or an operator's repository that already offers docker-ce wins: no repository of ours.
-    const r = await ssh.run(installableScript(vars), { log: "is docker-ce installable (dnf list)" });
+    const r = await exec(ssh, dockerInstallable(vars));
     if (r.stdout.trim() !== "yes") {
       from = base;
       const repo = fileChange(
@@ -134,7 +136,7 @@ async function installChanges(
     apply: async () => {
       await waitForPackageLock(ssh, facts, ctx.progress);
       ctx.progress("installing the Docker engine (package download, may take a minute)");
-      await ssh.run(installScript(facts, vars), { log: "install Docker engine", timeoutMs: 900_000 });
+      await exec(ssh, installDocker(facts.os, vars));
     },
   });
   return changes;
@@ -144,14 +146,14 @@ async function installChanges(
 function restartedForProxy(ctx: HostContext, dropInChange: Change): Change {
   const { ssh, facts } = ctx;
   return {
-    ...dropInChange,
+    ...changeText(dropInChange),
     summary: `${dropInChange.summary}${
       facts.docker.running ? "; restart docker (its containers restart with it)" : ""
     }`,
     apply: async () => {
-      await dropInChange.apply();
+      await applyChange(ssh, dropInChange);
       if (facts.docker.running) {
-        await ssh.run("systemctl restart docker", { log: "restart docker for its proxy settings" });
+        await exec(ssh, RESTART_DOCKER);
       }
     },
   };

@@ -1,8 +1,9 @@
 import type { HostContext, Step } from "./step.ts";
 import type { Facts } from "../facts/facts.ts";
 import type { Vars } from "../inventory/vars.ts";
-import { quote } from "../base/quote.ts";
-import { dockerRepoBase, proxyEnv } from "./docker_install.ts";
+import { dockerRepoBase } from "./docker_install.ts";
+import { reachCheck } from "../commands/probe.ts";
+import { exec } from "../transport/exec.ts";
 import { APACHE_CONF_FILE } from "../base/names.ts";
 
 /**
@@ -90,20 +91,6 @@ export function reachTargets(f: Facts, vars: Vars): { name: string; url: string 
   return out;
 }
 
-/**
- * Script: a bounded HEAD request (`curl -sI -m 8`) from the host to each target, all at once, through
- * the proxy when one is set; prints `i code` per target (000: no answer). A registry's 401 is an answer.
- */
-export function reachScript(targets: { url: string }[], vars: Vars): string {
-  return [
-    proxyEnv(vars.proxy),
-    ...targets.map((t, i) =>
-      `( echo "${i} $(curl -sI -o /dev/null -m 8 -w '%{http_code}' ${quote(t.url)} 2>/dev/null || true)" ) &`
-    ),
-    "wait",
-  ].filter(Boolean).join("\n");
-}
-
 /** Everything the facts found that decides the plan, one line per subject. */
 export function factsReport(f: Facts, vars: Vars, reach: Map<string, string>): string[] {
   const a = f.apache;
@@ -186,9 +173,7 @@ export const factsReportStep: Step = {
     const targets = reachTargets(ctx.facts, vars);
     const reach = new Map<string, string>();
     if (targets.length) {
-      const r = await ctx.ssh.run(reachScript(targets, vars), {
-        log: "curl -sI the repository and registries",
-      });
+      const r = await exec(ctx.ssh, reachCheck(targets, vars));
       for (const l of r.stdout.split("\n")) {
         const [i, code] = l.trim().split(" ");
         if (targets[Number(i)]) reach.set(targets[Number(i)].name, code ?? "");

@@ -34,7 +34,7 @@ export const firewallStep: Step = {
     if (!state.enabled) {
       changes.push({
         summary: `enable ${UNIT_NAME} (rules come back after reboots and Docker restarts)`,
-        apply: async () => void await exec(ssh, enableUnit(UNIT_NAME)),
+        command: enableUnit(UNIT_NAME),
       });
     }
     // The firewalld watcher goes on every host: it only runs while firewalld does (WantedBy/PartOf), so
@@ -50,13 +50,13 @@ export const firewallStep: Step = {
     if (!watch.enabled) {
       changes.push({
         summary: `enable ${WATCH_UNIT_NAME} (rules come back after \`firewall-cmd --reload\`)`,
-        apply: async () => void await exec(ssh, enableUnit(WATCH_UNIT_NAME)),
+        command: enableUnit(WATCH_UNIT_NAME),
       });
     }
     if (ctx.facts.firewall.firewalld && (!watch.active || ws || wu)) {
       changes.push({
         summary: `${watch.active ? "restart" : "start"} ${WATCH_UNIT_NAME} (firewalld is active)`,
-        apply: async () => void await exec(ssh, restartUnit(WATCH_UNIT_NAME)),
+        command: restartUnit(WATCH_UNIT_NAME),
       });
     }
     if (!state.rulesOk || !state.jumpOk || !watch.forwardFirst || s) {
@@ -68,7 +68,7 @@ export const firewallStep: Step = {
         : `${https}, ${host.vars.ports.dashboard} closed`;
       changes.push({
         summary: `apply iptables chain ISA-MONITORING in DOCKER-USER (${ports})`,
-        apply: async () => void await exec(ssh, APPLY_FIREWALL),
+        command: APPLY_FIREWALL,
       });
     }
     return Promise.resolve(changes);

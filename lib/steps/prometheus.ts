@@ -70,7 +70,7 @@ export const prometheusStep: Step = {
   },
   plan: async (ctx) => {
     // Long on purpose: the recipe's steps in the order the changes apply; each concern is a helper below.
-    const { host, ssh } = ctx;
+    const { host } = ctx;
     const v = host.vars;
     const p = installPaths(v);
     const native = v.frontend === "native";
@@ -94,13 +94,13 @@ export const prometheusStep: Step = {
           "the native frontend replaces it",
         )
         : null,
-      dirChange(ssh, p.prometheusDir, "755", probe),
+      dirChange(p.prometheusDir, "755", probe),
       // Prometheus only opens the files inside by name: it may pass through, not list nor write.
-      dirChange(ssh, p.prometheusSecretsDir, "710", probe, { owner: groupOnly(owner) }),
+      dirChange(p.prometheusSecretsDir, "710", probe, { owner: groupOnly(owner) }),
       // An earlier install (official image, user nobody; or ours as root) left the data to another
       // uid. A migration run gives it away before the container is recreated: the old container
       // (root without CAP_DAC_OVERRIDE) can then no longer create files there, for a few seconds.
-      dirChange(ssh, p.prometheusData, "700", probe, {
+      dirChange(p.prometheusData, "700", probe, {
         recursiveOwner: true,
         owner,
         why: "Prometheus runs as the system user isa-monitoring and must own its data",
@@ -214,7 +214,7 @@ async function nativeFrontendFiles(
   const { ctx } = plan;
   const p = installPaths(ctx.host.vars);
   const probe = ctx.probed;
-  plan.push(...mountedCertificate(ctx.ssh, ctx.host, p, probe, plan.desired, owner));
+  plan.push(...mountedCertificate(ctx.host, p, probe, plan.desired, owner));
   // The internal user Prometheus scrapes itself with: random, made once, kept on the host.
   const selfPass = selfScrapePassword(probe.files[p.selfScrapePassword]);
   secretFile(p.selfScrapePassword, selfPass);

@@ -1,10 +1,6 @@
-import {
-  accountOwner,
-  accountProblem,
-  createAccountScript,
-  PLANNED_OWNER,
-  removeAccountScript,
-} from "../containers/service_account.ts";
+import { accountOwner, accountProblem, PLANNED_OWNER } from "../containers/service_account.ts";
+import { createAccount, removeAccount } from "../commands/account.ts";
+import { exec } from "../transport/exec.ts";
 import type { HostContext, Step } from "./step.ts";
 import { SERVICE_ACCOUNT } from "../base/names.ts";
 
@@ -26,7 +22,7 @@ export const serviceAccountStep: Step = {
       summary: `create system user ${SERVICE_ACCOUNT} (no login, no home): Prometheus and Traefik run as ` +
         `it, and it owns their 0600 files`,
       apply: async () => {
-        await ctx.ssh.run(createAccountScript(), { log: `useradd --system ${SERVICE_ACCOUNT}` });
+        await exec(ctx.ssh, createAccount());
         await ctx.refreshFacts();
         if (!ctx.facts.serviceAccount) throw new Error(`useradd did not make ${SERVICE_ACCOUNT}`);
       },
@@ -51,7 +47,7 @@ export function serviceOwner(ctx: HostContext): string {
 
 /**
  * With uninstall --purge, after the install folder: removes the account (kept otherwise, see
- * `removeAccountScript`).
+ * `removeAccount` in lib/commands/account.ts).
  */
 export const removeServiceAccountStep: Step = {
   id: "account",
@@ -65,7 +61,7 @@ export const removeServiceAccountStep: Step = {
     }
     return Promise.resolve([{
       summary: `remove system user ${SERVICE_ACCOUNT} and its group`,
-      apply: async () => void await ctx.ssh.run(removeAccountScript(), { log: `userdel ${SERVICE_ACCOUNT}` }),
+      command: removeAccount(),
     }]);
   },
 };

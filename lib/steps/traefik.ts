@@ -33,7 +33,7 @@ function traefikNeeds(host: Host): ProbeNeeds {
 
 /** The Traefik step's plan: its files, validated, then its container (or its removal when native). */
 async function planTraefik(ctx: HostContext): Promise<Change[]> {
-  const { host, ssh } = ctx;
+  const { host } = ctx;
   const v = host.vars;
   const docker = dockerFor(ctx);
   if (v.frontend === "native") {
@@ -46,11 +46,11 @@ async function planTraefik(ctx: HostContext): Promise<Change[]> {
   const plan = new ContainerPlan(ctx, traefikSpec(host, owner), keptFiles(p), docker);
   const probe = ctx.probed;
   plan.push(
-    dirChange(ssh, p.traefikDir, "755", probe),
-    dirChange(ssh, p.traefikDynamicDir, "755", probe),
+    dirChange(p.traefikDir, "755", probe),
+    dirChange(p.traefikDynamicDir, "755", probe),
   );
 
-  plan.push(...mountedCertificate(ssh, host, p, probe, plan.desired, owner));
+  plan.push(...mountedCertificate(host, p, probe, plan.desired, owner));
 
   // Hashes still matching their password are kept, so a re-run writes identical bytes.
   const users = await hashCredentials(secrets.frontend.credentials, parseHtpasswd(probe.files[p.htpasswd]));

@@ -4,12 +4,11 @@ import { installPaths } from "../inventory/paths.ts";
 import { CONTAINER_NAMES } from "../containers/builders.ts";
 import { containerState } from "../containers/reconcile.ts";
 import { unifiedDiff } from "../engine/file_change.ts";
-import { quote } from "../base/quote.ts";
-import { writeFileScript } from "../transport/ssh.ts";
+import { removeEdit } from "../commands/apache.ts";
 import type { Step } from "./step.ts";
 import { runApacheChange } from "./apache.ts";
 import { removeServiceAccountStep } from "./service_account.ts";
-import { APACHE_CONF_NAME, CHAIN, MANAGED_LABEL, UNIT_NAME, WATCH_UNIT_NAME } from "../base/names.ts";
+import { CHAIN, MANAGED_LABEL, UNIT_NAME, WATCH_UNIT_NAME } from "../base/names.ts";
 import { exec } from "../transport/exec.ts";
 import { FIREWALL_LEFTOVERS, REMOVE_FIREWALL } from "../commands/firewall.ts";
 import { folderSize, removeTree } from "../commands/files.ts";
@@ -64,14 +63,7 @@ export const removeApacheBlockStep: Step = {
     const rest = withoutBlock(current);
     const removeFile = rest.trim() === "";
     const debian = apache.layout === "debian";
-    const edit = removeFile
-      ? {
-        change: `rm -f ${quote(apache.confFile)}${
-          debian ? `\na2disconf -q ${APACHE_CONF_NAME} >/dev/null 2>&1 || true` : ""
-        }`,
-        undo: debian ? `a2enconf -q ${APACHE_CONF_NAME} >/dev/null 2>&1` : undefined,
-      }
-      : { change: writeFileScript(apache.confFile, rest, { mode: 0o644 }) };
+    const edit = removeEdit(apache.confFile, removeFile ? null : rest, debian);
     const what = `${removeFile ? "remove" : "update"} ${apache.confFile}`;
     return Promise.resolve([{
       summary: `${what}; ${apache.ctl} -t; graceful reload of ${apache.service}`,
@@ -90,7 +82,7 @@ export const removeFirewallStep: Step = {
     return [{
       summary:
         `remove iptables chain ${CHAIN}, its DOCKER-USER jump, ${UNIT_NAME}, ${WATCH_UNIT_NAME} and their scripts`,
-      apply: async () => void await exec(ctx.ssh, REMOVE_FIREWALL),
+      command: REMOVE_FIREWALL,
     }];
   },
 };
@@ -107,7 +99,7 @@ export const purgeStep: Step = {
     if (!r.stdout.trim()) return [];
     return [{
       summary: `remove ${root} (${r.stdout.trim()}, Prometheus data included)`,
-      apply: async () => void await exec(ctx.ssh, removeTree(root)),
+      command: removeTree(root),
     }];
   },
 };

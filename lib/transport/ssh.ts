@@ -1,9 +1,9 @@
 import $ from "dax";
 import { createHash } from "node:crypto";
-import { Buffer } from "node:buffer";
 import { RemoteError, UnreachableError } from "../base/errors.ts";
 import type { Host } from "../inventory/host.ts";
 import { quote } from "../base/quote.ts";
+import { writeFileScript } from "../commands/files.ts";
 
 /** Output of a remote script. */
 export interface RemoteResult {
@@ -397,35 +397,4 @@ export class Ssh {
   async exit(): Promise<void> {
     await $`ssh ${this.sshArgs()} -O exit -- ${this.host.ssh.address}`.quiet().noThrow();
   }
-}
-
-/** Base64 of the content's bytes (UTF-8 for a string), in lines of 76 as `base64 -d` reads them. */
-function toBase64(content: string | Uint8Array): string {
-  return Buffer.from(content).toString("base64").replace(/.{1,76}/g, "$&\n");
-}
-
-/** The remote script that atomically writes a file (exported for unit tests). */
-export function writeFileScript(
-  path: string,
-  content: string | Uint8Array,
-  opts: { mode: number; owner?: string },
-) {
-  const p = quote(path);
-  const dir = quote(path.replace(/\/[^/]*$/, "") || "/");
-  return [
-    "set -eu",
-    "umask 077",
-    `mkdir -p ${dir}`,
-    // A run cut off between mktemp and mv (lost connection, Ctrl-C: the EXIT trap doesn't run when
-    // the shell is killed) leaves a temp file; the host lock means no other run is writing one now.
-    `rm -f ${quote(path + ".isa-tmp.")}*`,
-    `t=$(mktemp ${quote(path + ".isa-tmp.")}XXXXXX)`,
-    `trap 'rm -f "$t"' EXIT`,
-    `base64 -d > "$t" <<'ISA_EOF'`,
-    toBase64(content) + "ISA_EOF",
-    `chmod ${opts.mode.toString(8)} "$t"`,
-    opts.owner ? `chown ${quote(opts.owner)} "$t"` : "",
-    `mv -f "$t" ${p}`,
-    "trap - EXIT",
-  ].filter(Boolean).join("\n") + "\n";
 }

@@ -131,10 +131,11 @@ Deno.test("host steps on a fresh lab host: Docker, firewall, Apache block; idemp
   await t.step("a change that fails validation is rolled back and Apache keeps running", async () => {
     const conf = "/etc/apache2/conf-available/EPFL_isa.conf";
     const ours = (await onHost(info, HOST, `sha256sum ${conf}`)).out;
-    const { Ssh, writeFileScript } = await import("../../lib/transport/ssh.ts");
+    const { Ssh } = await import("../../lib/transport/ssh.ts");
+    const { writeFileScript } = await import("../../lib/commands/files.ts");
     const { loadInventory } = await import("../../lib/inventory/load.ts");
     const { gatherFacts } = await import("../../lib/facts/gather.ts");
-    const { apacheChangeScript } = await import("../../lib/steps/apache.ts");
+    const { changeApache } = await import("../../lib/commands/apache.ts");
     const host = (await loadInventory(inv)).hosts.find((h) => h.name === HOST)!;
     const ssh = new Ssh(host);
     const facts = await gatherFacts(ssh);
@@ -143,7 +144,7 @@ Deno.test("host steps on a fresh lab host: Docker, firewall, Apache block; idemp
     const bad = writeFileScript(conf, "<Location /server-status>\n  NotADirective\n</Location>\n", {
       mode: 0o644,
     });
-    const r = await ssh.run(apacheChangeScript(facts.apache!, { change: bad }), { check: false });
+    const r = await ssh.run(changeApache(facts.apache!, { change: bad }, "bad").script, { check: false });
     await ssh.close();
     assert.equal(r.code, 3);
     assert.match(r.stderr, /NotADirective/, "the validator's message comes back");

@@ -4,10 +4,10 @@ import Docker from "dockerode";
 import {
   certificateNeeds,
   certificateReason,
-  certificateScript,
   certificateState,
   subjectAltNames,
 } from "../../lib/steps/certificate.ts";
+import { makeCertificate } from "../../lib/commands/certificate.ts";
 import { fileNeedsScript, parseFileNeeds, parseProbe, probeScript } from "../../lib/facts/files_probe.ts";
 import { exporterSpec, prometheusSpec, traefikSpec } from "../../lib/containers/builders.ts";
 import {
@@ -340,7 +340,7 @@ Deno.test("certificate: made once with the right names, key 0600; renewed when e
     };
     let st = await probe();
     assert.equal(certificateReason(st, sans), "create");
-    await $`sh -s`.stdinText(certificateScript(p, "isaqal09.epfl.ch", sans, owner)).quiet();
+    await $`sh -s`.stdinText(makeCertificate(p, "isaqal09.epfl.ch", sans, owner).script).quiet();
     st = await probe();
     assert.equal(st.valid, true);
     assert.deepEqual(st.sans, sans);

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import $ from "dax";
 import { parse } from "yaml";
-import { certificateScript, subjectAltNames } from "../../lib/steps/certificate.ts";
+import { subjectAltNames } from "../../lib/steps/certificate.ts";
+import { makeCertificate } from "../../lib/commands/certificate.ts";
 import { hashCredentials } from "../../lib/render/htpasswd.ts";
 import { PROMETHEUS_SECRET_FILES } from "../../lib/inventory/paths.ts";
 import {
@@ -48,12 +49,12 @@ async function layout(): Promise<{ dir: string; ssl: string }> {
     await Deno.writeTextFile(`${dir}/${f}`, RW_PASSWORD, { mode: 0o600 });
   }
   // The same script the deploy runs on the host, run here with the local sh and openssl.
-  const script = certificateScript(
+  const script = makeCertificate(
     { sslDir: ssl, cert: `${ssl}/cert.pem`, key: `${ssl}/key.pem` },
     FQDN,
     subjectAltNames(FQDN, "isaqal09", "127.0.0.1"),
     `${Deno.uid()}:${Deno.gid()}`,
-  );
+  ).script;
   await $`sh -s`.stdinText(script).quiet();
   return { dir, ssl };
 }

@@ -15,7 +15,7 @@ import {
   type SwapHooks,
 } from "../../lib/containers/reconcile.ts";
 import { waitUntilReady } from "../../lib/containers/readiness.ts";
-import { keepScript, restoreScript } from "../../lib/containers/previous_files.ts";
+import { keepCopies, restoreCopies } from "../../lib/commands/previous_files.ts";
 import { type ContainerSpec, specHash } from "../../lib/containers/spec.ts";
 import { ensureTinyImage, FAILING_C, SLEEPER_C } from "../helpers/tiny_images.ts";
 import { MANAGED_LABEL } from "../../lib/base/names.ts";
@@ -158,13 +158,13 @@ Deno.test("kept copies with the local sh: kept once, put back, an absent file re
     const g = `${dir}/new file`;
     await Deno.writeTextFile(f, "old\n");
     await Deno.chmod(f, 0o600);
-    await $`sh -s`.stdinText(keepScript([f, g]));
+    await $`sh -s`.stdinText(keepCopies([f, g]).script);
     await Deno.writeTextFile(f, "intermediate\n");
     // A second keep (the next run after one that died) must not overwrite the first copy.
-    await $`sh -s`.stdinText(keepScript([f, g]));
+    await $`sh -s`.stdinText(keepCopies([f, g]).script);
     await Deno.writeTextFile(f, "new\n");
     await Deno.writeTextFile(g, "created\n");
-    await $`sh -s`.stdinText(restoreScript([f, g]));
+    await $`sh -s`.stdinText(restoreCopies([f, g]).script);
     assert.equal(await Deno.readTextFile(f), "old\n");
     assert.equal((await Deno.stat(f)).mode! & 0o777, 0o600, "mode kept");
     assert.equal(await Deno.stat(g).then(() => true, () => false), false, "did not exist before: removed");

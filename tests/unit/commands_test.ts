@@ -10,10 +10,13 @@ import {
 } from "../../lib/commands/files.ts";
 import { asRoot } from "../../lib/transport/ssh.ts";
 import { quote } from "../../lib/base/quote.ts";
-import { apacheChangeScript, writeEdit } from "../../lib/steps/apache.ts";
+import { type ApacheFiles, changeApache, removeEdit, writeEdit } from "../../lib/commands/apache.ts";
+import { writeFileScript } from "../../lib/commands/files.ts";
+import { whoListens } from "../../lib/commands/probe.ts";
+import { verifyEvidence } from "../../lib/commands/verify.ts";
+import { statusDisk } from "../../lib/commands/status.ts";
 import { APPLY_FIREWALL, FIREWALL_LEFTOVERS, REMOVE_FIREWALL } from "../../lib/commands/firewall.ts";
 import { candidateOf, commitCandidate, dropCandidate } from "../../lib/commands/validated.ts";
-import type { ApacheFacts } from "../../lib/facts/facts.ts";
 
 Deno.test("commands: systemd, whole", () => {
   assert.deepEqual(DAEMON_RELOAD, { script: "systemctl daemon-reload", log: "systemctl daemon-reload" });
@@ -62,18 +65,19 @@ Deno.test("transport: becoming root is one command, for scripts on stdin and for
   );
 });
 
-const DEBIAN = {
+const DEBIAN: ApacheFiles = {
   ctl: "apache2ctl",
   service: "apache2",
   confFile: "/etc/apache2/conf-available/EPFL_isa.conf",
-} as ApacheFacts;
+};
 
 Deno.test("apache: the validate-then-reload script, whole (Debian, enabling our file and mod_status)", () => {
   const edit = writeEdit(DEBIAN, "X\n", { conf: true, mod: true });
   assert.equal(edit.undo, "a2disconf -q EPFL_isa >/dev/null 2>&1; a2dismod -q status >/dev/null 2>&1");
-  const script = apacheChangeScript(DEBIAN, { change: "CHANGE", undo: "UNDO" });
+  const cmd = changeApache(DEBIAN, { change: "CHANGE", undo: "UNDO" }, "update our file");
+  assert.equal(cmd.log, "update our file; validate; reload");
   assert.equal(
-    script,
+    cmd.script,
     `set -u
 f=/etc/apache2/conf-available/EPFL_isa.conf; bak="$f.isa-bak"; had=0
 if [ -f "$f" ]; then cp -p "$f" "$bak"; had=1; fi
@@ -133,5 +137,74 @@ rm -f /etc/systemd/system/isa-monitoring-firewalld-watch.service /usr/local/sbin
 while iptables -w -D DOCKER-USER -j ISA-MONITORING 2>/dev/null; do :; done
 iptables -w -F ISA-MONITORING 2>/dev/null || true; iptables -w -X ISA-MONITORING 2>/dev/null || true`,
     log: "remove chain ISA-MONITORING",
+  });
+});
+
+Deno.test("apache: taking our block out, whole (the rest written back, or our file removed)", () => {
+  const f = DEBIAN.confFile;
+  assert.deepEqual(removeEdit(f, "Other\n", true), {
+    change: writeFileScript(f, "Other\n", { mode: 0o644 }),
+  });
+  assert.deepEqual(removeEdit(f, null, true), {
+    change: `rm -f ${f}\na2disconf -q EPFL_isa >/dev/null 2>&1 || true`,
+    undo: "a2enconf -q EPFL_isa >/dev/null 2>&1",
+  });
+  assert.deepEqual(removeEdit("/etc/httpd/conf.d/EPFL_isa.conf", null, false), {
+    change: "rm -f /etc/httpd/conf.d/EPFL_isa.conf",
+    undo: undefined,
+  });
+});
+
+Deno.test("probe: who listens on a port, whole", () => {
+  assert.deepEqual(whoListens("8443"), {
+    script: "ss -Htlnp 'sport = :8443' 2>/dev/null",
+    log: "ss: who listens on port 8443",
+    check: false,
+  });
+});
+
+Deno.test("verify: the evidence read, whole (native frontend, both containers running)", () => {
+  const ips = { exporter: "172.18.0.2", prometheus: "172.18.0.3" };
+  const ports = { exporter: 9117, prometheus: 9090 };
+  const cmd = verifyEvidence({ frontend: "native", install_dir: "/srv/isa" }, ips, ports, {
+    user: "u",
+    pass: 'p"\\',
+  });
+  assert.equal(
+    cmd.script,
+    `echo @@server-status
+curl -s -m 5 -w '\\n@@server-status-code\\n%{http_code}\\n' 'http://localhost/server-status?auto' || true
+echo @@exporter
+curl -sf -m 5 http://172.18.0.2:9117/metrics | grep '^apache_' || echo @@no-answer
+echo @@targets
+printf '%s\\n' 'user = "u:p\\"\\\\"' | curl -sf -m 5 -k -K - 'https://172.18.0.3:9090/api/v1/targets?state=active' || printf '{}'; echo
+echo @@cert
+cat /srv/isa/traefik/ssl/cert.pem 2>/dev/null
+echo @@end`,
+  );
+  assert.match(cmd.log!, /^curl server-status, exporter \/metrics/);
+  // A container not running: its section stays empty.
+  const none = verifyEvidence(
+    { frontend: "traefik", install_dir: "/srv/isa" },
+    {
+      exporter: null,
+      prometheus: null,
+    },
+    ports,
+    { user: "u", pass: "p" },
+  );
+  assert.equal(none.script.split("\n").slice(2, 4).join("\n"), "echo @@exporter\necho @@targets");
+});
+
+Deno.test("status: the certificate and TSDB read, whole", () => {
+  assert.deepEqual(statusDisk({ install_dir: "/srv/isa" }), {
+    script: "echo @@enddate\n" +
+      "openssl x509 -enddate -noout -in /srv/isa/traefik/ssl/cert.pem 2>/dev/null\n" +
+      "echo @@cert\n" +
+      "cat /srv/isa/traefik/ssl/cert.pem 2>/dev/null\n" +
+      "echo @@tsdb\n" +
+      "du -sb /srv/isa/prometheus/data 2>/dev/null | cut -f1\n" +
+      "echo @@end",
+    log: "read the certificate's end date and the TSDB's size",
   });
 });

@@ -3,8 +3,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { needsShared, SHARED } from "../helpers/shared.ts";
 import { parseFacts } from "../../lib/facts/probe.ts";
-import { dockerRepoBase, installScript } from "../../lib/steps/docker_install.ts";
-import { apacheChangeScript } from "../../lib/steps/apache.ts";
+import { dockerRepoBase } from "../../lib/steps/docker_install.ts";
+import { installDocker } from "../../lib/commands/docker.ts";
+import { changeApache } from "../../lib/commands/apache.ts";
 import { qualHost } from "../helpers/fake_host.ts";
 import { parseApacheV, parseModules } from "../../lib/facts/apache.ts";
 import { parseDockerPackage } from "../../lib/facts/docker.ts";
@@ -51,7 +52,7 @@ for (const [name, version] of [["rhel8", "8.7"], ["rhel9", "9.6"]]) {
     assert.equal(facts.diskFreeMb, 20480);
     assert.equal(facts.firewall.firewalld, true);
     assert.equal(facts.firewall.persistence, "none");
-    const script = installScript(facts, (await qualHost()).vars);
+    const script = installDocker(facts.os, (await qualHost()).vars).script;
     assert.match(script, /^dnf -y install docker-ce docker-ce-cli containerd\.io$/m);
     assert.doesNotMatch(script, /config-manager|allowerasing|_proxy/);
   });
@@ -121,7 +122,7 @@ ExtendedStatus Off
   assert.equal(facts.selinux.mode, "absent");
   assert.equal(facts.selinux.dockerLabels, false);
   assert.match(
-    installScript(facts, (await qualHost()).vars),
+    installDocker(facts.os, (await qualHost()).vars).script,
     /apt-get .*install -y -qq --no-install-recommends docker\.io/,
   );
 });
@@ -156,7 +157,7 @@ Deno.test("RHEL family: Docker's repository per distribution, conf.d, httpd -t, 
   assert.equal(dockerRepoBase(as("rhel"), vars), "https://download.docker.com/linux/rhel");
   assert.equal(dockerRepoBase(as("rocky"), vars), "https://download.docker.com/linux/centos");
   assert.equal(dockerRepoBase(as("almalinux"), vars), "https://download.docker.com/linux/centos");
-  const script = apacheChangeScript(base.apache!, { change: "true" });
+  const script = changeApache(base.apache!, { change: "true" }, "x").script;
   assert.match(script, /f=\/etc\/httpd\/conf\.d\/EPFL_isa\.conf/);
   assert.match(script, /out=\$\(\/usr\/sbin\/httpd -t 2>&1\)/);
   assert.match(script, /systemctl reload httpd/);

@@ -5,7 +5,8 @@ import { packageLockWaitSeconds, waitForPackageLock } from "../../lib/steps/dock
 import type { Facts } from "../../lib/facts/facts.ts";
 import { parseFacts } from "../../lib/facts/probe.ts";
 import { recapCounts } from "../../lib/engine/report.ts";
-import { type RemoteResult, type Ssh, writeFileScript } from "../../lib/transport/ssh.ts";
+import type { RemoteResult, Ssh } from "../../lib/transport/ssh.ts";
+import { writeFileScript } from "../../lib/commands/files.ts";
 import { explainPortClash } from "../../lib/containers/port_clash.ts";
 
 /** An Ssh that answers each `run` from a list (the last answer repeats). */

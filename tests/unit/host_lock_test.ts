@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { cleanHolder } from "../../lib/transport/host_lock.ts";
-import { evidenceScript } from "../../lib/verify/gather.ts";
+import { verifyEvidence } from "../../lib/commands/verify.ts";
 import { inventoryPath, loadInventory } from "../../lib/inventory/load.ts";
 import { LOCK_DIR, LOCK_FILE } from "../../lib/base/names.ts";
 
@@ -21,7 +21,9 @@ Deno.test("the lock lives in a root-only folder, not in world-writable /run/lock
 
 Deno.test("verify's host script writes no temporary file", async () => {
   const host = (await loadInventory(inventoryPath({ prod: false }))).hosts[0];
-  const s = evidenceScript(host, "172.18.0.2", "172.18.0.3", { user: "u", pass: "p" });
+  const ips = { exporter: "172.18.0.2", prometheus: "172.18.0.3" };
+  const s =
+    verifyEvidence(host.vars, ips, { exporter: 9117, prometheus: 9090 }, { user: "u", pass: "p" }).script;
   assert.doesNotMatch(s, /\/tmp\/|\s-o\s/, "curl writes to standard output only");
   assert.match(s, /@@server-status-code/);
 });

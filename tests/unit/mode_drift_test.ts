@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { applyChange } from "../../lib/engine/change.ts";
 import { fileChange, statDrift } from "../../lib/engine/file_change.ts";
 import type { Ssh } from "../../lib/transport/ssh.ts";
 import { keepingPrevious } from "../../lib/containers/previous_files.ts";
@@ -26,7 +27,7 @@ Deno.test("a chmod 644 of a secret file is a change that restores 0600; the righ
   assert.ok(c, "mode drift is a change");
   assert.match(c.summary, /restore \/srv\/isa\/traefik\/htpasswd \(mode 0644 → 0600\)/);
   assert.equal(c.diff, undefined, "no content shown");
-  await c.apply();
+  await applyChange(ssh, c);
   assert.deepEqual(writes, [{
     path: "/srv/isa/traefik/htpasswd",
     content: "u:$2y$hash\n",
@@ -65,10 +66,10 @@ Deno.test("a mode-only restore keeps no previous copy (no swap follows it); a co
   const opts = { mode: 0o600, found: { owner: "0:0", mode: "644" } };
   const restore = fileChange(ssh, path, "same\n", "same\n", opts)!;
   assert.equal(restore.sameContent, true);
-  await keepingPrevious(ssh, restore, [path])!.apply();
+  await applyChange(ssh, keepingPrevious(ssh, restore, [path])!);
   assert.deepEqual(scripts, [], "no copy made for a mode-only restore");
   const update = fileChange(ssh, path, "old\n", "new\n", opts)!;
-  await keepingPrevious(ssh, update, [path])!.apply();
+  await applyChange(ssh, keepingPrevious(ssh, update, [path])!);
   assert.equal(scripts.length, 1, "the previous content is kept for a rollback");
   assert.ok(String(scripts[0]).includes(path));
 });

@@ -1,17 +1,8 @@
 import assert from "node:assert/strict";
-import {
-  demuxLogs,
-  parseReadiness,
-  type ReadinessProbe,
-  readinessScript,
-} from "../../lib/containers/readiness.ts";
-import {
-  copyPaths,
-  dropScript,
-  keepScript,
-  keptCopies,
-  restoreScript,
-} from "../../lib/containers/previous_files.ts";
+import { demuxLogs, parseReadiness } from "../../lib/containers/readiness.ts";
+import { readinessCheck, type ReadinessProbe } from "../../lib/commands/readiness.ts";
+import { keptCopies } from "../../lib/containers/previous_files.ts";
+import { copyPaths, dropCopies, keepCopies, restoreCopies } from "../../lib/commands/previous_files.ts";
 
 const exporter: ReadinessProbe = {
   port: 9117,
@@ -52,13 +43,27 @@ Deno.test("readiness: Prometheus' 503 while starting is not ready; a missing pas
 });
 
 Deno.test("readiness script: the URL is the container's address; the password is in no argv", () => {
-  const s = readinessScript("172.18.0.3", prom);
+  const c = readinessCheck("172.18.0.3", prom, "prometheus");
+  assert.deepEqual(c, {
+    script:
+      `p=$(cat /srv/isa/prometheus/secrets/self_scrape_password 2>/dev/null) || { echo '@@code nofile'; exit 0; }\n` +
+      `case "$p" in *[!0-9a-fA-F]*|'') echo '@@code badfile'; exit 0;; esac\n` +
+      `printf 'user = "%s:%s"\\n' isa-self-scrape "$p" | curl -s -k -m 3 -w '\\n@@code %{http_code}\\n' -K - ` +
+      `https://172.18.0.3:9090/-/ready | grep '^@@code '\n`,
+    log: `readiness of prometheus: ${prom.what}`,
+    check: false,
+    timeoutMs: 10_000,
+  });
+  const s = c.script;
   assert.match(s, / https:\/\/172\.18\.0\.3:9090\/-\/ready /);
   // Only printf (a builtin) sees the password, from a variable; curl reads it on stdin (-K -).
   assert.match(s, /printf 'user = "%s:%s"\\n' isa-self-scrape "\$p" \| curl .* -K - /);
   assert.ok(!/curl[^|]* -u /.test(s));
-  assert.match(readinessScript("172.18.0.4", exporter), /grep -E '\^\(@@code \|apache_up \)'/);
-  assert.throws(() => readinessScript("1.2.3.4; rm -rf /", exporter), /not an IP/);
+  assert.match(
+    readinessCheck("172.18.0.4", exporter, "exporter").script,
+    /grep -E '\^\(@@code \|apache_up \)'/,
+  );
+  assert.throws(() => readinessCheck("1.2.3.4; rm -rf /", exporter, "exporter"), /not an IP/);
 });
 
 Deno.test("demuxLogs: Docker's 8-byte frames become text; a TTY's plain text passes", () => {
@@ -76,13 +81,23 @@ Deno.test("kept copies: made once, put back, forgotten; markers for files that d
   const f = "/srv/isa/prometheus/prometheus.yml";
   assert.deepEqual(copyPaths(f), { copy: `${f}.isa-prev`, absent: `${f}.isa-prev-absent` });
   // Only when no copy is kept yet: after a run that died, the copy is what the old container read.
-  assert.match(
-    keepScript([f]),
-    /if \[ ! -e \S+\.isa-prev \] && \[ ! -e \S+\.isa-prev-absent \]; then/,
-  );
-  assert.match(keepScript([f]), /cp -p /);
-  assert.match(restoreScript([f]), /mv -f \S+\.yml\.isa-prev \/srv\/isa\/prometheus\/prometheus\.yml;/);
-  assert.match(dropScript([f]), /^rm -f \S+\.isa-prev \S+\.isa-prev-absent\n$/);
+  assert.deepEqual(keepCopies([f, "/a b"]), {
+    script: "set -e\n" +
+      `if [ ! -e ${f}.isa-prev ] && [ ! -e ${f}.isa-prev-absent ]; then ` +
+      `if [ -e ${f} ]; then cp -p ${f} ${f}.isa-prev; else : > ${f}.isa-prev-absent; fi; echo 'made 0'; fi\n` +
+      "if [ ! -e '/a b.isa-prev' ] && [ ! -e '/a b.isa-prev-absent' ]; then " +
+      "if [ -e '/a b' ]; then cp -p '/a b' '/a b.isa-prev'; else : > '/a b.isa-prev-absent'; fi; echo 'made 1'; fi\n",
+    log: `keep a copy of ${f} /a b`,
+  });
+  assert.deepEqual(restoreCopies([f]), {
+    script: `if [ -e ${f}.isa-prev ]; then mv -f ${f}.isa-prev ${f}; ` +
+      `elif [ -e ${f}.isa-prev-absent ]; then rm -f ${f} ${f}.isa-prev-absent; fi\n`,
+    log: `put back ${f}`,
+  });
+  assert.deepEqual(dropCopies([f]), {
+    script: `rm -f ${f}.isa-prev ${f}.isa-prev-absent\n`,
+    log: `rm the copies of ${f}`,
+  });
   assert.deepEqual(keptCopies([f, "/a"], { [`${f}.isa-prev-absent`]: "" }), [f]);
   assert.deepEqual(keptCopies([f], { [`${f}.isa-prev`]: null }), []);
 });

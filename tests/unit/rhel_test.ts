@@ -1,5 +1,6 @@
 /** Issue 13's RHEL behaviour, from the RHEL 8/9 probe fixtures: what the plan does or refuses. */
 import assert from "node:assert/strict";
+import { applyChange } from "../../lib/engine/change.ts";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { HostContext, Step } from "../../lib/steps/step.ts";
@@ -7,14 +8,9 @@ import type { Facts } from "../../lib/facts/facts.ts";
 import { factsScript, parseFacts } from "../../lib/facts/probe.ts";
 import { apacheStep } from "../../lib/steps/apache.ts";
 import { dockerStep } from "../../lib/steps/docker.ts";
-import { installScript } from "../../lib/steps/docker_install.ts";
-import {
-  factsReport,
-  factsStep,
-  reachScript,
-  reachTargets,
-  unsupportedReason,
-} from "../../lib/steps/facts.ts";
+import { installDocker } from "../../lib/commands/docker.ts";
+import { reachCheck } from "../../lib/commands/probe.ts";
+import { factsReport, factsStep, reachTargets, unsupportedReason } from "../../lib/steps/facts.ts";
 import type { Vars } from "../../lib/inventory/vars.ts";
 import { fakeContext, qualHost } from "../helpers/fake_host.ts";
 
@@ -66,7 +62,7 @@ for (const os of ["rhel8", "rhel9"]) {
       summaries.some((s) => /install docker-ce .*--allowerasing: dnf replaces runc/.test(s)),
       summaries.join("\n"),
     );
-    const script = installScript(facts, ctx.host.vars);
+    const script = installDocker(facts.os, ctx.host.vars).script;
     assert.match(script, /^dnf -y install --allowerasing docker-ce docker-ce-cli containerd\.io$/m);
     // Without the tools, the same variable changes nothing in the sentence.
     const clean = await plan(parseFacts(await probe(os)), { docker_allow_erasing: true });
@@ -110,7 +106,10 @@ Deno.test("docker_repo: a mirror URL goes in the file; none adds no repository a
   const none = await plan(facts, { docker_repo: "none" });
   assert.deepEqual(none.ctx.scripts, [], "no dnf query at plan time");
   assert.ok(none.summaries.every((s) => !s.includes(".repo")));
-  assert.match(installScript(facts, none.ctx.host.vars), /docker-ce is in none of this host's repositories/);
+  assert.match(
+    installDocker(facts.os, none.ctx.host.vars).script,
+    /docker-ce is in none of this host's repositories/,
+  );
 });
 
 Deno.test("proxy: the package manager's environment and dockerd's systemd drop-in", async () => {
@@ -135,14 +134,14 @@ Deno.test("proxy: the package manager's environment and dockerd's systemd drop-i
   );
   const env =
     /export http_proxy='?http:\/\/proxy\.example\.org:3128'?\n.*https_proxy=.*\n.*no_proxy='?localhost,\.epfl\.ch'?/;
-  assert.match(installScript(facts, ctx.host.vars), env);
+  assert.match(installDocker(facts.os, ctx.host.vars).script, env);
   assert.match(
     ctx.scripts.find((s) => s.includes("list --available"))!,
     env,
     "the dnf query goes through it too",
   );
   const debian = { ...facts, os: { ...facts.os, family: "debian" as const, id: "debian" } };
-  assert.match(installScript(debian, ctx.host.vars), env, "apt too");
+  assert.match(installDocker(debian.os, ctx.host.vars).script, env, "apt too");
 
   // Engine already running: the new drop-in restarts it, and says so.
   const running = parseFacts(
@@ -185,7 +184,17 @@ Deno.test("SELinux enforcing with Docker's labelling on: /srv/isa labelled conta
   const { ctx, changes } = await plan(facts, {}, "yes");
   const label = changes.find((c) => c.summary.startsWith("label /srv/isa container_file_t"));
   assert.ok(label, changes.map((c) => c.summary).join("\n"));
-  await label.apply();
+  // The plan carries the whole command, as data.
+  assert.deepEqual(label.command, {
+    script: "set -eu\n" +
+      "command -v semanage >/dev/null 2>&1 || dnf -y install policycoreutils-python-utils\n" +
+      "mkdir -p /srv/isa\n" +
+      "semanage fcontext -a -t container_file_t '/srv/isa(/.*)?' 2>/dev/null || " +
+      "semanage fcontext -m -t container_file_t '/srv/isa(/.*)?'\n" +
+      "restorecon -R /srv/isa",
+    log: "label /srv/isa container_file_t",
+  });
+  await applyChange(ctx.ssh, label);
   const script = ctx.scripts.at(-1)!;
   assert.match(
     script,
@@ -357,10 +366,18 @@ Deno.test("first contact: the facts report names what decides the plan; reachabi
     "https://quay.io/v2/",
     "https://registry-1.docker.io/v2/",
   ]);
-  const script = reachScript(targets, vars);
-  assert.match(script, /^export https_proxy='?http:\/\/proxy\.example\.org:3128'? HTTPS_PROXY=/m);
-  assert.match(script, /curl -sI -o \/dev\/null -m 8 .*'?https:\/\/registry-1\.docker\.io\/v2\/'?.* &$/m);
-  assert.match(script, /^wait$/m);
+  const curl = (i: number, url: string) =>
+    `( echo "${i} $(curl -sI -o /dev/null -m 8 -w '%{http_code}' ${url} 2>/dev/null || true)" ) &`;
+  assert.deepEqual(reachCheck(targets, vars), {
+    script: [
+      "export https_proxy=http://proxy.example.org:3128 HTTPS_PROXY=http://proxy.example.org:3128",
+      curl(0, "https://download.docker.com/linux/rhel/9/x86_64/stable/repodata/repomd.xml"),
+      curl(1, "https://quay.io/v2/"),
+      curl(2, "https://registry-1.docker.io/v2/"),
+      "wait",
+    ].join("\n"),
+    log: "curl -sI the repository and registries",
+  });
   const lines = factsReport(
     facts,
     vars,
@@ -398,7 +415,7 @@ Deno.test("uninstall uses the same validate/restore/reload script: httpd -t on R
     change.summary,
     "remove /etc/httpd/conf.d/EPFL_isa.conf; /usr/sbin/httpd -t; graceful reload of httpd",
   );
-  await change.apply();
+  await applyChange(ctx.ssh, change);
   const script = ctx.scripts[0];
   assert.match(script, /^rm -f \/etc\/httpd\/conf\.d\/EPFL_isa\.conf$/m);
   assert.match(
@@ -418,7 +435,7 @@ Deno.test("uninstall uses the same validate/restore/reload script: httpd -t on R
     },
   };
   const dctx = fakeContext(debian, await qualHost());
-  await (await planOf(removeApacheBlockStep, dctx))[0].apply();
+  await applyChange(dctx.ssh, (await planOf(removeApacheBlockStep, dctx))[0]);
   assert.match(dctx.scripts[0], /^a2disconf -q EPFL_isa /m);
   assert.match(dctx.scripts[0], /restore\(\) \{\n.*\n {2}a2enconf -q EPFL_isa >\/dev\/null 2>&1\n/);
   assert.match(dctx.scripts[0], /out=\$\(apache2ctl -t 2>&1\)/);

@@ -1,20 +1,16 @@
 /** Issue 14 item 11: Prometheus and Traefik run as the system user isa-monitoring, owner of their 0600 files. */
 import assert from "node:assert/strict";
+import { applyChange } from "../../lib/engine/change.ts";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  accountProblem,
-  createAccountScript,
-  groupOnly,
-  PLANNED_OWNER,
-  removeAccountScript,
-} from "../../lib/containers/service_account.ts";
+import { accountProblem, groupOnly, PLANNED_OWNER } from "../../lib/containers/service_account.ts";
 import { prometheusSpec, traefikSpec } from "../../lib/containers/builders.ts";
 import { specHash } from "../../lib/containers/spec.ts";
 import type { ServiceAccountFacts } from "../../lib/facts/facts.ts";
 import { factsScript, parseFacts } from "../../lib/facts/probe.ts";
 import type { HostProbe } from "../../lib/facts/files_probe.ts";
-import { certificateScript, planCertificate } from "../../lib/steps/certificate.ts";
+import { planCertificate } from "../../lib/steps/certificate.ts";
+import { makeCertificate } from "../../lib/commands/certificate.ts";
 import { deploySteps } from "../../lib/steps/mod.ts";
 import {
   removeServiceAccountStep,
@@ -25,6 +21,7 @@ import { uninstallSteps } from "../../lib/steps/uninstall.ts";
 import type { Ssh } from "../../lib/transport/ssh.ts";
 import { fakeContext, qualHost } from "../helpers/fake_host.ts";
 import { SERVICE_ACCOUNT } from "../../lib/base/names.ts";
+import { createAccount, removeAccount } from "../../lib/commands/account.ts";
 import { parseServiceAccount } from "../../lib/facts/account.ts";
 import { dirChange } from "../../lib/containers/dir_change.ts";
 
@@ -64,15 +61,19 @@ Deno.test("the facts probe reads the account's passwd line back; absent or malfo
 });
 
 Deno.test("useradd makes a system user with its own group, no home, no login; only when absent", () => {
-  const s = createAccountScript();
-  assert.match(s, /if ! getent passwd isa-monitoring >\/dev\/null; then\n {2}useradd /);
-  for (const opt of ["--system", "--user-group", "--no-create-home", "--shell /usr/sbin/nologin"]) {
-    assert.ok(s.includes(opt), opt);
-  }
-  assert.match(s, / isa-monitoring\nfi\n$/);
-  const rm = removeAccountScript();
-  assert.match(rm, /getent passwd isa-monitoring >\/dev\/null; then userdel isa-monitoring; fi/);
-  assert.match(rm, /getent group isa-monitoring >\/dev\/null; then groupdel isa-monitoring; fi/);
+  assert.deepEqual(createAccount(), {
+    script: "set -eu\n" +
+      "if ! getent passwd isa-monitoring >/dev/null; then\n" +
+      "  useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin " +
+      "--comment 'isa-monitoring Prometheus and Traefik containers' isa-monitoring\n" +
+      "fi\n",
+    log: "useradd --system isa-monitoring",
+  });
+  assert.deepEqual(removeAccount(), {
+    script: "if getent passwd isa-monitoring >/dev/null; then userdel isa-monitoring; fi\n" +
+      "if getent group isa-monitoring >/dev/null; then groupdel isa-monitoring; fi\n",
+    log: "userdel isa-monitoring",
+  });
 });
 
 Deno.test("an existing account someone can log in as, or root's ids, is refused", () => {
@@ -96,8 +97,8 @@ Deno.test("the account step: useradd when absent (then facts again), nothing whe
     absent.facts = { ...absent.facts, serviceAccount: ACCOUNT };
     return Promise.resolve();
   };
-  await c.apply();
-  assert.equal(absent.scripts.at(-1), createAccountScript());
+  await applyChange(absent.ssh, c);
+  assert.equal(absent.scripts.at(-1), createAccount().script);
   assert.equal(refreshed, 1, "the later steps plan with the new uid");
   assert.deepEqual(await serviceAccountStep.plan(fakeContext(await factsWith(ACCOUNT), host)), []);
   await assert.rejects(
@@ -153,7 +154,7 @@ Deno.test("folders: the data to the account (recursive), secrets/ passable by it
     dirs: { "/srv/isa/prometheus/data": { owner, mode }, "/srv/isa/prometheus/secrets": { owner, mode } },
   });
   const { ssh, scripts } = recordingSsh();
-  const data = dirChange(ssh, "/srv/isa/prometheus/data", "700", probe("0:0", "700"), {
+  const data = dirChange("/srv/isa/prometheus/data", "700", probe("0:0", "700"), {
     recursiveOwner: true,
     owner: OWNER,
   })!;
@@ -161,23 +162,23 @@ Deno.test("folders: the data to the account (recursive), secrets/ passable by it
     data.summary,
     /set owner 997:995 and mode 700 on \/srv\/isa\/prometheus\/data \(was 0:0 700\)/,
   );
-  await data.apply();
+  await applyChange(ssh, data);
   assert.match(scripts[0], /chown -R '?997:995'? '?\/srv\/isa\/prometheus\/data'?; chmod 700/);
   assert.equal(
-    dirChange(ssh, "/srv/isa/prometheus/data", "700", probe(OWNER, "700"), { owner: OWNER }),
+    dirChange("/srv/isa/prometheus/data", "700", probe(OWNER, "700"), { owner: OWNER }),
     null,
     "second run: nothing",
   );
-  const secrets = dirChange(ssh, "/srv/isa/prometheus/secrets", "710", probe("0:0", "700"), {
+  const secrets = dirChange("/srv/isa/prometheus/secrets", "710", probe("0:0", "700"), {
     owner: groupOnly(OWNER),
   })!;
   assert.match(secrets.summary, /set owner 0:995 and mode 710/);
   assert.equal(
-    dirChange(ssh, "/srv/isa/prometheus/secrets", "710", probe("0:995", "710"), { owner: "0:995" }),
+    dirChange("/srv/isa/prometheus/secrets", "710", probe("0:995", "710"), { owner: "0:995" }),
     null,
   );
   // Root's by default, as before.
-  assert.equal(dirChange(ssh, "/srv/isa/prometheus/data", "700", probe("0:0", "700")), null);
+  assert.equal(dirChange("/srv/isa/prometheus/data", "700", probe("0:0", "700")), null);
 });
 
 Deno.test("the TLS key goes to the account (0600), the certificate stays root's", async () => {
@@ -186,7 +187,7 @@ Deno.test("the TLS key goes to the account (0600), the certificate stays root's"
     cert: "/srv/isa/traefik/ssl/cert.pem",
     key: "/srv/isa/traefik/ssl/key.pem",
   };
-  const s = certificateScript(p, "isaqal09.epfl.ch", ["DNS:isaqal09.epfl.ch"], OWNER, "0:0");
+  const s = makeCertificate(p, "isaqal09.epfl.ch", ["DNS:isaqal09.epfl.ch"], OWNER, "0:0").script;
   assert.match(s, /chown '?997:995'? '?\/srv\/isa\/traefik\/ssl\/key\.pem\.new'?\n/);
   assert.match(s, /chown '?0:0'? '?\/srv\/isa\/traefik\/ssl\/cert\.pem\.new'?\n/);
   assert.match(s, /chmod 600 '?\/srv\/isa\/traefik\/ssl\/key\.pem\.new'?/);
@@ -202,16 +203,16 @@ Deno.test("the TLS key goes to the account (0600), the certificate stays root's"
     dirs: {},
   });
   const { ssh, scripts } = recordingSsh();
-  const plan = planCertificate(ssh, host, p, probe("0:0"), OWNER);
+  const plan = planCertificate(host, p, probe("0:0"), OWNER);
   assert.equal(plan.willChange, false);
   assert.equal(plan.changes.length, 1);
   assert.match(
     plan.changes[0].summary,
     /set mode 0600 owner 997:995 on \/srv\/isa\/traefik\/ssl\/key\.pem \(was 600 0:0\)/,
   );
-  await plan.changes[0].apply();
+  await applyChange(ssh, plan.changes[0]);
   assert.match(scripts.at(-1)!, /^chown '?997:995'? '?\/srv\/isa\/traefik\/ssl\/key\.pem'? && chmod 600 /);
-  const again = planCertificate(recordingSsh().ssh, host, p, probe(OWNER), OWNER);
+  const again = planCertificate(host, p, probe(OWNER), OWNER);
   assert.deepEqual(again.changes, []);
 });
 
@@ -223,8 +224,10 @@ Deno.test("uninstall removes the account only with --purge, after the install fo
   const ours = fakeContext(await factsWith(ACCOUNT), host);
   const [rm] = await removeServiceAccountStep.plan(ours);
   assert.match(rm.summary, new RegExp(`remove system user ${SERVICE_ACCOUNT}`));
-  await rm.apply();
-  assert.equal(ours.scripts.at(-1), removeAccountScript());
+  // The plan carries the exact command, run as is.
+  assert.deepEqual(rm.command, removeAccount());
+  await applyChange(ours.ssh, rm);
+  assert.equal(ours.scripts.at(-1), removeAccount().script);
   const foreign = fakeContext(await factsWith({ ...ACCOUNT, shell: "/bin/bash" }), host);
   assert.deepEqual(await removeServiceAccountStep.plan(foreign), []);
   assert.match(foreign.progressLines[0], /leaving user isa-monitoring alone/);

@@ -1,0 +1,84 @@
+/** Apache's commands: our file changed, validated with `<ctl> -t`, then a graceful reload. */
+import type { Command } from "./command.ts";
+import { quote } from "../base/quote.ts";
+import { validatedEditScript } from "./validated.ts";
+import { writeFileScript } from "./files.ts";
+import { APACHE_CONF_NAME } from "../base/names.ts";
+
+/** What the commands need of the host's Apache (the facts' ApacheFacts has these). */
+export interface ApacheFiles {
+  /** Its systemd unit (apache2, httpd). */
+  service: string;
+  /** Its control program, run as `<ctl> -t`. */
+  ctl: string;
+  /** Our file. */
+  confFile: string;
+}
+
+/** What an Apache configuration change does on the host, as shell: deploy and uninstall each give theirs. */
+export interface ApacheEdit {
+  /** Changes our file (write or remove it, enable or disable it); a failure restores it. */
+  change: string;
+  /** Undoes what `change` did besides our file (a2enconf/a2enmod), when validation fails. */
+  undo?: string;
+}
+
+/**
+ * The one command that changes Apache's configuration (`what` it does, for `-v`): keep a backup of
+ * our file, run the edit, validate with `<ctl> -t`, then reload gracefully (`systemctl reload`: httpd's
+ * unit runs `httpd -k graceful`, apache2's `apachectl graceful`). When validation fails: restore the
+ * file, undo the rest, leave Apache as it was, and print the validator's message on stderr (exit 3).
+ * RHEL's `apachectl -t` would do as well (one argument passes its wrapper), but `httpd -t` is the same
+ * command the probe trusts.
+ */
+export function changeApache(apache: ApacheFiles, edit: ApacheEdit, what: string): Command {
+  const svc = quote(apache.service);
+  const script = validatedEditScript({
+    file: apache.confFile,
+    ...edit,
+    validate: `${quote(apache.ctl)} -t`,
+    then: `if systemctl is-active --quiet ${svc}; then
+  systemctl reload ${svc} || { echo "graceful reload of ${apache.service} failed" >&2; exit 4; }
+  echo reloaded
+else
+  echo not-running
+fi
+`,
+  });
+  return { script, log: `${what}; validate; reload` };
+}
+
+/** The edit that writes our file (and on Debian enables it and mod_status), undone on a failed validation. */
+export function writeEdit(
+  apache: Pick<ApacheFiles, "confFile">,
+  desired: string,
+  enable: { conf: boolean; mod: boolean },
+): ApacheEdit {
+  const change = [writeFileScript(apache.confFile, desired, { mode: 0o644 }).trim()];
+  const undo: string[] = [];
+  if (enable.conf) {
+    change.push(
+      `a2enconf -q ${APACHE_CONF_NAME} >/dev/null || { echo "a2enconf ${APACHE_CONF_NAME} failed" >&2; exit 1; }`,
+    );
+    undo.push(`a2disconf -q ${APACHE_CONF_NAME} >/dev/null 2>&1`);
+  }
+  if (enable.mod) {
+    change.push(`a2enmod -q status >/dev/null || { echo "a2enmod status failed" >&2; exit 1; }`);
+    undo.push("a2dismod -q status >/dev/null 2>&1");
+  }
+  return { change: change.join("\n"), undo: undo.join("; ") };
+}
+
+/**
+ * The edit that takes our block out: `rest` (the file without it) written back, or, when nothing else
+ * is left, our file removed (and on Debian disabled, enabled again on a failed validation).
+ */
+export function removeEdit(confFile: string, rest: string | null, debian: boolean): ApacheEdit {
+  if (rest !== null) return { change: writeFileScript(confFile, rest, { mode: 0o644 }) };
+  return {
+    change: `rm -f ${quote(confFile)}${
+      debian ? `\na2disconf -q ${APACHE_CONF_NAME} >/dev/null 2>&1 || true` : ""
+    }`,
+    undo: debian ? `a2enconf -q ${APACHE_CONF_NAME} >/dev/null 2>&1` : undefined,
+  };
+}
