@@ -45,7 +45,14 @@ export const CONTROLLER_NEEDS = {
     // `gcc -static` links libc.a, which is in libc6-dev: only a Recommends of gcc, and we install none.
     { pkg: "libc6-dev", why: "static linking of the tiny test images (libc.a)" },
     { pkg: "bsdutils", command: "script", why: "a terminal for top and the --prod prompt" },
+    { pkg: "iproute2", command: "ss", why: "the lab tests' count of connections to a host's sshd" },
   ],
+  /** The fresh controller's test (tests/fresh/): the checkout's file list. */
+  fresh: [{
+    pkg: "git",
+    command: "git",
+    why: "listing the checkout's files to copy into the fresh controller",
+  }],
   /** The browser test (the demo's graph link in headless Chromium). */
   browser: [{ pkg: "chromium", command: "chromium", why: "opening the demo's graph link" }],
   /** The bench: GNU time's %M is the controller's peak memory (not the shell keyword). */

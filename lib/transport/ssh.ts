@@ -148,8 +148,8 @@ export async function ensureControlDir(dir: string): Promise<void> {
   }
 }
 
-/** Local Docker sockets this process has opened, numbering their paths. */
-let forwards = 0;
+/** Local Docker sockets this process has opened, numbering their paths (two runs on one host never share one). */
+let dockerSockets = 0;
 
 // Runs as root on the host for each Docker connection: the engine's API on stdin/stdout.
 const DOCKER_DIAL = "exec docker system dial-stdio";
@@ -159,6 +159,8 @@ interface DockerDial {
   path: string;
   listener: Deno.Listener;
   sessions: Set<Deno.ChildProcess>;
+  /** Each connection's carrying, done once its session ended and its stderr was read. */
+  carried: Set<Promise<void>>;
   /** stderr of the last session that said something (sudo's refusal, a missing docker CLI). */
   lastError: string;
 }
@@ -318,19 +320,27 @@ export class Ssh {
       0,
       12,
     );
-    const path = `${this.controlDir}/docker-${id}-${Deno.pid}-${++forwards}.sock`;
+    const path = `${this.controlDir}/docker-${id}-${Deno.pid}-${++dockerSockets}.sock`;
     await Deno.remove(path).catch(() => {});
     this.#debug(`$ docker system dial-stdio (as root, one session on the master per connection) at ${path}`);
     const listener = Deno.listen({ transport: "unix", path });
-    const dial: DockerDial = { path, listener, sessions: new Set(), lastError: "" };
+    const dial: DockerDial = { path, listener, sessions: new Set(), carried: new Set(), lastError: "" };
     this.#docker = dial;
     (async () => {
       try {
-        for await (const conn of listener) this.#dialOne(dial, conn).catch(() => conn.close());
+        for await (const conn of listener) {
+          const carried = this.#dialOne(dial, conn).catch(() => conn.close());
+          dial.carried.add(carried);
+          carried.finally(() => dial.carried.delete(carried));
+        }
       } catch { /* closed */ }
     })();
     const answer = await dockerPing(path).catch((e) => `(${e instanceof Error ? e.message : e})`);
     if (answer !== "OK") {
+      // The refused session's stderr (sudo's words) is what names the problem: let it finish, briefly.
+      let waited: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([Promise.all(dial.carried), new Promise((r) => waited = setTimeout(r, 3000))]);
+      clearTimeout(waited);
       await this.close();
       throw new RemoteError(
         `the host's Docker engine does not answer as root through \`docker system dial-stdio\`: ${
@@ -349,10 +359,11 @@ export class Ssh {
     dial.sessions.add(child);
     conn.readable.pipeTo(child.stdin).catch(() => {});
     child.stdout.pipeTo(conn.writable).catch(() => {});
-    new Response(child.stderr).text().then((err) => {
-      if (err.trim()) dial.lastError = err;
-    }, () => {});
-    await child.status.catch(() => {});
+    const [err] = await Promise.all([
+      new Response(child.stderr).text().catch(() => ""),
+      child.status.catch(() => {}),
+    ]);
+    if (err.trim()) dial.lastError = err;
     dial.sessions.delete(child);
   }
 

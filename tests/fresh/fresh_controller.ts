@@ -77,7 +77,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    await ensureControllerTools(["lab"], log);
+    await ensureControllerTools(["lab", "fresh"], log);
     await ensureEngine(log);
     const image = await ensureHostImage(log, "controller");
     await removeController();
