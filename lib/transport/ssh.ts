@@ -306,7 +306,8 @@ export class Ssh {
   /**
    * A local unix socket (in our private control folder) whose every connection reaches the host's Docker
    * engine as root: each one is a session on the same master running `docker system dial-stdio` (what the
-   * Docker CLI runs for `ssh://` hosts) through sudo when we don't log in as root. So ~/.ssh/config,
+   * Docker CLI runs for `ssh://` hosts: docker/cli cli/connhelper; a hidden command since Docker 18.09, run
+   * here on Debian's docker.io 20.10 and docker-ce's CLI alike) through sudo when we don't log in as root. So ~/.ssh/config,
    * ProxyJump and agents apply to Docker traffic too, and the login user needs no `docker` group: an
    * `ssh -O forward` of /var/run/docker.sock would be opened by sshd as the login user, who on a fresh
    * host is in no such group (and a ControlMaster keeps the group list it started with). The first use
