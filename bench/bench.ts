@@ -13,8 +13,7 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import $ from "dax";
-import { type LabImages, labUp, lightDown, lightUp } from "../lib/lab/mod.ts";
-import { ensureLabImages } from "../lib/lab/app_images.ts";
+import { labImages, type LabImages, labUp, lightDown, lightUp } from "../lib/lab/mod.ts";
 import { existingLightHosts, inspectHost } from "../lib/lab/containers.ts";
 import { ensureControllerTools } from "../lib/lab/controller_tools.ts";
 import { ensureHostImage } from "../lib/lab/host_image.ts";
@@ -201,7 +200,7 @@ let hostImage: string | undefined;
  */
 async function ensureHosts(names: string[]): Promise<void> {
   if (!images || !hostImage) {
-    images = await ensureLabImages(() => {});
+    images = await labImages(() => {});
     hostImage = await ensureHostImage(log);
   }
   for (let attempt = 1; !(await hostsUp(names)); attempt++) {

@@ -58,9 +58,38 @@ function follow(docker: Docker, stream: NodeJS.ReadableStream, onLine: (l: strin
   });
 }
 
-/** `docker pull ref` on the host's engine. */
-export async function pullImage(docker: Docker, ref: string, onLine: (l: string) => void): Promise<void> {
-  const stream = await docker.pull(ref);
+/** A registry login for a pull (the secrets' `registries.<name>`). */
+export interface RegistryAuth {
+  username: string;
+  password: string;
+}
+
+/**
+ * Registry name an image reference starts with, as the secrets' `registries` keys write it: `quay.io`
+ * for `quay.io/prometheus/prometheus:v3.5.5`, `docker.io` for `docker.io/library/traefik:…` and for a
+ * name without a registry part (`prom/prometheus:…`), as Docker's reference grammar reads them.
+ */
+export function registryName(ref: string): string {
+  const first = ref.split("/")[0];
+  const named = ref.includes("/") && (/[.:]/.test(first) || first === "localhost");
+  return named ? first : "docker.io";
+}
+
+/**
+ * `docker pull ref` on the host's engine, with the registry login when one is given: dockerode sends it
+ * in the X-Registry-Auth header of the API request, so it is in no argv, no file on the host and no
+ * `docker inspect`.
+ */
+export async function pullImage(
+  docker: Docker,
+  ref: string,
+  onLine: (l: string) => void,
+  auth?: RegistryAuth,
+): Promise<void> {
+  const stream = await docker.pull(
+    ref,
+    auth ? { authconfig: { ...auth, serveraddress: registryName(ref) } } : {},
+  );
   await follow(docker, stream, onLine);
 }
 
@@ -96,6 +125,7 @@ export function imageChange(
     const { default: Dockerode } = await import("dockerode");
     return new Dockerode({ socketPath: CONTROLLER_SOCKET });
   },
+  auth: () => Promise<RegistryAuth | undefined> = () => Promise.resolve(undefined),
 ): Change | null {
   if (ref.endsWith(":latest") || !/:[^/]+$|@sha256:/.test(ref)) {
     throw new Error(`image ${ref} is not pinned to a version tag or digest`);
@@ -106,7 +136,7 @@ export function imageChange(
     apply: async () => {
       const line = (l: string) => progress(`${ref}: ${l}`);
       const target = await docker();
-      if (mode === "pull") await pullImage(target, ref, line);
+      if (mode === "pull") await pullImage(target, ref, line, await auth());
       else await pushImage(await controller(), target, ref, line);
     },
   };

@@ -65,6 +65,27 @@ export const secretsSchema = {
       fields: { username: secretString, password: secretString, bearer_token: secretString },
       required: [],
     },
+    /**
+     * Credentials of registries that want a login for pulls, by the registry name the image references
+     * start with (`quay.io`, `registry.example.org:5000`, `docker.io`). The host's engine gets them in
+     * the pull request's X-Registry-Auth header (never argv, never a file on the host).
+     */
+    registries: {
+      kind: "map",
+      hint: "a map of registry name → {username, password}",
+      key: {
+        kind: "string",
+        hint: "a registry name",
+        check: (k: string) =>
+          /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/.test(k)
+            ? undefined
+            : "must be a registry name as image references write it (quay.io, registry.example.org:5000)",
+      },
+      of: {
+        kind: "object",
+        fields: { username: { kind: "string", hint: "a string" }, password: secretString },
+      },
+    },
   },
 } as const satisfies Schema;
 
@@ -170,5 +191,6 @@ export async function loadSecrets(fromInventory: SecretsSource | null): Promise<
   if (s.grafana) registerSecret(s.grafana.token);
   for (const v of Object.values(s.remote_write ?? {})) if (v) registerSecret(v);
   for (const v of Object.values(s.alerting ?? {})) if (v) registerSecret(v);
+  for (const r of Object.values(s.registries ?? {})) registerSecret(r.password);
   return s;
 }

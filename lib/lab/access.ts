@@ -8,7 +8,16 @@ import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { docker } from "./engine.ts";
 import { execIn, HOST_CONFIG, injectionTar, inspectHost } from "./containers.ts";
-import { BASTION, containerName, JUMP_USER, LAB_DOMAIN, LAB_LABEL, NETWORK, OPS_USER } from "./layout.ts";
+import {
+  BASTION,
+  containerName,
+  JUMP_USER,
+  LAB_DOMAIN,
+  LAB_LABEL,
+  NETWORK,
+  OPS_USER,
+  REGISTRY,
+} from "./layout.ts";
 import type { HostKey } from "./ssh.ts";
 
 /** Label holding a fingerprint of the client key the bastion trusts (as on the hosts). */
@@ -56,9 +65,38 @@ if [ -n "$c" ]; then systemctl reload ssh; fi
 `;
 }
 
-/** Creates or refreshes the ops user on a running host (a `docker exec`, about 0.2 s). */
-export async function ensureHostAccess(name: string, authorizedKey: string): Promise<void> {
-  const r = await execIn(containerName(name), ["sh", "-c", hostAccessScript(authorizedKey)]);
+/**
+ * Script (run as root in a host, idempotent) that makes the host trust the lab registry CA for the
+ * registry names, as an operator's host trusts its mirror's CA: for dockerd, in
+ * /etc/docker/certs.d/<name>/ca.crt (what Docker reads per registry: "Verify repository client with
+ * certificates", docs.docker.com/engine/security/certificates/), and in the system store, for curl's
+ * reachability check.
+ */
+export function registryTrustScript(caPem: string): string {
+  const pem = caPem.trim().replaceAll("'", "");
+  const perName = REGISTRY.names.map((n) =>
+    `install -d -m 755 /etc/docker/certs.d/${n}\n` +
+    `printf '%s\\n' '${pem}' | put /etc/docker/certs.d/${n}/ca.crt 644 root:root >/dev/null`
+  );
+  return `set -eu
+${PUT}
+${perName.join("\n")}
+c=$(printf '%s\\n' '${pem}' | put /usr/local/share/ca-certificates/isa-lab-registry.crt 644 root:root)
+if [ -n "$c" ]; then update-ca-certificates >/dev/null 2>&1; fi
+`;
+}
+
+/**
+ * Creates or refreshes the ops user on a running host, and its trust in the lab registry CA (`caPem`)
+ * (one `docker exec`, about 0.2 s).
+ */
+export async function ensureHostAccess(name: string, authorizedKey: string, caPem: string): Promise<void> {
+  const r = await execIn(containerName(name), [
+    "sh",
+    "-c",
+    `${hostAccessScript(authorizedKey)}
+${registryTrustScript(caPem)}`,
+  ]);
   if (r.code !== 0) throw new Error(`${name}: setting up user ${OPS_USER} failed: ${r.output.trim()}`);
 }
 

@@ -9,6 +9,7 @@ import { stringify } from "yaml";
 import { hashPassword } from "../render/htpasswd.ts";
 import { type AppSpec, ensureAppImage } from "./app_images.ts";
 import { ALERTMANAGER, LAB_LABEL, NETWORK } from "./layout.ts";
+import { issueServerCertificate } from "./pki.ts";
 
 export { ALERTMANAGER };
 
@@ -16,6 +17,9 @@ const SPEC: AppSpec = {
   key: "alertmanager",
   repo: "isa-lab/alertmanager",
   deb: "prometheus-alertmanager",
+  // The current line (sid), as production would run it; its binary links only libc.
+  suite: "sid",
+  recipe: "sid1",
   binaries: {
     "usr/bin/prometheus-alertmanager": "bin/alertmanager",
     // Debian's build reads its notification templates from here instead of embedding them.
@@ -24,7 +28,7 @@ const SPEC: AppSpec = {
   },
   extraFiles: {},
   dataDirs: ["alertmanager"],
-  changes: ['ENTRYPOINT ["/bin/alertmanager"]', "USER 65534", "EXPOSE 9093", "WORKDIR /alertmanager"],
+  changes: ['ENTRYPOINT ["/bin/alertmanager"]', "USER nobody", "EXPOSE 9093", "WORKDIR /alertmanager"],
 };
 
 /** The lab's Alertmanager image (built from Debian's package unless present). */
@@ -53,20 +57,8 @@ export interface AlertmanagerOptions {
 }
 
 /** Makes a CA and a server certificate for the Alertmanager's lab address, in `dir`. */
-async function certificates(dir: string): Promise<void> {
-  const ssl = (args: string[]) => $`openssl ${args}`.cwd(dir).quiet();
-  await ssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    .concat(["-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=isa-lab alerting CA"]));
-  await ssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    .concat(["-keyout", "am.key", "-out", "am.csr", "-subj", "/CN=isa-lab-alertmanager"]));
-  await Deno.writeTextFile(
-    join(dir, "am.ext"),
-    `subjectAltName=IP:${ALERTMANAGER.ip}\nextendedKeyUsage=serverAuth\n`,
-  );
-  await ssl(["x509", "-req", "-in", "am.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial"]
-    .concat(["-out", "am.pem", "-days", "2", "-extfile", "am.ext"]));
-  await Deno.chmod(join(dir, "am.key"), 0o600);
-  await Deno.remove(join(dir, "ca.key"));
+function certificates(dir: string): Promise<void> {
+  return issueServerCertificate(dir, "isa-lab alerting CA", "am", { ip: [ALERTMANAGER.ip] });
 }
 
 /**

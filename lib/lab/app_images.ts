@@ -1,17 +1,28 @@
 /**
- * Lab stand-ins for the apache_exporter and Prometheus images (no registry is reachable from the lab):
- * the binaries of Debian's packages in a minimal root file system, shaped like the official images.
+ * Lab stand-ins for the apache_exporter and Prometheus images: the binaries of Debian's packages of the
+ * production version lines (sid's Prometheus 3.5 and apache_exporter 1.x; trixie's Prometheus 2.53, the
+ * previous LTS line, for its classic UI) in a minimal root file system shaped like the upstream images,
+ * then served by the lab registry under the production names (registry.ts).
  */
 import { dirname, join, relative, resolve } from "node:path";
 import $ from "dax";
 import { docker, imageExists, runOnce } from "./engine.ts";
 import { importRootfs, makeWorkDir, removeWorkDir } from "./rootfs.ts";
+import { debianMirror } from "./host_image.ts";
 
-/** References of the lab images, as the inventory's `images` var wants them. */
+/**
+ * References of the lab images, as the inventory's `images` var wants them: the production names (the
+ * lab registry serves them, and the controller's engine carries the same tags for `push`).
+ */
 export interface LabImages {
   apache_exporter: string;
   prometheus: string;
+  /** Prometheus of the previous LTS line (2.53, classic UI): the one lab host on the oldest line. */
+  prometheus_oldest: string;
 }
+
+/** Debian suites the lab takes packages from: the controller's own (bookworm), trixie and sid. */
+export type Suite = "bookworm" | "trixie" | "sid";
 
 /** An image made from a Debian package's binaries: what to take from the .deb and how the image runs. */
 export interface AppSpec {
@@ -19,6 +30,10 @@ export interface AppSpec {
   key: string;
   repo: string;
   deb: string;
+  /** Suite of `deb` and `extraDebs` (default bookworm, the controller's own apt). */
+  suite?: Suite;
+  /** Further packages of the same suite extracted beside `deb` (sid's promtool is its own package). */
+  extraDebs?: string[];
   /** Package path → image path. */
   binaries: Record<string, string>;
   /**
@@ -51,38 +66,65 @@ scrape_configs:
       - targets: ["localhost:9090"]
 `;
 
-const SPECS: AppSpec[] = [
-  {
+/**
+ * Dockerfile instructions of Prometheus' upstream image (prometheus/prometheus Dockerfile at v3.5.x and
+ * v2.53.x: binaries in /bin, the default configuration in /etc/prometheus, `USER nobody`, `WORKDIR
+ * /prometheus`), so our specs run unchanged against the lab's builds.
+ */
+const PROMETHEUS_CHANGES = [
+  'ENTRYPOINT ["/bin/prometheus"]',
+  'CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]',
+  "USER nobody",
+  "EXPOSE 9090",
+  "WORKDIR /prometheus",
+  'VOLUME ["/prometheus"]',
+];
+
+/** The production lines of the lab: which Debian build stands in for which pinned image. */
+export const SPECS = {
+  /** apache_exporter 1.x from sid; upstream's Dockerfile: /bin/apache_exporter, USER nobody, EXPOSE 9117. */
+  apache_exporter: {
     key: "apache_exporter",
     repo: "isa-lab/apache-exporter",
     deb: "prometheus-apache-exporter",
+    suite: "sid",
+    recipe: "sid1",
     binaries: { "usr/bin/prometheus-apache-exporter": "bin/apache_exporter" },
     extraFiles: {},
     dataDirs: [],
-    changes: ['ENTRYPOINT ["/bin/apache_exporter"]', "USER 65534", "EXPOSE 9117"],
+    changes: ['ENTRYPOINT ["/bin/apache_exporter"]', "USER nobody", "EXPOSE 9117"],
   },
-  {
+  /** Prometheus 3.5 from sid (with sid's promtool). Debian's 3.5 build ships no web UI. */
+  prometheus: {
     key: "prometheus",
     repo: "isa-lab/prometheus",
     deb: "prometheus",
+    suite: "sid",
+    extraDebs: ["promtool"],
+    recipe: "sid1",
+    binaries: { "usr/bin/prometheus": "bin/prometheus", "usr/bin/promtool": "bin/promtool" },
+    extraFiles: { "etc/prometheus/prometheus.yml": { text: PROMETHEUS_YML } },
+    dataDirs: ["prometheus"],
+    changes: PROMETHEUS_CHANGES,
+  },
+  /** Prometheus 2.53 (the previous LTS line) from trixie, with its classic UI. */
+  prometheus_oldest: {
+    key: "prometheus-lts",
+    repo: "isa-lab/prometheus-lts",
+    deb: "prometheus",
+    suite: "trixie",
+    extraDebs: ["promtool"],
     binaries: { "usr/bin/prometheus": "bin/prometheus", "usr/bin/promtool": "bin/promtool" },
     // Debian's Prometheus serves its UI from here (the error page without it: "error reading base
     // template: open /usr/share/prometheus/web/templates/_base.html").
     trees: ["usr/share/prometheus/web"],
-    recipe: "web1",
+    recipe: "trixie1",
     exclude: ["usr/share/prometheus/web/static/moment-timezone/data"],
     extraFiles: { "etc/prometheus/prometheus.yml": { text: PROMETHEUS_YML } },
     dataDirs: ["prometheus"],
-    changes: [
-      'ENTRYPOINT ["/bin/prometheus"]',
-      'CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]',
-      "USER 65534",
-      "EXPOSE 9090",
-      "WORKDIR /prometheus",
-      'VOLUME ["/prometheus"]',
-    ],
+    changes: PROMETHEUS_CHANGES,
   },
-];
+} as const satisfies Record<keyof LabImages, AppSpec>;
 
 const BASE_FILES: Record<string, { text: string; mode?: number }> = {
   "etc/passwd": {
@@ -107,13 +149,47 @@ async function existingImage(repo: string, recipe?: string): Promise<string | un
   return images[0]?.RepoTags?.find((t) => t.startsWith(`${repo}:`));
 }
 
-/** Downloads a package's .deb into `dir` (running `apt-get update` when apt knows no candidate). */
-async function downloadDeb(pkg: string, dir: string): Promise<string> {
-  const download = () => $`apt-get download -q ${pkg}`.cwd(dir).quiet().noThrow();
+/** Private apt state of another suite (docs of ../shared/notes: never the controller's own sources). */
+const OTHER_SUITES_DIR = "/var/cache/isa-lab";
+
+/**
+ * apt options that point apt at a private state for `suite` (its own sources.list, lists and cache under
+ * /var/cache/isa-lab/apt-<suite>), so trixie's and sid's packages can be downloaded without ever adding
+ * those suites to the controller's sources (an upgrade would then pull half of sid). None for bookworm.
+ */
+export async function suiteAptOptions(suite: Suite): Promise<string[]> {
+  if (suite === "bookworm") return [];
+  const dir = join(OTHER_SUITES_DIR, `apt-${suite}`);
+  await Deno.mkdir(join(dir, "lists", "partial"), { recursive: true });
+  await Deno.mkdir(join(dir, "cache", "archives", "partial"), { recursive: true });
+  await Deno.writeTextFile(
+    join(dir, "sources.list"),
+    `deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${await debianMirror()} ${suite} main\n`,
+  );
+  return [
+    `-o`,
+    `Dir::Etc::sourcelist=${join(dir, "sources.list")}`,
+    `-o`,
+    `Dir::Etc::sourceparts=/dev/null`,
+    `-o`,
+    `Dir::State::Lists=${join(dir, "lists")}`,
+    `-o`,
+    `Dir::Cache=${join(dir, "cache")}`,
+  ];
+}
+
+/**
+ * Downloads a package's .deb of `suite` into `dir` (running that suite's `apt-get update` when apt knows
+ * no candidate), never installing it.
+ */
+async function downloadDeb(pkg: string, dir: string, suite: Suite = "bookworm"): Promise<string> {
+  const opts = await suiteAptOptions(suite);
+  const target = suite === "bookworm" ? pkg : `${pkg}/${suite}`;
+  const download = () => $`apt-get ${opts} download -q ${target}`.cwd(dir).quiet().noThrow();
   if ((await download()).code !== 0) {
-    await $`apt-get update -q`.quiet();
+    await $`apt-get ${opts} update -q`.quiet();
     await download().then((r) => {
-      if (r.code !== 0) throw new Error(`apt-get download ${pkg} failed: ${r.stderr}`);
+      if (r.code !== 0) throw new Error(`apt-get download ${target} failed: ${r.stderr}`);
     });
   }
   const deb = [...Deno.readDirSync(dir)].find((e) => e.name.startsWith(`${pkg}_`) && e.name.endsWith(".deb"));
@@ -183,13 +259,15 @@ async function writeFile(root: string, path: string, text: string, mode = 0o644)
 async function buildApp(spec: AppSpec, log: (line: string) => void): Promise<string> {
   const work = await makeWorkDir(`isa-lab-${spec.key}-`);
   try {
-    const deb = await downloadDeb(spec.deb, work);
+    const deb = await downloadDeb(spec.deb, work, spec.suite);
+    const extra = [];
+    for (const pkg of spec.extraDebs ?? []) extra.push(await downloadDeb(pkg, work, spec.suite));
     const version = upstreamVersion(await $`dpkg-deb -f ${deb} Version`.text());
     const ref = `${spec.repo}:${version}${spec.recipe ? `-${spec.recipe}` : ""}`;
-    log(`lab images: building ${ref} from ${deb.replace(/.*\//, "")}`);
+    log(`lab images: building ${ref} from ${[deb, ...extra].map((d) => d.replace(/.*\//, "")).join(", ")}`);
     const x = join(work, "x");
     const root = join(work, "root");
-    await $`dpkg-deb -x ${deb} ${x}`;
+    for (const d of [deb, ...extra]) await $`dpkg-deb -x ${d} ${x}`;
     const libs = new Set<string>();
     for (const [from, to] of Object.entries(spec.binaries)) {
       await Deno.mkdir(dirname(join(root, to)), { recursive: true });
@@ -229,11 +307,21 @@ async function buildApp(spec: AppSpec, log: (line: string) => void): Promise<str
   }
 }
 
-/** Builds the lab's apache_exporter and Prometheus images unless present; returns their references. */
-export async function ensureLabImages(log: (line: string) => void): Promise<LabImages> {
-  const out: Record<string, string> = {};
-  for (const spec of SPECS) out[spec.key] = await ensureAppImage(spec, log);
-  return out as unknown as LabImages;
+/** The lab's builds (`isa-lab/prometheus:3.5.3-sid1`…) of each production line, built unless present. */
+export async function ensureLabBuilds(log: (line: string) => void): Promise<LabImages> {
+  const out: Partial<LabImages> = {};
+  for (const [name, spec] of Object.entries(SPECS) as [keyof LabImages, AppSpec][]) {
+    out[name] = await ensureAppImage(spec, log);
+  }
+  return out as LabImages;
+}
+
+/** Version a lab build carries (its `org.opencontainers.image.version` label). */
+export async function buildVersion(ref: string): Promise<string> {
+  const info = await docker().getImage(ref).inspect();
+  const v = info.Config.Labels?.["org.opencontainers.image.version"];
+  if (!v) throw new Error(`${ref} carries no org.opencontainers.image.version label`);
+  return v;
 }
 
 /** The image of one spec: the newest local one, else built now from its Debian package. */

@@ -11,6 +11,7 @@ import { Readable } from "node:stream";
 import $ from "dax";
 import { docker } from "./engine.ts";
 import {
+  behindProxy,
   containerName,
   dockerVolumeName,
   hostFlavour,
@@ -21,6 +22,7 @@ import {
   NETWORK,
   networkAddress,
   PUBLISHED_PORTS,
+  REGISTRY,
 } from "./layout.ts";
 import type { HostKey } from "./ssh.ts";
 import { sshRun } from "./ssh.ts";
@@ -36,6 +38,19 @@ const FLAVOUR_LABEL = `${LAB_LABEL}.flavour`;
  * host; the container's `isa-lab` label still makes `lab down` remove it.
  */
 const LIGHT_LABEL = `${LAB_LABEL}.light`;
+/**
+ * How a host container is wired beyond its image (today: which names resolve to the lab registry); a
+ * container of another wiring is replaced, as one of another flavour is.
+ */
+const WIRING_LABEL = `${LAB_LABEL}.wiring`;
+
+/**
+ * Extra /etc/hosts entries of a lab host: the registry names resolve to the lab registry, except on a
+ * host that reaches it only through the proxy (which resolves them itself).
+ */
+export function hostExtraHosts(name: string): string[] {
+  return behindProxy(name) ? [] : REGISTRY.names.map((n) => `${n}:${REGISTRY.ip}`);
+}
 
 /** Run options verified on a cgroup v1 controller where `--privileged` fails: enough for systemd and an inner Docker. */
 export const HOST_CONFIG: Docker.HostConfig & { CgroupnsMode: "host" | "private" } = {
@@ -150,8 +165,14 @@ export async function ensureHostContainer(
   let existing = await inspectHost(name);
   const foundOwner = existing?.Config.Labels?.[OWNER_LABEL];
   const foundFlavour = existing?.Config.Labels?.[FLAVOUR_LABEL] ?? "debian";
+  const extraHosts = hostExtraHosts(name);
+  const wiring = extraHosts.join(",") || "-";
   let replaced = false;
-  if (existing && ((foundOwner !== undefined && foundOwner !== owner) || foundFlavour !== flavour)) {
+  if (
+    existing &&
+    ((foundOwner !== undefined && foundOwner !== owner) || foundFlavour !== flavour ||
+      existing.Config.Labels?.[WIRING_LABEL] !== wiring)
+  ) {
     await docker().getContainer(existing.Id).remove({ force: true, v: true });
     await docker().getVolume(dockerVolumeName(name)).remove().catch(() => {});
     existing = undefined;
@@ -182,10 +203,12 @@ export async function ensureHostContainer(
       [IMAGE_LABEL]: image,
       [OWNER_LABEL]: owner,
       [FLAVOUR_LABEL]: flavour,
+      [WIRING_LABEL]: wiring,
     },
     ExposedPorts: Object.fromEntries(tcp.map((p) => [p, {}])),
     HostConfig: {
       ...HOST_CONFIG,
+      ExtraHosts: extraHosts,
       Mounts: [{ Type: "volume", Source: dockerVolumeName(name), Target: "/var/lib/docker" }],
       PortBindings: Object.fromEntries(tcp.map((p) => [p, [{ HostIp: addr, HostPort: p.split("/")[0] }]])),
     },

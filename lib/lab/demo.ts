@@ -7,6 +7,7 @@ import { labUp } from "./mod.ts";
 import { inventoryPath, loadInventory } from "../inventory/load.ts";
 import { installPaths } from "../inventory/paths.ts";
 import { labGraphLink } from "./inventory.ts";
+import { OLDEST_LINE_HOST } from "./layout.ts";
 
 async function task(name: string, args: string[]): Promise<number> {
   console.log(`\n$ deno task ${name} ${args.join(" ")}`);
@@ -28,8 +29,14 @@ export async function demo(): Promise<number> {
 Where to look (lab user '${info.user}', password in ${info.dir}/secrets.yml):
 ${
     inv.hosts.map((x) =>
-      `  ${x.name}: graph of apache_scoreboard (Prometheus' UI behind basic auth; its certificate is self-signed):\n` +
-      `    ${labGraphLink(x)}`
+      x.name === OLDEST_LINE_HOST
+        ? `  ${x.name}: Prometheus ${
+          x.vars.images.prometheus.replace(/.*:v?/, "")
+        }, the oldest supported line ` +
+          `(2.53 LTS): graph of apache_scoreboard\n    (its classic UI behind basic auth; the certificate is ` +
+          `self-signed):\n    ${labGraphLink(x)}`
+        : `  ${x.name}: Prometheus of the pinned line (${x.vars.images.prometheus}); Debian's 3.5 build ` +
+          `has no web UI:\n    query its API as below`
     ).join("\n")
   }
 

@@ -39,9 +39,16 @@ const CONTROLLER_IMAGE_CHANGES = [
   'LABEL isa-lab="controller"',
 ];
 
+/** The services image runs the command each container gives (registry.ts); a shell by default. */
+const SERVICES_IMAGE_CHANGES = [
+  'CMD ["/bin/bash"]',
+  'LABEL isa-lab="services"',
+];
+
 /** Dockerfile instructions of an image. */
 function imageChanges(flavour: ImageRecipe): string[] {
   if (flavour === "controller") return CONTROLLER_IMAGE_CHANGES;
+  if (flavour === "services") return SERVICES_IMAGE_CHANGES;
   return flavour === "light" ? LIGHT_IMAGE_CHANGES : IMAGE_CHANGES;
 }
 
@@ -57,7 +64,7 @@ async function recipeFiles(dir: string): Promise<string[]> {
 
 /** Image repository of a flavour (Debian's keeps its historical name, so its tags don't change). */
 function imageRepo(flavour: ImageRecipe): string {
-  if (flavour === "controller") return "isa-lab/controller";
+  if (flavour === "controller" || flavour === "services") return `isa-lab/${flavour}`;
   return flavour === "debian" ? "isa-lab/host" : `isa-lab/host-${flavour}`;
 }
 

@@ -25,12 +25,15 @@ export type HostFlavour = "debian" | "rhel" | "light";
 /** Every flavour, in build order. */
 export const FLAVOURS: readonly HostFlavour[] = ["debian", "rhel", "light"];
 
-/** Images built from a recipe folder: the hosts' flavours, and the fresh controller of tests/fresh/. */
-export type ImageRecipe = HostFlavour | "controller";
+/**
+ * Images built from a recipe folder: the hosts' flavours, the fresh controller of tests/fresh/, and the
+ * lab's services (the registry and the proxy).
+ */
+export type ImageRecipe = HostFlavour | "controller" | "services";
 
-/** Recipe folder of an image (files/lab/host/, files/lab/host-<flavour>/, files/lab/controller/). */
+/** Recipe folder of an image (files/lab/host/, files/lab/host-<flavour>/, files/lab/controller/, files/lab/services/). */
 export function recipeDir(recipe: ImageRecipe): string {
-  if (recipe === "controller") return join(PROJECT_ROOT, "files", "lab", "controller");
+  if (recipe === "controller" || recipe === "services") return join(PROJECT_ROOT, "files", "lab", recipe);
   return recipe === "debian" ? HOST_RECIPE_DIR : join(PROJECT_ROOT, "files", "lab", `host-${recipe}`);
 }
 
@@ -170,3 +173,33 @@ export const VICTORIA = {
   ip: "10.209.9.202",
   port: 8428,
 } as const;
+
+/**
+ * The lab registry (Debian's docker-registry, TLS from the lab's registry CA, basic auth): on the lab
+ * network at `ip`, published for the controller's pushes on `loopback` (a 127/8 registry, which Docker
+ * lets its engine push to without trusting the lab CA). Lab hosts resolve each of `names` to it, so the
+ * production image references (`quay.io/prometheus/prometheus:v3.5.5`) are pulled from it.
+ */
+export const REGISTRY = {
+  container: "isa-lab-registry",
+  ip: "10.209.9.203",
+  loopback: "127.0.10.3",
+  volume: "isa-lab-registry-data",
+  names: ["quay.io"],
+  user: "isa-lab",
+} as const;
+
+/** The lab's forward proxy (Debian's squid): the only way the RHEL-shaped host reaches the registry. */
+export const PROXY = {
+  container: "isa-lab-proxy",
+  ip: "10.209.9.204",
+  port: 3128,
+} as const;
+
+/** The lab host that runs Prometheus' previous LTS line (2.53, classic UI); every other one runs 3.5. */
+export const OLDEST_LINE_HOST = "isaqal09";
+
+/** Whether lab host `name` reaches the registry only through the proxy (the RHEL-shaped host). */
+export function behindProxy(name: string): boolean {
+  return hostFlavour(name) === "rhel";
+}

@@ -6,7 +6,9 @@
  * measuring the controller at fleet size.
  */
 import { join } from "node:path";
-import { ensureLabImages, type LabImages } from "./app_images.ts";
+import { ensureLabBuilds, type LabImages } from "./app_images.ts";
+import { productionNames, tagProductionNames } from "./lines.ts";
+import { ensureProxy, ensureRegistry, publishImages, REGISTRY_CA_FILE } from "./registry.ts";
 import {
   ensureHostContainer,
   ensureLightContainer,
@@ -43,7 +45,7 @@ import {
   networkAddress,
   OPS_USER,
 } from "./layout.ts";
-import { ensureSecrets, LAB_USER } from "./secrets.ts";
+import { ensureRegistrySecret, ensureSecrets, LAB_USER } from "./secrets.ts";
 import { ensureClientKey, ensureHostKey, sshRun, writeLightSshFiles, writeSshFiles } from "./ssh.ts";
 
 export type { LabImages } from "./app_images.ts";
@@ -133,11 +135,17 @@ export function labUp(
     const hostImages: Partial<Record<HostFlavour, string>> = { debian: await ensureHostImage(log, "debian") };
     for (const f of new Set(all.map(hostFlavour))) hostImages[f] ??= await ensureHostImage(log, f);
     const hostImage = hostImages.debian!;
-    const images = await ensureLabImages(log);
+    const images = await labImages(log);
     const clientPub = await ensureClientKey();
     const password = await ensureSecrets();
+    const registryPassword = await ensureRegistrySecret();
     const networkCreated = await ensureNetwork();
     if (networkCreated) log(`network: created ${NETWORK.name} (${NETWORK.subnet})`);
+    // The registry holds the images before any host could ask for them; the proxy stands before it.
+    const registryChanged = await ensureRegistry(registryPassword, log);
+    const published = await publishImages(images, registryPassword, log);
+    const proxyChanged = await ensureProxy(log);
+    const caPem = await Deno.readTextFile(REGISTRY_CA_FILE);
 
     const keys = new Map(await Promise.all(all.map(async (n) => [n, await ensureHostKey(n)] as const)));
     const bastionKey = await ensureHostKey(BASTION.name);
@@ -171,12 +179,14 @@ export function labUp(
     const bastionChanged = await ensureBastion(hostImage, bastionKey, clientPub);
     if (bastionChanged) log(`bastion: ${containerName(BASTION.name)} on ${BASTION.loopback} (sshd only)`);
     await Promise.all(all.map((n) => waitHostReady(n, actions.get(n) === "unchanged" ? () => {} : log)));
-    await Promise.all(all.map((n) => ensureHostAccess(n, clientPub)));
+    await Promise.all(all.map((n) => ensureHostAccess(n, clientPub, caPem)));
     const extra = all.filter((n) => !wanted.includes(n)).join(", ");
     if (extra) log(`kept ${extra}: \`up --hosts ${hosts}\` removes no host (\`lab down\` removes them all)`);
     await writeInventory(all, images);
 
-    const changed = networkCreated || bastionChanged || [...actions.values()].some((a) => a !== "unchanged");
+    const changed = networkCreated || bastionChanged || registryChanged || proxyChanged ||
+      published.length > 0 ||
+      [...actions.values()].some((a) => a !== "unchanged");
     log(
       changed
         ? `lab up: ${all.length} host(s) ready: ${all.join(", ")}; inventory: ${labFiles.inventory}`
@@ -200,6 +210,17 @@ export function labUp(
       },
     };
   });
+}
+
+/**
+ * The lab's images under their production names: the Debian builds of the production lines (built unless
+ * present), checked against the pinned lines and tagged with the pinned references.
+ */
+export async function labImages(log: (line: string) => void): Promise<LabImages> {
+  const builds = await ensureLabBuilds(log);
+  const names = await productionNames(builds);
+  await tagProductionNames(builds, names);
+  return names;
 }
 
 /** Result of `lightUp`. */
@@ -231,7 +252,7 @@ export function lightUp(count: number, log: (line: string) => void = console.log
     const wanted = Array.from({ length: count }, (_, i) => lightHostName(i + 1));
     const all = [...new Set([...wanted, ...await existingLightHosts()])].sort();
     const image = await ensureHostImage(log, "light");
-    const images = await ensureLabImages(log);
+    const images = await labImages(log);
     const clientPub = await ensureClientKey();
     await ensureSecrets();
     if (await ensureNetwork(LIGHT.network)) {

@@ -1,6 +1,6 @@
 /** The lab's secrets file (.lab/secrets.yml): a frontend password generated once and kept. */
 import { parse } from "yaml";
-import { labFiles } from "./layout.ts";
+import { labFiles, REGISTRY } from "./layout.ts";
 
 /** Alphabet of generated lab passwords: letters, digits and `-_.~!*` (hostile passwords are tested elsewhere). */
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~!*";
@@ -34,5 +34,29 @@ export async function ensureSecrets(): Promise<string> {
     `frontend:\n  credentials:\n    - user: ${LAB_USER}\n      pass: ${JSON.stringify(pass)}\n`;
   await Deno.writeTextFile(labFiles.secrets, text, { mode: 0o600 });
   await Deno.chmod(labFiles.secrets, 0o600);
+  return pass;
+}
+
+/**
+ * The lab registry's password, in .lab/secrets.yml under `registries` for each registry name (what the
+ * deploy sends to pull), added to the file once and kept.
+ */
+export async function ensureRegistrySecret(): Promise<string> {
+  await ensureSecrets();
+  const text = await Deno.readTextFile(labFiles.secrets);
+  const registries = parse(text)?.registries as Record<string, { password?: string }> | undefined;
+  const known = registries?.[REGISTRY.names[0]]?.password;
+  if (typeof known === "string") return known;
+  if (registries) throw new Error(`${labFiles.secrets}: registries has no ${REGISTRY.names[0]} entry`);
+  const pass = randomPassword();
+  const block = REGISTRY.names.map((n) =>
+    `  ${n}:\n    username: ${REGISTRY.user}\n    password: ${JSON.stringify(pass)}\n`
+  ).join("");
+  await Deno.writeTextFile(
+    labFiles.secrets,
+    `${
+      text.replace(/\n*$/, "\n")
+    }# The lab registry's login (lib/lab/registry.ts), sent with each pull.\nregistries:\n${block}`,
+  );
   return pass;
 }

@@ -13,6 +13,9 @@ const SPEC: AppSpec = {
   key: "victoria-metrics",
   repo: "isa-lab/victoria-metrics",
   deb: "victoria-metrics",
+  // The current line (sid); its binary links libc and libzstd, which the image takes from the controller.
+  suite: "sid",
+  recipe: "sid1",
   binaries: { "usr/bin/victoria-metrics": "bin/victoria-metrics" },
   extraFiles: {},
   dataDirs: ["victoria-metrics-data"],

@@ -5,7 +5,7 @@
 import type { Change } from "../engine/change.ts";
 import type { HostContext } from "./step.ts";
 import type { DockerSnapshot } from "../facts/docker_snapshot.ts";
-import { imageChange } from "../containers/image_delivery.ts";
+import { imageChange, registryName } from "../containers/image_delivery.ts";
 import { containerChange, type DesiredFiles, networkChange } from "../containers/container_change.ts";
 import type { ContainerSpec } from "../containers/spec.ts";
 import { keepingPrevious, keptCopies } from "../containers/previous_files.ts";
@@ -34,6 +34,8 @@ export function imageChangeFor(
     ref,
     ctx.host.vars.image_delivery,
     ctx.progress,
+    undefined,
+    async () => (await ctx.secrets()).registries?.[registryName(ref)],
   );
 }
 

@@ -1,15 +1,16 @@
 /**
- * Issue 13, item 8: the access path operators use. The lab host is reached only through the bastion
- * (ProxyJump), logged in as a non-root user with password-less sudo who is in no `docker` group; deploy,
- * verify-metrics, a no-op re-run, status and uninstall all go that way, the Docker API (sudo
- * `docker system dial-stdio` over the same master) included.
+ * Issue 13, item 8 and issue 22, item 4: the access path operators use, onto a fresh host. The lab host
+ * is made fresh first (no Docker engine, so no `docker` group either) and reached only through the
+ * bastion (ProxyJump), logged in as a non-root user with password-less sudo; deploy (the engine's
+ * install included), verify-metrics, a no-op re-run, status and uninstall all go that way, the Docker API
+ * (sudo `docker system dial-stdio` over the same master) included.
  *
  * On the Debian host: the RHEL-shaped one is refused at the Apache step until the tool runs httpd itself
  * there (issue 13, item 1); the access path is the same on both.
  */
 import assert from "node:assert/strict";
 import $ from "dax";
-import { bastionVariant, cli, lab, onHost } from "../helpers/lab.ts";
+import { bastionVariant, cli, lab, onHost, resetHost } from "../helpers/lab.ts";
 
 const HOST = "isaqal09";
 
@@ -33,8 +34,8 @@ async function acceptedFrom(info: Awaited<ReturnType<typeof lab>>, since: string
   return r.out.split("\n").filter(Boolean).map((l) => / from (\S+) /.exec(l)?.[1] ?? l);
 }
 
-Deno.test("through the bastion as a non-root sudo user: deploy, verify-metrics, no-op re-run, status, uninstall", async (t) => {
-  const info = await lab();
+Deno.test("a fresh host, through the bastion as a non-root sudo user: deploy, verify-metrics, no-op re-run, status, uninstall", async (t) => {
+  const info = await resetHost(await lab(), HOST);
   const host = info.hosts.find((h) => h.name === HOST)!;
   const user = info.opsUser;
   const start = (await onHost(info, HOST, "date '+%Y-%m-%d %H:%M:%S'")).out;
@@ -65,6 +66,13 @@ Deno.test("through the bastion as a non-root sudo user: deploy, verify-metrics, 
         `the Docker API must not need the docker group: ${groups}`,
       );
       assert.equal(sudoUid, "0");
+      // Fresh: no engine, and so no docker group for anyone to be in.
+      const fresh = await onHost(
+        info,
+        HOST,
+        "command -v dockerd || echo none; getent group docker || echo none",
+      );
+      assert.equal(fresh.out, "none\nnone", `the host starts without Docker: ${fresh.out}`);
       const shell = await ssh(info.sshConfig, [info.bastion.alias, "true"]);
       assert.notEqual(shell.code, 0, "the bastion's user gets no shell");
       // Its login shell is nologin (lib/lab/access.ts), which says so: not any other failure.
@@ -85,10 +93,13 @@ Deno.test("through the bastion as a non-root sudo user: deploy, verify-metrics, 
   const run = (file: string, extra: string[] = []) =>
     cli(file, ["--inventory", inv, "--limit", HOST, ...extra]);
   try {
-    await t.step("full deploy through the bastion", async () => {
+    await t.step("full deploy through the bastion, the engine's install included", async () => {
       const r = await run("deploy.ts");
       assert.equal(r.code, 0, r.stdout + r.stderr);
       assert.match(r.stdout, RECAP_DONE, r.stdout);
+      assert.match(r.stdout, /→ install docker\.io from /, r.stdout);
+      // Pulled from the registry under the production names, with the lab registry's login.
+      assert.match(r.stdout, /→ pull image quay\.io\/prometheus\/prometheus:/, r.stdout);
     });
 
     await t.step("verify-metrics: every check passes", async () => {

@@ -72,7 +72,9 @@ Deno.test("readiness and rollback on the lab: 401 at once after a recreation; a 
   await t.step(
     "a Prometheus image whose entrypoint fails: exit 2 with its logs; the previous one runs with its old files",
     async () => {
-      const failing = await ensureFailingPrometheusImage(info.images.prometheus);
+      // HOST runs the oldest line (lib/lab/layout.ts); the failing image is made from that one, and
+      // pushed (only the controller's engine has it, as for any image no registry holds).
+      const failing = await ensureFailingPrometheusImage(info.images.prometheus_oldest);
       const before = await inspect(info, HOST, "prometheus");
       assert.match(before, / true /);
       const yml = (await onHost(info, HOST, "cat /srv/isa/prometheus/prometheus.yml")).out;
@@ -80,7 +82,8 @@ Deno.test("readiness and rollback on the lab: 401 at once after a recreation; a 
         info,
         "failing",
         (x) =>
-          x.replace(`prometheus: ${info.images.prometheus}`, `prometheus: ${failing}`)
+          x.replace(`prometheus: ${info.images.prometheus_oldest}`, `prometheus: ${failing}`)
+            .replace("image_delivery: pull", "image_delivery: push")
             .replace("scrape_interval: 5s", "scrape_interval: 7s"),
       );
       try {

@@ -17,7 +17,11 @@ import { knownHostsText, lightSshConfigText, sshArgs } from "../../lib/lab/ssh.t
 import { lightInventoryText } from "../../lib/lab/inventory.ts";
 import { hostImageRef } from "../../lib/lab/host_image.ts";
 
-const images = { apache_exporter: "isa-lab/apache-exporter:x", prometheus: "isa-lab/prometheus:y" };
+const images = {
+  apache_exporter: "isa-lab/apache-exporter:x",
+  prometheus: "isa-lab/prometheus:y",
+  prometheus_oldest: "quay.io/prometheus/prometheus:v2.53.3",
+};
 
 Deno.test("light hosts: isalightNN on 127.0.11.N and 10.209.11.N, flavour light", () => {
   assert.deepEqual([1, 7, 50].map(lightHostName), ["isalight01", "isalight07", "isalight50"]);

@@ -51,6 +51,7 @@ const secrets: Equal<
     grafana?: { token: string };
     remote_write?: { username?: string; password?: string; bearer_token?: string };
     alerting?: { username?: string; password?: string; bearer_token?: string };
+    registries?: Record<string, { username: string; password: string }>;
   }
 > = true;
 

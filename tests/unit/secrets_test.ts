@@ -42,7 +42,7 @@ Deno.test("secrets: other errors name the line and never show a value", () => {
     ],
     [
       good + "vault: {x: 1}\n",
-      /s\.yml:5:1: unknown key 'vault' \(known: frontend, grafana, remote_write, alerting\)/,
+      /s\.yml:5:1: unknown key 'vault' \(known: frontend, grafana, remote_write, alerting, registries\)/,
     ],
     [
       good + "remote_write: {pasword: hunter2hunter2}\n",
