@@ -16,7 +16,7 @@ import { scoreboardExpr } from "../../lib/top/graph_link.ts";
 
 /** An inventory host name as the schema allows it (letters, digits, `_.-`). */
 const HOST = "isa-prd_10.epfl.ch";
-const DASHBOARD_FILE = "files/grafana/dashboard.json";
+const DASHBOARD_FILE = "lib/grafana/dashboard_model.ts";
 const ALERTS_FILE = "files/prometheus/alerts.yml";
 
 /** The dashboard's queries, its variables replaced by a host (and Grafana's built-ins by durations). */
@@ -115,8 +115,8 @@ Deno.test("every PromQL expression of the tree parses: dashboard, alerting rules
   const files = new Set(sources.map((s) => s.file.replace(/:\d+$/, "")));
   // The walk reached each source of truth (a refactor that lost one would check nothing there).
   assert.deepEqual([...files].sort(), [
-    DASHBOARD_FILE,
     ALERTS_FILE,
+    DASHBOARD_FILE,
     "lib/top/graph_link.ts",
     "lib/top/source.ts",
     "lib/verify/live.ts",
@@ -140,7 +140,7 @@ Deno.test("a broken dashboard query fails naming the panel and its position", ()
   assert.equal(errors.length, 1, errors.join("\n"));
   assert.match(
     errors[0],
-    /^files\/grafana\/dashboard\.json: prod panel "Requests \/ s" A: PromQL syntax error at line 1, column \d+\n/,
+    /^lib\/grafana\/dashboard_model\.ts: prod panel "Requests \/ s" A: PromQL syntax error at line 1, column \d+\n/,
   );
 });
 
