@@ -2,6 +2,10 @@ import { createHmac } from "node:crypto";
 import type { Credential, Secrets } from "../inventory/secrets.ts";
 import type { GrafanaTarget, RemoteWrite } from "../inventory/vars.ts";
 import { type Dashboard, datasourceNamePrefix, type Deployment, renderDashboard } from "./dashboard.ts";
+import { centralQueryUrl } from "../inventory/remote_write.ts";
+
+/** Where Grafana queries the central store (in inventory/, as `top` reads it too without Grafana's SDK). */
+export { centralQueryUrl };
 
 /** One Grafana HTTP API call, relative to the Grafana base URL. */
 export interface ApiRequest {
@@ -133,18 +137,6 @@ export function hostDatasource(
     },
     secureJsonData: { basicAuthPassword: frontend.pass, tlsCACert: host.caCertPem },
   }, token);
-}
-
-/** URL Grafana queries for the central store: `query_url`, else the write URL without `/api/v1/write`. */
-export function centralQueryUrl(rw: RemoteWrite): string {
-  if (rw.query_url) return rw.query_url.replace(/\/+$/, "");
-  const m = rw.url.match(/^(.*)\/api\/v1\/write\/?$/);
-  if (!m) {
-    throw new Error(
-      `remote_write.url ${rw.url} does not end in /api/v1/write: set remote_write.query_url to its query API`,
-    );
-  }
-  return m[1];
 }
 
 /** The data source of the central remote-write store, with its basic or bearer auth. */

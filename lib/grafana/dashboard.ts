@@ -1,4 +1,4 @@
-import template from "../../files/grafana/dashboard.json" with { type: "json" };
+import { buildDashboardModel } from "./dashboard_model.ts";
 
 /** Which inventory a Grafana object belongs to. */
 export type Deployment = "qual" | "prod";
@@ -70,18 +70,16 @@ export function datasourceNamePrefix(deployment: Deployment): string {
   return `ISA ${deployment} `;
 }
 
-/** Renders the dashboard template for a deployment: uid, title and the data source filter. */
+/**
+ * The dashboard of a deployment, built with Grafana's SDK (lib/grafana/dashboard_model.ts): its uid, a
+ * title equal to the uid, and the data source variable listing this deployment's data sources. Plain
+ * JSON data (no `undefined`), as it is sent to Grafana and compared with what Grafana holds.
+ */
 export function renderDashboard(deployment: Deployment, opts: { uid?: string } = {}): Dashboard {
-  const d = structuredClone(template) as unknown as Dashboard;
   const uid = opts.uid || defaultDashboardUid(deployment);
-  d.uid = uid;
   // The title is the uid so that Grafana's slug gives the documented URL /d/<uid>/<uid>.
-  d.title = uid;
-  const dsVar = d.templating.list.find((v) => v.type === "datasource");
-  if (dsVar) dsVar.regex = `/^${escapeRegex(datasourceNamePrefix(deployment))}/`;
-  const left = JSON.stringify(d).match(/__ISA_[A-Z_]+__/);
-  if (left) throw new Error(`dashboard template placeholder ${left[0]} was not rendered`);
-  return d;
+  const model = buildDashboardModel(uid, `/^${escapeRegex(datasourceNamePrefix(deployment))}/`);
+  return JSON.parse(JSON.stringify(model)) as Dashboard;
 }
 
 function escapeRegex(s: string): string {

@@ -21,7 +21,7 @@ import { deploySteps } from "../steps/mod.ts";
 import type { Host } from "../inventory/host.ts";
 import type { Credential } from "../inventory/secrets.ts";
 import { seconds } from "../base/duration.ts";
-import { clientFor, get, publicUrl } from "../verify/public.ts";
+import { clientFor, get, publicUrl, scoreboardAgeQuery } from "../verify/public.ts";
 import {
   certDaysLeft,
   type ContainerRow,
@@ -177,7 +177,7 @@ async function readEndpoint(host: Host, certPem: string, cred: Credential, out: 
     return a.status === 200 ? JSON.parse(a.body)?.data : null;
   };
   try {
-    const q = `time() - timestamp(apache_scoreboard{instance="${host.name}"})`;
+    const q = scoreboardAgeQuery(host.name);
     const [flags, targets, alerts, age] = await Promise.all([
       json("/api/v1/status/flags"),
       json("/api/v1/targets?state=active"),

@@ -2,7 +2,7 @@
  * Where `top` reads each host's numbers: the host's own HTTPS endpoint (trusting only that host's
  * certificate, read once over SSH), or the central store when the hosts remote-write to one.
  */
-import { centralQueryUrl } from "../grafana/api.ts";
+import { centralQueryUrl } from "../inventory/remote_write.ts";
 import type { Host } from "../inventory/host.ts";
 import { installPaths } from "../inventory/paths.ts";
 import { redact } from "../base/redact.ts";

@@ -5,12 +5,17 @@ import { get, publicUrl } from "./public.ts";
 
 const SLOW_CONNECTIONS = 8;
 
+/** Worker slots of a host reading a request: slow connections show up here. */
+export function readStateQuery(host: string): string {
+  return `sum(apache_scoreboard{instance="${host}",state="read"})`;
+}
+
 async function readState(
   host: Host,
   client: Deno.HttpClient | undefined,
   cred: Credential,
 ): Promise<number | null> {
-  const q = `sum(apache_scoreboard{instance="${host.name}",state="read"})`;
+  const q = readStateQuery(host.name);
   const a = await get(`${publicUrl(host)}/api/v1/query?query=${encodeURIComponent(q)}`, { client, cred });
   if (a.status !== 200) return null;
   const v = JSON.parse(a.body)?.data?.result?.[0]?.value?.[1];

@@ -47,6 +47,11 @@ export function publicUrl(host: Host, port = host.vars.ports.https): string {
   return `https://${a.includes(":") ? `[${a}]` : a}:${port}`;
 }
 
+/** Seconds since a host's last scoreboard sample (check 4 and `status`'s last sample age). */
+export function scoreboardAgeQuery(host: string): string {
+  return `time() - timestamp(apache_scoreboard{instance="${host}"})`;
+}
+
 /** Check 4: the scoreboard through the public endpoint, fresh. */
 export async function publicQueryCheck(
   host: Host,
@@ -54,7 +59,7 @@ export async function publicQueryCheck(
   cred: Credential,
   intervalS: number,
 ) {
-  const q = `time() - timestamp(apache_scoreboard{instance="${host.name}"})`;
+  const q = scoreboardAgeQuery(host.name);
   const a = await get(`${publicUrl(host)}/api/v1/query?query=${encodeURIComponent(q)}`, { client, cred });
   if (a.status !== 200) {
     return checkPublicQuery(host.name, null, a.error ?? `HTTP ${a.status}`, intervalS);

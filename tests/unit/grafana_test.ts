@@ -132,7 +132,7 @@ Deno.test("dashboard: the required metrics are all on it", () => {
   ) assert.match(all, re);
 });
 
-Deno.test("dashboard: uid and title per deployment, template untouched", () => {
+Deno.test("dashboard: uid and title per deployment, each build its own", () => {
   const prod = renderDashboard("prod");
   const qual = renderDashboard("qual");
   assert.equal(prod.uid, "isaprod");
@@ -140,7 +140,7 @@ Deno.test("dashboard: uid and title per deployment, template untouched", () => {
   assert.equal(qual.uid, "isaqal");
   assert.equal(qual.title, "isaqal");
   assert.equal(renderDashboard("prod", { uid: "custom" }).uid, "custom");
-  // Rendering must not mutate the shared template.
+  // A build shares nothing with the one before (the SDK's builders return their own objects).
   assert.equal(renderDashboard("qual").templating.list[0].regex, "/^ISA qual /");
   assert.equal(renderDashboard("prod").templating.list[0].regex, "/^ISA prod /");
   assert.ok(!("id" in prod) || prod.id === null || prod.id === undefined);
