@@ -10,8 +10,14 @@ import { renderFrame } from "./frame.ts";
 import { TopSource } from "./source.ts";
 import type { HostView } from "./view.ts";
 
-const EXTRA = { once: { type: "boolean", default: false } } as const;
-const EXTRA_USAGE = "[--once]";
+const EXTRA = {
+  once: {
+    type: "boolean",
+    default: false,
+    help: "print one plain frame and exit (what a pipe gets too)",
+    example: "deno task top --once --inventory lab",
+  },
+} as const;
 /** Refresh period of the live view. */
 export const REFRESH_MS = 2000;
 
@@ -92,7 +98,6 @@ export function top(args: string[]): Promise<number> {
   return usageGuard(async () => {
     const run = await startFleet("top", args, {
       extra: EXTRA,
-      extraUsage: EXTRA_USAGE,
       validate: (opts) => {
         if (opts.check || opts.diff) throw new UsageError("top only reads: --check and --diff don't apply");
       },
