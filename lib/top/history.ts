@@ -2,7 +2,9 @@
  * A host's last minutes as `top` draws them: requests/s and busy workers from Prometheus' range queries
  * (`/api/v1/query_range`), so the history is there at start-up, and the sparklines that show it (pure).
  */
-import type { MatrixSeries } from "./view.ts";
+
+/** What a range query answers per series (view.ts' MatrixSeries has it too; not imported: view.ts imports us). */
+type RangeSeries = { values: [number | string, string][] };
 
 /** How much history `top` asks for: 30 points, one per 20 s, the last 10 minutes. */
 export const HISTORY = { points: 30, stepS: 20 } as const;
@@ -39,7 +41,7 @@ export function historyRange(now: number): { start: number; end: number; stepS: 
  * `[unixSeconds, "value"]` pairs, https://prometheus.io/docs/prometheus/latest/querying/api/#range-vectors),
  * summing series that share a step; steps without a sample, and NaN or infinite values, are null.
  */
-export function pointsOf(result: MatrixSeries[], start: number, stepS: number, n: number): (number | null)[] {
+export function pointsOf(result: RangeSeries[], start: number, stepS: number, n: number): (number | null)[] {
   const out: (number | null)[] = Array(n).fill(null);
   for (const s of result) {
     for (const [t, v] of s.values) {
