@@ -2,8 +2,19 @@
 import { main } from "../lib/fleet/runner.ts";
 import { uninstallSteps } from "../lib/steps/uninstall.ts";
 
-// --purge is this task's own flag; the rest are the shared ones.
-const purge = Deno.args.includes("--purge");
-const args = Deno.args.filter((a) => a !== "--purge");
+/** This task's own flag, parsed with the shared ones (so `--help` lists it and a typo gets a suggestion). */
+const PURGE = {
+  purge: {
+    type: "boolean",
+    default: false,
+    help: "also remove the install folder (/srv/isa: certificates, Prometheus' data)",
+    example: "deno task uninstall --purge --limit isaqal10",
+  },
+} as const;
 
-if (import.meta.main) await main(purge ? "uninstall --purge" : "uninstall", uninstallSteps(purge), args);
+// The steps depend on --purge, so it is looked at before the shared parse (which checks it again).
+const purge = Deno.args.includes("--purge");
+
+if (import.meta.main) {
+  await main(purge ? "uninstall --purge" : "uninstall", uninstallSteps(purge), Deno.args, { extra: PURGE });
+}

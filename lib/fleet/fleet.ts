@@ -78,8 +78,14 @@ export interface FleetTask<R, P> {
   onInterrupt?: string;
 }
 
-const SERIAL_FLAG = { serial: { type: "string" } } as const;
-const SERIAL_USAGE = "[--serial N]";
+const SERIAL_FLAG = {
+  serial: {
+    type: "string",
+    value: "N",
+    help: "rolling batches of N hosts (0: all at once); no next batch once a host failed",
+    example: "deno task TASK --prod --serial 1",
+  },
+} as const;
 
 /** `--serial` as a number (undefined when not given); a bad value is a usage error. */
 function serialFlag(v: string | boolean | undefined): number | undefined {
@@ -137,7 +143,6 @@ export function runFleet<R, P>(task: FleetTask<R, P>, args: string[]): Promise<n
       ? {
         ...task.flags,
         extra: { ...task.flags?.extra, ...SERIAL_FLAG },
-        extraUsage: [task.flags?.extraUsage, SERIAL_USAGE].filter(Boolean).join(" "),
         validate: (opts, extra) => {
           task.flags?.validate?.(opts, extra);
           void serialFlag(extra.serial);

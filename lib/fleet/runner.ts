@@ -10,6 +10,8 @@ import type { HostContext, Step } from "../steps/step.ts";
 import { hostContext } from "../steps/context.ts";
 import { diffColour, printer, recap } from "./recap.ts";
 import { type FleetRun, type FleetTask, probeHost, runFleet, withSession } from "./fleet.ts";
+import type { ExtraFlags } from "../engine/cli.ts";
+import type { TaskFlags } from "./start.ts";
 
 // Failure messages carry remote stderr and lock holder lines: the host must not drive the terminal.
 function errorText(e: unknown): string {
@@ -118,9 +120,14 @@ async function planAndApply(
 }
 
 /** The deployment task of `steps`: the fleet runner's per-host function is `runHost`. */
-export function deployTask(task: string, steps: Step[]): FleetTask<HostReport, void> {
+export function deployTask(
+  task: string,
+  steps: Step[],
+  flags?: TaskFlags<ExtraFlags>,
+): FleetTask<HostReport, void> {
   return {
     name: task,
+    flags,
     serial: true,
     changesHosts: true,
     // Ctrl-C: stop at once with a clear word. Every file is written to a temp file and renamed, so a
@@ -148,13 +155,23 @@ export function deployTask(task: string, steps: Step[]): FleetTask<HostReport, v
 }
 
 /** Entry point of a deployment task: parse flags, select hosts, run the steps, recap, exit. */
-export function runSteps(task: string, steps: Step[], args: string[] = Deno.args): Promise<number> {
-  return runFleet(deployTask(task, steps), args);
+export function runSteps(
+  task: string,
+  steps: Step[],
+  args: string[] = Deno.args,
+  flags?: TaskFlags<ExtraFlags>,
+): Promise<number> {
+  return runFleet(deployTask(task, steps, flags), args);
 }
 
 /** Runs a task's steps and exits with the run's code. */
-export async function main(task: string, steps: Step[], args: string[] = Deno.args): Promise<never> {
-  Deno.exit(await runSteps(task, steps, args));
+export async function main(
+  task: string,
+  steps: Step[],
+  args: string[] = Deno.args,
+  flags?: TaskFlags<ExtraFlags>,
+): Promise<never> {
+  Deno.exit(await runSteps(task, steps, args, flags));
 }
 
 /** Runs one step alone (facts are always gathered first) and exits. */

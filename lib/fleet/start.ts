@@ -4,7 +4,7 @@
  */
 import type { Host } from "../inventory/host.ts";
 import type { Inventory } from "../inventory/load.ts";
-import { type ExtraFlags, parseCli, type RunOptions, usage } from "../engine/cli.ts";
+import { type ExtraFlags, helpText, parseCli, type RunOptions } from "../engine/cli.ts";
 import { UsageError } from "../base/errors.ts";
 import { say, warn } from "../base/output.ts";
 import { EXIT } from "../engine/report.ts";
@@ -21,9 +21,8 @@ export interface TaskStart {
 
 /** What a task adds to the shared start. */
 export interface TaskFlags<E extends ExtraFlags> {
-  /** The task's own flags (`node:util` parseArgs form) and their usage text. */
+  /** The task's own flags, each with its help line and example. */
   extra?: E;
-  extraUsage?: string;
   /** Refuses flag combinations the task cannot honour (throw UsageError); runs before the inventory is read. */
   validate?: (opts: RunOptions, extra: Record<string, string | boolean | undefined>) => void;
 }
@@ -37,9 +36,9 @@ export async function startTask<E extends ExtraFlags>(
   args: string[],
   flags: TaskFlags<E> = {},
 ): Promise<TaskStart | undefined> {
-  const parsed = parseCli(task, args, flags.extra, flags.extraUsage);
+  const parsed = parseCli(task, args, flags.extra);
   if (parsed.help) {
-    say(usage(task, flags.extraUsage));
+    say(helpText(task, flags.extra));
     return undefined;
   }
   flags.validate?.(parsed.opts, parsed.extra);

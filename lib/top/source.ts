@@ -11,6 +11,7 @@ import { withSession } from "../fleet/fleet.ts";
 import { seconds } from "../base/duration.ts";
 import { clientFor, publicUrl } from "../verify/public.ts";
 import { downView, type HostView, hostView, type MatrixSeries } from "./view.ts";
+import { HISTORY, type History, historyQueries, historyRange, pointsOf } from "./history.ts";
 
 /** The apache_* series a line needs. */
 const SERIES =
@@ -41,8 +42,15 @@ function basic(user: string, pass: string): string {
   return "Basic " + btoa(String.fromCharCode(...new TextEncoder().encode(`${user}:${pass}`)));
 }
 
-async function query<T>(e: Endpoint, q: string): Promise<T> {
-  const r = await fetch(`${e.base}/api/v1/query?query=${encodeURIComponent(q)}`, {
+async function query<T>(
+  e: Endpoint,
+  q: string,
+  range?: { start: number; end: number; stepS: number },
+): Promise<T> {
+  const path = range
+    ? `query_range?query=${encodeURIComponent(q)}&start=${range.start}&end=${range.end}&step=${range.stepS}`
+    : `query?query=${encodeURIComponent(q)}`;
+  const r = await fetch(`${e.base}/api/v1/${path}`, {
     client: e.client,
     headers: e.headers,
     signal: AbortSignal.timeout(3000),
@@ -97,11 +105,21 @@ export class TopSource {
     const windowS = Math.max(60, Math.ceil(4 * intervalS));
     try {
       const e = this.#central ?? await this.#endpoint(host);
-      const [series, alerts] = await Promise.all([
+      const range = historyRange(Date.now() / 1000);
+      const hq = historyQueries(host.name, windowS);
+      const [series, alerts, reqs, busy] = await Promise.all([
         query<MatrixSeries[]>(e, seriesQuery(host.name, windowS)),
         query<{ metric: Record<string, string> }[]>(e, alertsQuery(host.name, !!this.#central)),
+        query<MatrixSeries[]>(e, hq.requestsPerS, range),
+        query<MatrixSeries[]>(e, hq.busy, range),
       ]);
-      return hostView(host.name, series, alerts, Date.now() / 1000, 3 * intervalS + 5);
+      const history: History = {
+        start: range.start,
+        stepS: range.stepS,
+        requestsPerS: pointsOf(reqs, range.start, range.stepS, HISTORY.points),
+        busy: pointsOf(busy, range.start, range.stepS, HISTORY.points),
+      };
+      return hostView(host.name, series, alerts, Date.now() / 1000, 3 * intervalS + 5, history);
     } catch (err) {
       const e = err as Error & { cause?: Error };
       if (!this.#central) {

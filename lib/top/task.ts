@@ -10,8 +10,14 @@ import { renderFrame } from "./frame.ts";
 import { TopSource } from "./source.ts";
 import type { HostView } from "./view.ts";
 
-const EXTRA = { once: { type: "boolean", default: false } } as const;
-const EXTRA_USAGE = "[--once]";
+const EXTRA = {
+  once: {
+    type: "boolean",
+    default: false,
+    help: "print one plain frame and exit (what a pipe gets too)",
+    example: "deno task top --once --inventory lab",
+  },
+} as const;
 /** Refresh period of the live view. */
 export const REFRESH_MS = 2000;
 
@@ -27,6 +33,22 @@ function title(source: TopSource): string {
   return `isa-monitoring top: ${source.hosts.length} host(s) from ${source.label}, ${
     new Date().toISOString().replace(/\.\d+Z$/, "Z")
   }`;
+}
+
+/**
+ * Columns the frame may use: the terminal's, else `$COLUMNS`, else 80 (a pipe or a file gets what a
+ * default terminal shows, so a frame pasted anywhere does not wrap).
+ */
+export function columns(
+  size: () => { columns: number } = () => Deno.consoleSize(),
+  env = Deno.env.get("COLUMNS"),
+): number {
+  try {
+    return size().columns;
+  } catch {
+    const n = Number(env);
+    return Number.isInteger(n) && n >= 20 ? n : 80;
+  }
 }
 
 const enc = new TextEncoder();
@@ -64,11 +86,11 @@ async function live(source: TopSource): Promise<number> {
     while (!done) {
       const t0 = Date.now();
       views = await source.views();
-      const width = Math.max(10, Math.min(50, (Deno.consoleSize?.().columns ?? 120) - 80));
       const frame = renderFrame(views, {
         colour: !Deno.env.get("NO_COLOR"),
-        barWidth: width,
+        barWidth: 50,
         title: title(source),
+        width: columns(),
       });
       write("\x1b[H\x1b[2J" + frame.replaceAll("\n", "\r\n") + "\r\nq or Ctrl-C to quit");
       await new Promise<void>((r) => {
@@ -92,7 +114,6 @@ export function top(args: string[]): Promise<number> {
   return usageGuard(async () => {
     const run = await startFleet("top", args, {
       extra: EXTRA,
-      extraUsage: EXTRA_USAGE,
       validate: (opts) => {
         if (opts.check || opts.diff) throw new UsageError("top only reads: --check and --diff don't apply");
       },
@@ -113,7 +134,7 @@ async function show(source: TopSource, once: boolean, json: boolean): Promise<nu
     }
     if (once || !Deno.stdout.isTerminal()) {
       const views = await source.views();
-      write(renderFrame(views, { colour: false, barWidth: 40, title: title(source) }));
+      write(renderFrame(views, { colour: false, barWidth: 40, title: title(source), width: columns() }));
       return topExitCode(views);
     }
     return await live(source);

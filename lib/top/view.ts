@@ -1,6 +1,7 @@
 /** What one line of `top` shows for a host, computed from Prometheus' answers (pure). */
 import { lastRate, meanResponseMs, type Point } from "./rates.ts";
 import { busyWorkers, type Scoreboard, STATES } from "./scoreboard.ts";
+import type { History } from "./history.ts";
 
 /** One series of a range-vector query (`/api/v1/query` of `…[1m]`): raw samples. */
 export interface MatrixSeries {
@@ -25,6 +26,8 @@ export interface HostView {
   /** Seconds since the newest apache_scoreboard sample. */
   ageS: number | null;
   alerts: string[];
+  /** Requests/s and busy workers over the last minutes (null: no history, e.g. the host is down). */
+  history: History | null;
 }
 
 /** A host without numbers (endpoint unreachable, query refused). */
@@ -42,6 +45,7 @@ export function downView(host: string, reason: string): HostView {
     uptimeS: null,
     ageS: null,
     alerts: [],
+    history: null,
   };
 }
 
@@ -67,6 +71,7 @@ export function hostView(
   alerts: { metric: Record<string, string> }[],
   now: number,
   staleAfterS: number,
+  history: History | null = null,
 ): HostView {
   const scoreboard: Scoreboard = {};
   let newest: number | null = null;
@@ -91,6 +96,7 @@ export function hostView(
     uptimeS: last(series, "apache_uptime_seconds_total")?.[1] ?? null,
     ageS: newest === null ? null : Math.max(0, now - newest),
     alerts: [...new Set(alerts.map((a) => a.metric.alertname ?? "?"))].sort(),
+    history,
   };
   if (newest === null) {
     return { ...view, state: "stale", reason: "no apache_scoreboard sample in the last minute" };

@@ -6,7 +6,20 @@ import { type FleetTask, runFleet } from "../fleet/fleet.ts";
 import type { RunOptions } from "../engine/cli.ts";
 import type { Credential } from "../inventory/secrets.ts";
 
-const EXTRA = { wait: { type: "string" }, live: { type: "boolean", default: false } } as const;
+const EXTRA = {
+  wait: {
+    type: "string",
+    value: "DURATION",
+    help: "keep asking for up to DURATION (e.g. 60s, 2m) until every check passes",
+    example: "deno task verify-metrics --wait 60s",
+  },
+  live: {
+    type: "boolean",
+    default: false,
+    help: "hold 8 slow requests open on Apache and show them as `read` workers in the scoreboard",
+    example: "deno task verify-metrics --live --limit isaqal09",
+  },
+} as const;
 
 /** What verify-metrics gives every host: the credential it checks with and the options with its flags. */
 interface VerifyInput {
@@ -19,7 +32,6 @@ export const verifyTask: FleetTask<HostVerdict, VerifyInput> = {
   name: "verify-metrics",
   flags: {
     extra: EXTRA,
-    extraUsage: "[--wait DURATION] [--live]",
     validate: (opts, extra) => {
       if (opts.check || opts.diff) {
         throw new UsageError("verify-metrics only reads: --check and --diff don't apply");

@@ -1,6 +1,7 @@
 /** Runs the real CLI as an operator would: tests (lab and unit) and bench/ share this one runner. */
 import { join } from "node:path";
 import { projectRoot } from "../../lib/inventory/load.ts";
+import { declaredRun } from "./tasks.ts";
 
 /** A finished CLI run. */
 export interface CliRun {
@@ -18,6 +19,8 @@ export interface CliRun {
 /**
  * Runs `deno run -A tasks/<file> args` from the project root with `env` added (NO_COLOR=1 always),
  * stdin closed; parses stdout as JSON when args include --json and stdout is a JSON object.
+ * `declared` runs it under the permissions its task declares in deno.json instead of -A (as
+ * `deno task` would; a test whose files live outside them, e.g. in a temporary folder, keeps -A).
  * `timeoutMs` kills a run that hangs (its `signal` then says so). `prefix` runs it under another
  * program (e.g. the bench's `/usr/bin/time -f %M -o FILE`), which must pass stdout and the exit code on.
  */
@@ -25,9 +28,10 @@ export async function cli(
   file: string,
   args: string[],
   env: Record<string, string> = {},
-  opts: { timeoutMs?: number; prefix?: string[] } = {},
+  opts: { timeoutMs?: number; prefix?: string[]; declared?: boolean } = {},
 ): Promise<CliRun> {
-  const deno = [Deno.execPath(), "run", "-A", join(projectRoot, "tasks", file), ...args];
+  const flags = opts.declared ? declaredRun(file, env).flags : ["-A"];
+  const deno = [Deno.execPath(), "run", ...flags, join(projectRoot, "tasks", file), ...args];
   const [program, ...rest] = [...(opts.prefix ?? []), ...deno];
   const cmd = new Deno.Command(program, {
     args: rest,

@@ -120,7 +120,15 @@ Deno.test("deno task grafana publishes the lab's data sources and dashboard", as
 
     await t.step("--check reads only and says what it would do", async () => {
       const fresh = double();
-      const r = await grafana(await variant("grafana-check", fresh.url), "--check");
+      // Under the permissions deno.json declares for the grafana task, as `deno task grafana` runs it.
+      const r = await cli(
+        "grafana.ts",
+        ["--inventory", await variant("grafana-check", fresh.url), "--check"],
+        {},
+        {
+          declared: true,
+        },
+      );
       assert.equal(r.code, 0, r.stdout + r.stderr);
       assert.deepEqual([...new Set(fresh.requests.map((q) => q.method))], ["GET"]);
       assert.equal(fresh.datasources.size, 0);

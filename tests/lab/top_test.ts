@@ -27,7 +27,8 @@ Deno.test("top --once: every host with its 11 states and rates; read workers ris
   await t.step("one frame shows both hosts, all 11 states and a requests/s figure", async () => {
     let r = await cli("top.ts", ["--inventory", inv, "--once"]);
     // Rates need two scrapes since the (re)deploy: give them a few seconds.
-    for (let i = 0; i < 10 && !/\d+\.\d{2}\s+\d+\.\d\s/.test(hostBlock(r.stdout, h2)); i++) {
+    // (Off a terminal the frame is 80 columns wide: KB/S, MEAN and UPTIME are dropped, REQ/S stays.)
+    for (let i = 0; i < 10 && !/\]\s+\d+\s+\d+\s+\d+\.\d{2}\s/.test(hostBlock(r.stdout, h2)); i++) {
       await new Promise((ok) => setTimeout(ok, 2000));
       r = await cli("top.ts", ["--inventory", inv, "--once"]);
     }
@@ -46,6 +47,36 @@ Deno.test("top --once: every host with its 11 states and rates; read workers ris
     ], [h2, "ok"]]);
     assert.equal(typeof json.json.hosts[0].requestsPerS, "number");
   });
+
+  await t.step(
+    "after a minute of traffic, a sparkline of requests/s and busy workers per host; 80 columns hold",
+    async () => {
+      // Traffic on both hosts for a minute, so the range queries have points to draw (history comes from
+      // Prometheus: it is there in the first frame, not only since top started).
+      const until = Date.now() + 60_000;
+      while (Date.now() < until) {
+        await Promise.all(
+          [h1, h2].map((h) => onHost(info, h, "curl -s -o /dev/null http://localhost/ || true")),
+        );
+        await new Promise((ok) => setTimeout(ok, 1000));
+      }
+      const r = await cli("top.ts", ["--inventory", inv, "--once"], { COLUMNS: "80" });
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      for (const line of r.stdout.split("\n")) assert.ok([...line].length <= 80, `wider than 80: ${line}`);
+      for (const h of [h1, h2]) {
+        const block = hostBlock(r.stdout, h);
+        const spark = /10m req\/s ([ ▁▂▃▄▅▆▇█]+) ≤(\d+\.\d) {2}busy ([ ▁▂▃▄▅▆▇█]+) ≤\d+/.exec(block);
+        assert.ok(spark, `${h}: no sparkline\n${block}`);
+        assert.ok(Number(spark[2]) > 0, `${h}: no request seen in the history\n${block}`);
+        assert.match(spark[1], /[▂▃▄▅▆▇█]/, `${h}: a flat request sparkline\n${block}`);
+      }
+      const json = await cli("top.ts", ["--inventory", inv, "--json"]);
+      for (const v of json.json.hosts) {
+        assert.equal(v.history.requestsPerS.length, 30, v.host);
+        assert.ok(v.history.requestsPerS.some((x: number | null) => x !== null && x > 0), v.host);
+      }
+    },
+  );
 
   await t.step(
     "while verify-metrics --live holds slow requests open, a frame shows the read workers risen",
