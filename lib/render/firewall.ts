@@ -25,7 +25,7 @@ import type { Host } from "../inventory/host.ts";
 /** The rules of one base chain, as nft writes them. */
 export interface NftChain {
   name: string;
-  hook: "forward" | "output";
+  hook: "input" | "forward" | "output";
   rules: string[];
 }
 
@@ -41,6 +41,12 @@ export interface NftChain {
  *   web server's segment that routes our Docker subnet through it would otherwise reach
  *   `container-IP:8443` or `:9090` directly, past both rules above, and Docker's own per-port ACCEPT
  *   would let it in. Container-to-container traffic (same bridge) and replies are untouched.
+ * input (connections to the host's own sockets), the same two port rules for what reaches docker-proxy:
+ * Docker's userland proxy listens on every published port and carries what no DNAT rule caught (while
+ * Docker rebuilds its rules after a firewalld reload, say) to the container from the host itself, with
+ * the client's address lost. Loopback stays open (Apache's or a local check's request to the port). The
+ * dashboard port is ours (quality publishes Traefik's dashboard there, and the port-clash check refuses
+ * another holder), so closing it on the host hides nobody else's service.
  * output (connections opened by the host's own processes):
  * - a new connection into our bridge that was not DNAT-ed, unless its socket is root's: local users
  *   and a web application with an SSRF flaw (Apache's workers are not root) reach no container of
@@ -59,13 +65,22 @@ export function chains(host: Host, bridge: string): NftChain[] {
     forward.push(`${https} meta nfproto ipv4 ct original ip saddr != @allowed_sources drop`);
     forward.push(`${https} meta nfproto ipv6 drop`);
   }
+  const input: string[] = [];
+  if (!host.vars.dashboard) input.push(`iifname != "lo" tcp dport ${host.vars.ports.dashboard} drop`);
+  if (allowed.length) {
+    const https = `iifname != "lo" tcp dport ${host.vars.ports.https}`;
+    input.push(`${https} meta nfproto ipv4 ip saddr != @allowed_sources drop`);
+    input.push(`${https} meta nfproto ipv6 drop`);
+  }
   const iface = JSON.stringify(bridge);
   forward.push(`oifname ${iface} iifname != ${iface} ct state new ct status != dnat drop`);
   const output = [`oifname ${iface} ct state new ct status != dnat meta skuid != 0 drop`];
-  return [
+  const all: NftChain[] = [
+    { name: "input", hook: "input", rules: input },
     { name: "forward", hook: "forward", rules: forward },
     { name: "output", hook: "output", rules: output },
   ];
+  return all.filter((c) => c.rules.length);
 }
 
 /**

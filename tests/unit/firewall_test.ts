@@ -37,6 +37,12 @@ table inet isa_monitoring {
     type ipv4_addr; flags interval;
     elements = { 192.0.2.0/24, 198.51.100.7 }
   }
+  chain input {
+    type filter hook input priority -10; policy accept;
+    iifname != "lo" tcp dport 8080 drop
+    iifname != "lo" tcp dport 8443 meta nfproto ipv4 ip saddr != @allowed_sources drop
+    iifname != "lo" tcp dport 8443 meta nfproto ipv6 drop
+  }
   chain forward {
     type filter hook forward priority -10; policy accept;
     meta l4proto tcp ct status dnat ct original proto-dst 8080 drop
@@ -51,11 +57,12 @@ table inet isa_monitoring {
 }
 `,
   );
-  // table + set + 2 chains + 5 rules, as `nft -a list table` numbers them (counted on nft 1.0.6).
-  assert.equal(handleCount(h, BR), 9);
+  // table + set + 3 chains + 8 rules, as `nft -a list table` numbers them (counted on nft 1.0.6).
+  assert.equal(handleCount(h, BR), 13);
 });
 
-Deno.test("quality: the dashboard port stays open, no set; the bypass and output rules are everywhere", () => {
+Deno.test("quality: the dashboard port stays open, no set, no input chain; the bypass and output rules are everywhere", () => {
+  assert.deepEqual(chains(qual, BR).map((c) => c.name), ["forward", "output"]);
   const [forward, output] = chains(qual, BR);
   assert.deepEqual(forward.rules, [
     `oifname "${BR}" iifname != "${BR}" ct state new ct status != dnat drop`,
@@ -63,10 +70,13 @@ Deno.test("quality: the dashboard port stays open, no set; the bypass and output
   assert.deepEqual(output.rules, [`oifname "${BR}" ct state new ct status != dnat meta skuid != 0 drop`]);
   assert.doesNotMatch(rulesetFile(qual, BR), /set |8080|8443/);
   assert.equal(handleCount(qual, BR), 5);
-  const [pf] = chains(prod, BR);
+  const [pi, pf] = chains(prod, BR);
+  assert.deepEqual(pi.rules, ['iifname != "lo" tcp dport 8080 drop'], "docker-proxy's listener too");
   assert.equal(pf.rules[0], "meta l4proto tcp ct status dnat ct original proto-dst 8080 drop");
+  assert.equal(handleCount(prod, BR), 8);
   const moved = { ...prod, vars: { ...prod.vars, ports: { https: 9443, dashboard: 9080 } } };
-  assert.match(chains(moved, BR)[0].rules[0], /proto-dst 9080 drop$/, "the port we publish");
+  assert.match(chains(moved, BR)[1].rules[0], /proto-dst 9080 drop$/, "the port we publish");
+  assert.match(chains(moved, BR)[0].rules[0], /dport 9080 drop$/);
 });
 
 Deno.test("a bridge name that is not an interface name never reaches the file", () => {
