@@ -34,9 +34,11 @@ export interface NftChain {
  *
  * forward (traffic routed into or out of containers):
  * - production: connections DNAT-ed from the dashboard port dropped, whatever publishes it;
- * - `allowed_sources`: connections DNAT-ed from the HTTPS port dropped unless the client (conntrack's
- *   original source, so that the replies, whose source is the container, belong to the same decision)
- *   is listed; the list holds IPv4 networks (its schema), so IPv6 clients of that port are dropped;
+ * - `allowed_sources`: connections DNAT-ed from the HTTPS port dropped unless the client is listed, judged
+ *   on the client's packets only (`ct direction original`: the replies' source is the container, and a
+ *   connection whose client's packets are dropped never gets any). Plain `ip saddr`, not
+ *   `ct original ip saddr`: that one needs a newer conntrack key (NFT_CT_SRC_IP) that older kernels
+ *   lack. The list holds IPv4 networks (its schema), so IPv6 clients of that port are dropped;
  * - any new connection into our bridge from another interface that was not DNAT-ed: a machine on the
  *   web server's segment that routes our Docker subnet through it would otherwise reach
  *   `container-IP:8443` or `:9090` directly, past both rules above, and Docker's own per-port ACCEPT
@@ -45,8 +47,9 @@ export interface NftChain {
  * Docker's userland proxy listens on every published port and carries what no DNAT rule caught (while
  * Docker rebuilds its rules after a firewalld reload, say) to the container from the host itself, with
  * the client's address lost. Loopback stays open (Apache's or a local check's request to the port). The
- * dashboard port is ours (quality publishes Traefik's dashboard there, and the port-clash check refuses
- * another holder), so closing it on the host hides nobody else's service.
+ * HTTPS port is ours (the port-clash check refuses another holder). In production the dashboard port
+ * is closed on the whole host from outside, not only for Docker: the quality twin publishes our
+ * dashboard there, so nothing else is expected on it.
  * output (connections opened by the host's own processes):
  * - a new connection into our bridge that was not DNAT-ed, unless its socket is root's: local users
  *   and a web application with an SSRF flaw (Apache's workers are not root) reach no container of
@@ -62,7 +65,7 @@ export function chains(host: Host, bridge: string): NftChain[] {
   const allowed = [...new Set(host.vars.allowed_sources ?? [])];
   if (allowed.length) {
     const https = published(host.vars.ports.https);
-    forward.push(`${https} meta nfproto ipv4 ct original ip saddr != @allowed_sources drop`);
+    forward.push(`${https} ct direction original meta nfproto ipv4 ip saddr != @allowed_sources drop`);
     forward.push(`${https} meta nfproto ipv6 drop`);
   }
   const input: string[] = [];

@@ -46,7 +46,7 @@ table inet isa_monitoring {
   chain forward {
     type filter hook forward priority -10; policy accept;
     meta l4proto tcp ct status dnat ct original proto-dst 8080 drop
-    meta l4proto tcp ct status dnat ct original proto-dst 8443 meta nfproto ipv4 ct original ip saddr != @allowed_sources drop
+    meta l4proto tcp ct status dnat ct original proto-dst 8443 ct direction original meta nfproto ipv4 ip saddr != @allowed_sources drop
     meta l4proto tcp ct status dnat ct original proto-dst 8443 meta nfproto ipv6 drop
     oifname "br-0123456789ab" iifname != "br-0123456789ab" ct state new ct status != dnat drop
   }
