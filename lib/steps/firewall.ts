@@ -20,6 +20,7 @@ export const firewallStep: Step = {
   plan: (ctx) => {
     const { ssh, host, facts } = ctx;
     const net = host.vars.docker_network;
+    if (!facts.firewall.nftables) throw new Error(NFT_MISSING);
     const bridge = facts.docker.networkBridges[net];
     if (!bridge && ctx.opts.check && !facts.docker.networkNames.includes(net)) {
       // A check run on a fresh host: the docker step would create the network (and refresh the
@@ -30,7 +31,6 @@ export const firewallStep: Step = {
         apply: () => Promise.reject(new Error("planned in check mode only")),
       }]);
     }
-    if (!facts.firewall.nftables) throw new Error(NFT_MISSING);
     if (!bridge) {
       throw new Error(
         `Docker network ${net} does not exist yet, so its bridge is unknown: run the docker step first (deno task docker)`,
@@ -52,7 +52,9 @@ export const firewallStep: Step = {
     if (r) changes.push(r);
     const u = fileChange(ssh, UNIT_PATH, state.unit, unitFile(), { mode: 0o644, after: daemonReload });
     if (u) changes.push(u);
-    if (!state.enabled) {
+    // Also after the unit file changed: `enable` links it where its [Install] section now says (a
+    // former version's unit was wanted by docker and firewalld only).
+    if (!state.enabled || u) {
       changes.push({
         summary:
           `enable ${UNIT_NAME} (the table is loaded at boot and after docker, firewalld, nftables restarts)`,

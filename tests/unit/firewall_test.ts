@@ -158,6 +158,7 @@ Deno.test("migration: a host of the previous version gets the table first, then 
   assert.deepEqual(summaries, [
     "create /etc/isa-monitoring-firewall.nft",
     "update /etc/systemd/system/isa-monitoring-firewall.service",
+    "enable isa-monitoring-firewall.service (the table is loaded at boot and after docker, firewalld, nftables restarts)",
     "load nftables table inet isa_monitoring (8443 open, 8080 open; br-deadbeef0123 reachable only as published)",
     "remove what earlier versions installed: chain, watch-unit, watch-script, script " +
     "(iptables chain ISA-MONITORING in DOCKER-USER, firewalld watcher)",
@@ -168,6 +169,7 @@ Deno.test("migration: a host of the previous version gets the table first, then 
     "nft -c -f /etc/.isa-monitoring-firewall.nft.candidate",
     "mv -f /etc/.isa-monitoring-firewall.nft.candidate /etc/isa-monitoring-firewall.nft",
     "systemctl daemon-reload",
+    "systemctl enable isa-monitoring-firewall.service",
     "nft -f /etc/isa-monitoring-firewall.nft && systemctl start isa-monitoring-firewall.service",
     `systemctl disable --now isa-monitoring-firewalld-watch.service >/dev/null 2>&1 || true
 rm -f /etc/systemd/system/isa-monitoring-firewalld-watch.service /usr/local/sbin/isa-monitoring-firewalld-watch /usr/local/sbin/isa-monitoring-firewall; systemctl daemon-reload
