@@ -21,25 +21,33 @@ export const SPEC_HASH_LABEL = "ch.epfl.isa.spec-hash";
 /** Label marking everything isa-monitoring created (containers, networks), for `status` and `uninstall`. */
 export const MANAGED_LABEL = "ch.epfl.isa.managed";
 
-// The firewall step's chain, script and units (render/firewall.ts, render/firewalld_watch.ts), as uninstall finds them.
+// The firewall step's table, file and unit (render/firewall.ts), as uninstall finds them.
 
-/** Our chain; DOCKER-USER jumps to it first. We never touch any other rule. */
-export const CHAIN = "ISA-MONITORING";
+/** Our nftables table (family inet: IPv4 and IPv6), the only one we load or delete. */
+export const TABLE = "isa_monitoring";
 
-/** Script that (re)applies the chain; run by the step and by the unit at every Docker start. */
-export const SCRIPT_PATH = "/usr/local/sbin/isa-monitoring-firewall";
+/** The file `nft -f` loads: our whole table, replaced in one transaction. */
+export const RULESET_PATH = "/etc/isa-monitoring-firewall.nft";
 
-/** Unit that makes the rules survive reboots and Docker restarts. */
+/** Unit that loads the table at boot and after Docker, firewalld and nftables (re)start. */
 export const UNIT_NAME = "isa-monitoring-firewall.service";
 
 /** Full path of the unit file. */
 export const UNIT_PATH = `/etc/systemd/system/${UNIT_NAME}`;
 
-/** Script that waits for firewalld's Reloaded signals and re-applies our rules. */
-export const WATCH_SCRIPT_PATH = "/usr/local/sbin/isa-monitoring-firewalld-watch";
+// What earlier versions installed, named so that the firewall step and uninstall remove it.
 
-/** Unit running the watcher while firewalld runs. */
-export const WATCH_UNIT_NAME = "isa-monitoring-firewalld-watch.service";
+/** The former iptables chain, jumped to from DOCKER-USER. */
+export const LEGACY_CHAIN = "ISA-MONITORING";
 
-/** Full path of the watcher's unit file. */
-export const WATCH_UNIT_PATH = `/etc/systemd/system/${WATCH_UNIT_NAME}`;
+/** The former script that applied the chain (the unit ran it). */
+export const LEGACY_SCRIPT_PATH = "/usr/local/sbin/isa-monitoring-firewall";
+
+/** The former watcher of firewalld's Reloaded signal. */
+export const LEGACY_WATCH_SCRIPT_PATH = "/usr/local/sbin/isa-monitoring-firewalld-watch";
+
+/** The former watcher's unit. */
+export const LEGACY_WATCH_UNIT_NAME = "isa-monitoring-firewalld-watch.service";
+
+/** Full path of the former watcher's unit file. */
+export const LEGACY_WATCH_UNIT_PATH = `/etc/systemd/system/${LEGACY_WATCH_UNIT_NAME}`;

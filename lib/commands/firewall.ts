@@ -1,28 +1,59 @@
-/** The firewall step's commands on the host: apply our chain, find what is left of it, remove it. */
-import { CHAIN, SCRIPT_PATH, UNIT_NAME, UNIT_PATH } from "../base/names.ts";
-import { WATCH_SCRIPT_PATH, WATCH_UNIT_NAME, WATCH_UNIT_PATH } from "../base/names.ts";
+/** The firewall step's commands on the host: load our table, check a candidate file, remove ours and what earlier versions left. */
+import { LEGACY_CHAIN, LEGACY_SCRIPT_PATH, LEGACY_WATCH_SCRIPT_PATH } from "../base/names.ts";
+import { LEGACY_WATCH_UNIT_NAME, LEGACY_WATCH_UNIT_PATH } from "../base/names.ts";
+import { RULESET_PATH, TABLE, UNIT_NAME, UNIT_PATH } from "../base/names.ts";
+import { quote } from "../base/quote.ts";
 import type { Command } from "./command.ts";
 
-/** Runs our script (the chain, its jump) and starts its unit. */
+/** Loads our table from its file (one transaction) and starts its unit, so that systemd knows it ran. */
 export const APPLY_FIREWALL: Command = {
-  script: `${SCRIPT_PATH} && systemctl start ${UNIT_NAME}`,
-  log: SCRIPT_PATH,
+  script: `nft -f ${RULESET_PATH} && systemctl start ${UNIT_NAME}`,
+  log: `nft -f ${RULESET_PATH}`,
 };
 
-/** Prints a word per part of ours still on the host: chain, unit, script, watch-unit, watch-script. */
+/** Checks a candidate ruleset file without loading it (`nft -c`: parsed and checked by the kernel, nothing committed). */
+export function checkRuleset(path: string): Command {
+  return { script: `nft -c -f ${quote(path)}`, log: `nft -c -f ${path}` };
+}
+
+/**
+ * Shell printing a word per part of what earlier versions installed that is still on the host: the
+ * iptables chain, the firewalld watcher's unit and script, the script the unit used to run.
+ */
+export const LEGACY_FIREWALL_PROBE =
+  `{ command -v iptables >/dev/null 2>&1 && iptables -w -S ${LEGACY_CHAIN} >/dev/null 2>&1 && echo chain; } ; ` +
+  `[ -e ${LEGACY_WATCH_UNIT_PATH} ] && echo watch-unit; [ -e ${LEGACY_WATCH_SCRIPT_PATH} ] && echo watch-script; ` +
+  `[ -e ${LEGACY_SCRIPT_PATH} ] && echo script; true`;
+
+/**
+ * Removes what earlier versions installed: the watcher first (it would re-apply the chain on a
+ * firewalld reload meanwhile), then the chain's jump in DOCKER-USER and the chain. Docker's own jump
+ * to DOCKER-USER, which earlier versions moved to the top of FORWARD, is Docker's and stays.
+ */
+export const REMOVE_LEGACY_FIREWALL: Command = {
+  script: `systemctl disable --now ${LEGACY_WATCH_UNIT_NAME} >/dev/null 2>&1 || true
+rm -f ${LEGACY_WATCH_UNIT_PATH} ${LEGACY_WATCH_SCRIPT_PATH} ${LEGACY_SCRIPT_PATH}; systemctl daemon-reload
+if command -v iptables >/dev/null 2>&1; then
+  while iptables -w -D DOCKER-USER -j ${LEGACY_CHAIN} 2>/dev/null; do :; done
+  iptables -w -F ${LEGACY_CHAIN} 2>/dev/null || true; iptables -w -X ${LEGACY_CHAIN} 2>/dev/null || true
+fi`,
+  log: `remove the former iptables chain ${LEGACY_CHAIN} and firewalld watcher`,
+};
+
+/** Prints a word per part of ours still on the host: table, unit, ruleset, and the former parts' words. */
 export const FIREWALL_LEFTOVERS: Command = {
   script:
-    `iptables -w -S ${CHAIN} >/dev/null 2>&1 && echo chain; [ -e ${UNIT_PATH} ] && echo unit; [ -e ${SCRIPT_PATH} ] && echo script; [ -e ${WATCH_UNIT_PATH} ] && echo watch-unit; [ -e ${WATCH_SCRIPT_PATH} ] && echo watch-script; true`,
-  log: "probe our firewall chain and unit",
+    `{ command -v nft >/dev/null 2>&1 && nft list table inet ${TABLE} >/dev/null 2>&1 && echo table; } ; ` +
+    `[ -e ${UNIT_PATH} ] && echo unit; [ -e ${RULESET_PATH} ] && echo ruleset; ${LEGACY_FIREWALL_PROBE}`,
+  log: "probe our firewall table and unit",
 };
 
-/** Removes our chain, its DOCKER-USER jump, both units and both scripts. */
+/** Removes our unit, its file and our table, then what earlier versions left. */
 export const REMOVE_FIREWALL: Command = {
-  // The watcher first: it would otherwise re-apply the chain on a firewalld reload meanwhile.
-  script: `systemctl disable --now ${WATCH_UNIT_NAME} >/dev/null 2>&1 || true
-systemctl disable --now ${UNIT_NAME} >/dev/null 2>&1 || true
-rm -f ${WATCH_UNIT_PATH} ${WATCH_SCRIPT_PATH} ${UNIT_PATH} ${SCRIPT_PATH}; systemctl daemon-reload
-while iptables -w -D DOCKER-USER -j ${CHAIN} 2>/dev/null; do :; done
-iptables -w -F ${CHAIN} 2>/dev/null || true; iptables -w -X ${CHAIN} 2>/dev/null || true`,
-  log: `remove chain ${CHAIN}`,
+  // The unit first: a Docker or firewalld restart meanwhile would load the table again.
+  script: `systemctl disable --now ${UNIT_NAME} >/dev/null 2>&1 || true
+rm -f ${UNIT_PATH} ${RULESET_PATH}; systemctl daemon-reload
+if command -v nft >/dev/null 2>&1; then nft delete table inet ${TABLE} 2>/dev/null || true; fi
+${REMOVE_LEGACY_FIREWALL.script}`,
+  log: `remove nftables table inet ${TABLE}`,
 };

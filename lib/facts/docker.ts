@@ -12,6 +12,12 @@ export interface DockerFacts {
   networks: string[];
   /** IPv4 subnets of each bridge network, by name. */
   networkSubnets: Record<string, string[]>;
+  /**
+   * Host interface of each bridge network, by name: its `com.docker.network.bridge.name` option, else
+   * `br-` and the network ID's first 12 characters, as Docker names it (moby libnetwork
+   * drivers/bridge, parseNetworkOptions). The firewall's table matches our network by it.
+   */
+  networkBridges: Record<string, string>;
   /** Names of the bridge networks. */
   networkNames: string[];
   /** /etc/docker/daemon.json; null when absent. */
@@ -122,6 +128,8 @@ export function parseRpmInstalled(lines: string[], names: string[]): string[] {
 /** A network as the engine's API lists it (the fields we read). */
 interface DockerNetwork {
   Name: string;
+  Id?: string;
+  Options?: Record<string, string>;
   IPAM?: { Config?: { Subnet?: string; Gateway?: string }[] };
 }
 
@@ -154,10 +162,15 @@ export function parseDocker(
   const networks: string[] = [];
   const networkNames: string[] = [];
   const networkSubnets: Record<string, string[]> = {};
+  const networkBridges: Record<string, string> = {};
   let bridgeGateway: string | null = null;
   for (const n of parseJson<DockerNetwork[]>(get("docker-networks")) ?? []) {
     networkNames.push(n.Name);
     networkSubnets[n.Name] ??= [];
+    const bridge = n.Options?.["com.docker.network.bridge.name"] ||
+      (n.Id && n.Id.length >= 12 ? `br-${n.Id.slice(0, 12)}` : "");
+    // An interface name as the kernel takes it: it reaches the nft file between double quotes.
+    if (/^[A-Za-z0-9_.-]{1,15}$/.test(bridge)) networkBridges[n.Name] = bridge;
     for (const c of n.IPAM?.Config ?? []) {
       if (c.Subnet && /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(c.Subnet)) {
         networks.push(c.Subnet);
@@ -178,6 +191,7 @@ export function parseDocker(
       networks: [...new Set(networks)],
       networkNames,
       networkSubnets,
+      networkBridges,
       package: parseDockerPackage(get("docker-package")),
       daemonJson: fileSection(s.get("daemon-json")),
     },

@@ -14,7 +14,7 @@ const limits = {
 const proxyUrl = /^https?:\/\/[A-Za-z0-9.-]+(:\d+)?\/?$/;
 
 const OCTET = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
-/** An IPv4 network in CIDR form (a bare address means /32): what iptables' -s and Docker's IPAM take. */
+/** An IPv4 network in CIDR form (a bare address means /32): what an nft set of ipv4_addr and Docker's IPAM take. */
 const cidr = {
   kind: "string",
   pattern: new RegExp(`^(${OCTET}\\.){3}${OCTET}(\\/(3[0-2]|[12]?\\d))?$`),
@@ -84,7 +84,7 @@ export const varsSchema = {
      * /server-status allows this subnet (else the one Docker gave the network) and localhost only.
      */
     docker_subnet: { kind: "nullable", of: cidr },
-    /** IPv4 CIDRs allowed to reach the HTTPS port; empty allows every source. Enforced in our iptables chain. */
+    /** IPv4 CIDRs allowed to reach the HTTPS port; empty allows every source. Enforced in our nftables table (render/firewall.ts). */
     allowed_sources: { kind: "list", of: cidr },
     /** Resource limits per container. */
     limits: { kind: "object", fields: { apache_exporter: limits, prometheus: limits, traefik: limits } },

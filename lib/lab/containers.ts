@@ -303,7 +303,7 @@ export async function removeLab(): Promise<{ containers: string[]; volumes: stri
 
 /**
  * Run options of a light host: no systemd and no inner engine, so none of HOST_CONFIG's cgroup access;
- * NET_ADMIN and NET_RAW only, so that iptables answers the firewall probe as on a normal host.
+ * NET_ADMIN and NET_RAW only, so that iptables and nft answer the probes as on a normal host.
  */
 export const LIGHT_HOST_CONFIG: Docker.HostConfig = {
   CapAdd: ["NET_ADMIN", "NET_RAW"],

@@ -5,6 +5,7 @@ import { dockerRepoBase } from "./docker_install.ts";
 import { reachCheck } from "../commands/probe.ts";
 import { exec } from "../transport/exec.ts";
 import { APACHE_CONF_FILE } from "../base/names.ts";
+import { NFT_MISSING } from "./firewall.ts";
 
 /**
  * Free space the install path needs before a deploy: config files are small, but Prometheus writes
@@ -108,6 +109,7 @@ export function factsReport(f: Facts, vars: Vars, reach: Map<string, string>): s
       "no tools"
     }; ` +
     `persistence ${f.firewall.persistence}`,
+    ...(f.firewall.nftables ? [] : [`nft: MISSING: ${NFT_MISSING}`]),
     `container tools: ${
       f.containerTools.length ? f.containerTools.join(", ") + " installed" : "none of podman, buildah, runc"
     }` +

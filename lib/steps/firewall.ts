@@ -1,65 +1,67 @@
 import type { Change } from "../engine/change.ts";
-import { firewallScript, unitFile } from "../render/firewall.ts";
-import { watchScript, watchUnitFile } from "../render/firewalld_watch.ts";
+import { handleCount, rulesetFile, unitFile } from "../render/firewall.ts";
 import { fileChange } from "../engine/file_change.ts";
+import { validatedFileChange } from "../containers/validated_file.ts";
 import type { Step } from "./step.ts";
-import { parseProbe, parseWatchProbe, probeScript, watchProbeScript } from "./firewall_probe.ts";
+import { parseProbe, probeScript } from "./firewall_probe.ts";
 import { exec } from "../transport/exec.ts";
-import { APPLY_FIREWALL } from "../commands/firewall.ts";
-import { DAEMON_RELOAD, enableUnit, restartUnit } from "../commands/systemd.ts";
-import { SCRIPT_PATH, UNIT_NAME, UNIT_PATH } from "../base/names.ts";
-import { WATCH_SCRIPT_PATH, WATCH_UNIT_NAME, WATCH_UNIT_PATH } from "../base/names.ts";
+import { APPLY_FIREWALL, checkRuleset, REMOVE_LEGACY_FIREWALL } from "../commands/firewall.ts";
+import { DAEMON_RELOAD, enableUnit } from "../commands/systemd.ts";
+import { LEGACY_CHAIN, RULESET_PATH, TABLE, UNIT_NAME, UNIT_PATH } from "../base/names.ts";
 
-/** Step 3: quality opens 8080 and 8443, production only 8443 — enforced where Docker traffic flows. */
+/** Why the firewall step can't run without nft (also the facts report's line). */
+export const NFT_MISSING =
+  "nft is not installed: the firewall step loads our rules as an nftables table (install the nftables package)";
+
+/** Step 3: quality opens 8080 and 8443, production only 8443; our containers reachable only as published. */
 export const firewallStep: Step = {
   id: "firewall",
-  needs: (host) => ({ scripts: [probeScript(host) + watchProbeScript()] }),
+  needs: () => ({ scripts: [probeScript()] }),
   plan: (ctx) => {
     const { ssh, host, facts } = ctx;
-    if (!facts.firewall.iptables) {
-      throw new Error("iptables is not installed; the firewall step manages iptables rules");
+    const net = host.vars.docker_network;
+    if (!facts.firewall.nftables) throw new Error(NFT_MISSING);
+    const bridge = facts.docker.networkBridges[net];
+    if (!bridge && ctx.opts.check && !facts.docker.networkNames.includes(net)) {
+      // A check run on a fresh host: the docker step would create the network (and refresh the
+      // facts) before this step runs, so its bridge only has a name then.
+      return Promise.resolve([{
+        summary: `write ${RULESET_PATH} for the bridge of network ${net} (created by the docker step); ` +
+          `load table inet ${TABLE}; enable ${UNIT_NAME}`,
+        apply: () => Promise.reject(new Error("planned in check mode only")),
+      }]);
     }
-    const probed = ctx.probed.sections;
-    const state = parseProbe(probed, host);
-    const watch = parseWatchProbe(probed);
+    if (!bridge) {
+      throw new Error(
+        `Docker network ${net} does not exist yet, so its bridge is unknown: run the docker step first (deno task docker)`,
+      );
+    }
+    const state = parseProbe(ctx.probed.sections);
     const changes: Change[] = [];
-    const script = firewallScript(host);
-    const s = fileChange(ssh, SCRIPT_PATH, state.script, script, { mode: 0o755 });
-    if (s) changes.push(s);
-    const u = fileChange(ssh, UNIT_PATH, state.unit, unitFile(), {
-      mode: 0o644,
-      after: async () => void await exec(ssh, DAEMON_RELOAD),
-    });
+    const daemonReload = async () => void await exec(ssh, DAEMON_RELOAD);
+    // Checked by nft before it replaces the file: a file the kernel would refuse never reaches the
+    // unit, which loads it at every boot.
+    const r = validatedFileChange(
+      ssh,
+      RULESET_PATH,
+      state.ruleset,
+      rulesetFile(host, bridge),
+      { mode: 0o644 },
+      async (candidate) => void await exec(ssh, checkRuleset(candidate)),
+    );
+    if (r) changes.push(r);
+    const u = fileChange(ssh, UNIT_PATH, state.unit, unitFile(), { mode: 0o644, after: daemonReload });
     if (u) changes.push(u);
-    if (!state.enabled) {
+    // Also after the unit file changed: `enable` links it where its [Install] section now says (a
+    // former version's unit was wanted by docker and firewalld only).
+    if (!state.enabled || u) {
       changes.push({
-        summary: `enable ${UNIT_NAME} (rules come back after reboots and Docker restarts)`,
+        summary:
+          `enable ${UNIT_NAME} (the table is loaded at boot and after docker, firewalld, nftables restarts)`,
         command: enableUnit(UNIT_NAME),
       });
     }
-    // The firewalld watcher goes on every host: it only runs while firewalld does (WantedBy/PartOf), so
-    // a host where firewalld is enabled later is covered too.
-    const daemonReload = async () => void await exec(ssh, DAEMON_RELOAD);
-    const ws = fileChange(ssh, WATCH_SCRIPT_PATH, watch.script, watchScript(), { mode: 0o755 });
-    if (ws) changes.push(ws);
-    const wu = fileChange(ssh, WATCH_UNIT_PATH, watch.unit, watchUnitFile(), {
-      mode: 0o644,
-      after: daemonReload,
-    });
-    if (wu) changes.push(wu);
-    if (!watch.enabled) {
-      changes.push({
-        summary: `enable ${WATCH_UNIT_NAME} (rules come back after \`firewall-cmd --reload\`)`,
-        command: enableUnit(WATCH_UNIT_NAME),
-      });
-    }
-    if (ctx.facts.firewall.firewalld && (!watch.active || ws || wu)) {
-      changes.push({
-        summary: `${watch.active ? "restart" : "start"} ${WATCH_UNIT_NAME} (firewalld is active)`,
-        command: restartUnit(WATCH_UNIT_NAME),
-      });
-    }
-    if (!state.rulesOk || !state.jumpOk || !watch.forwardFirst || s) {
+    if (r || u || state.handles !== handleCount(host, bridge)) {
       const https = host.vars.allowed_sources.length
         ? `${host.vars.ports.https} open to ${host.vars.allowed_sources.join(" ")}`
         : `${host.vars.ports.https} open`;
@@ -67,8 +69,16 @@ export const firewallStep: Step = {
         ? `${https}, ${host.vars.ports.dashboard} open`
         : `${https}, ${host.vars.ports.dashboard} closed`;
       changes.push({
-        summary: `apply iptables chain ISA-MONITORING in DOCKER-USER (${ports})`,
+        summary: `load nftables table inet ${TABLE} (${ports}; ${bridge} reachable only as published)`,
         command: APPLY_FIREWALL,
+      });
+    }
+    // After the table is in force, so the ports are never without a rule during the migration.
+    if (state.legacy.length) {
+      changes.push({
+        summary: `remove what earlier versions installed: ${state.legacy.join(", ")} ` +
+          `(iptables chain ${LEGACY_CHAIN} in DOCKER-USER, firewalld watcher)`,
+        command: REMOVE_LEGACY_FIREWALL,
       });
     }
     return Promise.resolve(changes);

@@ -8,7 +8,7 @@ import { removeEdit } from "../commands/apache.ts";
 import type { Step } from "./step.ts";
 import { runApacheChange } from "./apache.ts";
 import { removeServiceAccountStep } from "./service_account.ts";
-import { CHAIN, MANAGED_LABEL, UNIT_NAME, WATCH_UNIT_NAME } from "../base/names.ts";
+import { LEGACY_CHAIN, MANAGED_LABEL, TABLE, UNIT_NAME } from "../base/names.ts";
 import { exec } from "../transport/exec.ts";
 import { FIREWALL_LEFTOVERS, REMOVE_FIREWALL } from "../commands/firewall.ts";
 import { folderSize, removeTree } from "../commands/files.ts";
@@ -73,15 +73,17 @@ export const removeApacheBlockStep: Step = {
   },
 };
 
-/** Removes our iptables chain, its jump, the script and the unit. */
+/** Removes our nftables table, its file and unit, and what earlier versions left (chain, watcher). */
 export const removeFirewallStep: Step = {
   id: "firewall",
   plan: async (ctx) => {
     const r = await exec(ctx.ssh, FIREWALL_LEFTOVERS);
     if (!r.stdout.trim()) return [];
     return [{
-      summary:
-        `remove iptables chain ${CHAIN}, its DOCKER-USER jump, ${UNIT_NAME}, ${WATCH_UNIT_NAME} and their scripts`,
+      summary: `remove nftables table inet ${TABLE}, ${UNIT_NAME} and its file` +
+        (/chain|watch|script/.test(r.stdout)
+          ? `; the former iptables chain ${LEGACY_CHAIN} and firewalld watcher`
+          : ""),
       command: REMOVE_FIREWALL,
     }];
   },

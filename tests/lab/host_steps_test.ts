@@ -45,7 +45,7 @@ async function apacheConverges(info: LabInfo, inventory: string): Promise<void> 
 /** The firewall step's line for the rules it applied: which ports it opened and closed. */
 function appliedFirewall(dashboard: "open" | "closed"): RegExp {
   return new RegExp(
-    `^${HOST}\\s+firewall\\s+→ apply iptables chain ISA-MONITORING in DOCKER-USER \\(8443 open, 8080 ${dashboard}\\)$`,
+    `^${HOST}\\s+firewall\\s+→ load nftables table inet isa_monitoring \\(8443 open, 8080 ${dashboard}; br-[0-9a-f]{12} reachable only as published\\)$`,
     "m",
   );
 }
@@ -99,8 +99,8 @@ Deno.test("host steps on a fresh lab host: Docker, firewall, Apache block; idemp
       runs.every((r) => r.json.hosts[0].steps.every((s: { changes: unknown[] }) => s.changes.length === 0)),
     );
     assert.deepEqual(await apacheGeneration(info, HOST), before);
-    const rules = await onHost(info, HOST, "iptables -S DOCKER-USER | grep -c ISA-MONITORING");
-    assert.equal(rules.out, "1", "no duplicate jump after several runs");
+    const tables = await onHost(info, HOST, "nft list tables | grep -c 'inet isa_monitoring'");
+    assert.equal(tables.out, "1", "one table of ours after several runs");
   });
 
   await t.step(
@@ -241,9 +241,9 @@ Deno.test("host steps on a fresh lab host: Docker, firewall, Apache block; idemp
     const r = await onHost(
       info,
       HOST,
-      "systemctl is-active docker; iptables -S DOCKER-USER | grep -c ISA-MONITORING; iptables -S ISA-MONITORING | grep -c DROP",
+      "systemctl is-active docker isa-monitoring-firewall; nft list table inet isa_monitoring | grep -c 'proto-dst 8080 drop'",
     );
-    assert.equal(r.out, "active\n1\n1");
+    assert.equal(r.out, "active\nactive\n1");
     assert.equal(await httpStatus(`http://${ADDR}:8080/metrics`), 0, "8080 still closed after the reboot");
     await onHost(info, HOST, "docker rm -f isa-test-web >/dev/null 2>&1");
     const q = await cli("03_firewall.ts", ["--inventory", inv, "--limit", HOST]);

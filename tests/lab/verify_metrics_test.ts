@@ -127,7 +127,11 @@ Deno.test("verify-metrics proves the scoreboard end to end, and names what break
       assert.match(s.stdout, /apache block: absent/);
       assert.equal((await onHost(info, HOST, "test -d /srv/isa/prometheus/data && echo kept")).out, "kept");
       assert.equal(
-        (await onHost(info, HOST, "iptables -S ISA-MONITORING >/dev/null 2>&1 && echo chain || echo none"))
+        (await onHost(
+          info,
+          HOST,
+          "nft list table inet isa_monitoring >/dev/null 2>&1 && echo table || echo none",
+        ))
           .out,
         "none",
       );

@@ -81,6 +81,7 @@ const docker0: DockerFacts = {
   networks: ["172.17.0.0/16"],
   networkNames: ["bridge"],
   networkSubnets: { bridge: ["172.17.0.0/16"] },
+  networkBridges: { bridge: "docker0" },
   daemonJson: null,
   package: null,
 };

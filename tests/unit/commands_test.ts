@@ -15,7 +15,14 @@ import { writeFileScript } from "../../lib/commands/files.ts";
 import { whoListens } from "../../lib/commands/probe.ts";
 import { verifyEvidence } from "../../lib/commands/verify.ts";
 import { statusDisk } from "../../lib/commands/status.ts";
-import { APPLY_FIREWALL, FIREWALL_LEFTOVERS, REMOVE_FIREWALL } from "../../lib/commands/firewall.ts";
+import {
+  APPLY_FIREWALL,
+  checkRuleset,
+  FIREWALL_LEFTOVERS,
+  LEGACY_FIREWALL_PROBE,
+  REMOVE_FIREWALL,
+  REMOVE_LEGACY_FIREWALL,
+} from "../../lib/commands/firewall.ts";
 import { candidateOf, commitCandidate, dropCandidate } from "../../lib/commands/validated.ts";
 
 Deno.test("commands: systemd, whole", () => {
@@ -116,27 +123,44 @@ Deno.test("validated replacement: the candidate's place, its commit and its drop
   });
 });
 
-Deno.test("firewall: apply, leftovers and removal, whole", () => {
+Deno.test("firewall: apply, check, leftovers and removal, whole", () => {
   assert.deepEqual(APPLY_FIREWALL, {
-    script: "/usr/local/sbin/isa-monitoring-firewall && systemctl start isa-monitoring-firewall.service",
-    log: "/usr/local/sbin/isa-monitoring-firewall",
+    script: "nft -f /etc/isa-monitoring-firewall.nft && systemctl start isa-monitoring-firewall.service",
+    log: "nft -f /etc/isa-monitoring-firewall.nft",
   });
+  assert.deepEqual(checkRuleset("/etc/.x y.candidate"), {
+    script: "nft -c -f '/etc/.x y.candidate'",
+    log: "nft -c -f /etc/.x y.candidate",
+  });
+  const legacy =
+    "{ command -v iptables >/dev/null 2>&1 && iptables -w -S ISA-MONITORING >/dev/null 2>&1 && echo chain; } ; " +
+    "[ -e /etc/systemd/system/isa-monitoring-firewalld-watch.service ] && echo watch-unit; " +
+    "[ -e /usr/local/sbin/isa-monitoring-firewalld-watch ] && echo watch-script; " +
+    "[ -e /usr/local/sbin/isa-monitoring-firewall ] && echo script; true";
+  assert.equal(LEGACY_FIREWALL_PROBE, legacy);
   assert.equal(
     FIREWALL_LEFTOVERS.script,
-    "iptables -w -S ISA-MONITORING >/dev/null 2>&1 && echo chain; " +
+    "{ command -v nft >/dev/null 2>&1 && nft list table inet isa_monitoring >/dev/null 2>&1 && echo table; } ; " +
       "[ -e /etc/systemd/system/isa-monitoring-firewall.service ] && echo unit; " +
-      "[ -e /usr/local/sbin/isa-monitoring-firewall ] && echo script; " +
-      "[ -e /etc/systemd/system/isa-monitoring-firewalld-watch.service ] && echo watch-unit; " +
-      "[ -e /usr/local/sbin/isa-monitoring-firewalld-watch ] && echo watch-script; true",
+      "[ -e /etc/isa-monitoring-firewall.nft ] && echo ruleset; " + legacy,
   );
-  assert.deepEqual(REMOVE_FIREWALL, {
-    script: `systemctl disable --now isa-monitoring-firewalld-watch.service >/dev/null 2>&1 || true
-systemctl disable --now isa-monitoring-firewall.service >/dev/null 2>&1 || true
+  const removeLegacy = `systemctl disable --now isa-monitoring-firewalld-watch.service >/dev/null 2>&1 || true
 rm -f /etc/systemd/system/isa-monitoring-firewalld-watch.service /usr/local/sbin/isa-monitoring-firewalld-watch \
-/etc/systemd/system/isa-monitoring-firewall.service /usr/local/sbin/isa-monitoring-firewall; systemctl daemon-reload
-while iptables -w -D DOCKER-USER -j ISA-MONITORING 2>/dev/null; do :; done
-iptables -w -F ISA-MONITORING 2>/dev/null || true; iptables -w -X ISA-MONITORING 2>/dev/null || true`,
-    log: "remove chain ISA-MONITORING",
+/usr/local/sbin/isa-monitoring-firewall; systemctl daemon-reload
+if command -v iptables >/dev/null 2>&1; then
+  while iptables -w -D DOCKER-USER -j ISA-MONITORING 2>/dev/null; do :; done
+  iptables -w -F ISA-MONITORING 2>/dev/null || true; iptables -w -X ISA-MONITORING 2>/dev/null || true
+fi`;
+  assert.deepEqual(REMOVE_LEGACY_FIREWALL, {
+    script: removeLegacy,
+    log: "remove the former iptables chain ISA-MONITORING and firewalld watcher",
+  });
+  assert.deepEqual(REMOVE_FIREWALL, {
+    script: `systemctl disable --now isa-monitoring-firewall.service >/dev/null 2>&1 || true
+rm -f /etc/systemd/system/isa-monitoring-firewall.service /etc/isa-monitoring-firewall.nft; systemctl daemon-reload
+if command -v nft >/dev/null 2>&1; then nft delete table inet isa_monitoring 2>/dev/null || true; fi
+${removeLegacy}`,
+    log: "remove nftables table inet isa_monitoring",
   });
 });
 
