@@ -13,7 +13,7 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import $ from "dax";
-import { labImages, type LabImages, labUp, lightDown, lightUp } from "../lib/lab/mod.ts";
+import { type LabImages, labImages, labUp, lightDown, lightUp } from "../lib/lab/mod.ts";
 import { existingLightHosts, inspectHost } from "../lib/lab/containers.ts";
 import { ensureControllerTools } from "../lib/lab/controller_tools.ts";
 import { ensureHostImage } from "../lib/lab/host_image.ts";
