@@ -76,8 +76,8 @@ export function chains(host: Host, bridge: string): NftChain[] {
     input.push(`${https} meta nfproto ipv6 drop`);
   }
   const iface = JSON.stringify(bridge);
-  forward.push(`oifname ${iface} iifname != ${iface} ct state new ct status != dnat drop`);
-  const output = [`oifname ${iface} ct state new ct status != dnat meta skuid != 0 drop`];
+  forward.push(`oifname ${iface} iifname != ${iface} ct state new ct status & dnat == 0 drop`);
+  const output = [`oifname ${iface} ct state new ct status & dnat == 0 meta skuid != 0 drop`];
   const all: NftChain[] = [
     { name: "input", hook: "input", rules: input },
     { name: "forward", hook: "forward", rules: forward },

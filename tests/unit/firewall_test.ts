@@ -48,11 +48,11 @@ table inet isa_monitoring {
     meta l4proto tcp ct status dnat ct original proto-dst 8080 drop
     meta l4proto tcp ct status dnat ct original proto-dst 8443 ct direction original meta nfproto ipv4 ip saddr != @allowed_sources drop
     meta l4proto tcp ct status dnat ct original proto-dst 8443 meta nfproto ipv6 drop
-    oifname "br-0123456789ab" iifname != "br-0123456789ab" ct state new ct status != dnat drop
+    oifname "br-0123456789ab" iifname != "br-0123456789ab" ct state new ct status & dnat == 0 drop
   }
   chain output {
     type filter hook output priority -10; policy accept;
-    oifname "br-0123456789ab" ct state new ct status != dnat meta skuid != 0 drop
+    oifname "br-0123456789ab" ct state new ct status & dnat == 0 meta skuid != 0 drop
   }
 }
 `,
@@ -65,9 +65,9 @@ Deno.test("quality: the dashboard port stays open, no set, no input chain; the b
   assert.deepEqual(chains(qual, BR).map((c) => c.name), ["forward", "output"]);
   const [forward, output] = chains(qual, BR);
   assert.deepEqual(forward.rules, [
-    `oifname "${BR}" iifname != "${BR}" ct state new ct status != dnat drop`,
+    `oifname "${BR}" iifname != "${BR}" ct state new ct status & dnat == 0 drop`,
   ]);
-  assert.deepEqual(output.rules, [`oifname "${BR}" ct state new ct status != dnat meta skuid != 0 drop`]);
+  assert.deepEqual(output.rules, [`oifname "${BR}" ct state new ct status & dnat == 0 meta skuid != 0 drop`]);
   assert.doesNotMatch(rulesetFile(qual, BR), /set |8080|8443/);
   assert.equal(handleCount(qual, BR), 5);
   const [pi, pf] = chains(prod, BR);
