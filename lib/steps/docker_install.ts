@@ -2,6 +2,7 @@ import type { Facts } from "../facts/facts.ts";
 import type { Proxy, Vars } from "../inventory/vars.ts";
 import type { Ssh } from "../transport/ssh.ts";
 import { exec } from "../transport/exec.ts";
+import { systemOf } from "../facts/os.ts";
 import { CONTAINER_FILE_T, PACKAGE_LOCK_HOLDER } from "../commands/docker.ts";
 
 /** Default engine config: log rotation so no container can fill the disk. */
@@ -48,13 +49,13 @@ export function proxyDropIn(proxy: Proxy | null): string | null {
 
 /**
  * Base URL of the Docker CE repository for this host (`.../linux/rhel`), or null when none of ours is
- * wanted (`docker_repo: none`, or not the RHEL family). Docker publishes repositories for RHEL and
- * CentOS; Rocky and Alma use CentOS's, as Docker's own install notes for those rebuilds say.
+ * wanted (`docker_repo: none`, or not the RHEL family). The folder per system is SYSTEMS' (facts/os.ts):
+ * RHEL, Rocky and AlmaLinux `rhel`, CentOS Stream `centos`; a rebuild only `like` rhel takes `rhel`.
  */
 export function dockerRepoBase(facts: Facts, vars: Vars): string | null {
   if (facts.os.family !== "rhel" || vars.docker_repo === "none") return null;
   if (vars.docker_repo) return vars.docker_repo.replace(/\/+$/, "");
-  return `https://download.docker.com/linux/${facts.os.id === "rhel" ? "rhel" : "centos"}`;
+  return `https://download.docker.com/linux/${systemOf(facts.os.id, facts.os.idLike)?.docker ?? "rhel"}`;
 }
 
 /**

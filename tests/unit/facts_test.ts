@@ -155,8 +155,10 @@ Deno.test("RHEL family: Docker's repository per distribution, conf.d, httpd -t, 
   const vars = (await qualHost()).vars;
   const as = (id: string) => ({ ...base, os: { ...base.os, id } });
   assert.equal(dockerRepoBase(as("rhel"), vars), "https://download.docker.com/linux/rhel");
-  assert.equal(dockerRepoBase(as("rocky"), vars), "https://download.docker.com/linux/centos");
-  assert.equal(dockerRepoBase(as("almalinux"), vars), "https://download.docker.com/linux/centos");
+  // Rocky and AlmaLinux are RHEL rebuilds: Docker's RHEL repository (tests/unit/systems_test.ts per major).
+  assert.equal(dockerRepoBase(as("rocky"), vars), "https://download.docker.com/linux/rhel");
+  assert.equal(dockerRepoBase(as("almalinux"), vars), "https://download.docker.com/linux/rhel");
+  assert.equal(dockerRepoBase(as("centos"), vars), "https://download.docker.com/linux/centos");
   const script = changeApache(base.apache!, { change: "true" }, "x").script;
   assert.match(script, /f=\/etc\/httpd\/conf\.d\/EPFL_isa\.conf/);
   assert.match(script, /out=\$\(\/usr\/sbin\/httpd -t 2>&1\)/);

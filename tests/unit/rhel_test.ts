@@ -245,7 +245,8 @@ Deno.test("RHEL 7 and other old or unknown systems are refused at the facts step
     (e: Error) =>
       e.message ===
         "unsupported system: Red Hat Enterprise Linux Server 7.0 (Maipo) (ID=rhel, VERSION_ID=7.0); " +
-          "supported: RHEL, CentOS Stream, Rocky and AlmaLinux 8 and 9; Debian 11 and 12; Ubuntu 20.04 and later",
+          "supported: RHEL, Rocky and AlmaLinux 8, 9 and 10; CentOS Stream 9 and 10; Debian 11, 12 and 13; " +
+          "Ubuntu 20.04 and later",
   );
   const os = (id: string, versionId: string, idLike: string[] = []) => ({
     id,
@@ -253,6 +254,7 @@ Deno.test("RHEL 7 and other old or unknown systems are refused at the facts step
     idLike,
     family: "unknown" as const,
     prettyName: `${id} ${versionId}`,
+    arch: "x86_64",
   });
   for (
     const ok of [
