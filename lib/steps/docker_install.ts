@@ -3,7 +3,7 @@ import type { Proxy, Vars } from "../inventory/vars.ts";
 import type { Ssh } from "../transport/ssh.ts";
 import { exec } from "../transport/exec.ts";
 import { systemOf } from "../facts/os.ts";
-import { CONTAINER_FILE_T, PACKAGE_LOCK_HOLDER } from "../commands/docker.ts";
+import { CONTAINER_FILE_T, packageLockHolder } from "../commands/docker.ts";
 
 /** Default engine config: log rotation so no container can fill the disk. */
 export const DAEMON_DEFAULTS = {
@@ -108,9 +108,10 @@ export function packageLockWaitSeconds(env = Deno.env.get("ISA_PACKAGE_LOCK_WAIT
 }
 
 /**
- * Waits until no process holds Debian's package locks (an unattended upgrade, an operator's apt),
- * saying who holds them every 30 s; throws naming the holder after `waitS` seconds. apt's own
- * `DPkg::Lock::Timeout` waits silently and then fails, which looks like a hang, then a riddle.
+ * Waits until no process holds the package manager's locks (an unattended upgrade, an operator's apt
+ * or dnf, a dnf-automatic timer), saying who holds them every 30 s; throws naming the holder after
+ * `waitS` seconds. apt's own `DPkg::Lock::Timeout` waits silently and then fails, which looks like a
+ * hang, then a riddle; dnf's wait has no end at all.
  */
 export async function waitForPackageLock(
   ssh: Ssh,
@@ -118,11 +119,10 @@ export async function waitForPackageLock(
   progress: (line: string) => void,
   waitS = packageLockWaitSeconds(),
 ): Promise<void> {
-  if (facts.os.family !== "debian") return; // dnf waits for its own lock and says so.
   const started = Date.now();
   let said = -Infinity;
   for (;;) {
-    const holder = (await exec(ssh, PACKAGE_LOCK_HOLDER))
+    const holder = (await exec(ssh, packageLockHolder(facts.os.family)))
       .stdout.trim();
     if (!holder) return;
     const waited = (Date.now() - started) / 1000;

@@ -53,7 +53,7 @@ for (const [name, version] of [["rhel8", "8.7"], ["rhel9", "9.6"]]) {
     assert.equal(facts.firewall.firewalld, true);
     assert.equal(facts.firewall.persistence, "none");
     const script = installDocker(facts.os, (await qualHost()).vars).script;
-    assert.match(script, /^dnf -y install docker-ce docker-ce-cli containerd\.io$/m);
+    assert.match(script, /^dnf_bounded -y install docker-ce docker-ce-cli containerd\.io$/m);
     assert.doesNotMatch(script, /config-manager|allowerasing|_proxy/);
   });
 }

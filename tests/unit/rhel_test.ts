@@ -8,7 +8,7 @@ import type { Facts } from "../../lib/facts/facts.ts";
 import { factsScript, parseFacts } from "../../lib/facts/probe.ts";
 import { apacheStep } from "../../lib/steps/apache.ts";
 import { dockerStep } from "../../lib/steps/docker.ts";
-import { installDocker } from "../../lib/commands/docker.ts";
+import { DNF_BOUNDED, installDocker } from "../../lib/commands/docker.ts";
 import { reachCheck } from "../../lib/commands/probe.ts";
 import { factsReport, factsStep, reachTargets, unsupportedReason } from "../../lib/steps/facts.ts";
 import type { Vars } from "../../lib/inventory/vars.ts";
@@ -63,7 +63,7 @@ for (const os of ["rhel8", "rhel9"]) {
       summaries.join("\n"),
     );
     const script = installDocker(facts.os, ctx.host.vars).script;
-    assert.match(script, /^dnf -y install --allowerasing docker-ce docker-ce-cli containerd\.io$/m);
+    assert.match(script, /^dnf_bounded -y install --allowerasing docker-ce docker-ce-cli containerd\.io$/m);
     // Without the tools, the same variable changes nothing in the sentence.
     const clean = await plan(parseFacts(await probe(os)), { docker_allow_erasing: true });
     assert.ok(clean.summaries.every((s) => !s.includes("allowerasing")));
@@ -187,12 +187,14 @@ Deno.test("SELinux enforcing with Docker's labelling on: /srv/isa labelled conta
   // The plan carries the whole command, as data.
   assert.deepEqual(label.command, {
     script: "set -eu\n" +
-      "command -v semanage >/dev/null 2>&1 || dnf -y install policycoreutils-python-utils\n" +
+      `${DNF_BOUNDED}\n` +
+      "command -v semanage >/dev/null 2>&1 || dnf_bounded -y install policycoreutils-python-utils\n" +
       "mkdir -p /srv/isa\n" +
       "semanage fcontext -a -t container_file_t '/srv/isa(/.*)?' 2>/dev/null || " +
       "semanage fcontext -m -t container_file_t '/srv/isa(/.*)?'\n" +
       "restorecon -R /srv/isa",
     log: "label /srv/isa container_file_t",
+    timeoutMs: 900_000,
   });
   await applyChange(ctx.ssh, label);
   const script = ctx.scripts.at(-1)!;
@@ -201,7 +203,7 @@ Deno.test("SELinux enforcing with Docker's labelling on: /srv/isa labelled conta
     /^semanage fcontext -a -t container_file_t '\/srv\/isa\(\/\.\*\)\?' 2>\/dev\/null \|\| semanage fcontext -m /m,
   );
   assert.match(script, /^restorecon -R \/srv\/isa$/m);
-  assert.match(script, /command -v semanage .* \|\| dnf -y install policycoreutils-python-utils/);
+  assert.match(script, /command -v semanage .* \|\| dnf_bounded -y install policycoreutils-python-utils/);
   // The engine says so itself once it runs (SecurityOptions), whatever daemon.json says.
   const running = parseFacts(
     await probe("rhel9", {
