@@ -117,7 +117,7 @@ export const CONTAINER_FILE_T = "container_file_t";
  * relabelling would not. `semanage` comes with policycoreutils-python-utils, installed when missing.
  */
 export function labelContainerFiles(installDir: string, vars: Vars): Command {
-  const re = `${installDir.replace(/[.]/g, "\\.")}(/.*)?`;
+  const re = fcontextPattern(installDir);
   const script = [
     "set -eu",
     proxyEnv(vars.proxy),
@@ -129,6 +129,32 @@ export function labelContainerFiles(installDir: string, vars: Vars): Command {
     `restorecon -R ${quote(installDir)}`,
   ].filter(Boolean).join("\n");
   return { script, log: `label ${installDir} container_file_t`, timeoutMs: (PACKAGE_LIMIT_S + 60) * 1000 };
+}
+
+/** Our file-context rule's pattern: the install folder and everything under it (semanage's regex). */
+export function fcontextPattern(installDir: string): string {
+  return `${installDir.replace(/[.]/g, "\\.")}(/.*)?`;
+}
+
+/**
+ * Prints our local file-context rule (`semanage fcontext -l -C`: the host's own rules only) when it
+ * exists, else nothing; nothing either where semanage is absent (no SELinux tooling, Debian).
+ */
+export function fcontextRuleQuery(installDir: string): Command {
+  return {
+    script: `command -v semanage >/dev/null 2>&1 || exit 0
+semanage fcontext -l -C 2>/dev/null | awk -v re=${quote(fcontextPattern(installDir))} '$1 == re' || true`,
+    log: `is there a file-context rule for ${installDir} (semanage fcontext -l -C)`,
+    check: false,
+  };
+}
+
+/** Deletes our file-context rule (uninstall --purge), so the policy no longer names a removed folder. */
+export function removeFcontextRule(installDir: string): Command {
+  return {
+    script: `semanage fcontext -d ${quote(fcontextPattern(installDir))}`,
+    log: `semanage fcontext -d ${installDir}`,
+  };
 }
 
 /**
