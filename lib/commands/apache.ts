@@ -11,6 +11,8 @@ export interface ApacheFiles {
   service: string;
   /** Its control program, run as `<ctl> -t`. */
   ctl: string;
+  /** The arguments systemd gives it (httpd's OPTIONS, Debian's APACHE_ARGUMENTS); "" for none. */
+  options?: string;
   /** Our file. */
   confFile: string;
 }
@@ -24,10 +26,25 @@ export interface ApacheEdit {
 }
 
 /**
+ * The configuration test as systemd would start Apache: httpd gets OPTIONS split on blanks (as
+ * systemd splits `$OPTIONS` in httpd.service's ExecStart); apache2ctl gets
+ * APACHE_ARGUMENTS in its environment, which it passes on to apache2. Without them, `<IfDefine>` blocks
+ * could differ from what runs.
+ */
+export function configTest(apache: Pick<ApacheFiles, "ctl" | "options">): string {
+  const ctl = quote(apache.ctl);
+  if (!apache.options) return `${ctl} -t`;
+  if (apache.ctl.endsWith("apache2ctl")) return `APACHE_ARGUMENTS=${quote(apache.options)} ${ctl} -t`;
+  // Split here, each word quoted: the remote shell neither splits nor globs them again.
+  return `${ctl} ${apache.options.split(/[ \t]+/).filter(Boolean).map(quote).join(" ")} -t`;
+}
+
+/**
  * The one command that changes Apache's configuration (`what` it does, for `-v`): keep a backup of
  * our file, run the edit, validate with `<ctl> -t`, then reload gracefully (`systemctl reload`: httpd's
  * unit runs `httpd -k graceful`, apache2's `apachectl graceful`). When validation fails: restore the
  * file, undo the rest, leave Apache as it was, and print the validator's message on stderr (exit 3).
+ * The test gets the arguments systemd gives Apache (configTest).
  * RHEL's `apachectl -t` would do as well (one argument passes its wrapper), but `httpd -t` is the same
  * command the probe trusts.
  */
@@ -36,7 +53,7 @@ export function changeApache(apache: ApacheFiles, edit: ApacheEdit, what: string
   const script = validatedEditScript({
     file: apache.confFile,
     ...edit,
-    validate: `${quote(apache.ctl)} -t`,
+    validate: configTest(apache),
     then: `if systemctl is-active --quiet ${svc}; then
   systemctl reload ${svc} || { echo "graceful reload of ${apache.service} failed" >&2; exit 4; }
   echo reloaded

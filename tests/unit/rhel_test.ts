@@ -335,8 +335,8 @@ Deno.test("the apachectl wrapper: the probe never passes it arguments; its refus
   const script = factsScript("/srv/isa");
   assert.doesNotMatch(script, /apachectl\s+-/, "no apachectl with options anywhere");
   assert.match(script, /\*\) ctl=\$bin ;;/, "httpd itself on the RHEL layout");
-  assert.match(script, /\$ctl -t -D DUMP_MODULES/);
-  assert.match(script, /\$ctl -t -D DUMP_INCLUDES/);
+  assert.match(script, /\$ctl \$opts_args -t -D DUMP_MODULES/);
+  assert.match(script, /\$ctl \$opts_args -t -D DUMP_INCLUDES/);
   // What the old probe got on RHEL 9 (`apachectl -t -D DUMP_MODULES`: the refusal, exit 1).
   const refusal = (await Deno.readTextFile(join(fixtures, "el9-apachectl-refusal.txt"))).trimEnd();
   const facts = parseFacts(await probe("rhel9", { "apache-M": refusal, "apache-M-exit": "1" }));
