@@ -12,6 +12,8 @@ export interface DockerFacts {
   networks: string[];
   /** IPv4 subnets of each bridge network, by name. */
   networkSubnets: Record<string, string[]>;
+  /** IPv4 gateways of each bridge network, by name (the host's address on it). */
+  networkGateways: Record<string, string[]>;
   /** Names of the bridge networks. */
   networkNames: string[];
   /** /etc/docker/daemon.json; null when absent. */
@@ -154,15 +156,18 @@ export function parseDocker(
   const networks: string[] = [];
   const networkNames: string[] = [];
   const networkSubnets: Record<string, string[]> = {};
+  const networkGateways: Record<string, string[]> = {};
   let bridgeGateway: string | null = null;
   for (const n of parseJson<DockerNetwork[]>(get("docker-networks")) ?? []) {
     networkNames.push(n.Name);
     networkSubnets[n.Name] ??= [];
+    networkGateways[n.Name] ??= [];
     for (const c of n.IPAM?.Config ?? []) {
       if (c.Subnet && /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(c.Subnet)) {
         networks.push(c.Subnet);
         networkSubnets[n.Name].push(c.Subnet);
       }
+      if (c.Gateway && /^\d+\.\d+\.\d+\.\d+$/.test(c.Gateway)) networkGateways[n.Name].push(c.Gateway);
       if (n.Name === "bridge" && c.Gateway) bridgeGateway = c.Gateway;
     }
   }
@@ -178,6 +183,7 @@ export function parseDocker(
       networks: [...new Set(networks)],
       networkNames,
       networkSubnets,
+      networkGateways,
       package: parseDockerPackage(get("docker-package")),
       daemonJson: fileSection(s.get("daemon-json")),
     },

@@ -4,7 +4,7 @@ import { containerChange, containerNeeds } from "../containers/container_change.
 import type { Step } from "./step.ts";
 import { dockerFor, networkAndImage } from "./container_recipe.ts";
 
-/** Step 5: the apache_exporter container, scraping mod_status at the Docker bridge gateway. */
+/** Step 5: the apache_exporter container, scraping mod_status at our Docker network's gateway. */
 export const exporterStep: Step = {
   id: "exporter",
   needs: (host) => ({
@@ -13,13 +13,13 @@ export const exporterStep: Step = {
   plan: (ctx) => {
     const snap = dockerFor(ctx);
     if (!snap) {
-      // Check mode before Docker runs: the scrape address (the bridge gateway) exists only then.
+      // Check mode before Docker runs: the scrape address (our network's gateway) exists only then.
       const image = ctx.host.vars.images.apache_exporter;
       return Promise.resolve([
         ...networkAndImage(ctx, null, image).filter((c): c is Change => c !== null),
         {
           summary:
-            `create and start container ${CONTAINER_NAMES.exporter} (scraping the bridge gateway Docker will have)`,
+            `create and start container ${CONTAINER_NAMES.exporter} (scraping our network's gateway Docker will give it)`,
           apply: () => Promise.reject(new Error("Docker is not running")),
         },
       ]);
