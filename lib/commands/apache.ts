@@ -32,11 +32,51 @@ export interface ApacheEdit {
  * could differ from what runs.
  */
 export function configTest(apache: Pick<ApacheFiles, "ctl" | "options">): string {
+  return apacheRun(apache, "-t");
+}
+
+/** `<ctl> ARGS` with the arguments systemd gives Apache (see configTest). */
+function apacheRun(apache: Pick<ApacheFiles, "ctl" | "options">, args: string): string {
   const ctl = quote(apache.ctl);
-  if (!apache.options) return `${ctl} -t`;
-  if (apache.ctl.endsWith("apache2ctl")) return `APACHE_ARGUMENTS=${quote(apache.options)} ${ctl} -t`;
+  if (!apache.options) return `${ctl} ${args}`;
+  if (apache.ctl.endsWith("apache2ctl")) return `APACHE_ARGUMENTS=${quote(apache.options)} ${ctl} ${args}`;
   // Split here, each word quoted: the remote shell neither splits nor globs them again.
-  return `${ctl} ${apache.options.split(/[ \t]+/).filter(Boolean).map(quote).join(" ")} -t`;
+  return `${ctl} ${apache.options.split(/[ \t]+/).filter(Boolean).map(quote).join(" ")} ${args}`;
+}
+
+/**
+ * The directives of the vhost that starts at `file`:`line` that can capture a URL before a server-level
+ * `<Location>` (Redirect*, Rewrite*, ProxyPass*, JkMount), as `file:line: text`, up to its end.
+ */
+export function vhostCaptures(file: string, line: number): Command {
+  return {
+    script: `awk -v start=${line} 'NR < start { next } NR > start && /^[[:space:]]*<\\/VirtualHost>/ { exit }
+  /^[[:space:]]*(Redirect|RedirectMatch|RedirectPermanent|RewriteRule|ProxyPass|ProxyPassMatch|JkMount)[[:space:]]/ { sub(/^[[:space:]]+/, ""); print FILENAME ":" NR ": " $0 }' ${
+      quote(file)
+    } 2>/dev/null || true`,
+    log: `what in ${file}:${line} captures /server-status`,
+    check: false,
+  };
+}
+
+/** Marks the end of the page in scrapeCheck's output; the lines after it are curl's and Apache's. */
+export const SCRAPE_END = "@@isa-scrape-end";
+
+/**
+ * Asks the scrape URL from the host, as the exporter will (same address, port and Host header, so the
+ * same vhost answers; the host's own address passes `Require local`), without following redirects.
+ * Prints the page, then SCRAPE_END, `code REDIRECT`, and Apache's vhost list (`-S`, with systemd's
+ * arguments), which names the file and line of the vhost that answers when the page is captured.
+ */
+export function scrapeCheck(url: string, apache: Pick<ApacheFiles, "ctl" | "options">): Command {
+  return {
+    script: `curl -s -m 10 -w '\\n${SCRAPE_END}\\n%{http_code} %{redirect_url}\\n' ${
+      quote(url)
+    } || printf '\\n%s\\n000\\n' ${SCRAPE_END}
+${apacheRun(apache, "-S")} 2>&1 || true`,
+    log: `curl ${url} (what the exporter will get); ${apache.ctl} -S`,
+    check: false,
+  };
 }
 
 /**

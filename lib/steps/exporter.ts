@@ -1,5 +1,6 @@
 import type { Change } from "../engine/change.ts";
-import { CONTAINER_NAMES, exporterSpec } from "../containers/builders.ts";
+import { CONTAINER_NAMES, exporterSpec, scrapeUri } from "../containers/builders.ts";
+import { afterScrapeCheck } from "./scrape_check.ts";
 import { containerChange, containerNeeds } from "../containers/container_change.ts";
 import type { Step } from "./step.ts";
 import { dockerFor, networkAndImage } from "./container_recipe.ts";
@@ -25,9 +26,17 @@ export const exporterStep: Step = {
       ]);
     }
     const spec = exporterSpec(ctx.host, ctx.facts);
+    const container = containerChange(snap, ctx.docker, ctx.ssh, spec, {}, { progress: ctx.progress });
     const changes: (Change | null)[] = [
       ...networkAndImage(ctx, snap, spec.image),
-      containerChange(snap, ctx.docker, ctx.ssh, spec, {}, { progress: ctx.progress }),
+      // Created or recreated only once the scrape URL answers mod_status' page (scrape_check.ts).
+      container &&
+      afterScrapeCheck(
+        container,
+        ctx.ssh,
+        scrapeUri(ctx.facts, ctx.host.vars.docker_network),
+        ctx.facts.apache,
+      ),
     ];
     return Promise.resolve(changes.filter((c): c is Change => c !== null));
   },
