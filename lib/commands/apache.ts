@@ -11,6 +11,8 @@ export interface ApacheFiles {
   service: string;
   /** Its control program, run as `<ctl> -t`. */
   ctl: string;
+  /** The arguments systemd gives it (httpd's OPTIONS, Debian's APACHE_ARGUMENTS); "" for none. */
+  options?: string;
   /** Our file. */
   confFile: string;
 }
@@ -24,10 +26,65 @@ export interface ApacheEdit {
 }
 
 /**
+ * The configuration test as systemd would start Apache: httpd gets OPTIONS split on blanks (as
+ * systemd splits `$OPTIONS` in httpd.service's ExecStart); apache2ctl gets
+ * APACHE_ARGUMENTS in its environment, which it passes on to apache2. Without them, `<IfDefine>` blocks
+ * could differ from what runs.
+ */
+export function configTest(apache: Pick<ApacheFiles, "ctl" | "options">): string {
+  return apacheRun(apache, "-t");
+}
+
+/** `<ctl> ARGS` with the arguments systemd gives Apache (see configTest). */
+function apacheRun(apache: Pick<ApacheFiles, "ctl" | "options">, args: string): string {
+  const ctl = quote(apache.ctl);
+  if (!apache.options) return `${ctl} ${args}`;
+  if (apache.ctl.endsWith("apache2ctl")) return `APACHE_ARGUMENTS=${quote(apache.options)} ${ctl} ${args}`;
+  // Split here, each word quoted: the remote shell neither splits nor globs them again.
+  return `${ctl} ${apache.options.split(/[ \t]+/).filter(Boolean).map(quote).join(" ")} ${args}`;
+}
+
+/**
+ * The directives of the vhost that starts at `file`:`line` that can capture a URL before a server-level
+ * `<Location>` (Redirect*, Rewrite*, ProxyPass*, JkMount), as `file:line: text`, up to its end.
+ */
+export function vhostCaptures(file: string, line: number): Command {
+  return {
+    script: `awk -v start=${line} 'NR < start { next } NR > start && /^[[:space:]]*<\\/VirtualHost>/ { exit }
+  /^[[:space:]]*(Redirect|RedirectMatch|RedirectPermanent|RewriteRule|ProxyPass|ProxyPassMatch|JkMount)[[:space:]]/ { sub(/^[[:space:]]+/, ""); print FILENAME ":" NR ": " $0 }' ${
+      quote(file)
+    } 2>/dev/null || true`,
+    log: `what in ${file}:${line} captures /server-status`,
+    check: false,
+  };
+}
+
+/** Marks the end of the page in scrapeCheck's output; the lines after it are curl's and Apache's. */
+export const SCRAPE_END = "@@isa-scrape-end";
+
+/**
+ * Asks the scrape URL from the host, as the exporter will (same address, port and Host header, so the
+ * same vhost answers; the host's own address passes `Require local`), without following redirects.
+ * Prints the page, then SCRAPE_END, `code REDIRECT`, and Apache's vhost list (`-S`, with systemd's
+ * arguments), which names the file and line of the vhost that answers when the page is captured.
+ */
+export function scrapeCheck(url: string, apache: Pick<ApacheFiles, "ctl" | "options">): Command {
+  return {
+    script: `curl -s -m 10 -w '\\n${SCRAPE_END}\\n%{http_code} %{redirect_url}\\n' ${
+      quote(url)
+    } || printf '\\n%s\\n000\\n' ${SCRAPE_END}
+${apacheRun(apache, "-S")} 2>&1 || true`,
+    log: `curl ${url} (what the exporter will get); ${apache.ctl} -S`,
+    check: false,
+  };
+}
+
+/**
  * The one command that changes Apache's configuration (`what` it does, for `-v`): keep a backup of
  * our file, run the edit, validate with `<ctl> -t`, then reload gracefully (`systemctl reload`: httpd's
  * unit runs `httpd -k graceful`, apache2's `apachectl graceful`). When validation fails: restore the
  * file, undo the rest, leave Apache as it was, and print the validator's message on stderr (exit 3).
+ * The test gets the arguments systemd gives Apache (configTest).
  * RHEL's `apachectl -t` would do as well (one argument passes its wrapper), but `httpd -t` is the same
  * command the probe trusts.
  */
@@ -36,7 +93,7 @@ export function changeApache(apache: ApacheFiles, edit: ApacheEdit, what: string
   const script = validatedEditScript({
     file: apache.confFile,
     ...edit,
-    validate: `${quote(apache.ctl)} -t`,
+    validate: configTest(apache),
     then: `if systemctl is-active --quiet ${svc}; then
   systemctl reload ${svc} || { echo "graceful reload of ${apache.service} failed" >&2; exit 4; }
   echo reloaded

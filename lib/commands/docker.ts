@@ -38,8 +38,9 @@ export function dockerInstallable(vars: Vars): Command {
  * Installs the Docker engine with the host's package manager, through the proxy when
  * one is set. Debian/Ubuntu: the distribution's docker.io. RHEL family: docker-ce, docker-ce-cli and
  * containerd.io (Docker's RHEL page adds the buildx and compose plugins, which we don't use), from the
- * repository file written before or the host's own repositories. On Debian the lock is first waited
- * for by `waitForPackageLock` (which says who holds it); apt's own wait only covers a lock taken in between.
+ * repository file written before or the host's own repositories. The lock is first waited for by
+ * `waitForPackageLock` (which says who holds it); apt's own wait, and dnf's `exit_on_lock`, only cover
+ * a lock taken in between.
  */
 export function installDocker(os: { family: string; prettyName: string }, vars: Vars): Command {
   const proxy = proxyEnv(vars.proxy);
@@ -53,28 +54,58 @@ export function installDocker(os: { family: string; prettyName: string }, vars: 
       "dpkg --configure -a",
       "apt-get -o DPkg::Lock::Timeout=60 update -qq",
       "apt-get -o DPkg::Lock::Timeout=60 install -y -qq --no-install-recommends docker.io",
-    ]);
+    ], PACKAGE_LIMIT_S);
   }
   if (os.family === "rhel") {
     return installing([
       "set -eu",
       proxy,
+      DNF_BOUNDED,
       vars.docker_repo === "none"
-        ? `dnf -q list --available docker-ce >/dev/null 2>&1 || { echo "docker-ce is in none of this host's ` +
-          `repositories (docker_repo: none): add it to them (Satellite), or set docker_repo" >&2; exit 1; }`
+        ? `dnf_bounded -q list --available docker-ce >/dev/null 2>&1 || { echo "docker-ce is in none of this ` +
+          `host's repositories (docker_repo: none): add it to them (Satellite), or set docker_repo" >&2; exit 1; }`
         : "",
-      `dnf -y install${
+      `dnf_bounded -y install${
         vars.docker_allow_erasing ? " --allowerasing" : ""
       } docker-ce docker-ce-cli containerd.io`,
-    ]);
+    ], (vars.docker_repo === "none" ? 2 : 1) * PACKAGE_LIMIT_S);
   }
   throw new Error(`no known way to install Docker on '${os.prettyName}'`);
 }
 
-/** The install command of `lines` (the empty ones left out): package downloads get 15 minutes. */
-function installing(lines: string[]): Command {
-  return { script: lines.filter(Boolean).join("\n"), log: "install Docker engine", timeoutMs: 900_000 };
+/**
+ * The install command of `lines` (the empty ones left out). Its local limit comes a minute after the
+ * host-side ones (`hostLimitS`), so the host has killed dnf by the time our ssh gives up: killing the
+ * local ssh alone would leave dnf running on the host after our host lock is released.
+ */
+function installing(lines: string[], hostLimitS: number): Command {
+  return {
+    script: lines.filter(Boolean).join("\n"),
+    log: "install Docker engine",
+    timeoutMs: (hostLimitS + 60) * 1000,
+  };
 }
+
+/**
+ * Seconds one package-manager run may take on the host, lock waits and downloads included: dnf is
+ * killed then (DNF_BOUNDED); apt's lock wait is its own 60 s (DPkg::Lock::Timeout).
+ */
+export const PACKAGE_LIMIT_S = 840;
+
+/**
+ * Shell: `dnf_bounded ARGS` runs dnf with a limit it can't outwait. dnf has no lock timeout: it waits
+ * for another dnf's lock without end ("Waiting for process with pid N to finish"), so `exit_on_lock`
+ * makes it fail at once on a lock taken after `waitForPackageLock` found none, and coreutils' `timeout`
+ * stops it (TERM, then KILL 30 s later) after PACKAGE_LIMIT_S seconds, saying so. rpm blocks signals
+ * during its transaction's critical part, so a TERM there waits for the rpmdb to be consistent.
+ */
+export const DNF_BOUNDED = `dnf_bounded() {
+  rc=0; timeout -k 30 ${PACKAGE_LIMIT_S} dnf --setopt=exit_on_lock=True "$@" || rc=$?
+  if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+    echo "dnf did not finish within ${PACKAGE_LIMIT_S} s and was stopped (a slow mirror, or a lock); run again" >&2
+  fi
+  return $rc
+}`;
 
 /** The label that lets containers read a folder when Docker labels them (container-selinux's type). */
 export const CONTAINER_FILE_T = "container_file_t";
@@ -86,17 +117,44 @@ export const CONTAINER_FILE_T = "container_file_t";
  * relabelling would not. `semanage` comes with policycoreutils-python-utils, installed when missing.
  */
 export function labelContainerFiles(installDir: string, vars: Vars): Command {
-  const re = `${installDir.replace(/[.]/g, "\\.")}(/.*)?`;
+  const re = fcontextPattern(installDir);
   const script = [
     "set -eu",
     proxyEnv(vars.proxy),
-    "command -v semanage >/dev/null 2>&1 || dnf -y install policycoreutils-python-utils",
+    DNF_BOUNDED,
+    "command -v semanage >/dev/null 2>&1 || dnf_bounded -y install policycoreutils-python-utils",
     `mkdir -p ${quote(installDir)}`,
     `semanage fcontext -a -t ${CONTAINER_FILE_T} ${quote(re)} 2>/dev/null || ` +
     `semanage fcontext -m -t ${CONTAINER_FILE_T} ${quote(re)}`,
     `restorecon -R ${quote(installDir)}`,
   ].filter(Boolean).join("\n");
-  return { script, log: `label ${installDir} container_file_t` };
+  return { script, log: `label ${installDir} container_file_t`, timeoutMs: (PACKAGE_LIMIT_S + 60) * 1000 };
+}
+
+/** Our file-context rule's pattern: the install folder and everything under it (semanage's regex). */
+export function fcontextPattern(installDir: string): string {
+  return `${installDir.replace(/[.]/g, "\\.")}(/.*)?`;
+}
+
+/**
+ * Prints our local file-context rule (`semanage fcontext -l -C`: the host's own rules only) when it
+ * exists, else nothing; nothing either where semanage is absent (no SELinux tooling, Debian).
+ */
+export function fcontextRuleQuery(installDir: string): Command {
+  return {
+    script: `command -v semanage >/dev/null 2>&1 || exit 0
+semanage fcontext -l -C 2>/dev/null | awk -v re=${quote(fcontextPattern(installDir))} '$1 == re' || true`,
+    log: `is there a file-context rule for ${installDir} (semanage fcontext -l -C)`,
+    check: false,
+  };
+}
+
+/** Deletes our file-context rule (uninstall --purge), so the policy no longer names a removed folder. */
+export function removeFcontextRule(installDir: string): Command {
+  return {
+    script: `semanage fcontext -d ${quote(fcontextPattern(installDir))}`,
+    log: `semanage fcontext -d ${installDir}`,
+  };
 }
 
 /**
@@ -137,19 +195,49 @@ const DEBIAN_LOCKS = [
 ];
 
 /**
- * Prints `pid N (command)` for a process that holds one of Debian's package locks, or
- * nothing. Reads /proc/locks (fcntl and flock locks, by inode), skips waiters (`->`), and keeps a
- * pid only if it really has the file open, so an inode of another file system can't be mistaken.
+ * dnf's locks: pid files that dnf 4 (RHEL 8 to 10) takes for its rpmdb, metadata and downloads
+ * (dnf/lock.py, ProcessLock: it writes its pid and closes the file), and rpm's transaction lock, an
+ * fcntl lock that any rpm holds. dnf waits for either without limit ("Waiting for process with pid N").
  */
-export const PACKAGE_LOCK_HOLDER: Command = {
-  script: `for f in ${DEBIAN_LOCKS.join(" ")}; do
+const DNF_PID_LOCKS = [
+  "/var/lib/dnf/rpmdb_lock.pid",
+  "/var/cache/dnf/metadata_lock.pid",
+  "/var/cache/dnf/download_lock.pid",
+];
+const RPM_LOCKS = ["/var/lib/rpm/.rpm.lock"];
+
+/** Shell: `pid N (command)` of process `$pid`, its command line cut to 80 characters. */
+const NAME_PID = `$(tr '\\0' ' ' < /proc/$pid/cmdline | cut -c1-80 | sed 's/ *$//')`;
+
+/**
+ * Prints `pid N (command) holds FILE` for a process that holds one of the package manager's locks
+ * (Debian's apt and dpkg, or the RHEL family's dnf and rpm), or nothing. fcntl locks are read from
+ * /proc/locks (by inode), waiters (`->`) skipped, and a pid kept only if it really has the file open,
+ * so an inode of another file system can't be mistaken. dnf's pid files name a live process.
+ */
+export function packageLockHolder(family: "rhel" | "debian" | "unknown"): Command {
+  const fcntlLocks = family === "rhel" ? RPM_LOCKS : DEBIAN_LOCKS;
+  const pidFiles = family === "rhel"
+    ? `for f in ${DNF_PID_LOCKS.join(" ")}; do
+  pid=$(head -c 20 "$f" 2>/dev/null) || continue
+  case "$pid" in ''|*[!0-9]*) continue ;; esac
+  if [ -r /proc/$pid/cmdline ]; then echo "pid $pid (${NAME_PID}) holds $f"; exit 0; fi
+done
+`
+    : "";
+  return {
+    script: `${pidFiles}for f in ${fcntlLocks.join(" ")}; do
   ino=$(stat -c %i "$f" 2>/dev/null) || continue
   for pid in $(awk -v ino="$ino" '$2 != "->" { n = split($6, d, ":"); if (d[n] == ino) print $5 }' /proc/locks); do
     if ls -l /proc/$pid/fd 2>/dev/null | grep -q " $f\$"; then
-      echo "pid $pid ($(tr '\\0' ' ' < /proc/$pid/cmdline | cut -c1-80 | sed 's/ *$//')) holds $f"
+      echo "pid $pid (${NAME_PID}) holds $f"
       exit 0
     fi
   done
 done`,
-  log: "who holds the package manager's lock",
-};
+    log: "who holds the package manager's lock",
+  };
+}
+
+/** Debian's lock holder question (packageLockHolder("debian")). */
+export const PACKAGE_LOCK_HOLDER: Command = packageLockHolder("debian");

@@ -40,17 +40,25 @@ function publish(create: Docker.ContainerCreateOptions, containerPort: number, h
   };
 }
 
-/** The scrape URI of Apache's mod_status as the exporter reaches it: the host at the bridge gateway. */
-export function scrapeUri(facts: Pick<Facts, "docker">): string {
-  const gw = facts.docker.bridgeGateway;
+/**
+ * The scrape URI of Apache's mod_status as the exporter reaches it: the host at our own network's
+ * gateway, where the exporter sits. Not docker0's: the default bridge may be off (`"bridge": "none"` in
+ * daemon.json) or someone else's, and Apache's `<Location>` admits our network's subnet, whose gateway
+ * the exporter's requests leave by.
+ */
+export function scrapeUri(facts: Pick<Facts, "docker">, network: string): string {
+  const gw = facts.docker.networkGateways?.[network]?.[0];
   if (!gw || !IPV4_RE.test(gw)) {
-    throw new Error(`no usable Docker bridge gateway in the facts (${gw ?? "none"}): is Docker running?`);
+    throw new Error(
+      `no IPv4 gateway for Docker network ${network} in the facts (${gw ?? "none"}): is Docker running, ` +
+        `and did the docker step create the network?`,
+    );
   }
   return `http://${gw}/server-status?auto`;
 }
 
 /**
- * apache_exporter: scrapes mod_status at the bridge gateway; not published on the host.
+ * apache_exporter: scrapes mod_status at our network's gateway; not published on the host.
  *
  * Only `--scrape_uri`, the one flag both version lines share with the same meaning
  * (apache_exporter.go at v0.12.0, Debian's, and v1.1.1, the pinned image). The listen address is
@@ -64,7 +72,7 @@ export function exporterSpec(host: Host, facts: Pick<Facts, "docker">): Containe
   const create = baseCreate(name, v.images.apache_exporter, v, v.limits.apache_exporter);
   // One argv element per flag and no quotes inside: the exporter takes quotes literally
   // ("first path segment in URL cannot contain colon").
-  create.Cmd = [`--scrape_uri=${scrapeUri(facts)}`];
+  create.Cmd = [`--scrape_uri=${scrapeUri(facts, v.docker_network)}`];
   return {
     name,
     image: v.images.apache_exporter,

@@ -14,6 +14,11 @@ export interface ApacheFacts {
    * sources /etc/apache2/envvars, without which `apache2` refuses to start).
    */
   ctl: string;
+  /**
+   * The arguments systemd gives Apache: httpd's `OPTIONS` or Debian's `APACHE_ARGUMENTS`, from the
+   * unit's Environment (`systemctl edit`); "" when unset. Passed to every question and to `-t`.
+   */
+  options: string;
   /** Main configuration file (`-V`'s SERVER_CONFIG_FILE under HTTPD_ROOT). */
   configFile: string;
   /** Every file Apache loads, in order (`-t -D DUMP_INCLUDES`). */
@@ -85,6 +90,25 @@ printf '%s\\n' "$files" | tr '\\n' '\\0' | xargs -0 grep -shiE '^[[:space:]]*Ext
 true
 `;
 
+/**
+ * Shell: the arguments systemd starts Apache with, as `$opts` (printed as section apache-options) and
+ * `$unit_env` (the unit's whole Environment, which the cache's fingerprint covers: /etc/sysconfig/httpd is
+ * read by no EL8+ unit). Red Hat's httpd.service runs `httpd $OPTIONS -DFOREGROUND` and says to set
+ * OPTIONS with `systemctl edit` (`Environment=OPTIONS=-D…`); Debian's apache2ctl passes
+ * `$APACHE_ARGUMENTS` to apache2 and is what apache2.service runs. `systemctl show` quotes an entry
+ * holding spaces (`"OPTIONS=-DA -DB"`); xargs undoes that quoting without a shell's eval. httpd is then
+ * given `$opts_args` unquoted with globbing off (set -f), split on blanks as systemd splits `$OPTIONS`; apache2ctl
+ * gets the variable, as under systemd (its envvars may still override it there as here).
+ */
+export const APACHE_OPTIONS =
+  `case "$bin" in *apache2) unit=apache2; var=APACHE_ARGUMENTS ;; *) unit=httpd; var=OPTIONS ;; esac
+unit_env=$(systemctl show -p Environment --value $unit 2>/dev/null)
+opts=$(printf '%s\\n' "$unit_env" | xargs -n 1 printf '%s\\n' 2>/dev/null | sed -n "s/^$var=//p" | tail -n 1)
+isa_sec apache-options; printf '%s\\n' "$opts"
+opts_args=""
+if [ -n "$opts" ]; then case "$bin" in *apache2) export APACHE_ARGUMENTS="$opts" ;; *) opts_args=$opts ;; esac; fi
+`;
+
 /** Root-only folder (made by the host lock) where the probe keeps its last answers about Apache. */
 export const APACHE_CACHE_DIR = LOCK_DIR;
 
@@ -111,11 +135,11 @@ if [ -n "$bin" ]; then
   # loaded, of their folders (a file added to an Include glob changes its folder) and of the root's
   # folders. While that fingerprint holds, the answers are reused; an edit anywhere asks Apache again.
   # Nothing is cached where that folder is missing or not root's 0700 (check mode on a new host).
-  c=${APACHE_CACHE_DIR}
+${indent(APACHE_OPTIONS)}  c=${APACHE_CACHE_DIR}
   cacheable=""
   [ -d $c ] && [ ! -L $c ] && [ "$(stat -c '%u %a' $c 2>/dev/null)" = "0 700" ] && cacheable=1
   fingerprint() {
-    { stat -c '%n %s %Y %Z %i' "$bin" /etc/sysconfig/httpd 2>/dev/null
+    { printf '%s\\n' "$unit_env"; stat -c '%n %s %Y %Z %i' "$bin" 2>/dev/null
       [ -f $c/apache-paths ] && tr '\\n' '\\0' < $c/apache-paths | xargs -0 stat -c '%n %s %Y %Z %i' 2>&1
     } | cksum
   }
@@ -123,9 +147,11 @@ if [ -n "$bin" ]; then
     answers=$(sed 1d $c/apache-probe)
   else
     t0=$(date +%s)
-    v=$($ctl -V 2>&1)
-    m=$($ctl -t -D DUMP_MODULES 2>&1); rc=$?
-    inc=$($ctl -t -D DUMP_INCLUDES 2>/dev/null)
+    set -f # $opts_args is split, never globbed
+    v=$($ctl $opts_args -V 2>&1)
+    m=$($ctl $opts_args -t -D DUMP_MODULES 2>&1); rc=$?
+    inc=$($ctl $opts_args -t -D DUMP_INCLUDES 2>/dev/null)
+    set +f
     root=$(printf '%s\\n' "$v" | sed -n 's/.*HTTPD_ROOT="\\(.*\\)"/\\1/p')
     # The main file Apache really read ((*) in the include list) wins over -V's compiled-in root.
     main=$(printf '%s\\n' "$inc" | sed -n 's/^ *(\\*) //p')
@@ -232,6 +258,7 @@ export function parseApache(
   return {
     binary,
     ctl: get("apache-ctl")[0] ?? binary,
+    options: get("apache-options")[0] ?? "",
     configFile: main ?? (v.config.startsWith("/") ? v.config : `${root}/${v.config || "conf/httpd.conf"}`),
     includes,
     service: L.service,

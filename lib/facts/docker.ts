@@ -18,6 +18,8 @@ export interface DockerFacts {
    * drivers/bridge, parseNetworkOptions). The firewall's table matches our network by it.
    */
   networkBridges: Record<string, string>;
+  /** IPv4 gateways of each bridge network, by name (the host's address on it). */
+  networkGateways: Record<string, string[]>;
   /** Names of the bridge networks. */
   networkNames: string[];
   /** /etc/docker/daemon.json; null when absent. */
@@ -163,6 +165,7 @@ export function parseDocker(
   const networkNames: string[] = [];
   const networkSubnets: Record<string, string[]> = {};
   const networkBridges: Record<string, string> = {};
+  const networkGateways: Record<string, string[]> = {};
   let bridgeGateway: string | null = null;
   for (const n of parseJson<DockerNetwork[]>(get("docker-networks")) ?? []) {
     networkNames.push(n.Name);
@@ -171,11 +174,13 @@ export function parseDocker(
       (n.Id && n.Id.length >= 12 ? `br-${n.Id.slice(0, 12)}` : "");
     // An interface name as the kernel takes it: it reaches the nft file between double quotes.
     if (/^[A-Za-z0-9_.-]{1,15}$/.test(bridge)) networkBridges[n.Name] = bridge;
+    networkGateways[n.Name] ??= [];
     for (const c of n.IPAM?.Config ?? []) {
       if (c.Subnet && /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(c.Subnet)) {
         networks.push(c.Subnet);
         networkSubnets[n.Name].push(c.Subnet);
       }
+      if (c.Gateway && /^\d+\.\d+\.\d+\.\d+$/.test(c.Gateway)) networkGateways[n.Name].push(c.Gateway);
       if (n.Name === "bridge" && c.Gateway) bridgeGateway = c.Gateway;
     }
   }
@@ -192,6 +197,7 @@ export function parseDocker(
       networkNames,
       networkSubnets,
       networkBridges,
+      networkGateways,
       package: parseDockerPackage(get("docker-package")),
       daemonJson: fileSection(s.get("daemon-json")),
     },

@@ -166,6 +166,8 @@ export const varsSchema = {
     },
     /** RHEL family: let dnf replace podman, buildah and runc, which conflict with Docker's containerd.io. */
     docker_allow_erasing: { kind: "boolean" },
+    /** Deploy on a major release newer than those checked (RHEL 11, Debian 14); false refuses it at facts. */
+    allow_untested_system: { kind: "boolean" },
     /** HTTP proxy for the package manager (Docker's install) and for dockerd's image pulls; null: direct. */
     proxy: {
       kind: "nullable",

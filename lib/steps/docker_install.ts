@@ -2,7 +2,8 @@ import type { Facts } from "../facts/facts.ts";
 import type { Proxy, Vars } from "../inventory/vars.ts";
 import type { Ssh } from "../transport/ssh.ts";
 import { exec } from "../transport/exec.ts";
-import { CONTAINER_FILE_T, PACKAGE_LOCK_HOLDER } from "../commands/docker.ts";
+import { systemOf } from "../facts/os.ts";
+import { CONTAINER_FILE_T, packageLockHolder } from "../commands/docker.ts";
 
 /** Default engine config: log rotation so no container can fill the disk. */
 export const DAEMON_DEFAULTS = {
@@ -48,13 +49,13 @@ export function proxyDropIn(proxy: Proxy | null): string | null {
 
 /**
  * Base URL of the Docker CE repository for this host (`.../linux/rhel`), or null when none of ours is
- * wanted (`docker_repo: none`, or not the RHEL family). Docker publishes repositories for RHEL and
- * CentOS; Rocky and Alma use CentOS's, as Docker's own install notes for those rebuilds say.
+ * wanted (`docker_repo: none`, or not the RHEL family). The folder per system is SYSTEMS' (facts/os.ts):
+ * RHEL, Rocky and AlmaLinux `rhel`, CentOS Stream `centos`; a rebuild only `like` rhel takes `rhel`.
  */
 export function dockerRepoBase(facts: Facts, vars: Vars): string | null {
   if (facts.os.family !== "rhel" || vars.docker_repo === "none") return null;
   if (vars.docker_repo) return vars.docker_repo.replace(/\/+$/, "");
-  return `https://download.docker.com/linux/${facts.os.id === "rhel" ? "rhel" : "centos"}`;
+  return `https://download.docker.com/linux/${systemOf(facts.os.id, facts.os.idLike)?.docker ?? "rhel"}`;
 }
 
 /**
@@ -107,9 +108,10 @@ export function packageLockWaitSeconds(env = Deno.env.get("ISA_PACKAGE_LOCK_WAIT
 }
 
 /**
- * Waits until no process holds Debian's package locks (an unattended upgrade, an operator's apt),
- * saying who holds them every 30 s; throws naming the holder after `waitS` seconds. apt's own
- * `DPkg::Lock::Timeout` waits silently and then fails, which looks like a hang, then a riddle.
+ * Waits until no process holds the package manager's locks (an unattended upgrade, an operator's apt
+ * or dnf, a dnf-automatic timer), saying who holds them every 30 s; throws naming the holder after
+ * `waitS` seconds. apt's own `DPkg::Lock::Timeout` waits silently and then fails, which looks like a
+ * hang, then a riddle; dnf's wait has no end at all.
  */
 export async function waitForPackageLock(
   ssh: Ssh,
@@ -117,11 +119,10 @@ export async function waitForPackageLock(
   progress: (line: string) => void,
   waitS = packageLockWaitSeconds(),
 ): Promise<void> {
-  if (facts.os.family !== "debian") return; // dnf waits for its own lock and says so.
   const started = Date.now();
   let said = -Infinity;
   for (;;) {
-    const holder = (await exec(ssh, PACKAGE_LOCK_HOLDER))
+    const holder = (await exec(ssh, packageLockHolder(facts.os.family)))
       .stdout.trim();
     if (!holder) return;
     const waited = (Date.now() - started) / 1000;

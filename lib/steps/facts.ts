@@ -6,6 +6,7 @@ import { reachCheck } from "../commands/probe.ts";
 import { exec } from "../transport/exec.ts";
 import { APACHE_CONF_FILE } from "../base/names.ts";
 import { NFT_MISSING } from "./firewall.ts";
+import { type SystemInfo, SYSTEMS } from "../facts/os.ts";
 
 /**
  * Free space the install path needs before a deploy: config files are small, but Prometheus writes
@@ -13,39 +14,51 @@ import { NFT_MISSING } from "./firewall.ts";
  */
 export const MIN_FREE_MB = 256;
 
-/** The systems we support, as the refusal names them. */
+/** The systems we support, as the refusal names them (SYSTEMS' majors, written out once for people). */
 export const SUPPORTED =
-  "RHEL, CentOS Stream, Rocky and AlmaLinux 8 and 9; Debian 11 and 12; Ubuntu 20.04 and later";
+  "RHEL, Rocky and AlmaLinux 8, 9 and 10; CentOS Stream 9 and 10; Debian 11, 12 and 13; Ubuntu 20.04 and later";
 
-const RHEL_LIKE = ["rhel", "centos", "rocky", "almalinux"];
+/**
+ * The entry of SYSTEMS that decides whether `os` is supported: its own ID's, or RHEL's for a rebuild
+ * whose ID_LIKE names rhel (as before: a system only `like` Debian or Fedora is not one we checked).
+ */
+function supportEntry(os: Facts["os"]): SystemInfo | null {
+  return Object.hasOwn(SYSTEMS, os.id) ? SYSTEMS[os.id] : os.idLike.includes("rhel") ? SYSTEMS.rhel : null;
+}
 
 /**
  * Why this system is refused, or null when it is supported. Older ones fail in confusing ways (RHEL 7:
- * no dnf, a curl without --unix-socket, Docker 1.13 without DOCKER-USER, `requiretty` sudo), so they
- * stop here, before any step. Newer majors of the supported systems pass.
+ * no dnf, a curl without --unix-socket, Docker 1.13 without DOCKER-USER, `requiretty` sudo; CentOS
+ * Stream 8: no repositories left, Docker's frozen at 26.1), so they stop here, before any step. A major
+ * newer than those checked (RHEL 11) is refused too, saying so, unless the host's inventory sets
+ * `allow_untested_system: true`: an operator decides to try it, the tool does not guess.
  */
-export function unsupportedReason(os: Facts["os"]): string | null {
+export function unsupportedReason(os: Facts["os"], allowUntested = false): string | null {
   const [major, minor] = os.versionId.split(".").map((n) => Number.parseInt(n, 10));
-  const at = (m: number, n = 0) =>
-    Number.isFinite(major) && (major > m || (major === m && (minor || 0) >= n));
-  const ok = RHEL_LIKE.includes(os.id) || (os.idLike.includes("rhel") && os.id !== "fedora")
-    ? at(8)
-    : os.id === "debian"
-    ? at(11)
-    : os.id === "ubuntu"
-    ? at(20, 4)
-    : false;
-  if (ok) return null;
+  const sys = supportEntry(os);
   const name = os.prettyName === "unknown" ? (os.id || "an unknown system") : os.prettyName;
-  return `unsupported system: ${name} (ID=${os.id || "?"}, VERSION_ID=${
-    os.versionId || "?"
-  }); supported: ${SUPPORTED}`;
+  const what = `${name} (ID=${os.id || "?"}, VERSION_ID=${os.versionId || "?"})`;
+  const refuse = `unsupported system: ${what}; supported: ${SUPPORTED}`;
+  if (!sys || !Number.isFinite(major)) return refuse;
+  if (sys.from !== undefined) {
+    const [m, n] = sys.from.split(".").map(Number);
+    return major > m || (major === m && (minor || 0) >= n) ? null : refuse;
+  }
+  if (sys.majors.includes(major)) return null;
+  const newest = Math.max(...sys.majors);
+  if (sys.majors.length && major > newest) {
+    if (allowUntested) return null;
+    return `untested system: ${what} is newer than the ${sys.name} releases checked (${
+      sys.majors.join(", ")
+    }); set allow_untested_system: true for this host to deploy anyway`;
+  }
+  return refuse;
 }
 
 /** The checks every deploy makes before any change; throws the first problem. */
 function check(ctx: HostContext): void {
   const f = ctx.facts;
-  const why = unsupportedReason(f.os);
+  const why = unsupportedReason(f.os, ctx.host.vars.allow_untested_system);
   if (why) throw new Error(why);
   if (f.init !== "systemd") throw new Error("systemd is required (services, restart at boot)");
   if (!f.apache) throw new Error("no Apache httpd found (looked for /usr/sbin/httpd and /usr/sbin/apache2)");
@@ -82,7 +95,7 @@ export function reachTargets(f: Facts, vars: Vars): { name: string; url: string 
   const base = dockerRepoBase(f, vars);
   if (base && !f.docker.installed) {
     const major = f.os.versionId.split(".")[0];
-    out.push({ name: "docker repository", url: `${base}/${major}/x86_64/stable/repodata/repomd.xml` });
+    out.push({ name: "docker repository", url: `${base}/${major}/${f.os.arch}/stable/repodata/repomd.xml` });
   }
   if (vars.image_delivery === "pull") {
     for (const host of new Set(Object.values(vars.images).map(registryHost))) {
@@ -98,7 +111,9 @@ export function factsReport(f: Facts, vars: Vars, reach: Map<string, string>): s
   const s = f.selinux;
   const lines = [
     `system: ${f.os.prettyName} (${f.os.id} ${f.os.versionId}, ${f.os.family} family)` +
-    `${unsupportedReason(f.os) ? ": NOT SUPPORTED" : ""}; login ${f.loginUser || "?"}`,
+    `${unsupportedReason(f.os, vars.allow_untested_system) ? ": NOT SUPPORTED" : ""}; login ${
+      f.loginUser || "?"
+    }`,
     `selinux: ${s.mode}${
       s.mode === "absent" ? "" : `; Docker labels containers: ${s.dockerLabels ? "yes" : "no"}; ` +
         `${vars.install_dir}: ${s.installDirLabel ?? "absent"} (policy: ${s.installDirDefault ?? "?"})`

@@ -12,6 +12,7 @@ import { LEGACY_CHAIN, MANAGED_LABEL, TABLE, UNIT_NAME } from "../base/names.ts"
 import { exec } from "../transport/exec.ts";
 import { FIREWALL_LEFTOVERS, REMOVE_FIREWALL } from "../commands/firewall.ts";
 import { folderSize, removeTree } from "../commands/files.ts";
+import { fcontextRuleQuery, removeFcontextRule } from "../commands/docker.ts";
 
 /**
  * Removes our containers and network (the Docker engine itself stays: other things may use it).
@@ -89,7 +90,10 @@ export const removeFirewallStep: Step = {
   },
 };
 
-/** With --purge: removes the install folder, data included. */
+/**
+ * With --purge: removes the install folder, data included, and the SELinux file-context rule the
+ * docker step added for it (labelContainerFiles), which would otherwise outlive the folder.
+ */
 export const purgeStep: Step = {
   id: "purge",
   plan: async (ctx) => {
@@ -97,12 +101,22 @@ export const purgeStep: Step = {
     if (root === "/" || root.split("/").filter(Boolean).length < 2) {
       throw new Error(`refusing to purge '${root}': install_dir must be at least two levels deep`);
     }
+    const changes: Change[] = [];
     const r = await exec(ctx.ssh, folderSize(root));
-    if (!r.stdout.trim()) return [];
-    return [{
-      summary: `remove ${root} (${r.stdout.trim()}, Prometheus data included)`,
-      command: removeTree(root),
-    }];
+    if (r.stdout.trim()) {
+      changes.push({
+        summary: `remove ${root} (${r.stdout.trim()}, Prometheus data included)`,
+        command: removeTree(root),
+      });
+    }
+    const rule = (await exec(ctx.ssh, fcontextRuleQuery(root))).stdout.trim();
+    if (rule) {
+      changes.push({
+        summary: `remove the SELinux file-context rule for ${root} (semanage fcontext -d)`,
+        command: removeFcontextRule(root),
+      });
+    }
+    return changes;
   },
 };
 

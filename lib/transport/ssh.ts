@@ -181,6 +181,41 @@ export async function dockerPing(socket: string, timeoutMs = 15_000): Promise<st
   }
 }
 
+/**
+ * The ProxyCommand that reaches a host through `jump` (ProxyJump's form: `[user@]host[:port]`, hops
+ * separated by commas, first hop first), in place of `ssh -J`. OpenSSH builds the `-J` hop's ssh with
+ * only `-l -p -J -F -v` (ssh.c, the ProxyJump branch of main()), so our BatchMode and ConnectTimeout never
+ * reach the bastion: a password prompt there would hang each run. Here every hop gets both, and the
+ * inventory's ssh_config (`-F`). ssh runs the command with /bin/sh after expanding `%` tokens, so values
+ * are quoted for sh and their `%` doubled; a hop before the last one is the hop's own ProxyCommand,
+ * whose `%` are doubled once more so that its `%h %p` are the next hop's.
+ */
+export function jumpProxyCommand(jump: string, connectTimeout: number, configFile?: string): string {
+  const hops = jump.split(",");
+  const last = hops.pop()!;
+  const pct = (v: string) => v.replaceAll("%", "%%");
+  const at = last.lastIndexOf("@");
+  const user = at >= 0 ? last.slice(0, at) : "";
+  let host = at >= 0 ? last.slice(at + 1) : last;
+  let port = "";
+  // One colon: host:port. More (a bare IPv6 address) is a host, as ssh reads it.
+  const colon = host.split(":");
+  if (colon.length === 2 && /^\d+$/.test(colon[1])) [host, port] = colon;
+  const args = ["ssh", "-o", "BatchMode=yes", "-o", `ConnectTimeout=${connectTimeout}`];
+  if (configFile) args.push("-F", quote(pct(configFile)));
+  if (user) args.push("-l", quote(pct(user)));
+  if (port) args.push("-p", port);
+  if (hops.length) {
+    args.push(
+      "-o",
+      quote(`ProxyCommand=${pct(jumpProxyCommand(hops.join(","), connectTimeout, configFile))}`),
+    );
+  }
+  // Brackets, as ssh's own -J writes it, so an IPv6 target address stays one host.
+  args.push("-W", "'[%h]:%p'", quote(pct(host)));
+  return args.join(" ");
+}
+
 /** Runs commands on one host through the system `ssh`, over one multiplexed (ControlMaster) connection. */
 export class Ssh {
   readonly #debug: (line: string) => void;
@@ -221,7 +256,9 @@ export class Ssh {
     ); // deno-fmt-ignore
     if (s.user) args.push("-l", s.user);
     if (s.port) args.push("-p", String(s.port));
-    if (s.jump) args.push("-J", s.jump);
+    if (s.jump) {
+      args.push("-o", `ProxyCommand=${jumpProxyCommand(s.jump, this.#connectTimeout, s.configFile)}`);
+    }
     return args;
   }
 

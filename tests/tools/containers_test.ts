@@ -58,6 +58,7 @@ function testHost(over: Partial<Vars> = {}): Host {
     insecure_http_for_lab: false,
     docker_repo: "",
     docker_allow_erasing: false,
+    allow_untested_system: false,
     proxy: null,
     alerting: null,
     alert_for_max: null,
@@ -80,7 +81,8 @@ const docker0: DockerFacts = {
   bridgeGateway: "172.17.0.1",
   networks: ["172.17.0.0/16"],
   networkNames: ["bridge"],
-  networkSubnets: { bridge: ["172.17.0.0/16"] },
+  networkSubnets: { bridge: ["172.17.0.0/16"], "isa-monitoring": ["172.18.0.0/16"] },
+  networkGateways: { bridge: ["172.17.0.1"], "isa-monitoring": ["172.18.0.1"] },
   networkBridges: { bridge: "docker0" },
   daemonJson: null,
   package: null,
@@ -146,15 +148,16 @@ Deno.test("spec hash: a password change (htpasswd) touches only Traefik; web.yml
   assert.ok(native.files.includes("/srv/isa/traefik/ssl/cert.pem"));
 });
 
-Deno.test("exporter: scrape URI at the bridge gateway, one argv element, no quotes, not published", () => {
+Deno.test("exporter: scrape URI at our network's gateway, one argv element, no quotes, not published", () => {
   const s = exporterSpec(testHost(), facts);
   // No listen flag: its name differs between 0.x and 1.x, and both default to :9117.
-  assert.deepEqual(s.create.Cmd, ["--scrape_uri=http://172.17.0.1/server-status?auto"]);
+  assert.deepEqual(s.create.Cmd, ["--scrape_uri=http://172.18.0.1/server-status?auto"]);
   assert.ok(!JSON.stringify(s.create.Cmd).includes('\\"'));
   assert.equal(s.create.HostConfig?.PortBindings, undefined);
   assert.throws(
-    () => exporterSpec(testHost(), { docker: { ...facts.docker, bridgeGateway: null } }),
-    /bridge gateway/,
+    () =>
+      exporterSpec(testHost(), { docker: { ...facts.docker, networkGateways: { bridge: ["172.17.0.1"] } } }),
+    /no IPv4 gateway for Docker network isa-monitoring in the facts/,
   );
 });
 

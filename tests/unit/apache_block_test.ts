@@ -12,6 +12,7 @@ import type { ApacheFacts } from "../../lib/facts/facts.ts";
 const rhel: ApacheFacts = {
   binary: "/usr/sbin/httpd",
   ctl: "/usr/sbin/httpd",
+  options: "",
   configFile: "/etc/httpd/conf/httpd.conf",
   includes: ["/etc/httpd/conf/httpd.conf"],
   service: "httpd",

@@ -53,7 +53,7 @@ for (const [name, version] of [["rhel8", "8.7"], ["rhel9", "9.6"]]) {
     assert.equal(facts.firewall.firewalld, true);
     assert.equal(facts.firewall.persistence, "none");
     const script = installDocker(facts.os, (await qualHost()).vars).script;
-    assert.match(script, /^dnf -y install docker-ce docker-ce-cli containerd\.io$/m);
+    assert.match(script, /^dnf_bounded -y install docker-ce docker-ce-cli containerd\.io$/m);
     assert.doesNotMatch(script, /config-manager|allowerasing|_proxy/);
   });
 }
@@ -155,8 +155,10 @@ Deno.test("RHEL family: Docker's repository per distribution, conf.d, httpd -t, 
   const vars = (await qualHost()).vars;
   const as = (id: string) => ({ ...base, os: { ...base.os, id } });
   assert.equal(dockerRepoBase(as("rhel"), vars), "https://download.docker.com/linux/rhel");
-  assert.equal(dockerRepoBase(as("rocky"), vars), "https://download.docker.com/linux/centos");
-  assert.equal(dockerRepoBase(as("almalinux"), vars), "https://download.docker.com/linux/centos");
+  // Rocky and AlmaLinux are RHEL rebuilds: Docker's RHEL repository (tests/unit/systems_test.ts per major).
+  assert.equal(dockerRepoBase(as("rocky"), vars), "https://download.docker.com/linux/rhel");
+  assert.equal(dockerRepoBase(as("almalinux"), vars), "https://download.docker.com/linux/rhel");
+  assert.equal(dockerRepoBase(as("centos"), vars), "https://download.docker.com/linux/centos");
   const script = changeApache(base.apache!, { change: "true" }, "x").script;
   assert.match(script, /f=\/etc\/httpd\/conf\.d\/EPFL_isa\.conf/);
   assert.match(script, /out=\$\(\/usr\/sbin\/httpd -t 2>&1\)/);

@@ -46,9 +46,15 @@ Deno.test("package lock: waits while held, says who holds it, gives up naming th
       `the package manager is busy: pid 42 \\(apt-get install foo\\) holds .*Docker was not installed`,
     ),
   );
-  const rhel = fakeSsh([holder]);
-  await waitForPackageLock(rhel, { os: { family: "rhel" } } as Facts, () => {}, 0);
-  assert.equal(rhel.calls, 0, "dnf waits for its own lock");
+  // dnf's wait has no end: the RHEL family is asked too, and refused the same way.
+  const dnfHolder = "pid 77 (/usr/bin/python3 /usr/bin/dnf makecache) holds /var/cache/dnf/metadata_lock.pid";
+  const rhel = fakeSsh([dnfHolder, ""]);
+  await waitForPackageLock(rhel, { os: { family: "rhel" } } as Facts, () => {}, 30);
+  assert.equal(rhel.calls, 2, "asked again until dnf's lock was free");
+  await assert.rejects(
+    waitForPackageLock(fakeSsh([dnfHolder]), { os: { family: "rhel" } } as Facts, () => {}, 0),
+    /the package manager is busy: pid 77 \(\/usr\/bin\/python3 \/usr\/bin\/dnf makecache\) holds/,
+  );
 });
 
 Deno.test("port clash: Docker's bind error gets the process that holds the port", async () => {

@@ -114,7 +114,10 @@ function repository(ref: string): string {
   return /^docker\.io\/[^/]+$/.test(full) ? full.replace("docker.io/", "docker.io/library/") : full;
 }
 
-const facts = { docker: { bridgeGateway: "172.17.0.1" } } as Pick<Facts, "docker">;
+const facts = { docker: { networkGateways: { "isa-monitoring": ["172.18.0.1"] } } } as unknown as Pick<
+  Facts,
+  "docker"
+>;
 
 /** Every variant that changes the arguments: both frontends, dashboard on and off, remote_write. */
 async function variants(): Promise<Host[]> {
@@ -211,7 +214,7 @@ Deno.test("each spec passes exactly the flags checked at the pinned tag, and the
 Deno.test("the exporter gets no listen flag (named differently in 0.x and 1.x; both default to :9117)", async () => {
   for (const host of await variants()) {
     const cmd = exporterSpec(host, facts).create.Cmd as string[];
-    assert.deepEqual(cmd, ["--scrape_uri=http://172.17.0.1/server-status?auto"]);
+    assert.deepEqual(cmd, ["--scrape_uri=http://172.18.0.1/server-status?auto"]);
     assert.ok(!cmd.some((a) => /telemetry\.address|web\.listen-address|web\.config/.test(a)));
   }
   // Nor does Prometheus (its default 0.0.0.0:9090 is ours) nor an entrypoint (the image's own).

@@ -8,7 +8,7 @@ import type { Facts } from "../../lib/facts/facts.ts";
 import { factsScript, parseFacts } from "../../lib/facts/probe.ts";
 import { apacheStep } from "../../lib/steps/apache.ts";
 import { dockerStep } from "../../lib/steps/docker.ts";
-import { installDocker } from "../../lib/commands/docker.ts";
+import { DNF_BOUNDED, installDocker } from "../../lib/commands/docker.ts";
 import { reachCheck } from "../../lib/commands/probe.ts";
 import { factsReport, factsStep, reachTargets, unsupportedReason } from "../../lib/steps/facts.ts";
 import type { Vars } from "../../lib/inventory/vars.ts";
@@ -63,7 +63,7 @@ for (const os of ["rhel8", "rhel9"]) {
       summaries.join("\n"),
     );
     const script = installDocker(facts.os, ctx.host.vars).script;
-    assert.match(script, /^dnf -y install --allowerasing docker-ce docker-ce-cli containerd\.io$/m);
+    assert.match(script, /^dnf_bounded -y install --allowerasing docker-ce docker-ce-cli containerd\.io$/m);
     // Without the tools, the same variable changes nothing in the sentence.
     const clean = await plan(parseFacts(await probe(os)), { docker_allow_erasing: true });
     assert.ok(clean.summaries.every((s) => !s.includes("allowerasing")));
@@ -187,12 +187,14 @@ Deno.test("SELinux enforcing with Docker's labelling on: /srv/isa labelled conta
   // The plan carries the whole command, as data.
   assert.deepEqual(label.command, {
     script: "set -eu\n" +
-      "command -v semanage >/dev/null 2>&1 || dnf -y install policycoreutils-python-utils\n" +
+      `${DNF_BOUNDED}\n` +
+      "command -v semanage >/dev/null 2>&1 || dnf_bounded -y install policycoreutils-python-utils\n" +
       "mkdir -p /srv/isa\n" +
       "semanage fcontext -a -t container_file_t '/srv/isa(/.*)?' 2>/dev/null || " +
       "semanage fcontext -m -t container_file_t '/srv/isa(/.*)?'\n" +
       "restorecon -R /srv/isa",
     log: "label /srv/isa container_file_t",
+    timeoutMs: 900_000,
   });
   await applyChange(ctx.ssh, label);
   const script = ctx.scripts.at(-1)!;
@@ -201,7 +203,7 @@ Deno.test("SELinux enforcing with Docker's labelling on: /srv/isa labelled conta
     /^semanage fcontext -a -t container_file_t '\/srv\/isa\(\/\.\*\)\?' 2>\/dev\/null \|\| semanage fcontext -m /m,
   );
   assert.match(script, /^restorecon -R \/srv\/isa$/m);
-  assert.match(script, /command -v semanage .* \|\| dnf -y install policycoreutils-python-utils/);
+  assert.match(script, /command -v semanage .* \|\| dnf_bounded -y install policycoreutils-python-utils/);
   // The engine says so itself once it runs (SecurityOptions), whatever daemon.json says.
   const running = parseFacts(
     await probe("rhel9", {
@@ -245,7 +247,8 @@ Deno.test("RHEL 7 and other old or unknown systems are refused at the facts step
     (e: Error) =>
       e.message ===
         "unsupported system: Red Hat Enterprise Linux Server 7.0 (Maipo) (ID=rhel, VERSION_ID=7.0); " +
-          "supported: RHEL, CentOS Stream, Rocky and AlmaLinux 8 and 9; Debian 11 and 12; Ubuntu 20.04 and later",
+          "supported: RHEL, Rocky and AlmaLinux 8, 9 and 10; CentOS Stream 9 and 10; Debian 11, 12 and 13; " +
+          "Ubuntu 20.04 and later",
   );
   const os = (id: string, versionId: string, idLike: string[] = []) => ({
     id,
@@ -253,6 +256,7 @@ Deno.test("RHEL 7 and other old or unknown systems are refused at the facts step
     idLike,
     family: "unknown" as const,
     prettyName: `${id} ${versionId}`,
+    arch: "x86_64",
   });
   for (
     const ok of [
@@ -331,8 +335,8 @@ Deno.test("the apachectl wrapper: the probe never passes it arguments; its refus
   const script = factsScript("/srv/isa");
   assert.doesNotMatch(script, /apachectl\s+-/, "no apachectl with options anywhere");
   assert.match(script, /\*\) ctl=\$bin ;;/, "httpd itself on the RHEL layout");
-  assert.match(script, /\$ctl -t -D DUMP_MODULES/);
-  assert.match(script, /\$ctl -t -D DUMP_INCLUDES/);
+  assert.match(script, /\$ctl \$opts_args -t -D DUMP_MODULES/);
+  assert.match(script, /\$ctl \$opts_args -t -D DUMP_INCLUDES/);
   // What the old probe got on RHEL 9 (`apachectl -t -D DUMP_MODULES`: the refusal, exit 1).
   const refusal = (await Deno.readTextFile(join(fixtures, "el9-apachectl-refusal.txt"))).trimEnd();
   const facts = parseFacts(await probe("rhel9", { "apache-M": refusal, "apache-M-exit": "1" }));
