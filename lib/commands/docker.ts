@@ -2,6 +2,7 @@
 import type { Command } from "./command.ts";
 import type { Proxy, Vars } from "../inventory/vars.ts";
 import { quote } from "../base/quote.ts";
+import { requireMarker } from "./files.ts";
 
 /**
  * Shell lines giving the package manager (and curl) the proxy. dnf reaches repositories through
@@ -84,6 +85,7 @@ export const CONTAINER_FILE_T = "container_file_t";
  * restorecon). Chosen over `label=disable` on our containers because it keeps SELinux confining them
  * (Traefik faces the network), changes no container, and survives a full relabel, where Docker's `:z`
  * relabelling would not. `semanage` comes with policycoreutils-python-utils, installed when missing.
+ * Refused unless the folder holds our marker (`claimInstallDir`, planned just before).
  */
 export function labelContainerFiles(installDir: string, vars: Vars): Command {
   const re = `${installDir.replace(/[.]/g, "\\.")}(/.*)?`;
@@ -91,7 +93,8 @@ export function labelContainerFiles(installDir: string, vars: Vars): Command {
     "set -eu",
     proxyEnv(vars.proxy),
     "command -v semanage >/dev/null 2>&1 || dnf -y install policycoreutils-python-utils",
-    `mkdir -p ${quote(installDir)}`,
+    // Only a folder that is ours: a rule for someone else's folder would relabel their files for good.
+    requireMarker(installDir, "relabel"),
     `semanage fcontext -a -t ${CONTAINER_FILE_T} ${quote(re)} 2>/dev/null || ` +
     `semanage fcontext -m -t ${CONTAINER_FILE_T} ${quote(re)}`,
     `restorecon -R ${quote(installDir)}`,

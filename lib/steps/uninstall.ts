@@ -11,7 +11,8 @@ import { removeServiceAccountStep } from "./service_account.ts";
 import { CHAIN, MANAGED_LABEL, UNIT_NAME, WATCH_UNIT_NAME } from "../base/names.ts";
 import { exec } from "../transport/exec.ts";
 import { FIREWALL_LEFTOVERS, REMOVE_FIREWALL } from "../commands/firewall.ts";
-import { folderSize, removeTree } from "../commands/files.ts";
+import { installDirState, removeInstallDir } from "../commands/files.ts";
+import { INSTALL_MARKER } from "../base/names.ts";
 
 /**
  * Removes our containers and network (the Docker engine itself stays: other things may use it).
@@ -95,11 +96,19 @@ export const purgeStep: Step = {
     if (root === "/" || root.split("/").filter(Boolean).length < 2) {
       throw new Error(`refusing to purge '${root}': install_dir must be at least two levels deep`);
     }
-    const r = await exec(ctx.ssh, folderSize(root));
-    if (!r.stdout.trim()) return [];
+    const r = await exec(ctx.ssh, installDirState(root));
+    const [size, marked] = r.stdout.trim().split(" ");
+    if (!size) return [];
+    if (marked !== "marked") {
+      throw new Error(
+        `refusing to purge ${root}: it does not hold isa-monitoring's marker file (${INSTALL_MARKER}), ` +
+          `so it may not be ours; nothing was removed (check install_dir, remove it by hand if it is ours)`,
+      );
+    }
     return [{
-      summary: `remove ${root} (${r.stdout.trim()}, Prometheus data included)`,
-      command: removeTree(root),
+      summary: `remove ${root} (${size}, Prometheus data included)`,
+      // The command checks the marker again: it is the last word before rm -rf.
+      command: removeInstallDir(root),
     }];
   },
 };

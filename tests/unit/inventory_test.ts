@@ -234,7 +234,7 @@ Deno.test("hostile host entries: names and values that ssh would read as options
   );
 });
 
-Deno.test("install_dir: absolute, normalised, not / nor a system folder", async () => {
+Deno.test("install_dir: absolute, normalised, not / nor a system folder, under /srv/ or /opt/ only", async () => {
   const cases: [string, RegExp][] = [
     ["/srv/../etc", /is not a normalised path/],
     ["/srv/./isa", /is not a normalised path/],
@@ -250,6 +250,10 @@ Deno.test("install_dir: absolute, normalised, not / nor a system folder", async 
     ["/tmp/isa", /is under \/tmp/],
     ["/proc/self", /is under \/proc/],
     ["/srv/isa;rm", /is not an absolute path/],
+    ["/data/isa", /is not under \/srv\/ or \/opt\/: pick a folder such as \/srv\/isa/],
+    ["/etc/isa", /is not under \/srv\/ or \/opt\//],
+    ["/usr/lib64/isa", /is not under \/srv\/ or \/opt\//],
+    ["/srvx/isa", /is not under \/srv\/ or \/opt\//],
   ];
   for (const [dir, pattern] of cases) {
     await rejects(
@@ -259,7 +263,7 @@ Deno.test("install_dir: absolute, normalised, not / nor a system folder", async 
       ),
     );
   }
-  for (const dir of ["/srv/isa", "/opt/isa-monitoring", "/data/isa", "/etc/isa"]) {
+  for (const dir of ["/srv/isa", "/opt/isa-monitoring", "/srv/monitoring/isa"]) {
     await withInventory(`deployment: qual\nvars:\n  install_dir: ${dir}\nhosts: {a: }\n`, async (file) => {
       assert.equal((await loadInventory(file)).hosts[0].vars.install_dir, dir);
     });

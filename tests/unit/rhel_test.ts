@@ -13,6 +13,7 @@ import { reachCheck } from "../../lib/commands/probe.ts";
 import { factsReport, factsStep, reachTargets, unsupportedReason } from "../../lib/steps/facts.ts";
 import type { Vars } from "../../lib/inventory/vars.ts";
 import { fakeContext, qualHost } from "../helpers/fake_host.ts";
+import { blankProbed } from "../../lib/facts/needs.ts";
 
 /** A step's plan as a promise, so that a refusal thrown before its first await is a rejection too. */
 const planOf = async (step: Step, ctx: HostContext) => await step.plan(ctx);
@@ -28,11 +29,14 @@ async function probe(name: string, replace: Record<string, string> = {}): Promis
   return text;
 }
 
-async function plan(facts: Facts, vars: Partial<Vars> = {}, installable = "no") {
+async function plan(facts: Facts, vars: Partial<Vars> = {}, installable = "no", marked = false) {
+  const probed = blankProbed();
+  // The install folder's marker, as the probe's stat of it reads when a deploy wrote it.
+  if (marked) probed.stats["/srv/isa/.isa-monitoring"] = { owner: "0:0", mode: "644" };
   const ctx = fakeContext(facts, await qualHost(vars), [{
     match: /dnf -q .*list --available/,
     stdout: installable,
-  }]);
+  }], probed);
   const changes = await dockerStep.plan(ctx);
   return { ctx, changes, summaries: changes.map((c) => c.summary) };
 }
@@ -152,7 +156,7 @@ Deno.test("proxy: the package manager's environment and dockerd's systemd drop-i
       "daemon-json": "+\n" + btoa(`{"log-driver":"json-file"}`),
     }),
   );
-  const again = await plan(running, { proxy });
+  const again = await plan(running, { proxy }, "no", true);
   assert.deepEqual(again.summaries, [
     "create /etc/systemd/system/docker.service.d/http-proxy.conf; restart docker (its containers restart with it)",
   ]);
@@ -171,7 +175,7 @@ Environment="NO_PROXY=${proxy.no_proxy}"
       "docker-proxy-dropin": "+\n" + btoa(current),
     }),
   );
-  assert.deepEqual((await plan(same, { proxy })).summaries, [], "a second run changes nothing");
+  assert.deepEqual((await plan(same, { proxy }, "no", true)).summaries, [], "a second run changes nothing");
 });
 
 Deno.test("SELinux enforcing with Docker's labelling on: /srv/isa labelled container_file_t, persistently", async () => {
@@ -184,11 +188,19 @@ Deno.test("SELinux enforcing with Docker's labelling on: /srv/isa labelled conta
   const { ctx, changes } = await plan(facts, {}, "yes");
   const label = changes.find((c) => c.summary.startsWith("label /srv/isa container_file_t"));
   assert.ok(label, changes.map((c) => c.summary).join("\n"));
+  // The folder is claimed (marker written) just before it is relabelled.
+  const summaries = changes.map((c) => c.summary);
+  assert.equal(
+    summaries.indexOf("mark /srv/isa as isa-monitoring's install folder (.isa-monitoring)"),
+    summaries.indexOf(label.summary) - 1,
+  );
   // The plan carries the whole command, as data.
   assert.deepEqual(label.command, {
     script: "set -eu\n" +
       "command -v semanage >/dev/null 2>&1 || dnf -y install policycoreutils-python-utils\n" +
-      "mkdir -p /srv/isa\n" +
+      "[ -f /srv/isa/.isa-monitoring ] || { echo 'refusing to relabel /srv/isa: it does not hold " +
+      "isa-monitoring'\\''s marker file .isa-monitoring (a folder the deploy did not create or claim)' >&2; " +
+      "exit 1; }\n" +
       "semanage fcontext -a -t container_file_t '/srv/isa(/.*)?' 2>/dev/null || " +
       "semanage fcontext -m -t container_file_t '/srv/isa(/.*)?'\n" +
       "restorecon -R /srv/isa",
