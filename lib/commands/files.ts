@@ -62,11 +62,16 @@ export function removeInstallDir(root: string): Command {
   return { script: `${requireMarker(root, "remove")}\nrm -rf -- ${quote(root)}`, log: `rm -rf ${root}` };
 }
 
-/** Creates folder `dir` if needed and gives it `owner` (`uid:gid`; everything inside too with `recursive`) and `mode`. */
-export function ensureDir(dir: string, owner: string, mode: string, recursive = false): Command {
+/**
+ * Creates folder `dir` if needed and gives it `owner` (`uid:gid`) and `mode`. With `migrateFrom` (the
+ * folder's current `uid:gid`), what inside still belongs to that old owner passes to `owner` too
+ * (`chown -R --from`): a migration moves only the files it knows, never a link or file someone else put there.
+ */
+export function ensureDir(dir: string, owner: string, mode: string, migrateFrom?: string): Command {
   const d = quote(dir);
+  const inside = migrateFrom ? `chown -R --from=${quote(migrateFrom)} ${quote(owner)} ${d}; ` : "";
   return {
-    script: `set -e; mkdir -p ${d}; chown ${recursive ? "-R " : ""}${quote(owner)} ${d}; chmod ${mode} ${d}`,
+    script: `set -e; mkdir -p ${d}; ${inside}chown ${quote(owner)} ${d}; chmod ${mode} ${d}`,
     log: `mkdir/chown/chmod ${dir}`,
   };
 }

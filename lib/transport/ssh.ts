@@ -275,8 +275,7 @@ export class Ssh {
     }
     if (r.code !== 0 && opts.check !== false) {
       const first = (opts.log ?? script.trim()).split("\n")[0];
-      const err = stderr.trim() || r.stdout.trim();
-      throw new RemoteError(`${first}: exit ${r.code}${err ? `: ${err}` : ""}`, r.code, stderr);
+      throw RemoteError.of(first, r.code, stderr);
     }
     return result;
   }

@@ -53,8 +53,10 @@ Deno.test("commands: files, whole, quoted for the remote shell and shown unquote
       "  chmod 644 /srv/isa/.isa-monitoring\nfi",
     log: "mark /srv/isa as isa-monitoring's (.isa-monitoring)",
   });
-  assert.deepEqual(ensureDir("/srv/isa/data", "997:995", "750", true), {
-    script: "set -e; mkdir -p /srv/isa/data; chown -R 997:995 /srv/isa/data; chmod 750 /srv/isa/data",
+  assert.deepEqual(ensureDir("/srv/isa/data", "997:995", "750", "0:0"), {
+    script:
+      "set -e; mkdir -p /srv/isa/data; chown -R --from=0:0 997:995 /srv/isa/data; chown 997:995 /srv/isa/data; " +
+      "chmod 750 /srv/isa/data",
     log: "mkdir/chown/chmod /srv/isa/data",
   });
   assert.equal(ensureDir("/d", "0:0", "700").script, "set -e; mkdir -p /d; chown 0:0 /d; chmod 700 /d");
