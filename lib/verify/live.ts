@@ -2,12 +2,13 @@ import type { Host } from "../inventory/host.ts";
 import type { Credential } from "../inventory/secrets.ts";
 import type { CheckResult } from "./evidence.ts";
 import { get, publicUrl } from "./public.ts";
+import type { PinnedClient } from "./pinned.ts";
 
 const SLOW_CONNECTIONS = 8;
 
 async function readState(
   host: Host,
-  client: Deno.HttpClient | undefined,
+  client: PinnedClient | undefined,
   cred: Credential,
 ): Promise<number | null> {
   const q = `sum(apache_scoreboard{instance="${host.name}",state="read"})`;
@@ -39,7 +40,7 @@ async function waitFor(
  */
 export async function liveCheck(
   host: Host,
-  client: Deno.HttpClient | undefined,
+  client: PinnedClient | undefined,
   cred: Credential,
   intervalS: number,
 ) {
