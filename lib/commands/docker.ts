@@ -72,6 +72,40 @@ export function installDocker(os: { family: string; prettyName: string }, vars: 
   throw new Error(`no known way to install Docker on '${os.prettyName}'`);
 }
 
+/** Docker's repository signing key, as docs.docker.com publishes it ("Install Docker Engine on RHEL"). */
+export const DOCKER_KEY_FINGERPRINT = "060A61C51B558A7F742B77AAC52FEB6B621E9F35";
+
+/** Where the key goes once checked; our repository file names it (`gpgkey=file://…`). */
+export const DOCKER_KEY_PATH = "/etc/pki/rpm-gpg/isa-docker-ce.gpg";
+
+/**
+ * Fetches the repository's key (`<base>/gpg`, https only) and keeps it only when it is one key with
+ * Docker's published fingerprint: dnf would otherwise import whatever key the mirror served, and
+ * packages signed with it would pass.
+ */
+export function fetchDockerKey(base: string, vars: Vars): Command {
+  const url = `${base}/gpg`;
+  const spaced = DOCKER_KEY_FINGERPRINT.replace(/(.{4})/g, "$1 ").trim();
+  return {
+    script: [
+      "set -eu",
+      proxyEnv(vars.proxy),
+      `t=$(mktemp); trap 'rm -f "$t"' EXIT`,
+      `curl -fsSL --proto '=https' --max-time 120 -o "$t" ${quote(url)}`,
+      `keys=$(gpg --batch --show-keys --with-colons "$t" 2>/dev/null || true)`,
+      `n=$(printf '%s\\n' "$keys" | grep -c '^pub:' || true)`,
+      `fpr=$(printf '%s\\n' "$keys" | awk -F: '$1 == "fpr" { print $10; exit }')`,
+      `if [ "$n" != 1 ] || [ "$fpr" != ${DOCKER_KEY_FINGERPRINT} ]; then`,
+      `  echo ${quote(`the key at ${url} is not Docker's (fingerprint ${spaced}): `)}"$n key(s), first ` +
+      `\${fpr:-unreadable}"${quote("; refused, nothing installed")} >&2`,
+      "  exit 1",
+      "fi",
+      `install -D -m 644 "$t" ${DOCKER_KEY_PATH}`,
+    ].filter(Boolean).join("\n"),
+    log: `fetch ${url}, check its fingerprint, keep it as ${DOCKER_KEY_PATH}`,
+  };
+}
+
 /** The install command of `lines` (the empty ones left out): package downloads get 15 minutes. */
 function installing(lines: string[]): Command {
   return { script: lines.filter(Boolean).join("\n"), log: "install Docker engine", timeoutMs: 900_000 };

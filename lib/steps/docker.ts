@@ -18,6 +18,7 @@ import { exec } from "../transport/exec.ts";
 import { DAEMON_RELOAD } from "../commands/systemd.ts";
 import {
   dockerInstallable,
+  fetchDockerKey,
   installDocker,
   labelContainerFiles,
   RESTART_DOCKER,
@@ -134,6 +135,10 @@ async function installChanges(
           mode: 0o644,
         },
       );
+      changes.push({
+        summary: `fetch Docker's repository key from ${base}/gpg, keep it only with Docker's fingerprint`,
+        command: fetchDockerKey(base, vars),
+      });
       if (repo) changes.push(repo);
     }
   }

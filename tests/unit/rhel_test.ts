@@ -84,7 +84,29 @@ Deno.test("docker_repo unset: Docker's repository file with skip_if_unavailable,
     repo.diff!,
     /^\+baseurl=https:\/\/download\.docker\.com\/linux\/rhel\/9\/\$basearch\/stable$/m,
   );
-  assert.match(repo.diff!, /^\+gpgkey=https:\/\/download\.docker\.com\/linux\/rhel\/gpg$/m);
+  // The key dnf trusts is the one checked against Docker's fingerprint, not whatever the mirror serves.
+  assert.match(repo.diff!, /^\+gpgkey=file:\/\/\/etc\/pki\/rpm-gpg\/isa-docker-ce\.gpg$/m);
+  const key = changes.find((c) => c.summary.startsWith("fetch Docker's repository key"))!;
+  assert.deepEqual(key.command, {
+    script: "set -eu\n" +
+      `t=$(mktemp); trap 'rm -f "$t"' EXIT\n` +
+      `curl -fsSL --proto '=https' --max-time 120 -o "$t" https://download.docker.com/linux/rhel/gpg\n` +
+      `keys=$(gpg --batch --show-keys --with-colons "$t" 2>/dev/null || true)\n` +
+      `n=$(printf '%s\\n' "$keys" | grep -c '^pub:' || true)\n` +
+      `fpr=$(printf '%s\\n' "$keys" | awk -F: '$1 == "fpr" { print $10; exit }')\n` +
+      `if [ "$n" != 1 ] || [ "$fpr" != 060A61C51B558A7F742B77AAC52FEB6B621E9F35 ]; then\n` +
+      `  echo 'the key at https://download.docker.com/linux/rhel/gpg is not Docker'\\''s (fingerprint ` +
+      `060A 61C5 1B55 8A7F 742B 77AA C52F EB6B 621E 9F35): '"$n key(s), first \${fpr:-unreadable}"'; refused, ` +
+      `nothing installed' >&2\n` +
+      "  exit 1\nfi\n" +
+      `install -D -m 644 "$t" /etc/pki/rpm-gpg/isa-docker-ce.gpg`,
+    log: "fetch https://download.docker.com/linux/rhel/gpg, check its fingerprint, keep it as " +
+      "/etc/pki/rpm-gpg/isa-docker-ce.gpg",
+  });
+  assert.ok(
+    summaries.indexOf(key.summary) < summaries.indexOf(repo.summary),
+    "the key before the repository",
+  );
   assert.match(repo.diff!, /^\+skip_if_unavailable=1$/m);
   assert.match(repo.diff!, /^\+gpgcheck=1$/m);
   assert.ok(summaries.some((s) => s.includes("from https://download.docker.com/linux/rhel")));
@@ -104,7 +126,17 @@ Deno.test("docker_repo: a mirror URL goes in the file; none adds no repository a
     repo.diff!,
     /^\+baseurl=https:\/\/mirror\.example\.org\/docker-ce\/linux\/centos\/8\/\$basearch\/stable$/m,
   );
-  assert.match(repo.diff!, /^\+gpgkey=https:\/\/mirror\.example\.org\/docker-ce\/linux\/centos\/gpg$/m);
+  assert.match(repo.diff!, /^\+gpgkey=file:\/\/\/etc\/pki\/rpm-gpg\/isa-docker-ce\.gpg$/m);
+  const key = mirror.changes.find((c) => c.summary.startsWith("fetch Docker's repository key"))!;
+  assert.match(
+    key.command!.script,
+    /curl .* https:\/\/mirror\.example\.org\/docker-ce\/linux\/centos\/gpg\n/,
+  );
+  assert.match(
+    key.command!.script,
+    /"\$fpr" != 060A61C51B558A7F742B77AAC52FEB6B621E9F35/,
+    "a mirror's key: Docker's too",
+  );
   assert.doesNotMatch(repo.diff!, /download\.docker\.com/);
 
   const none = await plan(facts, { docker_repo: "none" });
