@@ -9,6 +9,16 @@ export class RemoteError extends Error {
   constructor(message: string, readonly code: number, readonly stderr: string) {
     super(message);
   }
+
+  /**
+   * The failure of command `what` (its first line): the exit code and stderr, never stdout, which can
+   * be the probe's, holding the base64 of secret files (redaction knows the secrets, not every slice
+   * of a longer base64 stream).
+   */
+  static of(what: string, code: number, stderr: string): RemoteError {
+    const err = stderr.trim();
+    return new RemoteError(`${what}: exit ${code}${err ? `: ${err}` : ""}`, code, stderr);
+  }
 }
 
 /** The host could not be reached over SSH. */

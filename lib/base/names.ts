@@ -8,6 +8,12 @@ export const LOCK_DIR = "/run/isa-monitoring";
 /** The lock file; its content is the holder's line. */
 export const LOCK_FILE = `${LOCK_DIR}/lock`;
 
+/**
+ * Our marker file, directly in install_dir: the deploy writes it into a folder it created or that held
+ * only our files; `uninstall --purge` and the SELinux relabel act only on a folder holding it.
+ */
+export const INSTALL_MARKER = ".isa-monitoring";
+
 /** Name of the system user (and its private group) Prometheus and Traefik run as. */
 export const SERVICE_ACCOUNT = "isa-monitoring";
 

@@ -2,8 +2,28 @@ import { redact } from "./redact.ts";
 
 const useColour = Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
 
+/**
+ * Our colours travel in a line as this per-process token, not as ESC: `say` and `warn` escape every
+ * control character of the line (remote text included), then turn the token back into ESC. A host
+ * cannot guess the token (random, private-use characters), so it cannot colour, move or hide anything.
+ */
+const MARK = Array.from(
+  crypto.getRandomValues(new Uint16Array(6)),
+  (n) => String.fromCharCode(0xe000 + (n % 0x1900)),
+).join("");
+
+/** `s` in SGR colour `code`, as `say`/`warn` print it (whether or not stdout is a terminal). */
+export function sgr(code: number, s: string): string {
+  return `${MARK}[${code}m${s}${MARK}[0m`;
+}
+
 function paint(code: number, s: string): string {
-  return useColour ? `\x1b[${code}m${s}\x1b[0m` : s;
+  return useColour ? sgr(code, s) : s;
+}
+
+/** A line as the terminal gets it: secrets redacted, control characters escaped, our colours kept. */
+export function terminalLine(line: string): string {
+  return printable(redact(line)).replaceAll(MARK, "\x1b");
 }
 
 /** Colour helpers, no-ops when stdout is not a terminal or NO_COLOR is set. */
@@ -16,14 +36,14 @@ export const colour = {
   bold: (s: string) => paint(1, s),
 };
 
-/** Writes a line to stdout with secrets redacted. */
+/** Writes a line to stdout, secrets redacted and remote text escaped (`terminalLine`). */
 export function say(line: string): void {
-  console.log(redact(line));
+  console.log(terminalLine(line));
 }
 
-/** Writes a line to stderr with secrets redacted. */
+/** Writes a line to stderr, secrets redacted and remote text escaped (`terminalLine`). */
 export function warn(line: string): void {
-  console.error(redact(line));
+  console.error(terminalLine(line));
 }
 
 /** Colours a status word. */

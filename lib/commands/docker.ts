@@ -2,6 +2,7 @@
 import type { Command } from "./command.ts";
 import type { Proxy, Vars } from "../inventory/vars.ts";
 import { quote } from "../base/quote.ts";
+import { requireMarker } from "./files.ts";
 
 /**
  * Shell lines giving the package manager (and curl) the proxy. dnf reaches repositories through
@@ -73,6 +74,40 @@ export function installDocker(os: { family: string; prettyName: string }, vars: 
   throw new Error(`no known way to install Docker on '${os.prettyName}'`);
 }
 
+/** Docker's repository signing key, as docs.docker.com publishes it ("Install Docker Engine on RHEL"). */
+export const DOCKER_KEY_FINGERPRINT = "060A61C51B558A7F742B77AAC52FEB6B621E9F35";
+
+/** Where the key goes once checked; our repository file names it (`gpgkey=file://…`). */
+export const DOCKER_KEY_PATH = "/etc/pki/rpm-gpg/isa-docker-ce.gpg";
+
+/**
+ * Fetches the repository's key (`<base>/gpg`, https only) and keeps it only when it is one key with
+ * Docker's published fingerprint: dnf would otherwise import whatever key the mirror served, and
+ * packages signed with it would pass.
+ */
+export function fetchDockerKey(base: string, vars: Vars): Command {
+  const url = `${base}/gpg`;
+  const spaced = DOCKER_KEY_FINGERPRINT.replace(/(.{4})/g, "$1 ").trim();
+  return {
+    script: [
+      "set -eu",
+      proxyEnv(vars.proxy),
+      `t=$(mktemp); trap 'rm -f "$t"' EXIT`,
+      `curl -fsSL --proto '=https' --max-time 120 -o "$t" ${quote(url)}`,
+      `keys=$(gpg --batch --show-keys --with-colons "$t" 2>/dev/null || true)`,
+      `n=$(printf '%s\\n' "$keys" | grep -c '^pub:' || true)`,
+      `fpr=$(printf '%s\\n' "$keys" | awk -F: '$1 == "fpr" { print $10; exit }')`,
+      `if [ "$n" != 1 ] || [ "$fpr" != ${DOCKER_KEY_FINGERPRINT} ]; then`,
+      `  echo ${quote(`the key at ${url} is not Docker's (fingerprint ${spaced}): `)}"$n key(s), first ` +
+      `\${fpr:-unreadable}"${quote("; refused, nothing installed")} >&2`,
+      "  exit 1",
+      "fi",
+      `install -D -m 644 "$t" ${DOCKER_KEY_PATH}`,
+    ].filter(Boolean).join("\n"),
+    log: `fetch ${url}, check its fingerprint, keep it as ${DOCKER_KEY_PATH}`,
+  };
+}
+
 /**
  * The install command of `lines` (the empty ones left out). Its local limit comes a minute after the
  * host-side ones (`hostLimitS`), so the host has killed dnf by the time our ssh gives up: killing the
@@ -115,6 +150,7 @@ export const CONTAINER_FILE_T = "container_file_t";
  * restorecon). Chosen over `label=disable` on our containers because it keeps SELinux confining them
  * (Traefik faces the network), changes no container, and survives a full relabel, where Docker's `:z`
  * relabelling would not. `semanage` comes with policycoreutils-python-utils, installed when missing.
+ * Refused unless the folder holds our marker (`claimInstallDir`, planned just before).
  */
 export function labelContainerFiles(installDir: string, vars: Vars): Command {
   const re = fcontextPattern(installDir);
@@ -123,7 +159,8 @@ export function labelContainerFiles(installDir: string, vars: Vars): Command {
     proxyEnv(vars.proxy),
     DNF_BOUNDED,
     "command -v semanage >/dev/null 2>&1 || dnf_bounded -y install policycoreutils-python-utils",
-    `mkdir -p ${quote(installDir)}`,
+    // Only a folder that is ours: a rule for someone else's folder would relabel their files for good.
+    requireMarker(installDir, "relabel"),
     `semanage fcontext -a -t ${CONTAINER_FILE_T} ${quote(re)} 2>/dev/null || ` +
     `semanage fcontext -m -t ${CONTAINER_FILE_T} ${quote(re)}`,
     `restorecon -R ${quote(installDir)}`,

@@ -5,7 +5,8 @@ import { ensureDir } from "../commands/files.ts";
 
 /**
  * The change that creates folder `dir` with `mode` and `opts.owner` (`uid:gid`, root's by default),
- * or fixes them; null when right. `recursiveOwner` gives everything inside to the owner too.
+ * or fixes them; null when right. `recursiveOwner`: when the folder had another owner (a migration),
+ * what inside belonged to that owner passes to the new one (`chown -R --from`); else only the folder.
  */
 export function dirChange(
   dir: string,
@@ -22,6 +23,11 @@ export function dirChange(
     : `create folder ${dir}`;
   return {
     summary: opts.why && cur ? `${what}: ${opts.why}` : what,
-    command: ensureDir(dir, owner, mode, opts.recursiveOwner),
+    command: ensureDir(
+      dir,
+      owner,
+      mode,
+      opts.recursiveOwner && cur && cur.owner !== owner ? cur.owner : undefined,
+    ),
   };
 }

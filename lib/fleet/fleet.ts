@@ -6,7 +6,7 @@
  */
 import { UsageError } from "../base/errors.ts";
 import { pool } from "../base/pool.ts";
-import { colour, printable, say } from "../base/output.ts";
+import { colour, say } from "../base/output.ts";
 import { redact } from "../base/redact.ts";
 import type { ExtraFlags, RunOptions } from "../engine/cli.ts";
 import { EXIT, exitCode, type HostOutcome, type HostReport } from "../engine/report.ts";
@@ -198,7 +198,7 @@ function interruptWith(message: string): () => void {
 /** A host's -v lines as the read-only tasks print them: dim, after the host's name; none under --json. */
 export function hostDebug(host: Host, opts: RunOptions): (line: string) => void {
   return (l) => {
-    if (opts.verbose && !opts.json) say(colour.dim(`${host.name.padEnd(10)} ${printable(l)}`));
+    if (opts.verbose && !opts.json) say(colour.dim(`${host.name.padEnd(10)} ${l}`));
   };
 }
 

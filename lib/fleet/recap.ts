@@ -1,17 +1,17 @@
 import type { RunOptions } from "../engine/cli.ts";
-import { colour, printable, say, statusWord } from "../base/output.ts";
+import { colour, say, statusWord } from "../base/output.ts";
 import { type HostReport, recapCounts } from "../engine/report.ts";
 
-/** Prefixed output lines of one host and step; remote text in them is made printable. */
+/** Prefixed output lines of one host and step (say() escapes the remote text in them). */
 export function printer(host: string, step: string, opts: RunOptions) {
   const prefix = `${colour.bold(host.padEnd(10))} ${step.padEnd(13)}`;
   return {
     line: (s: string) => {
-      if (!opts.json) say(`${prefix} ${printable(s)}`);
+      if (!opts.json) say(`${prefix} ${s}`);
     },
     debug: (s: string) => {
       if (opts.verbose && !opts.json) {
-        say(colour.dim(`${prefix} ${printable(s).split("\n").join(`\n${" ".repeat(25)}`)}`));
+        say(colour.dim(`${prefix} ${s.split("\n").join(`\n${" ".repeat(25)}`)}`));
       }
     },
   };

@@ -8,7 +8,7 @@ import { installPaths } from "../inventory/paths.ts";
 import { UnreachableError, UsageError } from "../base/errors.ts";
 import type { Host } from "../inventory/host.ts";
 import type { Inventory } from "../inventory/load.ts";
-import { colour, printable, say, statusWord, warn } from "../base/output.ts";
+import { colour, say, statusWord, warn } from "../base/output.ts";
 import { redact } from "../base/redact.ts";
 import { type Secrets } from "../inventory/secrets.ts";
 import type { GrafanaTarget, RemoteWrite } from "../inventory/vars.ts";
@@ -247,7 +247,7 @@ async function publishAll(
   }
 
   const seconds = run.seconds();
-  if (error) warn(`error: ${printable(error)}`);
+  if (error) warn(`error: ${error}`);
   return {
     // With no readable host, the hosts' own statuses (failed, unreachable) already make the code.
     otherFailure: error !== undefined && readable.length > 0,

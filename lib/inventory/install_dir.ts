@@ -11,11 +11,13 @@ const SYSTEM_DIRS = new Set(
     .split(" "),
 );
 const VOLATILE = ["/proc", "/sys", "/dev", "/run", "/tmp", "/var/tmp"];
+/** The only folders install_dir may be under (the FHS's places for a site's services and add-ons). */
+export const ALLOWED_PARENTS = ["/srv/", "/opt/"];
 
 /**
  * Why `install_dir` is unsafe, or undefined: it must be absolute and normalised (no `.`, `..`, `//`,
- * trailing `/`), and neither `/`, a system folder, a user's home nor under a volatile or world-writable
- * folder.
+ * trailing `/`), neither `/`, a system folder, a user's home nor under a volatile or world-writable
+ * folder, and under /srv/ or /opt/.
  */
 export function installDirProblem(dir: string): string | undefined {
   if (!dir.startsWith("/")) return "is not an absolute path";
@@ -28,5 +30,10 @@ export function installDirProblem(dir: string): string | undefined {
   if (parts[0] === "home" && parts.length === 2) return "is a user's home folder";
   const under = VOLATILE.find((v) => dir.startsWith(v + "/"));
   if (under) return `is under ${under} (volatile or world-writable): pick a folder such as /srv/isa`;
+  // An allow-list on top of the deny-lists above: no list of system folders is ever complete (/etc/pki,
+  // /usr/lib64/x), while /srv and /opt hold only what was put there for a service.
+  if (!ALLOWED_PARENTS.some((p) => dir.startsWith(p))) {
+    return `is not under ${ALLOWED_PARENTS.join(" or ")}: pick a folder such as /srv/isa`;
+  }
   return undefined;
 }

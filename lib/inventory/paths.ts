@@ -3,6 +3,7 @@
  * `status` and `uninstall` agree on every path.
  */
 import type { Vars } from "./vars.ts";
+import { INSTALL_MARKER } from "../base/names.ts";
 
 /** Container-side paths (fixed: they are part of the container specification). */
 export const IN_CONTAINER = {
@@ -28,6 +29,8 @@ export const PROMETHEUS_SECRET_FILES = {
 /** Host-side paths of one installation. */
 export interface InstallPaths {
   root: string;
+  /** Our marker file in root (see INSTALL_MARKER). */
+  marker: string;
   prometheusDir: string;
   prometheusYml: string;
   alertsYml: string;
@@ -60,6 +63,7 @@ export function installPaths(vars: Pick<Vars, "install_dir">): InstallPaths {
   const traefik = `${root}/traefik`;
   return {
     root,
+    marker: `${root}/${INSTALL_MARKER}`,
     prometheusDir: prom,
     prometheusYml: `${prom}/prometheus.yml`,
     alertsYml: `${prom}/alerts.yml`,

@@ -38,6 +38,9 @@ interface Common {
   readonly secret?: boolean;
 }
 
+/** A URL's authority holding `user@` or `user:password@` (before the first `/`, `?` or `#`). */
+const USER_INFO = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*@/;
+
 /** A YAML string (a number or boolean in the file is an error, never converted). */
 export interface StringSchema extends Common {
   readonly kind: "string";
@@ -45,6 +48,8 @@ export interface StringSchema extends Common {
   readonly pattern?: RegExp;
   /** A credential URL: `https://` only, unless the host sets `insecure_http_for_lab` (see rules.ts). */
   readonly https?: boolean;
+  /** A URL: refused with a user or password in it (`https://user:pw@…`), which is then never shown. */
+  readonly url?: boolean;
   readonly check?: (value: string) => string | undefined;
 }
 
@@ -239,6 +244,14 @@ export function validate(
     case "string": {
       if (!isScalar(node) || typeof node.value !== "string") throw bad(yamlType(node));
       const v = node.value as string;
+      // Checked first, before any message could show the value: the password would be in it.
+      if (schema.url && USER_INFO.test(v)) {
+        throw loc.error(
+          node,
+          `${path} has a user or password in it (scheme://user:password@host; not shown): credentials ` +
+            `go in the secrets file, where they are kept out of files, argv and output`,
+        );
+      }
       const shown = schema.secret ? "" : ` '${v}'`;
       if (schema.enum && !schema.enum.includes(v)) {
         throw loc.error(node, `${path} is${shown || " not valid"}; it must be ${describe(schema)}`);

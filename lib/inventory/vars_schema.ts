@@ -11,7 +11,13 @@ const limits = {
   fields: { memory_mb: { kind: "int", min: 16, max: 65536 }, cpus: { kind: "number", min: 0.01, max: 64 } },
 } as const satisfies Schema;
 
-const proxyUrl = /^https?:\/\/[A-Za-z0-9.-]+(:\d+)?\/?$/;
+/** A proxy's URL: host and port only (no user or password: it lands in a drop-in and in --diff). */
+const proxyUrl = {
+  kind: "string",
+  pattern: /^https?:\/\/[A-Za-z0-9.-]+(:\d+)?\/?$/,
+  hint: "a proxy URL such as http://proxy.example:3128",
+  url: true,
+} as const satisfies Schema;
 
 const OCTET = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
 /** An IPv4 network in CIDR form (a bare address means /32): what an nft set of ipv4_addr and Docker's IPAM take. */
@@ -34,6 +40,7 @@ const credentialUrl = {
   pattern: /^https?:\/\/\S+$/,
   hint: "an https:// URL",
   https: true,
+  url: true,
 } as const satisfies Schema;
 
 /** Schema of every variable an inventory may set (in defaults, vars, group or host vars). */
@@ -161,8 +168,12 @@ export const varsSchema = {
      */
     docker_repo: {
       kind: "string",
-      pattern: /^(|none|https?:\/\/[^\s'"]+)$/,
-      hint: "empty (Docker's repository), none (the host's own repositories), or the URL of a mirror",
+      // https only: the packages' signatures are checked against Docker's key, but the repository's
+      // metadata (which versions exist) is only as trustworthy as the connection that brought it.
+      pattern: /^(|none|https:\/\/[^\s'"]+)$/,
+      hint:
+        "empty (Docker's repository), none (the host's own repositories), or the https:// URL of a mirror",
+      url: true,
     },
     /** RHEL family: let dnf replace podman, buildah and runc, which conflict with Docker's containerd.io. */
     docker_allow_erasing: { kind: "boolean" },
@@ -175,8 +186,8 @@ export const varsSchema = {
         kind: "object",
         fields: {
           // No credentials: the URL lands in a systemd drop-in and in --diff output.
-          http: { kind: "string", pattern: proxyUrl, hint: "a proxy URL such as http://proxy.example:3128" },
-          https: { kind: "string", pattern: proxyUrl, hint: "a proxy URL such as http://proxy.example:3128" },
+          http: proxyUrl,
+          https: proxyUrl,
           no_proxy: {
             kind: "string",
             pattern: /^[A-Za-z0-9.,:*\/_-]*$/,

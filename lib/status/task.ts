@@ -1,6 +1,6 @@
 import { BEGIN } from "../render/apache_block.ts";
 import { UnreachableError, UsageError } from "../base/errors.ts";
-import { colour, printable, say } from "../base/output.ts";
+import { colour, say } from "../base/output.ts";
 import { type HostOutcome } from "../engine/report.ts";
 import { redact } from "../base/redact.ts";
 import { mergeNeeds } from "../facts/needs.ts";
@@ -203,6 +203,7 @@ async function readEndpoint(host: Host, certPem: string, cred: Credential, out: 
 
 function print(s: HostStatus): void {
   // Long on purpose: one say() per line of the host's report, in the order the operator reads them.
+  // Remote text (errors, job names, alert names) is escaped by say() itself.
   const head = s.status === "unreachable"
     ? colour.magenta("unreachable")
     : s.status === "ok"
@@ -212,7 +213,7 @@ function print(s: HostStatus): void {
       s.drift.length ? colour.yellow("drift") : "",
     ].filter(Boolean).join(", ");
   say(`${colour.bold(s.host)} ${head}`);
-  if (s.error) say(`  ${printable(s.error)}`);
+  if (s.error) say(`  ${s.error}`);
   if (!s.reachable) return;
   if (s.containers.length === 0) say("  containers: none of ours");
   for (const c of s.containers) {
@@ -221,22 +222,18 @@ function print(s: HostStatus): void {
       : c.image === c.pinned
       ? colour.green("pinned ✓")
       : colour.red(`pinned ${c.pinned} ✗`);
-    say(
-      printable(
-        `  ${c.name.padEnd(16)} ${c.state.padEnd(9)} ${c.image.padEnd(42)} up ${c.uptime.padEnd(5)} `,
-      ) + pin,
-    );
+    say(`  ${c.name.padEnd(16)} ${c.state.padEnd(9)} ${c.image.padEnd(42)} up ${c.uptime.padEnd(5)} ${pin}`);
   }
   const days = s.certificate.daysLeft;
   say(
     `  certificate: ${days === null ? colour.red("none readable") : `${days} days left`}${
-      s.certificate.notAfter ? colour.dim(` (until ${printable(s.certificate.notAfter)})`) : ""
+      s.certificate.notAfter ? colour.dim(` (until ${s.certificate.notAfter})`) : ""
     }`,
   );
   say(
     `  TSDB: ${s.tsdb.bytes === null ? "-" : human(s.tsdb.bytes)} on disk; retention ${
-      printable(s.tsdb.retentionTime ?? "?")
-    } or ${printable(s.tsdb.retentionSize ?? "?")}${
+      s.tsdb.retentionTime ?? "?"
+    } or ${s.tsdb.retentionSize ?? "?"}${
       s.tsdb.bytes !== null && s.tsdb.retentionSize && sizeBytes(s.tsdb.retentionSize)
         ? ` (${((100 * s.tsdb.bytes) / sizeBytes(s.tsdb.retentionSize)!).toFixed(1)}% of the size limit)`
         : ""
@@ -247,7 +244,7 @@ function print(s: HostStatus): void {
       s.targets === null
         ? colour.red("Prometheus' API does not answer")
         : s.targets.map((t) =>
-          `${printable(t.job)} ${t.health === "up" ? colour.green("up") : colour.red(printable(t.health))}${
+          `${t.job} ${t.health === "up" ? colour.green("up") : colour.red(t.health)}${
             t.lastScrapeAgeS === null ? "" : ` (${t.lastScrapeAgeS.toFixed(0)}s ago)`
           }`
         ).join(", ")
@@ -258,8 +255,8 @@ function print(s: HostStatus): void {
       s.alerts.length
         ? s.alerts.map((a) =>
           QUIET_SEVERITIES.includes(a.severity)
-            ? printable(`${a.name} (${a.severity})`)
-            : colour.red(printable(`${a.name} (${a.severity})`))
+            ? `${a.name} (${a.severity})`
+            : colour.red(`${a.name} (${a.severity})`)
         ).join(", ")
         : "none"
     }`,
@@ -272,9 +269,9 @@ function print(s: HostStatus): void {
   say(`  apache block: ${s.apacheBlock ? "present" : "absent"}`);
   if (s.drift.length === 0) say(`  drift: ${colour.green("no drift")}`);
   for (const d of s.drift) {
-    for (const c of d.changes) say(`  ${colour.yellow("drift")} ${d.step}: ${printable(c)}`);
+    for (const c of d.changes) say(`  ${colour.yellow("drift")} ${d.step}: ${c}`);
   }
-  for (const p of s.problems) say(`  ${colour.red("✗")} ${printable(p)}`);
+  for (const p of s.problems) say(`  ${colour.red("✗")} ${p}`);
 }
 
 /** The run's exit code through the shared rule: unreachable → 4; drift, problems or errors → 2. */

@@ -18,12 +18,14 @@ import { exec } from "../transport/exec.ts";
 import { DAEMON_RELOAD } from "../commands/systemd.ts";
 import {
   dockerInstallable,
+  fetchDockerKey,
   installDocker,
   labelContainerFiles,
   RESTART_DOCKER,
   START_DOCKER,
 } from "../commands/docker.ts";
-import { MANAGED_LABEL } from "../base/names.ts";
+import { INSTALL_MARKER, MANAGED_LABEL } from "../base/names.ts";
+import { claimInstallDir } from "../commands/files.ts";
 
 /**
  * The IPv4 subnet of our Docker network, where the exporter's requests to Apache come from:
@@ -36,6 +38,7 @@ export function ourSubnet(vars: Pick<Vars, "docker_network" | "docker_subnet">, 
 /** Step 2: a running Docker engine, enabled at boot, with default log rotation, and our network. */
 export const dockerStep: Step = {
   id: "docker",
+  needs: (host) => ({ stats: [installPaths(host.vars).marker] }),
   plan: async (ctx) => {
     const { ssh, facts } = ctx;
     const vars = ctx.host.vars;
@@ -74,8 +77,16 @@ export const dockerStep: Step = {
         },
       });
     }
+    const paths = installPaths(vars);
+    // Before anything is written in it: purge and the relabel act only on a folder holding the marker.
+    if (!ctx.probed.stats[paths.marker]) {
+      changes.push({
+        summary: `mark ${paths.root} as isa-monitoring's install folder (${INSTALL_MARKER})`,
+        command: claimInstallDir(paths.root),
+      });
+    }
     if (needsSelinuxLabel(facts)) {
-      const dir = installPaths(vars).root;
+      const dir = paths.root;
       changes.push({
         summary: `label ${dir} container_file_t for SELinux (semanage fcontext, restorecon): Docker ` +
           `labels containers here, and ours read their files there`,
@@ -124,6 +135,10 @@ async function installChanges(
           mode: 0o644,
         },
       );
+      changes.push({
+        summary: `fetch Docker's repository key from ${base}/gpg, keep it only with Docker's fingerprint`,
+        command: fetchDockerKey(base, vars),
+      });
       if (repo) changes.push(repo);
     }
   }

@@ -3,7 +3,7 @@ import type { Proxy, Vars } from "../inventory/vars.ts";
 import type { Ssh } from "../transport/ssh.ts";
 import { exec } from "../transport/exec.ts";
 import { systemOf } from "../facts/os.ts";
-import { CONTAINER_FILE_T, packageLockHolder } from "../commands/docker.ts";
+import { CONTAINER_FILE_T, DOCKER_KEY_PATH, packageLockHolder } from "../commands/docker.ts";
 
 /** Default engine config: log rotation so no container can fill the disk. */
 export const DAEMON_DEFAULTS = {
@@ -73,7 +73,8 @@ export function dockerRepoFile(base: string, facts: Facts): string {
     `baseurl=${base}/${major}/$basearch/stable`,
     "enabled=1",
     "gpgcheck=1",
-    `gpgkey=${base}/gpg`,
+    // The key checked against Docker's fingerprint (fetchDockerKey), never the one the mirror serves now.
+    `gpgkey=file://${DOCKER_KEY_PATH}`,
     "skip_if_unavailable=1",
     "",
   ].join("\n");

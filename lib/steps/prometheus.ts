@@ -1,3 +1,4 @@
+import { registerSecret } from "../base/redact.ts";
 import { randomBytes } from "node:crypto";
 import { certificateNeeds, mountedCertificate } from "./certificate.ts";
 import { CONTAINER_NAMES, prometheusSpec } from "../containers/builders.ts";
@@ -24,11 +25,13 @@ const PUBLIC = { mode: 0o644, owner: "0:0" } as const;
 
 /**
  * The self-scrape password: the host's, if it is what we make (48 hex digits, 192 random bits), else a
- * new one. A shortened or edited file is replaced, never trusted.
+ * new one. A shortened or edited file is replaced, never trusted. Registered for redaction either way.
  */
 export function selfScrapePassword(onHost: string | null | undefined): string {
-  if (onHost && /^[0-9a-f]{48}$/.test(onHost)) return onHost;
-  return randomBytes(24).toString("hex");
+  const pass = onHost && /^[0-9a-f]{48}$/.test(onHost) ? onHost : randomBytes(24).toString("hex");
+  // Hidden from every output like the inventory's secrets (a diff, an error quoting the file).
+  registerSecret(pass);
+  return pass;
 }
 
 /**

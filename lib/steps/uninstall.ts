@@ -11,8 +11,9 @@ import { removeServiceAccountStep } from "./service_account.ts";
 import { LEGACY_CHAIN, MANAGED_LABEL, TABLE, UNIT_NAME } from "../base/names.ts";
 import { exec } from "../transport/exec.ts";
 import { FIREWALL_LEFTOVERS, REMOVE_FIREWALL } from "../commands/firewall.ts";
-import { folderSize, removeTree } from "../commands/files.ts";
+import { installDirState, removeInstallDir } from "../commands/files.ts";
 import { fcontextRuleQuery, removeFcontextRule } from "../commands/docker.ts";
+import { INSTALL_MARKER } from "../base/names.ts";
 
 /**
  * Removes our containers and network (the Docker engine itself stays: other things may use it).
@@ -101,12 +102,20 @@ export const purgeStep: Step = {
     if (root === "/" || root.split("/").filter(Boolean).length < 2) {
       throw new Error(`refusing to purge '${root}': install_dir must be at least two levels deep`);
     }
+    const r = await exec(ctx.ssh, installDirState(root));
+    const [size, marked] = r.stdout.trim().split(" ");
     const changes: Change[] = [];
-    const r = await exec(ctx.ssh, folderSize(root));
-    if (r.stdout.trim()) {
+    if (size) {
+      if (marked !== "marked") {
+        throw new Error(
+          `refusing to purge ${root}: it does not hold isa-monitoring's marker file (${INSTALL_MARKER}), ` +
+            `so it may not be ours; nothing was removed (check install_dir, remove it by hand if it is ours)`,
+        );
+      }
       changes.push({
-        summary: `remove ${root} (${r.stdout.trim()}, Prometheus data included)`,
-        command: removeTree(root),
+        summary: `remove ${root} (${size}, Prometheus data included)`,
+        // The command checks the marker again: it is the last word before rm -rf.
+        command: removeInstallDir(root),
       });
     }
     const rule = (await exec(ctx.ssh, fcontextRuleQuery(root))).stdout.trim();

@@ -10,6 +10,7 @@ import type { Secrets } from "../inventory/secrets.ts";
 import { withSession } from "../fleet/fleet.ts";
 import { seconds } from "../base/duration.ts";
 import { clientFor, publicUrl } from "../verify/public.ts";
+import type { PinnedClient } from "../verify/pinned.ts";
 import { downView, type HostView, hostView, type MatrixSeries } from "./view.ts";
 import { HISTORY, type History, historyQueries, historyRange, pointsOf } from "./history.ts";
 
@@ -34,7 +35,7 @@ export function alertsQuery(host: string, central: boolean): string {
 /** An endpoint answering the Prometheus query API. */
 interface Endpoint {
   base: string;
-  client?: Deno.HttpClient;
+  client?: PinnedClient;
   headers: Record<string, string>;
 }
 
@@ -50,14 +51,14 @@ async function query<T>(
   const path = range
     ? `query_range?query=${encodeURIComponent(q)}&start=${range.start}&end=${range.end}&step=${range.stepS}`
     : `query?query=${encodeURIComponent(q)}`;
-  const r = await fetch(`${e.base}/api/v1/${path}`, {
-    client: e.client,
-    headers: e.headers,
-    signal: AbortSignal.timeout(3000),
-  });
-  const body = await r.text();
-  if (r.status !== 200) {
-    throw new Error(`HTTP ${r.status}${r.status === 401 ? " (credentials refused)" : ""}`);
+  const url = `${e.base}/api/v1/${path}`;
+  // A host's endpoint: only through its pinned client; the central store: the public roots, as Grafana.
+  const { status, body } = e.client
+    ? await e.client.get(url, e.headers, 3000)
+    : await fetch(url, { headers: e.headers, signal: AbortSignal.timeout(3000) })
+      .then(async (r) => ({ status: r.status, body: await r.text() }));
+  if (status !== 200) {
+    throw new Error(`HTTP ${status}${status === 401 ? " (credentials refused)" : ""}`);
   }
   return JSON.parse(body).data.result as T;
 }

@@ -1,3 +1,4 @@
+import { dirname } from "node:path";
 import $ from "dax";
 import { createHash } from "node:crypto";
 import { RemoteError, UnreachableError } from "../base/errors.ts";
@@ -137,15 +138,34 @@ export async function ensureControlDir(dir: string): Promise<void> {
       if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
     }
   }
-  // Whoever can write the parent can swap our folder for theirs between two runs.
-  const up = await Deno.stat(parent);
-  if ((up.uid !== Deno.uid() && up.uid !== 0) || ((up.mode ?? 0) & 0o022) !== 0) {
-    throw new Error(`refusing ${dir} as the SSH control folder: ${parent} is writable by other users`);
+  await checkControlDir(dir);
+}
+
+/**
+ * Checks the control folder as it is now (before each connection: a folder fine at the start of a run
+ * can be swapped later): every folder up the path as OpenSSH checks its own files (misc.c
+ * `safe_path`): owned by root or us, not writable by group or others (above the parent, a sticky
+ * folder such as /tmp passes: nobody else can rename what is ours in it), both as written and as
+ * symbolic links resolve it; then the folder itself: ours, real, 0700. Throws naming the first problem.
+ */
+export async function checkControlDir(dir: string, uid = Deno.uid()): Promise<void> {
+  const refuse = (why: string) => new Error(`refusing ${dir} as the SSH control folder: ${why}`);
+  const parent = dirname(dir);
+  for (const start of [parent, await Deno.realPath(parent).catch(() => parent)]) {
+    for (let d = start;; d = dirname(d)) {
+      const st = await Deno.lstat(d).catch(() => null);
+      if (!st) throw refuse(`${d} does not exist`);
+      if (st.uid !== uid && st.uid !== 0) throw refuse(`${d} is owned by uid ${st.uid}, neither root nor us`);
+      const mode = st.mode ?? 0;
+      // Whoever can write the parent can swap our folder for theirs between two runs.
+      if (!st.isSymlink && (mode & 0o022) !== 0 && (d === parent || (mode & 0o1000) === 0)) {
+        throw refuse(`${d} is writable by other users`);
+      }
+      if (d === "/") break;
+    }
   }
-  const problem = privateDirProblem(await Deno.lstat(dir).catch(() => null), Deno.uid());
-  if (problem) {
-    throw new Error(`refusing ${dir} as the SSH control folder: ${problem}; remove it or fix it by hand`);
-  }
+  const problem = privateDirProblem(await Deno.lstat(dir).catch(() => null), uid);
+  if (problem) throw refuse(`${problem}; remove it or fix it by hand`);
 }
 
 /** Local Docker sockets this process has opened, numbering their paths (two runs on one host never share one). */
@@ -267,9 +287,11 @@ export class Ssh {
     return (this.#controlDir ??= defaultControlDir());
   }
 
-  /** Creates and checks the control folder once per instance, before any socket goes in it. */
-  #checkDir(): Promise<void> {
-    return (this.#dirChecked ??= ensureControlDir(this.controlDir));
+  /** Creates the control folder once per instance, and checks it again before each connection. */
+  async #checkDir(): Promise<void> {
+    if (!this.#dirChecked) return await (this.#dirChecked = ensureControlDir(this.controlDir));
+    await this.#dirChecked;
+    await checkControlDir(this.controlDir);
   }
 
   /** Opens the master connection; throws UnreachableError with ssh's own message when it can't. */
@@ -312,8 +334,7 @@ export class Ssh {
     }
     if (r.code !== 0 && opts.check !== false) {
       const first = (opts.log ?? script.trim()).split("\n")[0];
-      const err = stderr.trim() || r.stdout.trim();
-      throw new RemoteError(`${first}: exit ${r.code}${err ? `: ${err}` : ""}`, r.code, stderr);
+      throw RemoteError.of(first, r.code, stderr);
     }
     return result;
   }

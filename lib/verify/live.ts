@@ -2,6 +2,7 @@ import type { Host } from "../inventory/host.ts";
 import type { Credential } from "../inventory/secrets.ts";
 import type { CheckResult } from "./evidence.ts";
 import { get, publicUrl } from "./public.ts";
+import type { PinnedClient } from "./pinned.ts";
 
 const SLOW_CONNECTIONS = 8;
 
@@ -12,7 +13,7 @@ export function readStateQuery(host: string): string {
 
 async function readState(
   host: Host,
-  client: Deno.HttpClient | undefined,
+  client: PinnedClient | undefined,
   cred: Credential,
 ): Promise<number | null> {
   const q = readStateQuery(host.name);
@@ -44,7 +45,7 @@ async function waitFor(
  */
 export async function liveCheck(
   host: Host,
-  client: Deno.HttpClient | undefined,
+  client: PinnedClient | undefined,
   cred: Credential,
   intervalS: number,
 ) {

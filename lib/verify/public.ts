@@ -1,6 +1,7 @@
 import { Buffer } from "node:buffer";
 import type { Host } from "../inventory/host.ts";
 import type { Credential } from "../inventory/secrets.ts";
+import { PinnedClient } from "./pinned.ts";
 import { checkPublicQuery, type CheckResult, type Sample } from "./evidence.ts";
 
 /** An HTTP answer, or the error that stood in for one. */
@@ -14,22 +15,22 @@ function basic(c: Credential): string {
   return "Basic " + Buffer.from(`${c.user}:${c.pass}`).toString("base64");
 }
 
-/** A client that trusts only the host's own certificate (so a wrong certificate fails TLS). */
-export function clientFor(certPem: string | null): Deno.HttpClient | undefined {
-  return certPem ? Deno.createHttpClient({ caCerts: [certPem] }) : undefined;
+/** A client that trusts only the host's own certificate, pinned (see pinned.ts); none without one. */
+export function clientFor(certPem: string | null): PinnedClient | undefined {
+  return certPem ? new PinnedClient(certPem) : undefined;
 }
 
-/** GET with a timeout; never throws. */
+/** GET with a timeout, through the pinned client for https (plain fetch without one); never throws. */
 export async function get(
   url: string,
-  opts: { client?: Deno.HttpClient; cred?: Credential; timeoutMs?: number } = {},
+  opts: { client?: PinnedClient; cred?: Credential; timeoutMs?: number } = {},
 ) {
+  const headers: Record<string, string> = opts.cred ? { Authorization: basic(opts.cred) } : {};
   try {
-    const r = await fetch(url, {
-      client: opts.client,
-      headers: opts.cred ? { Authorization: basic(opts.cred) } : {},
-      signal: AbortSignal.timeout(opts.timeoutMs ?? 5000),
-    });
+    if (opts.client && url.startsWith("https:")) {
+      return await opts.client.get(url, headers, opts.timeoutMs) as Answer;
+    }
+    const r = await fetch(url, { headers, signal: AbortSignal.timeout(opts.timeoutMs ?? 5000) });
     return { status: r.status, body: await r.text() } as Answer;
   } catch (e) {
     const cause = (e as { cause?: Error }).cause;
@@ -55,7 +56,7 @@ export function scoreboardAgeQuery(host: string): string {
 /** Check 4: the scoreboard through the public endpoint, fresh. */
 export async function publicQueryCheck(
   host: Host,
-  client: Deno.HttpClient | undefined,
+  client: PinnedClient | undefined,
   cred: Credential,
   intervalS: number,
 ) {
@@ -71,7 +72,7 @@ export async function publicQueryCheck(
 /** Check 5: 401 without credentials, the host's certificate, no /server-status from outside. */
 export async function frontendCheck(
   host: Host,
-  client: Deno.HttpClient | undefined,
+  client: PinnedClient | undefined,
   cred: Credential,
 ): Promise<CheckResult> {
   const name = "endpoint refuses anonymous requests, presents the host's certificate, hides /server-status";
@@ -102,7 +103,7 @@ export async function frontendCheck(
 /** Check 6: production keeps 8080 closed; quality serves the dashboard there only with credentials. */
 export async function dashboardPortCheck(
   host: Host,
-  client: Deno.HttpClient | undefined,
+  client: PinnedClient | undefined,
   cred: Credential,
 ): Promise<CheckResult> {
   const port = host.vars.ports.dashboard;

@@ -1,12 +1,13 @@
 import * as assert from "node:assert/strict";
 import { DAEMON_RELOAD, enableUnit, restartUnit } from "../../lib/commands/systemd.ts";
 import {
+  claimInstallDir,
   ensureDir,
-  folderSize,
+  installDirState,
   moveFile,
   ownPrivateFile,
   removeFile,
-  removeTree,
+  removeInstallDir,
 } from "../../lib/commands/files.ts";
 import { asRoot } from "../../lib/transport/ssh.ts";
 import { quote } from "../../lib/base/quote.ts";
@@ -43,15 +44,33 @@ Deno.test("commands: files, whole, quoted for the remote shell and shown unquote
     script: "mv -f /srv/isa/.p.candidate /srv/isa/p",
     log: "mv /srv/isa/.p.candidate /srv/isa/p",
   });
-  assert.deepEqual(removeTree("/srv/isa"), { script: "rm -rf -- /srv/isa", log: "rm -rf /srv/isa" });
-  assert.deepEqual(ensureDir("/srv/isa/data", "997:995", "750", true), {
-    script: "set -e; mkdir -p /srv/isa/data; chown -R 997:995 /srv/isa/data; chmod 750 /srv/isa/data",
+  assert.deepEqual(removeInstallDir("/srv/isa"), {
+    script: "[ -f /srv/isa/.isa-monitoring ] || { echo 'refusing to remove /srv/isa: it does not hold " +
+      "isa-monitoring'\\''s marker file .isa-monitoring (a folder the deploy did not create or claim)' >&2; " +
+      "exit 1; }\nrm -rf -- /srv/isa",
+    log: "rm -rf /srv/isa",
+  });
+  assert.deepEqual(claimInstallDir("/srv/isa"), {
+    script: "set -eu\nmkdir -p /srv/isa\nif [ ! -f /srv/isa/.isa-monitoring ]; then\n" +
+      "  other=$(ls -A /srv/isa | grep -vx -e prometheus -e traefik | head -n 3 | tr '\\n' ' ')\n" +
+      '  if [ -n "$other" ]; then echo \'refusing /srv/isa as install_dir: it holds files that are not ' +
+      "isa-monitoring'\\''s ('\"$other\"'): pick another install_dir' >&2; exit 1; fi\n" +
+      "  printf '%s\\n' 'isa-monitoring'\\''s install folder: `deno task uninstall --purge` removes this folder " +
+      "(and the SELinux relabel touches it) only while this file is here.' > /srv/isa/.isa-monitoring\n" +
+      "  chmod 644 /srv/isa/.isa-monitoring\nfi",
+    log: "mark /srv/isa as isa-monitoring's (.isa-monitoring)",
+  });
+  assert.deepEqual(ensureDir("/srv/isa/data", "997:995", "750", "0:0"), {
+    script:
+      "set -e; mkdir -p /srv/isa/data; chown -R --from=0:0 997:995 /srv/isa/data; chown 997:995 /srv/isa/data; " +
+      "chmod 750 /srv/isa/data",
     log: "mkdir/chown/chmod /srv/isa/data",
   });
   assert.equal(ensureDir("/d", "0:0", "700").script, "set -e; mkdir -p /d; chown 0:0 /d; chmod 700 /d");
-  assert.deepEqual(folderSize("/srv/isa"), {
-    script: "[ -d /srv/isa ] && du -sh /srv/isa | cut -f1; true",
-    log: "du -sh /srv/isa",
+  assert.deepEqual(installDirState("/srv/isa"), {
+    script: "[ -d /srv/isa ] || exit 0; printf '%s %s\\n' \"$(du -sh /srv/isa | cut -f1)\" " +
+      '"$([ -f /srv/isa/.isa-monitoring ] && echo marked || echo unmarked)"',
+    log: "du -sh /srv/isa; is it marked",
   });
   assert.deepEqual(ownPrivateFile("/srv/isa/traefik/ssl/key.pem", "isa-monitoring:isa-monitoring"), {
     script:

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
+  checkControlDir,
   defaultControlDir,
   ensureControlDir,
   MAX_CONTROL_DIR,
@@ -84,5 +85,68 @@ Deno.test("ensureControlDir creates 0700, refuses a symlink, a world-writable or
     }
   } finally {
     await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("every folder up the path is checked as OpenSSH does: root's or ours, not writable by others unless sticky", async () => {
+  const base = await Deno.makeTempDir({ prefix: "isa-cd-" });
+  try {
+    // /tmp above is 1777 (sticky): passes. A group-writable folder higher up, not sticky: refused.
+    const high = join(base, "high");
+    await Deno.mkdir(join(high, "mid"), { recursive: true });
+    await Deno.chmod(high, 0o775);
+    const ctl = join(high, "mid", "isa-ssh");
+    await assert.rejects(
+      ensureControlDir(ctl),
+      new RegExp(`refusing .*: ${high} is writable by other users`),
+    );
+    await Deno.chmod(high, 0o1777);
+    await ensureControlDir(ctl);
+    // Fine once, then changed: the next check refuses it (Ssh checks before each connection).
+    await checkControlDir(ctl);
+    await Deno.chmod(join(high, "mid"), 0o777);
+    await assert.rejects(checkControlDir(ctl), /mid is writable by other users/);
+    await Deno.chmod(join(high, "mid"), 0o700);
+    await Deno.chmod(ctl, 0o755);
+    await assert.rejects(checkControlDir(ctl), /its mode is 0755, not 0700/);
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("Ssh checks its control folder before each connection, not once per instance", async () => {
+  const bin = await Deno.makeTempDir({ prefix: "isa-cd-ssh-" });
+  try {
+    // A stand-in for ssh that runs the remote command here, as sshd's shell would.
+    await Deno.writeTextFile(
+      join(bin, "ssh"),
+      `#!/bin/sh\nfor a; do last=$a; done; exec /bin/sh -c "$last"\n`,
+      {
+        mode: 0o755,
+      },
+    );
+    const ctl = join(bin, "ctl");
+    const code = `
+      import { Ssh } from ${JSON.stringify(new URL("../../lib/transport/ssh.ts", import.meta.url).href)};
+      const ssh = new Ssh({ name: "h", ssh: { address: "h.invalid" } }, { controlDir: ${
+      JSON.stringify(ctl)
+    } });
+      await ssh.run("true");
+      await Deno.chmod(${JSON.stringify(ctl)}, 0o755);
+      try { await ssh.run("true"); console.log("ran"); } catch (e) { console.log(e.message); }`;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--ext=ts", code],
+      env: { PATH: `${bin}:${Deno.env.get("PATH")}` },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout).trim();
+    assert.match(
+      text,
+      /refusing .*ctl as the SSH control folder: its mode is 0755/,
+      new TextDecoder().decode(out.stderr),
+    );
+  } finally {
+    await Deno.remove(bin, { recursive: true });
   }
 });

@@ -234,7 +234,7 @@ Deno.test("hostile host entries: names and values that ssh would read as options
   );
 });
 
-Deno.test("install_dir: absolute, normalised, not / nor a system folder", async () => {
+Deno.test("install_dir: absolute, normalised, not / nor a system folder, under /srv/ or /opt/ only", async () => {
   const cases: [string, RegExp][] = [
     ["/srv/../etc", /is not a normalised path/],
     ["/srv/./isa", /is not a normalised path/],
@@ -250,6 +250,10 @@ Deno.test("install_dir: absolute, normalised, not / nor a system folder", async 
     ["/tmp/isa", /is under \/tmp/],
     ["/proc/self", /is under \/proc/],
     ["/srv/isa;rm", /is not an absolute path/],
+    ["/data/isa", /is not under \/srv\/ or \/opt\/: pick a folder such as \/srv\/isa/],
+    ["/etc/isa", /is not under \/srv\/ or \/opt\//],
+    ["/usr/lib64/isa", /is not under \/srv\/ or \/opt\//],
+    ["/srvx/isa", /is not under \/srv\/ or \/opt\//],
   ];
   for (const [dir, pattern] of cases) {
     await rejects(
@@ -259,7 +263,7 @@ Deno.test("install_dir: absolute, normalised, not / nor a system folder", async 
       ),
     );
   }
-  for (const dir of ["/srv/isa", "/opt/isa-monitoring", "/data/isa", "/etc/isa"]) {
+  for (const dir of ["/srv/isa", "/opt/isa-monitoring", "/srv/monitoring/isa"]) {
     await withInventory(`deployment: qual\nvars:\n  install_dir: ${dir}\nhosts: {a: }\n`, async (file) => {
       assert.equal((await loadInventory(file)).hosts[0].vars.install_dir, dir);
     });
@@ -279,5 +283,50 @@ Deno.test("defaults.yml declares every variable: one missing is an error naming 
     async (file) => {
       await assert.rejects(loadDefaults(file), /images lacks the required key 'traefik'/);
     },
+  );
+});
+
+Deno.test("a user or password in any URL field is refused at its line, and the value is never shown", async () => {
+  const fields: [string, string][] = [
+    ["grafana.url", `  grafana: { url: "URL", org: o, dashboard_uid: d }\n`],
+    ["remote_write.url", `  remote_write: { url: "URL", auth: basic }\n`],
+    ["remote_write.query_url", `  remote_write: { url: "https://r/", auth: basic, query_url: "URL" }\n`],
+    ["alerting.alertmanagers[0]", `  alerting: { alertmanagers: ["URL"], auth: none }\n`],
+    ["proxy.http", `  proxy: { http: "URL" }\n`],
+    ["proxy.https", `  proxy: { https: "URL" }\n`],
+    ["docker_repo", `  docker_repo: "URL"\n`],
+  ];
+  for (const [field, yaml] of fields) {
+    for (
+      const url of ["https://alice:s3cret-pw@h.example/x", "https://alice@h.example", "http://:pw@h:3128"]
+    ) {
+      await withInventory(
+        `deployment: qual\nvars:\n${yaml.replace("URL", url)}hosts: {a: }\n`,
+        async (file) => {
+          await assert.rejects(loadInventory(file), (e: Error) => {
+            assert.ok(e instanceof UsageError, `${field}: ${e}`);
+            assert.match(
+              e.message,
+              new RegExp(`^${file}:3:\\d+: .*${field.replace(/[.[\]]/g, "\\$&")} has a user or password`),
+            );
+            assert.ok(!e.message.includes("s3cret") && !e.message.includes("alice"), e.message);
+            return true;
+          });
+        },
+      );
+    }
+  }
+  // An @ in the path is no user: still a valid URL.
+  await withInventory(
+    `deployment: qual\nvars:\n  grafana: { url: "https://g.example/@team", org: o, dashboard_uid: d }\nhosts: {a: }\n`,
+    async (file) =>
+      assert.equal((await loadInventory(file)).hosts[0].vars.grafana?.url, "https://g.example/@team"),
+  );
+});
+
+Deno.test("docker_repo: https only", async () => {
+  await rejects(
+    `deployment: qual\nvars:\n  docker_repo: "http://mirror.example/docker-ce/linux/centos"\nhosts: {a: }\n`,
+    /:3:16: vars\.docker_repo 'http:\/\/mirror\.example\/docker-ce\/linux\/centos' is not empty .*https:\/\/ URL of a mirror/,
   );
 });

@@ -11,7 +11,7 @@ Deno.test("purge: the rule the docker step added is deleted, by the same pattern
   const host = await qualHost();
   // What `semanage fcontext -l -C` prints for our rule on RHEL 9.
   const ctx = fakeContext(facts, host, [
-    { match: /du -s/, stdout: "12M" },
+    { match: /du -s/, stdout: "12M marked" },
     {
       match: /semanage fcontext -l -C/,
       stdout: "/srv/isa(/.*)?    all files    system_u:object_r:container_file_t:s0",
@@ -38,7 +38,7 @@ Deno.test("purge: the rule the docker step added is deleted, by the same pattern
 });
 
 Deno.test("purge: no rule (Debian, or SELinux off) plans no semanage", async () => {
-  const ctx = fakeContext(facts, await qualHost(), [{ match: /du -s/, stdout: "12M" }]);
+  const ctx = fakeContext(facts, await qualHost(), [{ match: /du -s/, stdout: "12M marked" }]);
   const changes = await purgeStep.plan(ctx);
   assert.ok(changes.every((c) => !c.summary.includes("SELinux")), changes.map((c) => c.summary).join("\n"));
   assert.equal(changes.length, 1, "the folder only");

@@ -13,6 +13,7 @@ import { reachCheck } from "../../lib/commands/probe.ts";
 import { factsReport, factsStep, reachTargets, unsupportedReason } from "../../lib/steps/facts.ts";
 import type { Vars } from "../../lib/inventory/vars.ts";
 import { fakeContext, qualHost } from "../helpers/fake_host.ts";
+import { blankProbed } from "../../lib/facts/needs.ts";
 
 /** A step's plan as a promise, so that a refusal thrown before its first await is a rejection too. */
 const planOf = async (step: Step, ctx: HostContext) => await step.plan(ctx);
@@ -28,11 +29,14 @@ async function probe(name: string, replace: Record<string, string> = {}): Promis
   return text;
 }
 
-async function plan(facts: Facts, vars: Partial<Vars> = {}, installable = "no") {
+async function plan(facts: Facts, vars: Partial<Vars> = {}, installable = "no", marked = false) {
+  const probed = blankProbed();
+  // The install folder's marker, as the probe's stat of it reads when a deploy wrote it.
+  if (marked) probed.stats["/srv/isa/.isa-monitoring"] = { owner: "0:0", mode: "644" };
   const ctx = fakeContext(facts, await qualHost(vars), [{
     match: /dnf -q .*list --available/,
     stdout: installable,
-  }]);
+  }], probed);
   const changes = await dockerStep.plan(ctx);
   return { ctx, changes, summaries: changes.map((c) => c.summary) };
 }
@@ -80,7 +84,29 @@ Deno.test("docker_repo unset: Docker's repository file with skip_if_unavailable,
     repo.diff!,
     /^\+baseurl=https:\/\/download\.docker\.com\/linux\/rhel\/9\/\$basearch\/stable$/m,
   );
-  assert.match(repo.diff!, /^\+gpgkey=https:\/\/download\.docker\.com\/linux\/rhel\/gpg$/m);
+  // The key dnf trusts is the one checked against Docker's fingerprint, not whatever the mirror serves.
+  assert.match(repo.diff!, /^\+gpgkey=file:\/\/\/etc\/pki\/rpm-gpg\/isa-docker-ce\.gpg$/m);
+  const key = changes.find((c) => c.summary.startsWith("fetch Docker's repository key"))!;
+  assert.deepEqual(key.command, {
+    script: "set -eu\n" +
+      `t=$(mktemp); trap 'rm -f "$t"' EXIT\n` +
+      `curl -fsSL --proto '=https' --max-time 120 -o "$t" https://download.docker.com/linux/rhel/gpg\n` +
+      `keys=$(gpg --batch --show-keys --with-colons "$t" 2>/dev/null || true)\n` +
+      `n=$(printf '%s\\n' "$keys" | grep -c '^pub:' || true)\n` +
+      `fpr=$(printf '%s\\n' "$keys" | awk -F: '$1 == "fpr" { print $10; exit }')\n` +
+      `if [ "$n" != 1 ] || [ "$fpr" != 060A61C51B558A7F742B77AAC52FEB6B621E9F35 ]; then\n` +
+      `  echo 'the key at https://download.docker.com/linux/rhel/gpg is not Docker'\\''s (fingerprint ` +
+      `060A 61C5 1B55 8A7F 742B 77AA C52F EB6B 621E 9F35): '"$n key(s), first \${fpr:-unreadable}"'; refused, ` +
+      `nothing installed' >&2\n` +
+      "  exit 1\nfi\n" +
+      `install -D -m 644 "$t" /etc/pki/rpm-gpg/isa-docker-ce.gpg`,
+    log: "fetch https://download.docker.com/linux/rhel/gpg, check its fingerprint, keep it as " +
+      "/etc/pki/rpm-gpg/isa-docker-ce.gpg",
+  });
+  assert.ok(
+    summaries.indexOf(key.summary) < summaries.indexOf(repo.summary),
+    "the key before the repository",
+  );
   assert.match(repo.diff!, /^\+skip_if_unavailable=1$/m);
   assert.match(repo.diff!, /^\+gpgcheck=1$/m);
   assert.ok(summaries.some((s) => s.includes("from https://download.docker.com/linux/rhel")));
@@ -100,7 +126,17 @@ Deno.test("docker_repo: a mirror URL goes in the file; none adds no repository a
     repo.diff!,
     /^\+baseurl=https:\/\/mirror\.example\.org\/docker-ce\/linux\/centos\/8\/\$basearch\/stable$/m,
   );
-  assert.match(repo.diff!, /^\+gpgkey=https:\/\/mirror\.example\.org\/docker-ce\/linux\/centos\/gpg$/m);
+  assert.match(repo.diff!, /^\+gpgkey=file:\/\/\/etc\/pki\/rpm-gpg\/isa-docker-ce\.gpg$/m);
+  const key = mirror.changes.find((c) => c.summary.startsWith("fetch Docker's repository key"))!;
+  assert.match(
+    key.command!.script,
+    /curl .* https:\/\/mirror\.example\.org\/docker-ce\/linux\/centos\/gpg\n/,
+  );
+  assert.match(
+    key.command!.script,
+    /"\$fpr" != 060A61C51B558A7F742B77AAC52FEB6B621E9F35/,
+    "a mirror's key: Docker's too",
+  );
   assert.doesNotMatch(repo.diff!, /download\.docker\.com/);
 
   const none = await plan(facts, { docker_repo: "none" });
@@ -152,7 +188,7 @@ Deno.test("proxy: the package manager's environment and dockerd's systemd drop-i
       "daemon-json": "+\n" + btoa(`{"log-driver":"json-file"}`),
     }),
   );
-  const again = await plan(running, { proxy });
+  const again = await plan(running, { proxy }, "no", true);
   assert.deepEqual(again.summaries, [
     "create /etc/systemd/system/docker.service.d/http-proxy.conf; restart docker (its containers restart with it)",
   ]);
@@ -171,7 +207,7 @@ Environment="NO_PROXY=${proxy.no_proxy}"
       "docker-proxy-dropin": "+\n" + btoa(current),
     }),
   );
-  assert.deepEqual((await plan(same, { proxy })).summaries, [], "a second run changes nothing");
+  assert.deepEqual((await plan(same, { proxy }, "no", true)).summaries, [], "a second run changes nothing");
 });
 
 Deno.test("SELinux enforcing with Docker's labelling on: /srv/isa labelled container_file_t, persistently", async () => {
@@ -184,12 +220,20 @@ Deno.test("SELinux enforcing with Docker's labelling on: /srv/isa labelled conta
   const { ctx, changes } = await plan(facts, {}, "yes");
   const label = changes.find((c) => c.summary.startsWith("label /srv/isa container_file_t"));
   assert.ok(label, changes.map((c) => c.summary).join("\n"));
+  // The folder is claimed (marker written) just before it is relabelled.
+  const summaries = changes.map((c) => c.summary);
+  assert.equal(
+    summaries.indexOf("mark /srv/isa as isa-monitoring's install folder (.isa-monitoring)"),
+    summaries.indexOf(label.summary) - 1,
+  );
   // The plan carries the whole command, as data.
   assert.deepEqual(label.command, {
     script: "set -eu\n" +
       `${DNF_BOUNDED}\n` +
       "command -v semanage >/dev/null 2>&1 || dnf_bounded -y install policycoreutils-python-utils\n" +
-      "mkdir -p /srv/isa\n" +
+      "[ -f /srv/isa/.isa-monitoring ] || { echo 'refusing to relabel /srv/isa: it does not hold " +
+      "isa-monitoring'\\''s marker file .isa-monitoring (a folder the deploy did not create or claim)' >&2; " +
+      "exit 1; }\n" +
       "semanage fcontext -a -t container_file_t '/srv/isa(/.*)?' 2>/dev/null || " +
       "semanage fcontext -m -t container_file_t '/srv/isa(/.*)?'\n" +
       "restorecon -R /srv/isa",

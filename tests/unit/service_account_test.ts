@@ -163,7 +163,21 @@ Deno.test("folders: the data to the account (recursive), secrets/ passable by it
     /set owner 997:995 and mode 700 on \/srv\/isa\/prometheus\/data \(was 0:0 700\)/,
   );
   await applyChange(ssh, data);
-  assert.match(scripts[0], /chown -R '?997:995'? '?\/srv\/isa\/prometheus\/data'?; chmod 700/);
+  // Only what the old owner (root) had passes to the new one: chown -R --from, then the folder itself.
+  assert.equal(
+    scripts[0].trim(),
+    "set -e; mkdir -p /srv/isa/prometheus/data; chown -R --from=0:0 997:995 /srv/isa/prometheus/data; " +
+      "chown 997:995 /srv/isa/prometheus/data; chmod 700 /srv/isa/prometheus/data",
+  );
+  // Same owner, another mode: a plain chmod/chown of the folder, nothing inside touched.
+  const mode = dirChange("/srv/isa/prometheus/data", "700", probe(OWNER, "755"), {
+    recursiveOwner: true,
+    owner: OWNER,
+  })!;
+  assert.equal(
+    mode.command?.script,
+    "set -e; mkdir -p /srv/isa/prometheus/data; chown 997:995 /srv/isa/prometheus/data; chmod 700 /srv/isa/prometheus/data",
+  );
   assert.equal(
     dirChange("/srv/isa/prometheus/data", "700", probe(OWNER, "700"), { owner: OWNER }),
     null,

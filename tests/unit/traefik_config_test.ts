@@ -48,6 +48,8 @@ Deno.test(needsShared("the schemas do reject a broken file (the validation is no
   assert.equal(validator(stat)({ entryPoints: { websecure: { adress: ":8443" } } }), false);
   assert.equal(validator(dyn)({ http: { middlewares: { a: { basicAuth: { usersFile: ["x"] } } } } }), false);
   assert.equal(validator(dyn)({ http: { routers: { a: { rul: "PathPrefix(`/`)" } } } }), false);
+  assert.equal(validator(dyn)({ http: { middlewares: { a: { inFlightReq: { amount: "20" } } } } }), false);
+  assert.equal(validator(dyn)({ http: { middlewares: { a: { rateLimit: { averag: 10 } } } } }), false);
 });
 
 Deno.test("static config: websecure on 8443, file provider watched; dashboard only when asked", () => {
@@ -74,7 +76,11 @@ Deno.test("dynamic config: every router is behind basic auth from a usersFile; n
       d.http.routers as Record<string, { middlewares: string[]; tls: unknown }>,
     )
   ) {
-    assert.deepEqual(r.middlewares, ["isa-headers", "isa-auth"], `router ${name}: headers, then basic auth`);
+    assert.deepEqual(
+      r.middlewares,
+      ["isa-headers", "isa-inflight", "isa-ratelimit", "isa-auth"],
+      `router ${name}: headers, then the limits, then basic auth`,
+    );
     assert.ok(r.tls, `router ${name} is TLS`);
   }
   assert.equal(d.http.routers.prometheus.service, "prometheus");
@@ -94,4 +100,16 @@ Deno.test("dynamic config: HSTS, nosniff and DENY frames on every router (Traefi
   assert.deepEqual(d.http.middlewares["isa-headers"], {
     headers: { stsSeconds: 31536000, contentTypeNosniff: true, frameDeny: true },
   });
+});
+
+Deno.test("dynamic config: basic auth is rate-limited and bounded in flight per source, before the password check", () => {
+  const d = parse(renderTraefikDynamic({ dashboard: true }, traefikDynamicTemplate()));
+  assert.deepEqual(d.http.middlewares["isa-inflight"], { inFlightReq: { amount: 20 } });
+  assert.deepEqual(d.http.middlewares["isa-ratelimit"], {
+    rateLimit: { average: 10, period: "1s", burst: 50 },
+  });
+  for (const r of Object.values(d.http.routers as Record<string, { middlewares: string[] }>)) {
+    const at = (m: string) => r.middlewares.indexOf(m);
+    assert.ok(at("isa-inflight") >= 0 && at("isa-ratelimit") >= 0 && at("isa-ratelimit") < at("isa-auth"));
+  }
 });

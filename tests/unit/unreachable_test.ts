@@ -99,3 +99,12 @@ Deno.test("shellReached and unreachableReason read ssh's stderr", () => {
   );
   assert.match(unreachableReason(""), /before the remote shell started/);
 });
+
+Deno.test("a failed command with nothing on stderr: the error never quotes its stdout (the probe's base64 of secrets)", async () => {
+  // The base64 is made by the script, so only its stdout holds it (the error names the script's first line).
+  const failed = await runWith("shell", `printf '@@file\\n%s%s\\n' c2VjcmV0 LXBhc3N3b3Jk; exit 3\n`);
+  assert.equal(failed.error, "RemoteError", JSON.stringify(failed));
+  assert.equal(failed.code, 3);
+  assert.ok(!failed.message?.includes("c2VjcmV0LXBhc3N3b3Jk"), failed.message);
+  assert.match(failed.message!, /: exit 3$/);
+});
