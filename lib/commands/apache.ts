@@ -63,15 +63,23 @@ export function vhostCaptures(file: string, line: number): Command {
 export const SCRAPE_END = "@@isa-scrape-end";
 
 /**
- * Asks the scrape URL from the host, as the exporter will (same address, port and Host header, so the
- * same vhost answers; the host's own address passes `Require local`), without following redirects.
+ * Asks the scrape URL from the host, as the exporter will, without following redirects: the same port
+ * and Host header, so the same name-based vhost answers, but sent to 127.0.0.1. From the host, a request
+ * to the gateway address leaves through `lo` and Docker's MASQUERADE rule (`! -o <bridge>`) rewrites its
+ * source to the host's main address, which our block does not allow (a 403 the exporter never gets);
+ * from 127.0.0.1 it passes `Require local`, as the exporter's passes `Require ip <our subnet>`. (A vhost
+ * bound to the gateway's own IP would answer differently: none is, the address is Docker's.)
  * Prints the page, then SCRAPE_END, `code REDIRECT`, and Apache's vhost list (`-S`, with systemd's
  * arguments), which names the file and line of the vhost that answers when the page is captured.
  */
 export function scrapeCheck(url: string, apache: Pick<ApacheFiles, "ctl" | "options">): Command {
+  const u = new URL(url);
+  const local = `http://127.0.0.1${u.port ? `:${u.port}` : ""}${u.pathname}${u.search}`;
   return {
-    script: `curl -s -m 10 -w '\\n${SCRAPE_END}\\n%{http_code} %{redirect_url}\\n' ${
-      quote(url)
+    script: `curl -s -m 10 -H ${
+      quote(`Host: ${u.host}`)
+    } -w '\\n${SCRAPE_END}\\n%{http_code} %{redirect_url}\\n' ${
+      quote(local)
     } || printf '\\n%s\\n000\\n' ${SCRAPE_END}
 ${apacheRun(apache, "-S")} 2>&1 || true`,
     log: `curl ${url} (what the exporter will get); ${apache.ctl} -S`,

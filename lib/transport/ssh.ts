@@ -141,6 +141,37 @@ export async function ensureControlDir(dir: string): Promise<void> {
   await checkControlDir(dir);
 }
 
+/** What checkControlDir needs of a path: its owner, mode bits and whether it is a link. */
+interface PathOwner {
+  uid: number;
+  mode: number;
+  isSymlink: boolean;
+}
+
+/**
+ * `lstat` of `path`, or null when it does not exist. A task runs with read access to its own folders
+ * only (deno.json), so the folders above them (`/`, `/root`) are stat-ed by coreutils' `stat` through
+ * `sh`, which the tasks may run: the same answer, without granting the task the whole file system.
+ */
+async function lstatOwner(path: string): Promise<PathOwner | null> {
+  try {
+    const st = await Deno.lstat(path);
+    return { uid: st.uid ?? -1, mode: st.mode ?? 0, isSymlink: st.isSymlink };
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    if (!(e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied)) throw e;
+  }
+  const out = await new Deno.Command("sh", {
+    args: ["-c", 'exec stat -c "%u %f" -- "$1"', "sh", path],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const m = /^(\d+) ([0-9a-f]+)$/.exec(new TextDecoder().decode(out.stdout).trim());
+  if (!out.success || !m) return null;
+  const raw = parseInt(m[2], 16);
+  return { uid: Number(m[1]), mode: raw & 0o7777, isSymlink: (raw & 0o170000) === 0o120000 };
+}
+
 /**
  * Checks the control folder as it is now (before each connection: a folder fine at the start of a run
  * can be swapped later): every folder up the path as OpenSSH checks its own files (misc.c
@@ -153,7 +184,7 @@ export async function checkControlDir(dir: string, uid = Deno.uid()): Promise<vo
   const parent = dirname(dir);
   for (const start of [parent, await Deno.realPath(parent).catch(() => parent)]) {
     for (let d = start;; d = dirname(d)) {
-      const st = await Deno.lstat(d).catch(() => null);
+      const st = await lstatOwner(d);
       if (!st) throw refuse(`${d} does not exist`);
       if (st.uid !== uid && st.uid !== 0) throw refuse(`${d} is owned by uid ${st.uid}, neither root nor us`);
       const mode = st.mode ?? 0;

@@ -23,10 +23,11 @@ const DUMP_VHOSTS = [
   'ServerRoot: "/etc/httpd"',
 ];
 
-Deno.test("the scrape check's command: curl as the exporter asks, no redirect followed, then -S with OPTIONS", () => {
+Deno.test("the scrape check's command: curl as the exporter asks (its Host, from 127.0.0.1), no redirect followed, then -S with OPTIONS", () => {
   assert.equal(
     scrapeCheck(URL, { ctl: "/usr/sbin/httpd", options: "-DISA" }).script,
-    `curl -s -m 10 -w '\\n${SCRAPE_END}\\n%{http_code} %{redirect_url}\\n' '${URL}' || printf '\\n%s\\n000\\n' ${SCRAPE_END}\n` +
+    `curl -s -m 10 -H 'Host: 172.18.0.1' -w '\\n${SCRAPE_END}\\n%{http_code} %{redirect_url}\\n' ` +
+      `'http://127.0.0.1/server-status?auto' || printf '\\n%s\\n000\\n' ${SCRAPE_END}\n` +
       "/usr/sbin/httpd -DISA -S 2>&1 || true",
   );
 });
