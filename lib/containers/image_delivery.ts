@@ -126,6 +126,7 @@ export function imageChange(
     return new Dockerode({ socketPath: CONTROLLER_SOCKET });
   },
   auth: () => Promise<RegistryAuth | undefined> = () => Promise.resolve(undefined),
+  proxy?: string,
 ): Change | null {
   if (ref.endsWith(":latest") || !/:[^/]+$|@sha256:/.test(ref)) {
     throw new Error(`image ${ref} is not pinned to a version tag or digest`);
@@ -136,8 +137,15 @@ export function imageChange(
     apply: async () => {
       const line = (l: string) => progress(`${ref}: ${l}`);
       const target = await docker();
-      if (mode === "pull") await pullImage(target, ref, line, await auth());
-      else await pushImage(await controller(), target, ref, line);
+      if (mode === "pull") {
+        try {
+          await pullImage(target, ref, line, await auth());
+        } catch (e) {
+          // dockerd's own message names the registry, never the proxy it went through (or failed to).
+          if (!proxy) throw e;
+          throw new Error(`pull of ${ref} through the proxy ${proxy} failed: ${(e as Error).message}`);
+        }
+      } else await pushImage(await controller(), target, ref, line);
     },
   };
 }

@@ -140,15 +140,22 @@ export const NFT = "/usr/sbin/nft";
  * passes its reloads to us (ExecReload). Stopping the unit leaves the table loaded: firewalld or
  * Docker stopping must not open the ports. Naming a service that isn't installed is harmless:
  * systemd only records the dependency.
+ * With firewalld running, nftables.service is left out of `PartOf=` and `ReloadPropagatedFrom=`:
+ * firewalld.service `Conflicts=nftables.service` (it can't run beside firewalld), so a `systemctl
+ * restart firewalld` queues a stop of nftables.service, which `PartOf=` would pass on to us against the
+ * restart job firewalld's own `PartOf=` asks: systemd then refuses the whole transaction ("conflicting
+ * jobs 'restart' and 'stop'"), and firewalld doesn't restart (seen on the lab's RHEL-shaped host).
  */
-export function unitFile(): string {
+export function unitFile(firewalld: boolean): string {
+  const partOf = firewalld
+    ? "docker.service firewalld.service"
+    : "docker.service firewalld.service nftables.service";
   return `# Managed by isa-monitoring: do not edit.
 [Unit]
 Description=isa-monitoring firewall (nftables table inet ${TABLE})
 After=docker.service firewalld.service nftables.service
-PartOf=docker.service firewalld.service nftables.service
-ReloadPropagatedFrom=nftables.service
-
+PartOf=${partOf}
+${firewalld ? "" : "ReloadPropagatedFrom=nftables.service\n"}
 [Service]
 Type=oneshot
 RemainAfterExit=yes

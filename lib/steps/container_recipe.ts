@@ -36,6 +36,7 @@ export function imageChangeFor(
     ctx.progress,
     undefined,
     async () => (await ctx.secrets()).registries?.[registryName(ref)],
+    ctx.host.vars.proxy?.https ?? ctx.host.vars.proxy?.http,
   );
 }
 

@@ -50,7 +50,10 @@ export const firewallStep: Step = {
       async (candidate) => void await exec(ssh, checkRuleset(candidate)),
     );
     if (r) changes.push(r);
-    const u = fileChange(ssh, UNIT_PATH, state.unit, unitFile(), { mode: 0o644, after: daemonReload });
+    const u = fileChange(ssh, UNIT_PATH, state.unit, unitFile(facts.firewall.firewalld), {
+      mode: 0o644,
+      after: daemonReload,
+    });
     if (u) changes.push(u);
     // Also after the unit file changed: `enable` links it where its [Install] section now says (a
     // former version's unit was wanted by docker and firewalld only).

@@ -37,17 +37,22 @@ function title(source: TopSource): string {
 
 /**
  * Columns the frame may use: the terminal's, else `$COLUMNS`, else 80 (a pipe or a file gets what a
- * default terminal shows, so a frame pasted anywhere does not wrap).
+ * default terminal shows, so a frame pasted anywhere does not wrap). A terminal that reports no size
+ * (0 columns: a pty nobody sized, as `script` or a serial console gives) counts as none.
  */
 export function columns(
   size: () => { columns: number } = () => Deno.consoleSize(),
   env = Deno.env.get("COLUMNS"),
 ): number {
-  try {
-    return size().columns;
-  } catch {
+  const fallback = () => {
     const n = Number(env);
     return Number.isInteger(n) && n >= 20 ? n : 80;
+  };
+  try {
+    const c = size().columns;
+    return c > 0 ? c : fallback();
+  } catch {
+    return fallback();
   }
 }
 

@@ -256,7 +256,7 @@ Deno.test("container steps on the lab: HTTPS with basic auth, hash-driven recrea
       for (const ps of seen) assert.ok(!ps.includes(info.password), "not in any argv");
       for (const h of info.hosts) {
         const inspect = await onHost(info, h.name, "docker inspect $(docker ps -aq)");
-        assert.ok(inspect.out.includes("isa-lab/prometheus"), "inspected our containers");
+        assert.ok(inspect.out.includes("quay.io/prometheus/prometheus:"), "inspected our containers");
         assert.ok(!inspect.out.includes(info.password), `not in docker inspect on ${h.name}`);
         const files = await onHost(
           info,

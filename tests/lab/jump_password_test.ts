@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { bastionVariant, lab } from "../helpers/lab.ts";
 import { projectRoot } from "../../lib/inventory/load.ts";
 import { quote } from "../../lib/base/quote.ts";
+import { until } from "../helpers/until.ts";
 
 const HOST = "isaqal09";
 /** A bastion user whom sshd offers password authentication (and no key of ours opens). */
@@ -31,10 +32,14 @@ printf 'Match User ${PW_USER}\\n  PasswordAuthentication yes\\n  KbdInteractiveA
 systemctl reload ssh`,
   );
   try {
-    // The bastion really offers a password to that user: sshd lists the method when it refuses.
-    const asked =
-      await $`ssh -F ${info.sshConfig} -o BatchMode=yes -o ConnectTimeout=5 -l ${PW_USER} ${info.bastion.alias} true`
-        .stdin("null").captureCombined().quiet().noThrow();
+    // The bastion really offers a password to that user: sshd lists the method when it refuses. Asked
+    // again while the reloaded sshd is not back yet (it resets the connection during its re-exec).
+    const asked = await until("the reloaded bastion sshd answers", 20_000, async () => {
+      const r =
+        await $`ssh -F ${info.sshConfig} -o BatchMode=yes -o ConnectTimeout=5 -l ${PW_USER} ${info.bastion.alias} true`
+          .stdin("null").captureCombined().quiet().noThrow();
+      return /kex_exchange_identification|Connection (reset|refused|closed)/.test(r.combined) ? undefined : r;
+    }, 300);
     assert.notEqual(asked.code, 0);
     assert.match(asked.combined, /Permission denied \([^)]*password/);
 

@@ -88,8 +88,17 @@ Deno.test({
       assert.deepEqual(inv.groups.lab.hosts, lab.hosts.map((h) => h.name));
       assert.equal(inv.hosts.isaqal09.address, "isaqal09");
       assert.equal(inv.hosts.isaqal09.vars.fqdn, "isaqal09.lab.internal");
-      assert.deepEqual(inv.vars.images, lab.images);
+      assert.deepEqual(inv.vars.images, {
+        apache_exporter: lab.images.apache_exporter,
+        prometheus: lab.images.prometheus,
+      });
+      assert.deepEqual(inv.hosts.isaqal09.vars.images, { prometheus: lab.images.prometheus_oldest });
       const secrets = parse(await Deno.readTextFile(`${lab.dir}/secrets.yml`));
+      assert.equal(
+        secrets.registries["quay.io"].username,
+        "isa-lab",
+        "the registry login the deploy pulls with",
+      );
       assert.deepEqual(secrets.frontend.credentials, [{ user: "isa", pass: lab.password }]);
       assert.match(lab.password, /^[A-Za-z0-9\-_.~!*]{24}$/);
       assert.equal((await Deno.stat(`${lab.dir}/secrets.yml`)).mode! & 0o777, 0o600);

@@ -8,7 +8,8 @@ import { apacheGeneration, cli, lab, onHost } from "../helpers/lab.ts";
 
 const HOST = "isaqal09";
 /** First in sites-enabled, so the default vhost of *:80 (the one a request by IP address gets). */
-const VHOST = "/etc/apache2/sites-enabled/000-isa-capture-test.conf";
+// Before Debian's 000-default.conf in the include order ("000-0" sorts before "000-d").
+const VHOST = "/etc/apache2/sites-enabled/000-0-isa-capture-test.conf";
 
 const VHOSTS = {
   redirect:

@@ -29,7 +29,7 @@ Deno.test("status answers the operator's questions and names drift", async (t) =
     }
     assert.match(r.stdout, /last sample: \d+s ago/);
     assert.match(r.stdout, /drift: no drift/);
-    assert.match(r.stdout, /prometheus\s+running\s+isa-lab\/prometheus:\S+\s+up \S+\s+pinned ✓/);
+    assert.match(r.stdout, /prometheus\s+running\s+quay\.io\/prometheus\/prometheus:\S+\s+up \S+\s+pinned ✓/);
     const j = await cli("status.ts", ["--inventory", inv, "--json"]);
     assert.equal(j.json.exitCode, 0);
     const host = j.json.hosts[0];

@@ -243,7 +243,8 @@ function sleeperSpec(memoryMb: number): ContainerSpec {
     images: { apache_exporter: TEST_IMAGE, prometheus: TEST_IMAGE, traefik: TEST_IMAGE },
   });
   h.vars.limits.apache_exporter.memory_mb = memoryMb;
-  const s = exporterSpec(h, facts);
+  // The gateway the exporter would scrape: our network's, as the facts would find it.
+  const s = exporterSpec(h, { docker: { ...facts.docker, networkGateways: { [TEST_NET]: ["172.31.0.1"] } } });
   return {
     ...s,
     name: TEST_NAME,

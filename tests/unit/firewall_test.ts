@@ -86,7 +86,7 @@ Deno.test("a bridge name that is not an interface name never reaches the file", 
 });
 
 Deno.test("the unit: loaded at boot and after docker, firewalld, nftables (re)start and nftables reload", () => {
-  const u = unitFile();
+  const u = unitFile(false);
   assert.match(u, /^After=docker\.service firewalld\.service nftables\.service$/m);
   assert.match(u, /^PartOf=docker\.service firewalld\.service nftables\.service$/m);
   assert.match(u, /^ReloadPropagatedFrom=nftables\.service$/m);
@@ -94,6 +94,15 @@ Deno.test("the unit: loaded at boot and after docker, firewalld, nftables (re)st
   assert.match(u, /^ExecReload=\/usr\/sbin\/nft -f \/etc\/isa-monitoring-firewall\.nft$/m);
   assert.match(u, /^WantedBy=multi-user\.target docker\.service firewalld\.service nftables\.service$/m);
   assert.doesNotMatch(u, /ExecStop/, "stopping the unit (firewalld or docker stopping) keeps the table");
+  // Beside firewalld, which conflicts with nftables.service: not part of it, or a firewalld restart's
+  // stop of nftables.service would meet our restart in one transaction, which systemd refuses.
+  const f = unitFile(true);
+  assert.match(f, /^PartOf=docker\.service firewalld\.service$/m);
+  assert.doesNotMatch(f, /ReloadPropagatedFrom/);
+  assert.equal(
+    f.replace(/^PartOf=.*\n/m, "").replace(/^ReloadPropagatedFrom=.*\n/m, ""),
+    u.replace(/^PartOf=.*\n/m, "").replace(/^ReloadPropagatedFrom=.*\n/m, ""),
+  );
 });
 
 Deno.test("probe parsing: handles, files, enabled, former parts", () => {
@@ -182,7 +191,7 @@ fi`,
   // The next run: everything in place, nothing to do.
   const done = `@@handles\n${handleCount(host, "br-deadbeef0123")}\n@@ruleset\n${
     rulesetFile(host, "br-deadbeef0123")
-  }@@unit\n${unitFile()}@@enabled\nenabled\n@@legacy\n@@end\n`;
+  }@@unit\n${unitFile(facts.firewall.firewalld)}@@enabled\nenabled\n@@legacy\n@@end\n`;
   assert.deepEqual((await plan(facts, host, done)).summaries, [], "a second run changes nothing");
 
   // Someone flushed the ruleset (`nft flush ruleset`, nftables.service): the table is loaded again.

@@ -122,4 +122,7 @@ Deno.test("clip and columns: a cut keeps colours closed; the width comes from th
   };
   assert.equal(columns(none, "90"), 90);
   assert.equal(columns(none, undefined), 80);
+  // A pty nobody sized (script(1)) reports 0 columns: as no terminal size at all.
+  assert.equal(columns(() => ({ columns: 0 }), "100"), 100);
+  assert.equal(columns(() => ({ columns: 0 }), undefined), 80);
 });
