@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { cli, lab, labVariant, onHost } from "../helpers/lab.ts";
+import { until } from "../helpers/until.ts";
 import { networkAddress } from "../../lib/lab/layout.ts";
 import { CONTAINER_NAMES, EXPORTER_PORT, PROMETHEUS_PORT } from "../../lib/containers/builders.ts";
 import { TABLE, UNIT_NAME } from "../../lib/base/names.ts";
@@ -115,6 +116,29 @@ Deno.test("nftables table: our containers reachable only as published (routing b
           await onHost(info, HOST, `systemctl restart ${UNIT_NAME}`);
         }
         assert.equal(await codeOn(info, OTHER, promUrl), "000", "the unit loaded the table again");
+      },
+    );
+
+    await t.step(
+      "after systemctl restart nftables (Debian's nftables.conf: flush ruleset): our unit loads the table again",
+      async () => {
+        const starts = async () =>
+          (await onHost(info, HOST, `systemctl show ${UNIT_NAME} -p ExecMainStartTimestampMonotonic --value`))
+            .out;
+        const before = await starts();
+        const r = await onHost(info, HOST, "systemctl restart nftables; systemctl is-active nftables");
+        assert.equal(r.out, "active", r.out);
+        assert.notEqual(await starts(), before, `${UNIT_NAME} ran again after nftables`);
+        const t2 = await onHost(info, HOST, `nft list table inet ${TABLE} >/dev/null && echo loaded`);
+        assert.equal(t2.out, "loaded");
+        // The flush took Docker's rules too: they come back with its restart (which re-runs our unit).
+        await onHost(info, HOST, "systemctl restart docker");
+        // Prometheus restarts with the engine: the published port answers once it is up again.
+        const served = await until("the published port after docker's restart", 60_000, async () => {
+          const c = await codeOn(info, OTHER, published);
+          return c === "401" ? c : undefined;
+        }, 1000).catch((e) => (e as Error).message);
+        assert.equal(served, "401", "the published port serves");
       },
     );
   } finally {

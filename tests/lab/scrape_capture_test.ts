@@ -16,7 +16,9 @@ const VHOSTS = {
     "<VirtualHost *:80>\n  ServerName capture.example.org\n  Redirect permanent / https://capture.example.org/\n" +
     "</VirtualHost>\n",
   rewrite: "<VirtualHost *:80>\n  ServerName capture.example.org\n  RewriteEngine On\n" +
-    "  RewriteRule ^ /index.html [L]\n</VirtualHost>\n",
+    // The usual HTTP→HTTPS rewrite. (An internal rewrite to a file path, `RewriteRule ^ /index.html`,
+    // does not capture: r->uri stays /server-status and our <Location> still gives the handler.)
+    "  RewriteRule ^ https://capture.example.org%{REQUEST_URI} [R=301,L]\n</VirtualHost>\n",
 };
 
 Deno.test("a vhost that captures /server-status fails the exporter step, named; removing it lets the deploy pass", async (t) => {
