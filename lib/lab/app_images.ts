@@ -187,7 +187,14 @@ async function downloadDeb(pkg: string, dir: string, suite: Suite = "bookworm"):
   const target = suite === "bookworm" ? pkg : `${pkg}/${suite}`;
   const download = () => $`apt-get ${opts} download -q ${target}`.cwd(dir).quiet().noThrow();
   if ((await download()).code !== 0) {
-    await $`apt-get ${opts} update -q`.quiet();
+    const update = await $`apt-get ${opts} update -q`.captureCombined().quiet().noThrow();
+    // Its E: lines say why (an expired Release file, a key missing, a mirror unreachable).
+    const errors = update.combined.split("\n").filter((l) => l.startsWith("E: "));
+    if (update.code !== 0) {
+      throw new Error(
+        `apt-get update of ${suite} failed (exit ${update.code}):\n${errors.join("\n") || update.combined}`,
+      );
+    }
     await download().then((r) => {
       if (r.code !== 0) throw new Error(`apt-get download ${target} failed: ${r.stderr}`);
     });

@@ -46,10 +46,15 @@ const LOCAL_CAS = "/usr/local/share/ca-certificates";
 /** Variables that point TLS clients (Node.js, curl, OpenSSL, Deno) at the machine's CA bundle. */
 const TRUST_VARS = ["NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "SSL_CERT_DIR", "CURL_CA_BUNDLE", "DENO_CERT"];
 
+/** Where apt keeps its configuration snippets. */
+const APT_CONF_D = "/etc/apt/apt.conf.d";
+
 /**
  * Gives the controller this machine's trust in the network, as any machine of this workplace has it: the
- * authorities added to Debian's (a TLS-inspecting egress has its own), npm's global config, and the
- * variables that point clients at the bundle. Nothing of the project's. Returns `docker exec` -e options.
+ * authorities added to Debian's (a TLS-inspecting egress has its own), npm's global config, apt's
+ * network settings (the `Acquire::` snippets: this workplace's Debian mirror is a dated snapshot, whose
+ * sid and trixie Release files apt would call expired without them), and the variables that point
+ * clients at the bundle. Nothing of the project's. Returns `docker exec` -e options.
  */
 async function copyMachineTrust(): Promise<string[]> {
   const cas = await Array.fromAsync(Deno.readDir(LOCAL_CAS)).catch(() => []);
@@ -59,6 +64,12 @@ async function copyMachineTrust(): Promise<string[]> {
   }
   if (await Deno.stat("/etc/npmrc").then(() => true, () => false)) {
     await $`docker cp /etc/npmrc ${CONTAINER}:/etc/npmrc`;
+  }
+  for await (const e of Deno.readDir(APT_CONF_D)) {
+    const path = `${APT_CONF_D}/${e.name}`;
+    if (e.isFile && /^\s*Acquire::/m.test(await Deno.readTextFile(path).catch(() => ""))) {
+      await $`docker cp ${path} ${CONTAINER}:${path}`;
+    }
   }
   return TRUST_VARS.flatMap((v) => {
     const value = Deno.env.get(v);
