@@ -235,6 +235,11 @@ async function registryHas(ref: string, password: string): Promise<string | unde
   }
 }
 
+/** The production name's repository on the registry's loopback address: `quay.io/a/b:t` → `127.0.10.3/a/b`. */
+function loopbackRepo(ref: string): string {
+  return `${REGISTRY.loopback}/${ref.slice(ref.indexOf("/") + 1, ref.lastIndexOf(":"))}`;
+}
+
 /**
  * Publishes each lab image into the registry under its production name (pushing it as
  * `<loopback>/<path>:<tag>`, the same repository and tag the hosts ask `quay.io` for), unless the
@@ -248,9 +253,8 @@ export async function publishImages(
   const d = docker();
   const pushed: string[] = [];
   for (const ref of new Set(Object.values(images))) {
-    const name = ref.slice(0, ref.lastIndexOf(":"));
     const tag = ref.slice(ref.lastIndexOf(":") + 1);
-    const local = `${REGISTRY.loopback}/${name.slice(name.indexOf("/") + 1)}`;
+    const local = loopbackRepo(ref);
     const info = await d.getImage(ref).inspect();
     const digest = await registryHas(ref, password);
     if (digest && info.RepoDigests?.includes(`${local}@${digest}`)) continue;

@@ -86,8 +86,6 @@ Deno.test("nftables table: migration, then 8080 closed and allowed_sources enfor
       t.replace("deployment: qual", "deployment: prod").replace("dashboard: true", "dashboard: false")
         .replace("vars:\n", `vars:\n  allowed_sources: [${networkAddress(OTHER)}/32]\n`),
   );
-  const unitStarts = async () =>
-    (await onHost(info, HOST, `systemctl show ${UNIT_NAME} -p ExecMainStartTimestampMonotonic --value`)).out;
   try {
     await t.step(
       "a host of the previous version is migrated by one run; the next run is a no-op",
