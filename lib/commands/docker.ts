@@ -54,7 +54,10 @@ export function installDocker(os: { family: string; prettyName: string }, vars: 
       // refuses everything until this is run. It does nothing when dpkg is consistent.
       "dpkg --configure -a",
       "apt-get -o DPkg::Lock::Timeout=60 update -qq",
-      "apt-get -o DPkg::Lock::Timeout=60 install -y -qq --no-install-recommends docker.io",
+      // Debian 13 packs the client apart (docker-cli, only recommended by docker.io); we reach the
+      // engine as root through `docker system dial-stdio`, so it is installed wherever apt has it.
+      'pkgs=docker.io; if apt-cache show docker-cli >/dev/null 2>&1; then pkgs="$pkgs docker-cli"; fi',
+      "apt-get -o DPkg::Lock::Timeout=60 install -y -qq --no-install-recommends $pkgs",
     ], PACKAGE_LIMIT_S);
   }
   if (os.family === "rhel") {
@@ -72,6 +75,29 @@ export function installDocker(os: { family: string; prettyName: string }, vars: 
     ], (vars.docker_repo === "none" ? 2 : 1) * PACKAGE_LIMIT_S);
   }
   throw new Error(`no known way to install Docker on '${os.prettyName}'`);
+}
+
+/**
+ * Installs the `docker` client beside an engine installed without it (Debian 13's docker.io without its
+ * recommended docker-cli; docker-ce without docker-ce-cli): the deploy reaches the engine through it.
+ */
+export function installDockerClient(os: { family: string; prettyName: string }, vars: Vars): Command {
+  if (os.family === "debian") {
+    return installing([
+      "set -eu",
+      proxyEnv(vars.proxy),
+      "export DEBIAN_FRONTEND=noninteractive",
+      "apt-get -o DPkg::Lock::Timeout=60 update -qq",
+      "apt-get -o DPkg::Lock::Timeout=60 install -y -qq --no-install-recommends docker-cli",
+    ], PACKAGE_LIMIT_S);
+  }
+  if (os.family === "rhel") {
+    return installing(
+      ["set -eu", proxyEnv(vars.proxy), DNF_BOUNDED, "dnf_bounded -y install docker-ce-cli"],
+      PACKAGE_LIMIT_S,
+    );
+  }
+  throw new Error(`no known way to install the Docker client on '${os.prettyName}'`);
 }
 
 /** Docker's repository signing key, as docs.docker.com publishes it ("Install Docker Engine on RHEL"). */

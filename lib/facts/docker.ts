@@ -4,6 +4,11 @@ import { fileSection } from "../base/probe_sections.ts";
 /** The host's Docker engine. */
 export interface DockerFacts {
   installed: boolean;
+  /**
+   * The engine is installed but the `docker` client is not: Debian 13 packs it apart (`docker-cli`, only
+   * recommended by `docker.io`), and we reach the engine as root through `docker system dial-stdio`.
+   */
+  clientMissing: boolean;
   running: boolean;
   version: string | null;
   /** Gateway of the default bridge (`docker0`), e.g. 172.17.0.1. */
@@ -79,6 +84,7 @@ fi
  */
 export function dockerSections(opts: { packages?: boolean }): string {
   return `isa_sec docker-installed; command -v dockerd 2>/dev/null || true
+isa_sec docker-client; command -v dockerd >/dev/null 2>&1 && ! command -v docker >/dev/null 2>&1 && echo missing || true
 # The package manager costs a tenth to a quarter of a second of the host's CPU: asked only for the
 # facts report, and for the conflicting tools only while Docker is still to be installed.
 isa_sec docker-package
@@ -190,6 +196,7 @@ export function parseDocker(
   return {
     docker: {
       installed: get("docker-installed").length > 0,
+      clientMissing: get("docker-client").includes("missing"),
       running: version !== null,
       version,
       bridgeGateway,

@@ -9,8 +9,9 @@ import { DEFAULT_HOSTS, labDown, labStatus, labUp, lightDown, lightUp } from "./
 const USAGE = `usage: deno task lab <command> [options]
 
 commands:
-  up [--hosts N]   build what is missing and start hosts isaqal09 (Debian), isaqal10 (RHEL-shaped), …
-                   (N hosts, default ${DEFAULT_HOSTS}; isaqal11+ Debian) and the bastion; never removes
+  up [--hosts N]   build what is missing and start hosts isaqal09 (Debian 12), isaqal10 (RHEL-shaped),
+                   isaqal11 (Debian 13), … (N hosts, default ${DEFAULT_HOSTS}; isaqal12+ Debian 12) and the
+                   bastion; never removes
                    hosts; writes .lab/inventory.yml (use --inventory lab)
   up --light N     only the light hosts isalight01… (N of them; sshd and Apache, no systemd, no Docker;
                    127.0.11.N): for \`deploy --check\` and \`facts\` at fleet size; writes

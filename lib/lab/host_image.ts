@@ -1,18 +1,16 @@
 /**
- * The lab host images: Debian bookworm from `debootstrap`, finished by a flavour's recipe (files/lab/host/
- * for Debian, files/lab/host-rhel/ for the RHEL-shaped host, files/lab/host-light/ for the light hosts),
- * imported as `isa-lab/host:<recipe hash>` (`isa-lab/host-rhel:<hash>`, `isa-lab/host-light:<hash>`) so a
- * recipe change builds a new image and no change reuses it.
+ * The lab host images: Debian from `debootstrap` (bookworm; trixie for the Debian 13 host), finished by a
+ * flavour's recipe (files/lab/host/ for Debian, files/lab/host/ then files/lab/host-trixie/ for Debian 13,
+ * files/lab/host-rhel/ for the RHEL-shaped host, files/lab/host-light/ for the light hosts), imported as
+ * `isa-lab/host:<recipe hash>` (`isa-lab/host-rhel:<hash>`, …) so a recipe change builds a new image and
+ * no change reuses it.
  */
 import { join, relative } from "node:path";
 import { createHash } from "node:crypto";
 import $ from "dax";
-import { type ImageRecipe, PROJECT_ROOT, recipeDir } from "./layout.ts";
+import { type ImageRecipe, PROJECT_ROOT, recipeDirs, suiteOf } from "./layout.ts";
 import { docker, imageExists } from "./engine.ts";
 import { importRootfs, makeWorkDir, removeWorkDir } from "./rootfs.ts";
-
-/** Debian suite of the hosts. */
-export const SUITE = "bookworm";
 
 /** Bump when the build procedure below changes in a way the recipe files don't show. */
 const BUILD_REVISION = "1";
@@ -73,17 +71,31 @@ function imageRepo(flavour: ImageRecipe): string {
  * (`isa-lab/host-rhel:…`). Each flavour hashes only its own recipe folder.
  */
 export async function hostImageRef(flavour: ImageRecipe = "debian"): Promise<string> {
-  const dir = recipeDir(flavour);
-  const h = createHash("sha256").update(`${SUITE}\0${BUILD_REVISION}\0${imageChanges(flavour).join("\n")}\0`);
-  for (const f of await recipeFiles(dir)) {
-    h.update(relative(dir, f)).update("\0").update(await Deno.readFile(f)).update("\0");
+  const h = createHash("sha256").update(
+    `${suiteOf(flavour)}\0${BUILD_REVISION}\0${imageChanges(flavour).join("\n")}\0`,
+  );
+  for (const [i, dir] of recipeDirs(flavour).entries()) {
+    // Layers after the first are hashed under their own prefix: a file moved between them is a change.
+    const prefix = i === 0 ? "" : `${i}:`;
+    for (const f of await recipeFiles(dir)) {
+      h.update(prefix + relative(dir, f)).update("\0").update(await Deno.readFile(f)).update("\0");
+    }
   }
   return `${imageRepo(flavour)}:${h.digest("hex").slice(0, 12)}`;
 }
 
+/** The recipe file `name` of a flavour: the last of its recipe folders that has one. */
+async function recipeFile(flavour: ImageRecipe, name: string): Promise<string> {
+  const dirs = recipeDirs(flavour).map((d) => join(d, name));
+  for (const p of dirs.toReversed()) {
+    if (await Deno.stat(p).then(() => true, () => false)) return p;
+  }
+  throw new Error(`no ${name} in ${recipeDirs(flavour).join(" or ")}`);
+}
+
 /** Packages of a flavour's image, from its recipe's packages.txt. */
 export async function hostPackages(flavour: ImageRecipe = "debian"): Promise<string[]> {
-  const text = await Deno.readTextFile(join(recipeDir(flavour), "packages.txt"));
+  const text = await Deno.readTextFile(await recipeFile(flavour, "packages.txt"));
   return text.split("\n").map((l) => l.replace(/#.*/, "").trim()).filter(Boolean);
 }
 
@@ -155,7 +167,7 @@ export async function ensureHostImage(
   flavour: ImageRecipe = "debian",
 ): Promise<string> {
   const ref = await hostImageRef(flavour);
-  const dir = recipeDir(flavour);
+  const suite = suiteOf(flavour);
   if (await imageExists(ref)) return ref;
   if (Deno.uid() !== 0) throw new Error(`building the lab host image (${ref}) needs root (debootstrap)`);
   if (!(await $.commandExists("debootstrap"))) {
@@ -164,26 +176,34 @@ export async function ensureHostImage(
   const started = Date.now();
   const mirror = await debianMirror();
   const packages = await hostPackages(flavour);
-  log(`host image: building ${ref} (debootstrap ${SUITE} from ${mirror}; takes a few minutes)`);
+  log(`host image: building ${ref} (debootstrap ${suite} from ${mirror}; takes a few minutes)`);
   const work = await makeWorkDir("isa-lab-host-");
   const root = join(work, "root");
   try {
     const progress = debootstrapProgress(log, started);
     const res = await $`debootstrap --variant=minbase --include=${
       packages.join(",")
-    } ${SUITE} ${root} ${mirror}`
+    } ${suite} ${root} ${mirror}`
       .stdout(lineSink(progress)).stderr(lineSink(progress)).noThrow();
     if (res.code !== 0) {
       const tail = await $`tail -n 30 ${join(root, "debootstrap", "debootstrap.log")}`.noThrow().text();
       throw new Error(`debootstrap failed (exit ${res.code}); end of debootstrap.log:\n${tail}`);
     }
+    const dirs = recipeDirs(flavour);
     log(
-      `host image: applying the recipe (${relative(PROJECT_ROOT, dir)}) [${
+      `host image: applying the recipe (${dirs.map((d) => relative(PROJECT_ROOT, d)).join(" + ")}) [${
         Math.round((Date.now() - started) / 1000)
       }s]`,
     );
-    await $`/usr/bin/cp -r --preserve=mode ${join(dir, "rootfs")}/. ${root}/`;
-    await Deno.copyFile(join(dir, "setup.sh"), join(root, "isa-lab-setup.sh"));
+    for (const dir of dirs) {
+      const rootfs = join(dir, "rootfs");
+      if (await Deno.stat(rootfs).then(() => true, () => false)) {
+        // --remove-destination: trixie's /etc/default/locale is a symlink to /etc/locale.conf, which
+        // debootstrap leaves dangling; our file replaces the link instead of failing on it.
+        await $`/usr/bin/cp -r --preserve=mode --remove-destination ${rootfs}/. ${root}/`;
+      }
+    }
+    await Deno.copyFile(await recipeFile(flavour, "setup.sh"), join(root, "isa-lab-setup.sh"));
     await $`chroot ${root} /bin/bash /isa-lab-setup.sh`.env({ PATH: "/usr/sbin:/usr/bin:/sbin:/bin" });
     await Deno.remove(join(root, "isa-lab-setup.sh"));
     log(`host image: importing into Docker [${Math.round((Date.now() - started) / 1000)}s]`);

@@ -15,15 +15,29 @@ export const LAB_DIR: string = join(PROJECT_ROOT, ".lab");
 export const HOST_RECIPE_DIR: string = join(PROJECT_ROOT, "files", "lab", "host");
 
 /**
- * Kinds of lab host: `debian` (Debian 12 as it is), `rhel` (Debian's programs laid out and behaving
- * as on RHEL 9: os-release, httpd, the apachectl wrapper, rpm, firewalld; files/lab/host-rhel/) and
- * `light` (sshd and Apache only, no systemd, no Docker: the hosts of `lab up --light N`;
- * files/lab/host-light/).
+ * Kinds of lab host: `debian` (Debian 12 as it is), `trixie` (Debian 13 as it is: the same recipe on
+ * trixie's own packages, files/lab/host-trixie/), `rhel` (Debian's programs laid out and behaving as on
+ * RHEL 9: os-release, httpd, the apachectl wrapper, rpm, firewalld; files/lab/host-rhel/) and `light`
+ * (sshd and Apache only, no systemd, no Docker: the hosts of `lab up --light N`; files/lab/host-light/).
  */
-export type HostFlavour = "debian" | "rhel" | "light";
+export type HostFlavour = "debian" | "trixie" | "rhel" | "light";
 
 /** Every flavour, in build order. */
-export const FLAVOURS: readonly HostFlavour[] = ["debian", "rhel", "light"];
+export const FLAVOURS: readonly HostFlavour[] = ["debian", "trixie", "rhel", "light"];
+
+/** Debian suite a recipe's tree is debootstrapped from (the RHEL-shaped host is Debian 12 underneath). */
+export function suiteOf(recipe: ImageRecipe): "bookworm" | "trixie" {
+  return recipe === "trixie" ? "trixie" : "bookworm";
+}
+
+/**
+ * Recipe folders of an image, base first: a flavour that is another one on a newer suite (`trixie`)
+ * reuses that one's recipe and lays its own folder over it (its rootfs/ files win; its packages.txt and
+ * setup.sh, when it has them, replace the base's).
+ */
+export function recipeDirs(recipe: ImageRecipe): string[] {
+  return recipe === "trixie" ? [HOST_RECIPE_DIR, recipeDir("trixie")] : [recipeDir(recipe)];
+}
 
 /**
  * Images built from a recipe folder: the hosts' flavours, the fresh controller of tests/fresh/, and the
@@ -38,11 +52,12 @@ export function recipeDir(recipe: ImageRecipe): string {
 }
 
 /**
- * Flavour of a lab host: the default lab is one of each, `isaqal09` Debian and `isaqal10` RHEL-shaped;
- * further hosts (isaqal11…, e.g. the bench's) are Debian.
+ * Flavour of a lab host: the default lab is one of each, `isaqal09` Debian 12, `isaqal10` RHEL-shaped and
+ * `isaqal11` Debian 13; further hosts (isaqal12…, e.g. the bench's) are Debian 12.
  */
 export function hostFlavour(name: string): HostFlavour {
-  return isLightHost(name) ? "light" : name === "isaqal10" ? "rhel" : "debian";
+  if (isLightHost(name)) return "light";
+  return name === "isaqal10" ? "rhel" : name === "isaqal11" ? "trixie" : "debian";
 }
 
 /** Docker network of the lab; its subnet lies outside Docker's default pools so a host's inner engine keeps 172.17.0.0/16. */

@@ -1,7 +1,7 @@
 /**
  * The lab: real hosts (systemd, sshd, Apache) as containers of the controller's Docker engine, reachable
- * over SSH on 127.0.10.N, with a generated inventory: `isaqal09` Debian, `isaqal10` RHEL-shaped (further
- * hosts Debian), a bastion, and on every host a non-root sudo user admitted only through the bastion.
+ * over SSH on 127.0.10.N, with a generated inventory: `isaqal09` Debian 12, `isaqal10` RHEL-shaped,
+ * `isaqal11` Debian 13 (further hosts Debian 12), a bastion, and on every host a non-root sudo user admitted only through the bastion.
  * `ensureLab` is what tests call. Apart from it, `lightUp` brings light hosts (sshd and Apache only) for
  * measuring the controller at fleet size.
  */
@@ -102,7 +102,7 @@ export interface LabUpResult {
 }
 
 /** Default number of hosts. */
-export const DEFAULT_HOSTS = 2;
+export const DEFAULT_HOSTS = 3;
 
 /** Runs `fn` holding the lab's lock file, so concurrent `lab up`s (e.g. two test files) don't race. */
 async function withLock<T>(fn: () => Promise<T>): Promise<T> {

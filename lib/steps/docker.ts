@@ -20,6 +20,7 @@ import {
   dockerInstallable,
   fetchDockerKey,
   installDocker,
+  installDockerClient,
   labelContainerFiles,
   RESTART_DOCKER,
   START_DOCKER,
@@ -59,6 +60,17 @@ export const dockerStep: Step = {
     );
     if (!facts.docker.installed) changes.push(...await installChanges(ctx, daemon, dropInChange));
     else if (dropInChange) changes.push(restartedForProxy(ctx, dropInChange));
+    if (facts.docker.installed && facts.docker.clientMissing) {
+      const client = facts.os.family === "rhel" ? "docker-ce-cli" : "docker-cli";
+      changes.push({
+        summary:
+          `install ${client}: the engine has no \`docker\` client, through which the deploy reaches it as root`,
+        apply: async () => {
+          await waitForPackageLock(ssh, facts, ctx.progress);
+          await exec(ssh, installDockerClient(facts.os, vars));
+        },
+      });
+    }
     if (facts.docker.installed && daemon) {
       // A running engine only reads log options at start; we don't restart it for that (it
       // would restart every container on the host). Our containers carry their own rotation.
@@ -147,7 +159,8 @@ async function installChanges(
     : "";
   changes.push({
     summary: `install ${rhel ? "docker-ce docker-ce-cli containerd.io" : "docker.io"} from ${from}` +
-      `${vars.proxy ? " through the proxy" : ""}${erasing}`,
+      `${vars.proxy ? " through the proxy" : ""}${erasing}` +
+      (rhel ? "" : " (and docker-cli, where apt packs the client apart: Debian 13)"),
     apply: async () => {
       await waitForPackageLock(ssh, facts, ctx.progress);
       ctx.progress("installing the Docker engine (package download, may take a minute)");

@@ -121,9 +121,10 @@ ExtendedStatus Off
   assert.deepEqual(facts.docker.networkNames, ["bridge", "isa-monitoring"]);
   assert.equal(facts.selinux.mode, "absent");
   assert.equal(facts.selinux.dockerLabels, false);
+  // Debian's docker.io, and its client where apt packs it apart (Debian 13: tests/unit/debian13_test.ts).
   assert.match(
     installDocker(facts.os, (await qualHost()).vars).script,
-    /apt-get .*install -y -qq --no-install-recommends docker\.io/,
+    /\npkgs=docker\.io; .*\napt-get .*install -y -qq --no-install-recommends \$pkgs$/,
   );
 });
 

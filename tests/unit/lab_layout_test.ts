@@ -1,23 +1,46 @@
 import assert from "node:assert/strict";
-import { BASTION, hostFlavour, hostName, networkAddress, OPS_USER, recipeDir } from "../../lib/lab/layout.ts";
+import {
+  BASTION,
+  hostFlavour,
+  hostName,
+  networkAddress,
+  OPS_USER,
+  recipeDir,
+  recipeDirs,
+  suiteOf,
+} from "../../lib/lab/layout.ts";
 import { knownHostsText, sshConfigText } from "../../lib/lab/ssh.ts";
 import { bastionSetupScript, hostAccessScript } from "../../lib/lab/access.ts";
 import { hostImageRef } from "../../lib/lab/host_image.ts";
 
-Deno.test("default lab: isaqal09 Debian, isaqal10 RHEL-shaped, further hosts Debian", () => {
+Deno.test("default lab: isaqal09 Debian 12, isaqal10 RHEL-shaped, isaqal11 Debian 13, further hosts Debian 12", () => {
   assert.deepEqual([1, 2, 3, 4].map((i) => [hostName(i), hostFlavour(hostName(i))]), [
     ["isaqal09", "debian"],
     ["isaqal10", "rhel"],
-    ["isaqal11", "debian"],
+    ["isaqal11", "trixie"],
     ["isaqal12", "debian"],
   ]);
   assert.match(recipeDir("debian"), /\/files\/lab\/host$/);
   assert.match(recipeDir("rhel"), /\/files\/lab\/host-rhel$/);
+  // Debian 13 is the Debian recipe on trixie, with its own folder laid over it.
+  assert.deepEqual(recipeDirs("trixie").map((d) => d.replace(/.*\/files\//, "")), [
+    "lab/host",
+    "lab/host-trixie",
+  ]);
+  assert.deepEqual((["debian", "trixie", "rhel", "light"] as const).map(suiteOf), [
+    "bookworm",
+    "trixie",
+    "bookworm",
+    "bookworm",
+  ]);
 });
 
 Deno.test("each flavour's image tag hashes its own recipe", async () => {
   const deb = await hostImageRef("debian");
   const rhel = await hostImageRef("rhel");
+  const trixie = await hostImageRef("trixie");
+  assert.match(trixie, /^isa-lab\/host-trixie:[0-9a-f]{12}$/);
+  assert.notEqual(trixie.split(":")[1], deb.split(":")[1]);
   assert.match(deb, /^isa-lab\/host:[0-9a-f]{12}$/);
   assert.match(rhel, /^isa-lab\/host-rhel:[0-9a-f]{12}$/);
   assert.notEqual(deb.split(":")[1], rhel.split(":")[1]);

@@ -1,0 +1,85 @@
+/**
+ * Debian 13 from a real probe: the facts script's whole output on the lab's Debian 13 host (trixie's own
+ * packages; tests/fixtures/README.md says how it was taken), in the state Debian 13 leaves a host that
+ * installed `docker.io` without its recommended `docker-cli`: an engine, and no client to reach it.
+ */
+import assert from "node:assert/strict";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseFacts } from "../../lib/facts/probe.ts";
+import { installDocker, installDockerClient } from "../../lib/commands/docker.ts";
+import { dockerStep } from "../../lib/steps/docker.ts";
+import { unsupportedReason } from "../../lib/steps/facts.ts";
+import { blankProbed } from "../../lib/facts/needs.ts";
+import { fakeContext, qualHost } from "../helpers/fake_host.ts";
+
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures");
+const probe = () => Deno.readTextFile(join(fixtures, "debian13-engine-without-client.probe"));
+
+Deno.test("Debian 13 facts from a real probe: trixie's Apache read, supported, the missing client seen", async () => {
+  const facts = parseFacts(await probe());
+  assert.equal(facts.os.id, "debian");
+  assert.equal(facts.os.versionId, "13");
+  assert.equal(unsupportedReason(facts.os), null);
+  const a = facts.apache!;
+  assert.equal(a.binary, "/usr/sbin/apache2");
+  assert.equal(a.layout, "debian");
+  assert.equal(a.version, "2.4.71");
+  assert.equal(a.mpm, "event");
+  assert.equal(a.configFile, "/etc/apache2/apache2.conf");
+  assert.equal(a.statusModule, true);
+  assert.ok(a.includes.includes("/etc/apache2/mods-enabled/status.load"), a.includes.join("\n"));
+  assert.equal(a.configOk, true, a.configMessage);
+  assert.deepEqual(
+    [facts.docker.installed, facts.docker.clientMissing, facts.docker.running],
+    [true, true, true],
+  );
+});
+
+Deno.test("Debian 13: an engine without its client gets docker-cli, and nothing is reinstalled", async () => {
+  const facts = parseFacts(await probe());
+  const probed = blankProbed();
+  probed.stats["/srv/isa/.isa-monitoring"] = { owner: "0:0", mode: "644" };
+  const changes = await dockerStep.plan(fakeContext(facts, await qualHost(), [], probed));
+  const summaries = changes.map((c) => c.summary);
+  assert.ok(
+    summaries.includes(
+      "install docker-cli: the engine has no `docker` client, through which the deploy reaches it as root",
+    ),
+    summaries.join("\n"),
+  );
+  assert.ok(!summaries.some((s) => /install docker\.io/.test(s)), summaries.join("\n"));
+  // With the client there (every probe before this section existed), no such change.
+  const withClient = parseFacts((await probe()).replace("@@docker-client\nmissing\n", "@@docker-client\n"));
+  assert.equal(withClient.docker.clientMissing, false);
+  const again = await dockerStep.plan(fakeContext(withClient, await qualHost(), [], probed));
+  assert.ok(!again.some((c) => /docker-cli/.test(c.summary)), again.map((c) => c.summary).join("\n"));
+});
+
+Deno.test("the engine's install on Debian takes docker-cli wherever apt has it; the client alone per family", async () => {
+  const vars = (await qualHost()).vars;
+  const debian = { family: "debian", prettyName: "Debian GNU/Linux 13 (trixie)" };
+  assert.equal(
+    installDocker(debian, vars).script,
+    [
+      "set -eu",
+      "export DEBIAN_FRONTEND=noninteractive",
+      "dpkg --configure -a",
+      "apt-get -o DPkg::Lock::Timeout=60 update -qq",
+      'pkgs=docker.io; if apt-cache show docker-cli >/dev/null 2>&1; then pkgs="$pkgs docker-cli"; fi',
+      "apt-get -o DPkg::Lock::Timeout=60 install -y -qq --no-install-recommends $pkgs",
+    ].join("\n"),
+  );
+  assert.equal(
+    installDockerClient(debian, vars).script,
+    [
+      "set -eu",
+      "export DEBIAN_FRONTEND=noninteractive",
+      "apt-get -o DPkg::Lock::Timeout=60 update -qq",
+      "apt-get -o DPkg::Lock::Timeout=60 install -y -qq --no-install-recommends docker-cli",
+    ].join("\n"),
+  );
+  const rhel = installDockerClient({ family: "rhel", prettyName: "RHEL 10" }, vars).script;
+  assert.match(rhel, /\ndnf_bounded -y install docker-ce-cli$/);
+  assert.throws(() => installDockerClient({ family: "unknown", prettyName: "Arch" }, vars), /Arch/);
+});
