@@ -9,7 +9,7 @@ import { fileSection } from "../base/probe_sections.ts";
 export interface ApacheFacts {
   binary: string;
   /**
-   * The command that takes httpd's own arguments (`-t`, `-V`, `-t -D DUMP_MODULES`): `/usr/sbin/httpd` on
+   * The command that takes httpd's own arguments (`-t`, `-t -D DUMP_INCLUDES -D DUMP_MODULES`): `/usr/sbin/httpd` on
    * RHEL (its `apachectl` is a wrapper that refuses more than one argument), `apache2ctl` on Debian (it
    * sources /etc/apache2/envvars, without which `apache2` refuses to start).
    */
@@ -19,7 +19,7 @@ export interface ApacheFacts {
    * unit's Environment (`systemctl edit`); "" when unset. Passed to every question and to `-t`.
    */
   options: string;
-  /** Main configuration file (`-V`'s SERVER_CONFIG_FILE under HTTPD_ROOT). */
+  /** Main configuration file: the first file `-t -D DUMP_INCLUDES` lists, else the layout's. */
   configFile: string;
   /** Every file Apache loads, in order (`-t -D DUMP_INCLUDES`). */
   includes: string[];
@@ -37,7 +37,7 @@ export interface ApacheFacts {
   authzCore: boolean;
   extendedStatus: boolean;
   running: boolean;
-  /** The configuration test (`<ctl> -t -D DUMP_MODULES`) passes. */
+  /** The configuration test (`<ctl> -t -D DUMP_INCLUDES -D DUMP_MODULES`) passes. */
   configOk: boolean;
   /** What the config test printed besides the module list (errors, warnings). */
   configMessage: string;
@@ -57,8 +57,20 @@ export interface ApacheFacts {
  * httpd (conf.d/, read as it is; its main file is ROOT/conf/httpd.conf). The binary's name decides.
  */
 export const APACHE_LAYOUTS = {
-  debian: { service: "apache2", confDir: "conf-available", defaultRoot: "/etc/apache2", mainDepth: 1 },
-  rhel: { service: "httpd", confDir: "conf.d", defaultRoot: "/etc/httpd", mainDepth: 2 },
+  debian: {
+    service: "apache2",
+    confDir: "conf-available",
+    defaultRoot: "/etc/apache2",
+    mainFile: "apache2.conf",
+    mainDepth: 1,
+  },
+  rhel: {
+    service: "httpd",
+    confDir: "conf.d",
+    defaultRoot: "/etc/httpd",
+    mainFile: "conf/httpd.conf",
+    mainDepth: 2,
+  },
 } as const;
 
 const DEBIAN = APACHE_LAYOUTS.debian;
@@ -77,7 +89,8 @@ function rootOfMain(layout: { mainDepth: number }): string {
 }
 
 /**
- * Shell: from `$inc` (the output of `-t -D DUMP_INCLUDES`), every `<Location /server-status>` and every
+ * Shell: from `$inc` (the output of `-t -D DUMP_INCLUDES`, alone or with the module list: only its
+ * `(*)`/`(N)` lines are read), every `<Location /server-status>` and every
  * ExtendedStatus in the files Apache really loads, in load order (the last ExtendedStatus wins). A vhost
  * included from anywhere counts; Debian's *-available folders, whose files are not in force, don't.
  */
@@ -115,8 +128,28 @@ export const APACHE_CACHE_DIR = LOCK_DIR;
 const indent = (text: string) => text.trimEnd().split("\n").map((l) => `  ${l}`).join("\n") + "\n";
 
 /**
+ * What the cache's fingerprint starts with: a cache written by a probe that printed other sections (the
+ * former `-V`, `-t -D DUMP_MODULES` and `-t -D DUMP_INCLUDES` answers) never matches this one.
+ */
+export const APACHE_CACHE_FORMAT = "isa-apache-cache-2";
+
+/**
  * Shell sections of Apache (`$httpd_state` and `$apache2_state`: the units' states, from the probe's
  * one systemctl). Its answers are cached under the lock folder while nothing they depend on changes.
+ *
+ * Apache is asked to parse its configuration once, not three times (a never-deployed host has no cache:
+ * `deploy --check` there asked every time). In httpd 2.4 (apache/httpd 2.4.62, server/main.c `main`),
+ * `-D NAME` only adds a define, so both dumps can be asked at once: `DUMP_INCLUDES` prints each file as
+ * it is opened, while the configuration is read (server/config.c `ap_process_resource_config`,
+ * `dump_config_name`), and `DUMP_MODULES` prints the module list in the test_config hook, after the whole
+ * configuration was processed (modules/core/mod_so.c `dump_loaded_modules`); a configuration that fails
+ * to read prints the files read so far, then its error. `-V` can't join them: with an MPM loaded as a
+ * module (Debian's and the Red Hat family's builds) it reads the configuration, prints the compile
+ * settings and exits before any test_config hook. What it gave is had otherwise: the version from `-v`,
+ * which exits while reading the command line (no configuration read, no envvars needed, so the binary
+ * itself is asked), the MPM from the loaded modules (`mpm_event_module`), the root from the main file
+ * Apache read. Debian's apache2ctl passes such arguments on unchanged (`*) $HTTPD ${APACHE_ARGUMENTS}
+ * "$@"`, apache2 2.4.71-1~deb12u1).
  */
 export function apacheSections(): string {
   // Long on purpose: one shell text, kept whole so it reads as the host runs it (its cache and its sections).
@@ -129,17 +162,17 @@ if [ -n "$bin" ]; then
   # configuration without /etc/apache2/envvars, which apache2ctl sources before passing its arguments on.
   case "$bin" in *apache2) ctl=apache2ctl ;; *) ctl=$bin ;; esac
   isa_sec apache-ctl; echo $ctl
-  # Asking Apache (-V, -t -D DUMP_MODULES, -t -D DUMP_INCLUDES) parses its whole configuration three
-  # times. The answers are kept in the root-only folder of the host lock (in /run: gone at reboot) with
-  # a fingerprint of what they depend on: size, times and inode of the binary, of every file Apache
-  # loaded, of their folders (a file added to an Include glob changes its folder) and of the root's
-  # folders. While that fingerprint holds, the answers are reused; an edit anywhere asks Apache again.
+  # Asking Apache parses its whole configuration: once, for both dumps (apacheSections' JSDoc says why
+  # one call gives both, and why -v, which reads none, replaces -V). The answers are kept in the
+  # root-only folder of the host lock (in /run: gone at reboot) with a fingerprint of what they depend on:
+  # size, times and inode of the binary, of every file Apache loaded, of their folders (a file added to an
+  # Include glob changes its folder) and of the root's folders. While that fingerprint holds, the answers are reused; an edit anywhere asks Apache again.
   # Nothing is cached where that folder is missing or not root's 0700 (check mode on a new host).
 ${indent(APACHE_OPTIONS)}  c=${APACHE_CACHE_DIR}
   cacheable=""
   [ -d $c ] && [ ! -L $c ] && [ "$(stat -c '%u %a' $c 2>/dev/null)" = "0 700" ] && cacheable=1
   fingerprint() {
-    { printf '%s\\n' "$unit_env"; stat -c '%n %s %Y %Z %i' "$bin" 2>/dev/null
+    { echo ${APACHE_CACHE_FORMAT}; printf '%s\\n' "$unit_env"; stat -c '%n %s %Y %Z %i' "$bin" 2>/dev/null
       [ -f $c/apache-paths ] && tr '\\n' '\\0' < $c/apache-paths | xargs -0 stat -c '%n %s %Y %Z %i' 2>&1
     } | cksum
   }
@@ -147,26 +180,26 @@ ${indent(APACHE_OPTIONS)}  c=${APACHE_CACHE_DIR}
     answers=$(sed 1d $c/apache-probe)
   else
     t0=$(date +%s)
+    v=$($bin -v 2>&1)
     set -f # $opts_args is split, never globbed
-    v=$($ctl $opts_args -V 2>&1)
-    m=$($ctl $opts_args -t -D DUMP_MODULES 2>&1); rc=$?
-    inc=$($ctl $opts_args -t -D DUMP_INCLUDES 2>/dev/null)
+    inc=$($ctl $opts_args -t -D DUMP_INCLUDES -D DUMP_MODULES 2>&1); rc=$?
     set +f
-    root=$(printf '%s\\n' "$v" | sed -n 's/.*HTTPD_ROOT="\\(.*\\)"/\\1/p')
-    # The main file Apache really read ((*) in the include list) wins over -V's compiled-in root.
+    # The root is the folder of the main file Apache really read ((*) in the include list), else the
+    # layout's own (a configuration whose main file can't be opened lists none).
     main=$(printf '%s\\n' "$inc" | sed -n 's/^ *(\\*) //p')
     if [ -n "$main" ]; then
       case "$bin" in *apache2) root=${rootOfMain(DEBIAN)} ;; *) root=${rootOfMain(RHEL)} ;; esac
+    else
+      case "$bin" in *apache2) root=${DEBIAN.defaultRoot} ;; *) root=${RHEL.defaultRoot} ;; esac
     fi
     answers=$(
-      isa_sec apache-V; printf '%s\\n' "$v"
-      isa_sec apache-M; printf '%s\\n' "$m"
-      isa_sec apache-M-exit; echo $rc
-      isa_sec apache-includes; printf '%s\\n' "$inc"
+      isa_sec apache-v; printf '%s\\n' "$v"
+      isa_sec apache-t; printf '%s\\n' "$inc"
+      isa_sec apache-t-exit; echo $rc
       isa_sec apache-root; printf '%s\\n' "$root"
 ${indent(indent(indent(APACHE_SEARCH)))}    )
     # Only a valid configuration is kept, and only when nothing it depends on changed during this
-    # second (an edit racing the three calls would otherwise be cached under its new fingerprint).
+    # second (an edit racing the calls would otherwise be cached under its new fingerprint).
     if [ -n "$cacheable" ] && [ "$rc" = 0 ]; then
       loaded=$(printf '%s\\n' "$inc" | sed -n 's/^ *([*0-9]*) //p')
       { printf '%s\\n' "$loaded"; printf '%s\\n' "$loaded" | sed 's|/[^/]*$||'
@@ -194,17 +227,18 @@ fi
 `;
 }
 
-/** Parses `httpd -V` / `apachectl -V` output. */
-export function parseApacheV(
-  lines: string[],
-): { version: string; mpm: string; root: string; config: string } {
-  const text = lines.join("\n");
-  return {
-    version: /Server version:\s*Apache\/(\S+)/.exec(text)?.[1] ?? "",
-    mpm: /Server MPM:\s*(\S+)/.exec(text)?.[1] ?? "",
-    root: /-D HTTPD_ROOT="([^"]*)"/.exec(text)?.[1] ?? "",
-    config: /-D SERVER_CONFIG_FILE="([^"]*)"/.exec(text)?.[1] ?? "",
-  };
+/** The version from `httpd -v` (or `-V`, whose first line is the same: server/main.c). */
+export function parseApacheVersion(lines: string[]): string {
+  return /Server version:\s*Apache\/(\S+)/.exec(lines.join("\n"))?.[1] ?? "";
+}
+
+/** The MPM (`event`, `worker`, `prefork`) from the loaded modules' names, as `-V`'s "Server MPM" says it. */
+export function mpmOf(modules: Set<string>): string {
+  for (const m of modules) {
+    const mpm = /^mpm_(\w+)_module$/.exec(m)?.[1];
+    if (mpm) return mpm;
+  }
+  return "";
 }
 
 /** Module names from `httpd -M` / `-D DUMP_MODULES` output. */
@@ -228,6 +262,10 @@ export function parseIncludes(lines: string[]): string[] {
   });
 }
 
+/** A line of the two dumps themselves (headers, included files, modules): not a message of the config test. */
+const DUMP_LINE =
+  /^(Included configuration files:|Loaded Modules:|\s*\((?:\*|\d+)\)\s+\/|\s+\w+_module\s+\()/;
+
 /** The Red Hat family's apachectl wrapper refusing arguments (tests/fixtures/el9-apachectl-refusal.txt). */
 const WRAPPER_REFUSAL = /using apachectl is no longer supported|apachectl: The "\S+" option is not supported/;
 
@@ -238,44 +276,45 @@ export function parseApache(
 ): ApacheFacts | null {
   const binary = get("apache-binary")[0];
   if (!binary) return null;
-  const v = parseApacheV(get("apache-V"));
-  const modules = parseModules(get("apache-M"));
+  // One answer holds both dumps (-t -D DUMP_INCLUDES -D DUMP_MODULES 2>&1): each line is told by its shape.
+  const dump = get("apache-t");
+  const modules = parseModules(dump);
+  const version = parseApacheVersion(get("apache-v"));
   const layout = apacheLayout(binary);
   const L = APACHE_LAYOUTS[layout];
-  const includes = parseIncludes(get("apache-includes"));
-  // As the probe does: the main file Apache read (Debian: ROOT/apache2.conf, RHEL: ROOT/conf/httpd.conf)
-  // wins over -V's compiled-in HTTPD_ROOT, which a packaged -d or -f makes wrong.
+  const includes = parseIncludes(dump);
+  // As the probe does: the root is the folder of the main file Apache read (Debian: ROOT/apache2.conf,
+  // RHEL: ROOT/conf/httpd.conf), else the layout's own.
   const main = includes[0];
   const up = (p: string) => p.replace(/\/[^/]*$/, "");
-  let root = main ?? (v.root || L.defaultRoot);
+  let root = main ?? L.defaultRoot;
   if (main) { for (let i = 0; i < L.mainDepth; i++) root = up(root); }
   const confDir = `${root}/${L.confDir}`;
   const ext = get("apache-extendedstatus").map((l) => l.trim().toLowerCase());
   const statusModule = modules.has("status_module");
-  const dump = get("apache-M");
-  const exit = get("apache-M-exit")[0];
+  const exit = get("apache-t-exit")[0];
   const refused = dump.some((l) => WRAPPER_REFUSAL.test(l));
   return {
     binary,
     ctl: get("apache-ctl")[0] ?? binary,
     options: get("apache-options")[0] ?? "",
-    configFile: main ?? (v.config.startsWith("/") ? v.config : `${root}/${v.config || "conf/httpd.conf"}`),
+    configFile: main ?? `${root}/${L.mainFile}`,
     includes,
     service: L.service,
     confDir,
     confFile: `${confDir}/${APACHE_CONF_FILE}`,
     layout,
-    version: v.version,
-    mpm: v.mpm,
+    version,
+    mpm: mpmOf(modules),
     statusModule,
     authzCore: modules.has("authz_core_module"),
     // Since 2.3.6 loading mod_status turns ExtendedStatus on unless a directive says Off.
-    extendedStatus: ext.length ? /\son$/.test(ext.at(-1)!) : statusModule && !v.version.startsWith("2.2"),
+    extendedStatus: ext.length ? /\son$/.test(ext.at(-1)!) : statusModule && !version.startsWith("2.2"),
     running: get("apache-active").length > 0,
     configOk: !refused && (exit === undefined ? modules.size > 0 : exit === "0"),
     configMessage: refused
       ? `the apachectl wrapper refused the arguments (the probe must call httpd itself):\n${dump.join("\n")}`
-      : dump.filter((l) => !/^\s+\w+_module/.test(l) && l.trim() !== "Loaded Modules:").join("\n").trim(),
+      : dump.filter((l) => !DUMP_LINE.test(l)).join("\n").trim(),
     statusLocations: get("apache-status-locations").filter(Boolean),
     ourFile: fileSection(s.get("apache-ours")),
     confEnabled: get("apache-enabled").includes("conf"),

@@ -16,7 +16,7 @@ import { ACCOUNT_SECTION, parseServiceAccount } from "./account.ts";
 /**
  * The one script that probes a host (one SSH round trip). It prints sections `@@name` followed by
  * raw command output; `parseFacts` turns them into Facts. Raw output keeps parsing testable from
- * real captures (os-release, httpd -V, httpd -t -D DUMP_MODULES) without a host.
+ * real captures (os-release, httpd -v, httpd -t -D DUMP_INCLUDES -D DUMP_MODULES) without a host.
  */
 export function factsScript(
   installDir: string,

@@ -61,6 +61,17 @@ Deno.test("the RHEL-shaped lab host behaves as RHEL 9 where the deploy looks", a
     assert.match(i.stdout, /^Included configuration files:$/m);
     assert.match(i.stdout, /^ {2}\(\*\) \/etc\/httpd\/conf\/httpd\.conf$/m);
     assert.match(i.stdout, /^ {4}\(\d+\) \/etc\/httpd\/conf\.modules\.d\/00-base\.conf$/m);
+    // What the probe runs (one parse for both dumps; -v reads no configuration): the same files and modules.
+    const both = await run(info, "/usr/sbin/httpd -t -D DUMP_INCLUDES -D DUMP_MODULES");
+    assert.equal(both.code, 0, both.stderr);
+    assert.equal(
+      both.stdout,
+      `${i.stdout}\n${m.stdout}`,
+      "the includes, then the modules, in one run",
+    );
+    const v = await run(info, "/usr/sbin/httpd -v");
+    assert.equal(v.code, 0, v.stderr);
+    assert.match(v.stdout, /^Server version: Apache\/2\.4\.\d+/);
     const layout = await run(
       info,
       "ls -d /etc/httpd/conf.d /etc/httpd/conf.modules.d; readlink /etc/httpd/logs; " +

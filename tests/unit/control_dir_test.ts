@@ -5,6 +5,8 @@ import {
   defaultControlDir,
   ensureControlDir,
   MAX_CONTROL_DIR,
+  ownerBySh,
+  type PathOwner,
   privateDirProblem,
 } from "../../lib/transport/ssh.ts";
 
@@ -149,4 +151,30 @@ Deno.test("Ssh checks its control folder before each connection, not once per in
   } finally {
     await Deno.remove(bin, { recursive: true });
   }
+});
+
+Deno.test("a folder only root can change is stat-ed through sh once per process; any other, at every check", async () => {
+  // Unique names: the memo lives as long as the process, and other tests share it.
+  const tag = crypto.randomUUID();
+  const asked: string[] = [];
+  const fake = (answers: Record<string, PathOwner | null>) => (path: string) => {
+    asked.push(path);
+    return Promise.resolve(answers[path]);
+  };
+  const root = `/root-only-${tag}`, theirs = `/theirs-${tag}`, open = `/group-writable-${tag}`;
+  const link = `/link-${tag}`, gone = `/gone-${tag}`;
+  const stat = fake({
+    [root]: { uid: 0, mode: 0o755, isSymlink: false },
+    [theirs]: { uid: 1000, mode: 0o755, isSymlink: false },
+    [open]: { uid: 0, mode: 0o775, isSymlink: false },
+    [link]: { uid: 0, mode: 0o777, isSymlink: true },
+    [gone]: null,
+  });
+  for (let i = 0; i < 3; i++) {
+    for (const p of [root, theirs, open, link, gone]) await ownerBySh(p, stat);
+  }
+  const count = (p: string) => asked.filter((a) => a === p).length;
+  assert.equal(count(root), 1, "root's 0755 folder: asked once");
+  assert.deepEqual(await ownerBySh(root, stat), { uid: 0, mode: 0o755, isSymlink: false }, "and answered");
+  for (const p of [theirs, open, link, gone]) assert.equal(count(p), 3, `${p}: asked at every check`);
 });

@@ -353,7 +353,7 @@ Deno.test("a <Location /server-status> in a vhost included from outside conf.d i
     );
   const facts = parseFacts(
     await probe("rhel9", {
-      "apache-includes": includes,
+      "apache-t": includes + await Deno.readTextFile(join(fixtures, "el8-httpd-DUMP_MODULES.txt")),
       "apache-status-locations": "/srv/www/site.conf:12:  <Location /server-status>",
     }),
   );
@@ -379,11 +379,10 @@ Deno.test("the apachectl wrapper: the probe never passes it arguments; its refus
   const script = factsScript("/srv/isa");
   assert.doesNotMatch(script, /apachectl\s+-/, "no apachectl with options anywhere");
   assert.match(script, /\*\) ctl=\$bin ;;/, "httpd itself on the RHEL layout");
-  assert.match(script, /\$ctl \$opts_args -t -D DUMP_MODULES/);
-  assert.match(script, /\$ctl \$opts_args -t -D DUMP_INCLUDES/);
+  assert.match(script, /\$ctl \$opts_args -t -D DUMP_INCLUDES -D DUMP_MODULES/);
   // What the old probe got on RHEL 9 (`apachectl -t -D DUMP_MODULES`: the refusal, exit 1).
   const refusal = (await Deno.readTextFile(join(fixtures, "el9-apachectl-refusal.txt"))).trimEnd();
-  const facts = parseFacts(await probe("rhel9", { "apache-M": refusal, "apache-M-exit": "1" }));
+  const facts = parseFacts(await probe("rhel9", { "apache-t": refusal, "apache-t-exit": "1" }));
   assert.equal(facts.apache!.configOk, false);
   assert.equal(facts.apache!.statusModule, false);
   assert.match(facts.apache!.configMessage, /^the apachectl wrapper refused the arguments/);
@@ -391,13 +390,13 @@ Deno.test("the apachectl wrapper: the probe never passes it arguments; its refus
   // RHEL 8's wrapper warns and then runs httpd: flagged too, rather than trusted.
   const warning = (await Deno.readTextFile(join(fixtures, "el8-apachectl-warning.txt"))).trimEnd();
   const modules = await Deno.readTextFile(join(fixtures, "el8-httpd-DUMP_MODULES.txt"));
-  const el8 = parseFacts(await probe("rhel8", { "apache-M": `${warning}\n${modules}` }));
+  const el8 = parseFacts(await probe("rhel8", { "apache-t": `${warning}\n${modules}` }));
   assert.equal(el8.apache!.configOk, false);
   // A real configuration error: httpd's message, exit 1.
   const broken = parseFacts(
     await probe("rhel9", {
-      "apache-M": "AH00526: Syntax error on line 3 of /etc/httpd/conf.d/x.conf:\nInvalid command 'Foo'",
-      "apache-M-exit": "1",
+      "apache-t": "AH00526: Syntax error on line 3 of /etc/httpd/conf.d/x.conf:\nInvalid command 'Foo'",
+      "apache-t-exit": "1",
     }),
   );
   assert.equal(broken.apache!.configOk, false);

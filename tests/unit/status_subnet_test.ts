@@ -24,11 +24,9 @@ ID=debian
 VERSION_ID="12"
 @@apache-binary
 /usr/sbin/apache2
-@@apache-V
+@@apache-v
 Server version: Apache/2.4.62 (Debian)
-Server MPM:     event
- -D HTTPD_ROOT="/etc/apache2"
-@@apache-M
+@@apache-t
 Loaded Modules:
  authz_core_module (shared)
  status_module (shared)
