@@ -10,7 +10,15 @@ import { stringify } from "yaml";
 import $ from "dax";
 import { hashPassword } from "../lib/render/htpasswd.ts";
 import { SELF_SCRAPE_USER } from "../lib/render/web_config.ts";
-import { LAB_DIR, labFiles, PROJECT_ROOT } from "../lib/lab/layout.ts";
+import {
+  LAB_DIR,
+  LAB_DOMAIN,
+  labFiles,
+  loopbackAddress,
+  OLDEST_LINE_HOST,
+  PROJECT_ROOT,
+} from "../lib/lab/layout.ts";
+import type { LabImages } from "../lib/lab/app_images.ts";
 
 /** The playbook and its settings (pipelining, forks 10). */
 export const PLAYBOOK_DIR: string = join(PROJECT_ROOT, "bench", "ansible");
@@ -84,6 +92,37 @@ export async function ansibleVars(
     self_scrape_password: self,
     self_scrape_hash: await hashPassword(self, 4),
   };
+}
+
+/** Lab hosts as the playbook's inventory names them: the lab inventory's values (lib/lab/inventory.ts). */
+export function labAnsibleHosts(names: string[], images: LabImages): AnsibleHost[] {
+  return names.map((name) => ({
+    name,
+    fqdn: `${name}.${LAB_DOMAIN}`,
+    public_address: loopbackAddress(name),
+    images: {
+      apache_exporter: images.apache_exporter,
+      prometheus: name === OLDEST_LINE_HOST ? images.prometheus_oldest : images.prometheus,
+    },
+  }));
+}
+
+/**
+ * The variables of the lab inventory the bench deploys with (lib/lab/inventory.ts: deployment qual, native
+ * frontend with the dashboard, scrape_interval 5s; the defaults' retention size and ports), for the lab's
+ * frontend user and password.
+ */
+export function labAnsibleVars(retention: string, user: string, pass: string): Promise<AnsibleVars> {
+  return ansibleVars({
+    deployment: "qual",
+    scrape_interval: "5s",
+    retention_time: retention,
+    retention_size: "2GB",
+    dashboard: true,
+    allowed_sources: [],
+    ports: { https: 8443, dashboard: 8080 },
+    alerts_file: join(PROJECT_ROOT, "files", "prometheus", "alerts.yml"),
+  }, [{ user, pass }]);
 }
 
 /** One host's PLAY RECAP line. */

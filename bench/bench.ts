@@ -24,13 +24,9 @@ import {
   hostFlavour,
   hostName,
   LAB_DIR,
-  LAB_DOMAIN,
   labFiles,
   LIGHT,
-  loopbackAddress,
   numberOf,
-  OLDEST_LINE_HOST,
-  PROJECT_ROOT,
 } from "../lib/lab/layout.ts";
 import { ensureSecrets, LAB_USER } from "../lib/lab/secrets.ts";
 // The lab tests' own runner and host helpers: the bench measures the CLI exactly as the tests run it.
@@ -47,8 +43,8 @@ import {
   parseGnuTime,
 } from "./budgets.ts";
 import {
-  type AnsibleHost,
-  ansibleVars,
+  labAnsibleHosts,
+  labAnsibleVars,
   recapProblem,
   runAnsible,
   syntaxCheck,
@@ -444,36 +440,14 @@ async function benchN(n: number, o: Options): Promise<NResult> {
 
 // ---------------------------------------------------------------- the side-by-side with Ansible
 
-/** The hosts as the playbook's inventory names them: the lab inventory's values (lib/lab/inventory.ts). */
-function ansibleHosts(names: string[]): AnsibleHost[] {
-  return names.map((name) => ({
-    name,
-    fqdn: `${name}.${LAB_DOMAIN}`,
-    public_address: loopbackAddress(name),
-    images: {
-      apache_exporter: images!.apache_exporter,
-      prometheus: name === OLDEST_LINE_HOST ? images!.prometheus_oldest : images!.prometheus,
-    },
-  }));
-}
-
 /**
  * Writes the playbook's inventory and variables for `hosts` (the bench inventory's values: deployment qual,
  * frontend native with the dashboard, scrape_interval 5s, the first retention) and checks its syntax.
  */
 async function prepareAnsible(hosts: string[]): Promise<void> {
   await ensureHosts(hosts);
-  const vars = await ansibleVars({
-    deployment: "qual",
-    scrape_interval: "5s",
-    retention_time: RETENTION[0],
-    retention_size: "2GB",
-    dashboard: true,
-    allowed_sources: [],
-    ports: { https: 8443, dashboard: 8080 },
-    alerts_file: join(PROJECT_ROOT, "files", "prometheus", "alerts.yml"),
-  }, [{ user: LAB_USER, pass: await ensureSecrets() }]);
-  await writeAnsibleFiles(ansibleHosts(hosts), vars);
+  const vars = await labAnsibleVars(RETENTION[0], LAB_USER, await ensureSecrets());
+  await writeAnsibleFiles(labAnsibleHosts(hosts, images!), vars);
   const bad = await syntaxCheck();
   if (bad) throw new BenchFailure(`ansible-playbook --syntax-check bench/ansible/site.yml failed:\n${bad}`);
 }

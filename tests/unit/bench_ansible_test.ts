@@ -6,6 +6,8 @@ import {
   ansibleInventoryText,
   ansibleVars,
   ansibleVarsText,
+  labAnsibleHosts,
+  labAnsibleVars,
   parseRecap,
   PLAYBOOK_DIR,
   recapProblem,
@@ -72,6 +74,20 @@ Deno.test("Ansible's variables: bcrypt hashes of the frontend users and of a fre
   const text = ansibleVarsText(v);
   assert.ok(!text.includes("s3cret"), "the frontend password is not written, only its hash");
   assert.equal(parse(text).frontend_users[0].hash, v.frontend_users[0].hash);
+});
+
+Deno.test("the lab's hosts and variables for the playbook: as the bench inventory deploys them", async () => {
+  const images = { apache_exporter: "e:1", prometheus: "p:3.5", prometheus_oldest: "p:2.53" };
+  const [old, other] = labAnsibleHosts(["isaqal09", "isaqal11"], images);
+  assert.equal(old.images.prometheus, "p:2.53", "isaqal09 runs the oldest line, as in the lab inventory");
+  assert.equal(other.images.prometheus, "p:3.5");
+  assert.equal(other.fqdn, "isaqal11.lab.internal");
+  const v = await labAnsibleVars("16d", "isa", "pw");
+  assert.equal(v.retention_time, "16d");
+  assert.equal(v.dashboard, true);
+  assert.equal(v.scrape_interval, "5s");
+  assert.match(v.alerts_file, /files\/prometheus\/alerts\.yml$/);
+  assert.ok(await Deno.stat(v.alerts_file).then(() => true));
 });
 
 Deno.test("the playbook passes ansible-playbook --syntax-check (when Ansible is on this machine)", async () => {
