@@ -1,10 +1,11 @@
 /**
- * `deno task bench [--hosts N]… [--runs K] [--soak DURATION] [--first-host NAME] [--light N [--forks F]…
- * [--keep]] [--json]`
+ * `deno task bench [--hosts N]… [--runs K] [--ansible] [--delivery push|pull] [--soak DURATION]
+ * [--first-host NAME] [--light N [--forks F]… [--keep]] [--json]`
  *
  * Times what an operator waits for, on real lab hosts, by running the real CLI as a subprocess: cold
- * deploy (fresh hosts, no Docker), no-op re-run, a one-variable change, verify-metrics and status, for
- * each host count; then the footprint of the stack on one host after it has run DURATION; with --light,
+ * deploy (fresh hosts, no Docker) with its per-step breakdown, no-op re-run, a one-variable change,
+ * verify-metrics and status, for each host count; with --ansible, the same hosts' cold and no-op runs of
+ * the Ansible playbook bench/ansible/site.yml beside ours; then the footprint of the stack on one host after it has run DURATION; with --light,
  * `deploy --check` and `facts` across N light hosts (sshd and Apache only) with the controller's peak
  * memory. Prints medians with min and max, the budgets (PASS/FAIL) and the machine. Exit 0: all budgets
  * pass; 3: a budget fails; 2: a measurement went wrong (a no-op that changed something, a failed deploy or
@@ -18,7 +19,16 @@ import { existingLightHosts, inspectHost } from "../lib/lab/containers.ts";
 import { ensureControllerTools } from "../lib/lab/controller_tools.ts";
 import { ensureHostImage } from "../lib/lab/host_image.ts";
 import { inventoryText } from "../lib/lab/inventory.ts";
-import { containerName, hostName, LAB_DIR, labFiles, LIGHT, numberOf } from "../lib/lab/layout.ts";
+import {
+  containerName,
+  hostFlavour,
+  hostName,
+  LAB_DIR,
+  labFiles,
+  LIGHT,
+  numberOf,
+} from "../lib/lab/layout.ts";
+import { ensureSecrets, LAB_USER } from "../lib/lab/secrets.ts";
 // The lab tests' own runner and host helpers: the bench measures the CLI exactly as the tests run it.
 import { cli as runCli, type CliRun } from "../tests/helpers/cli.ts";
 import { onHost as onLabHost, resetHosts } from "../tests/helpers/lab.ts";
@@ -32,6 +42,23 @@ import {
   GNU_TIME_FORMAT,
   parseGnuTime,
 } from "./budgets.ts";
+import {
+  labAnsibleHosts,
+  labAnsibleVars,
+  recapProblem,
+  runAnsible,
+  syntaxCheck,
+  writeAnsibleFiles,
+} from "./ansible.ts";
+import {
+  breakdownLines,
+  type BreakdownRow,
+  coldBreakdown,
+  type ReportedHost,
+  type SideBySideRow,
+  sideBySideRow,
+  sideBySideTable,
+} from "./breakdown.ts";
 /** Two values of `retention_time` the one-variable change alternates between. */
 const RETENTION = ["15d", "16d"] as const;
 /** GNU time (Debian's `time` package): its `%M` is the peak resident set of the process it runs. */
@@ -58,6 +85,10 @@ interface Options {
   forks: number[];
   /** Leave the light hosts up afterwards. */
   keep: boolean;
+  /** Also time the Ansible playbook's cold and no-op runs on the same hosts (issue 25's side-by-side). */
+  ansible: boolean;
+  /** The bench inventory's `image_delivery` (push: the issue's conditions, and the only one Ansible does). */
+  delivery: "push" | "pull";
 }
 
 function options(args: string[]): Options {
@@ -74,12 +105,15 @@ function options(args: string[]): Options {
       light: { type: "string" },
       forks: { type: "string", multiple: true },
       keep: { type: "boolean", default: false },
+      ansible: { type: "boolean", default: false },
+      delivery: { type: "string", default: "push" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
   if (values.help) {
     console.log(
-      "deno task bench [--hosts N[,M]]… [--runs K] [--soak DURATION|0] [--first-host isaqalNN]\n" +
+      "deno task bench [--hosts N[,M]]… [--runs K] [--ansible] [--delivery push|pull] [--soak DURATION|0]\n" +
+        "                [--first-host isaqalNN]\n" +
         "                [--light N [--forks F[,G]]… [--keep]] [--json]\n" +
         "(--light alone measures only the light hosts: add --hosts and --soak for the rest)",
     );
@@ -119,6 +153,22 @@ function options(args: string[]): Options {
     throw new Usage((e as Error).message);
   }
   if (soakMs > 6 * 3_600_000) throw new Usage("--soak is at most 6h");
+  const delivery = values.delivery!;
+  if (delivery !== "push" && delivery !== "pull") {
+    throw new Usage(`--delivery is push or pull, not '${delivery}'`);
+  }
+  if (values.ansible) {
+    if (!hosts.length) throw new Usage("--ansible needs lab hosts (--hosts N)");
+    if (delivery !== "push") throw new Usage("--ansible compares image_delivery: push (the playbook's)");
+    // The playbook is Debian's (apt, apache2ctl, conf-available): the RHEL-shaped host is not for it.
+    const other = benchHosts(firstHost, hosts[hosts.length - 1]).find((h) => hostFlavour(h) !== "debian");
+    if (other) {
+      throw new Usage(
+        `--ansible runs a Debian playbook; ${other} is ${hostFlavour(other)}-shaped: ` +
+          "choose --first-host isaqal11 (its hosts are all Debian)",
+      );
+    }
+  }
   return {
     hosts,
     runs: int(values.runs!, "--runs", 50),
@@ -129,6 +179,8 @@ function options(args: string[]): Options {
     light,
     forks,
     keep: values.keep!,
+    ansible: values.ansible!,
+    delivery,
   };
 }
 
@@ -215,10 +267,16 @@ async function ensureHosts(names: string[]): Promise<void> {
 }
 
 /** Writes .lab/bench-inventory.yml: the lab inventory restricted to `names`, with `retention_time`. */
-async function writeInventory(names: string[], retention: string): Promise<string> {
+async function writeInventory(
+  names: string[],
+  retention: string,
+  delivery: Options["delivery"],
+): Promise<string> {
   await ensureHosts(names);
   const file = join(LAB_DIR, "bench-inventory.yml");
   const text = inventoryText(names, images!)
+    // push: the controller's engine carries the lab images under the production names (lib/lab/mod.ts).
+    .replace(/^ {2}image_delivery: pull$/m, `  image_delivery: ${delivery}   # the bench's --delivery`)
     .replace(
       "# Generated by `deno task lab up`; do not edit.",
       "# Written by `deno task bench` for its hosts.",
@@ -250,6 +308,10 @@ interface NResult {
   hosts: string[];
   measures: Record<Measure, Summary>;
   noopSteps: { startup: Summary; before: Summary; steps: Record<string, Summary> };
+  /** The cold deploy per step (median host of each run, over the runs), from the deploy's JSON report. */
+  coldSteps: BreakdownRow[];
+  /** The Ansible playbook's cold and no-op runs on the same hosts (`--ansible`), else null. */
+  ansible: { cold: Summary; noop: Summary } | null;
 }
 
 type Measure = "cold" | "noop" | "change" | "verify" | "status";
@@ -278,21 +340,26 @@ async function benchN(n: number, o: Options): Promise<NResult> {
   const hosts = benchHosts(o.firstHost, n);
   const limit = ["--limit", hosts.join(",")];
   log(`N=${n}: hosts ${hosts.join(", ")}`);
-  let inv = await writeInventory(hosts, RETENTION[0]);
+  let inv = await writeInventory(hosts, RETENTION[0], o.delivery);
   const base = () => ["--inventory", inv, ...limit];
   const times: Record<Measure, number[]> = { cold: [], noop: [], change: [], verify: [], status: [] };
   const steps: StepTimes = { startup: [], steps: {}, before: [] };
+  const coldReports: ReportedHost[][] = [];
+  // Ansible first: our runs below reset the hosts again, and the verify, status and change measures after
+  // them must find our deploy's state, not the playbook's.
+  const ansible = o.ansible ? await benchAnsible(hosts, o) : null;
 
   for (let k = 1; k <= o.runs; k++) {
     log(`N=${n} run ${k}/${o.runs}: resetting ${hosts.join(", ")} (new containers, no Docker)`);
     await ensureHosts(hosts);
     await resetHosts(hosts, log);
-    inv = await writeInventory(hosts, RETENTION[0]);
+    inv = await writeInventory(hosts, RETENTION[0], o.delivery);
     const cold = await cli("deploy.ts", base(), 20 * 60_000);
     if (cold.code !== 0) {
       throw new BenchFailure(`cold deploy failed (exit ${cold.code}):\n${failedHosts(cold)}`);
     }
     times.cold.push(cold.seconds);
+    coldReports.push(cold.json.hosts as ReportedHost[]);
     log(`N=${n} run ${k}: cold deploy ${secs(cold.seconds)} s`);
     const noop = await cli("deploy.ts", base(), 5 * 60_000);
     const changed = changesOf(noop);
@@ -333,7 +400,7 @@ async function benchN(n: number, o: Options): Promise<NResult> {
 
   for (let k = 1; k <= o.runs; k++) {
     const value = RETENTION[k % 2];
-    inv = await writeInventory(hosts, value);
+    inv = await writeInventory(hosts, value, o.delivery);
     const c = await cli("deploy.ts", base(), 5 * 60_000);
     if (c.code !== 0) {
       throw new BenchFailure(`one-variable change failed (exit ${c.code}):\n${failedHosts(c)}`);
@@ -366,7 +433,50 @@ async function benchN(n: number, o: Options): Promise<NResult> {
       before: summarize(steps.before),
       steps: Object.fromEntries(Object.entries(steps.steps).map(([k, v]) => [k, summarize(v)])),
     },
+    coldSteps: coldBreakdown(coldReports),
+    ansible,
   };
+}
+
+// ---------------------------------------------------------------- the side-by-side with Ansible
+
+/**
+ * Writes the playbook's inventory and variables for `hosts` (the bench inventory's values: deployment qual,
+ * frontend native with the dashboard, scrape_interval 5s, the first retention) and checks its syntax.
+ */
+async function prepareAnsible(hosts: string[]): Promise<void> {
+  await ensureHosts(hosts);
+  const vars = await labAnsibleVars(RETENTION[0], LAB_USER, await ensureSecrets());
+  await writeAnsibleFiles(labAnsibleHosts(hosts, images!), vars);
+  const bad = await syntaxCheck();
+  if (bad) throw new BenchFailure(`ansible-playbook --syntax-check bench/ansible/site.yml failed:\n${bad}`);
+}
+
+/** K times: reset the hosts, a timed cold run of the playbook, then a timed re-run that must change nothing. */
+async function benchAnsible(hosts: string[], o: Options): Promise<{ cold: Summary; noop: Summary }> {
+  await prepareAnsible(hosts);
+  const cold: number[] = [];
+  const noop: number[] = [];
+  for (let k = 1; k <= o.runs; k++) {
+    log(
+      `N=${hosts.length} Ansible run ${k}/${o.runs}: resetting ${
+        hosts.join(", ")
+      } (new containers, no Docker)`,
+    );
+    await ensureHosts(hosts);
+    await resetHosts(hosts, log);
+    const c = await runAnsible(30 * 60_000, true);
+    const bad = recapProblem(c.recap, hosts, false) ?? (c.code ? `exit ${c.code}` : null);
+    if (bad) throw new BenchFailure(`Ansible's cold run failed (${bad}); its output ends:\n${c.tail}`);
+    cold.push(c.seconds);
+    log(`N=${hosts.length} Ansible run ${k}: cold ${secs(c.seconds)} s`);
+    const n = await runAnsible(10 * 60_000, false);
+    const notNoop = recapProblem(n.recap, hosts, true) ?? (n.code ? `exit ${n.code}` : null);
+    if (notNoop) throw new BenchFailure(`Ansible's re-run: ${notNoop}; its output ends:\n${n.tail}`);
+    noop.push(n.seconds);
+    log(`N=${hosts.length} Ansible run ${k}: no-op ${secs(n.seconds)} s`);
+  }
+  return { cold: summarize(cold), noop: summarize(noop) };
 }
 
 // ---------------------------------------------------------------- light hosts at fleet size
@@ -655,18 +765,37 @@ function budgetFigures(results: NResult[], fp: Footprint | null, light: LightRes
   const first = light?.runs[0];
   return {
     lab: new Map(
-      results.map((r) => [r.n, { noop: r.measures.noop.median, verify: r.measures.verify.median }]),
+      results.map((r) => [r.n, {
+        cold: r.measures.cold.median,
+        noop: r.measures.noop.median,
+        verify: r.measures.verify.median,
+      }]),
     ),
+    ansibleCold: new Map(results.flatMap((r) => (r.ansible ? [[r.n, r.ansible.cold.median] as const] : []))),
     containersBytes: fp?.rssTotalBytes,
     lightCheck: light && first
       ? {
         hosts: light.n,
-        seconds: first.check.median,
+        // Every run counts, the first included (issue 25): the slowest one is held to the budget.
+        seconds: first.check.max,
         peakRssBytes: first.checkRss.max,
         forks: first.forks ?? undefined,
+        hostsCpuSeconds: first.checkHostsCpu?.max ?? null,
       }
       : undefined,
   };
+}
+
+/** The side-by-side rows of the host counts Ansible ran on. */
+function sideBySide(results: NResult[]): SideBySideRow[] {
+  return results.flatMap((r) =>
+    r.ansible
+      ? [sideBySideRow(r.n, { cold: r.ansible.cold.median, noop: r.ansible.noop.median }, {
+        cold: r.measures.cold.median,
+        noop: r.measures.noop.median,
+      })]
+      : []
+  );
 }
 
 function report(
@@ -698,6 +827,25 @@ function report(
       ...Object.entries(s.steps).filter(([k]) => k !== "facts").map(([k, v]) => `${k} ${secs(v.median)}`),
     ];
     lines.push(`  no-op breakdown (medians, slowest host, s): ${parts.join(", ")}`);
+    if (r.coldSteps.length) {
+      lines.push(
+        `  cold deploy per step (${o.runs} run(s); each run's median host; image_delivery: ${o.delivery}):`,
+        ...breakdownLines(r.coldSteps).map((l) => `    ${l}`),
+      );
+      if (!r.coldSteps.some((x) => x.bytesSent)) {
+        lines.push("    (the deploy's report carries no image bytes sent: not printed)");
+      }
+    }
+  }
+  const rows = sideBySide(results);
+  if (rows.length) {
+    lines.push(
+      "",
+      `Side by side with Ansible (bench/ansible/site.yml, pipelining, forks 10), same hosts reset each run, ` +
+        `medians of ${o.runs} run(s), wall seconds:`,
+      "",
+      sideBySideTable(rows, o.runs),
+    );
   }
   if (fp) {
     lines.push(
@@ -792,7 +940,7 @@ async function main(args: string[]): Promise<number> {
   let light: LightResult | null = null;
   let failure: string | null = null;
   try {
-    await ensureControllerTools(["lab", "bench"], log);
+    await ensureControllerTools(o.ansible ? ["lab", "bench", "ansible"] : ["lab", "bench"], log);
     for (const n of o.hosts) results.push(await benchN(n, o));
     if (o.soakMs > 0) fp = await footprint(o.firstHost, o);
     if (o.light > 0) {
@@ -813,7 +961,16 @@ async function main(args: string[]): Promise<number> {
   if (o.json) {
     console.log(
       JSON.stringify(
-        { machine: m, options: o, results, footprint: fp, light, budgets: r.budgets, failure },
+        {
+          machine: m,
+          options: o,
+          results,
+          sideBySide: sideBySide(results),
+          footprint: fp,
+          light,
+          budgets: r.budgets,
+          failure,
+        },
         null,
         2,
       ),

@@ -1,8 +1,9 @@
 /**
  * What the controller needs, declared once by purpose, and the one function that installs it. Each entry
  * point asks for its own purposes: `demo` and `lab up` the lab, `test` the lab, the tools tests and the
- * browser, `bench` the lab and its timer. A purpose lists everything its path runs on this machine, so a
- * fresh Debian with only Node.js/npm gets all of it (tests/fresh/ proves it for the demo).
+ * browser, `bench` the lab and its timer (and `ansible` for its side-by-side). A purpose lists everything
+ * its path runs on this machine, so a fresh Debian with only Node.js/npm gets all of it (tests/fresh/
+ * proves it for the demo).
  */
 import $ from "dax";
 
@@ -57,6 +58,11 @@ export const CONTROLLER_NEEDS = {
   browser: [{ pkg: "chromium", command: "chromium", why: "opening the demo's graph link" }],
   /** The bench: GNU time's %M is the controller's peak memory (not the shell keyword). */
   bench: [{ pkg: "time", command: "/usr/bin/time", why: "the controller's peak memory" }],
+  /**
+   * The bench's side-by-side (`--ansible`): Debian 12's `ansible` 7.x (ansible-core 2.14 with the
+   * collections; `ansible-core` alone has no community.docker); the bench hashes the passwords itself.
+   */
+  ansible: [{ pkg: "ansible", command: "ansible-playbook", why: "the side-by-side's Ansible run" }],
 } satisfies Record<string, readonly ControllerNeed[]>;
 
 /** A purpose of CONTROLLER_NEEDS. */
