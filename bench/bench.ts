@@ -165,7 +165,7 @@ function options(args: string[]): Options {
     if (other) {
       throw new Usage(
         `--ansible runs a Debian playbook; ${other} is ${hostFlavour(other)}-shaped: ` +
-          "choose --first-host isaqal11 (its hosts are all Debian)",
+          "choose --first-host isaqal12 (its hosts are all Debian 12)",
       );
     }
   }

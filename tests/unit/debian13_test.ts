@@ -1,7 +1,7 @@
 /**
- * Debian 13 from a real probe: the facts script's whole output on the lab's Debian 13 host (trixie's own
- * packages; tests/fixtures/README.md says how it was taken), in the state Debian 13 leaves a host that
- * installed `docker.io` without its recommended `docker-cli`: an engine, and no client to reach it.
+ * Debian 13 from real probes: the facts script's whole output on the lab's Debian 13 host (trixie's own
+ * packages; tests/fixtures/README.md says how they were taken), fresh, and in the state Debian 13 leaves a
+ * host that installed `docker.io` without its recommended `docker-cli`: an engine, and no client.
  */
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
@@ -15,6 +15,28 @@ import { fakeContext, qualHost } from "../helpers/fake_host.ts";
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures");
 const probe = () => Deno.readTextFile(join(fixtures, "debian13-engine-without-client.probe"));
+const fresh = () => Deno.readTextFile(join(fixtures, "debian13-fresh.probe"));
+
+/** The install folder's marker, as the probe's stat of it reads once a deploy wrote it. */
+function marked() {
+  const probed = blankProbed();
+  probed.stats["/srv/isa/.isa-monitoring"] = { owner: "0:0", mode: "644" };
+  return probed;
+}
+
+Deno.test("Debian 13, fresh: docker.io is installed from Debian's repositories, with its client", async () => {
+  const facts = parseFacts(await fresh());
+  assert.deepEqual([facts.docker.installed, facts.docker.clientMissing], [false, false]);
+  assert.equal(facts.apache?.version, "2.4.71");
+  const changes = await dockerStep.plan(fakeContext(facts, await qualHost(), [], marked()));
+  assert.ok(
+    changes.some((c) =>
+      c.summary ===
+        "install docker.io from Debian's repositories (and docker-cli, where apt packs the client apart: Debian 13)"
+    ),
+    changes.map((c) => c.summary).join("\n"),
+  );
+});
 
 Deno.test("Debian 13 facts from a real probe: trixie's Apache read, supported, the missing client seen", async () => {
   const facts = parseFacts(await probe());
@@ -38,8 +60,7 @@ Deno.test("Debian 13 facts from a real probe: trixie's Apache read, supported, t
 
 Deno.test("Debian 13: an engine without its client gets docker-cli, and nothing is reinstalled", async () => {
   const facts = parseFacts(await probe());
-  const probed = blankProbed();
-  probed.stats["/srv/isa/.isa-monitoring"] = { owner: "0:0", mode: "644" };
+  const probed = marked();
   const changes = await dockerStep.plan(fakeContext(facts, await qualHost(), [], probed));
   const summaries = changes.map((c) => c.summary);
   assert.ok(
