@@ -8,6 +8,7 @@ import type { HostReport, StepReport } from "../engine/report.ts";
 import { applyChange } from "../engine/change.ts";
 import type { HostContext, Step } from "../steps/step.ts";
 import { hostContext } from "../steps/context.ts";
+import { prefetchImages } from "../steps/container_recipe.ts";
 import { diffColour, printer, recap } from "./recap.ts";
 import { type FleetRun, type FleetTask, probeHost, runFleet, withSession } from "./fleet.ts";
 import type { ExtraFlags } from "../engine/cli.ts";
@@ -46,8 +47,14 @@ export async function runHost(
         const ctx = hostContext(ssh, { ...probed.state, needs }, opts, run.secrets, {
           debug: (l) => p().debug(l),
           progress: (l) => p().line(colour.dim(`… ${l}`)),
+          transferred: (t) => (report.transfers ??= []).push(t),
         });
-        await planAndApply(ctx, steps, report, (id) => (step = id));
+        try {
+          await planAndApply(ctx, steps, report, (id) => (step = id));
+        } finally {
+          // A delivery the prefetch started is never left running past the host's session and lock.
+          await ctx.deliveries?.settle();
+        }
       } finally {
         await probed.lock?.release();
       }
@@ -74,7 +81,9 @@ async function planAndApply(
 ): Promise<void> {
   const { opts } = ctx;
   let stale = false;
-  for (const s of steps) {
+  // Set once the step that starts the engine has run: the later steps' images start travelling then.
+  let engineUp = false;
+  for (const [i, s] of steps.entries()) {
     enter(s.id);
     const p = () => printer(ctx.host.name, s.id, opts);
     const t0 = performance.now();
@@ -84,6 +93,11 @@ async function planAndApply(
       // A step that changed the host may have changed what the next one reads: probe again.
       if (stale) await ctx.refreshFacts();
       stale = false;
+      if (engineUp) {
+        engineUp = false;
+        const started = prefetchImages(ctx, steps.slice(i));
+        if (started.length) ctx.debug(`delivering in the background: ${started.join(", ")}`);
+      }
       const changes = await s.plan(ctx);
       for (const c of changes) {
         sr.changes.push({
@@ -100,6 +114,7 @@ async function planAndApply(
         }
       }
       sr.status = changes.length ? "changed" : "ok";
+      engineUp = Boolean(s.startsEngine) && !opts.check;
       sr.seconds = (performance.now() - t0) / 1000;
       p().line(
         `${statusWord(sr.status === "changed" && opts.check ? "would change" : sr.status)}` +

@@ -3,9 +3,16 @@
  * network and image first, their files, then the container whose mounted files keep their previous copies.
  */
 import type { Change } from "../engine/change.ts";
-import type { HostContext } from "./step.ts";
+import type { HostContext, Step } from "./step.ts";
 import type { DockerSnapshot } from "../facts/docker_snapshot.ts";
-import { imageChange, registryName } from "../containers/image_delivery.ts";
+import {
+  delivery,
+  type DeliveryOptions,
+  imageChange,
+  registryName,
+  transferLine,
+} from "../containers/image_delivery.ts";
+import { gzipBytesPerSec, isLoopback, linkBytesPerSec, shouldCompress } from "../containers/compression.ts";
 import { containerChange, type DesiredFiles, networkChange } from "../containers/container_change.ts";
 import type { ContainerSpec } from "../containers/spec.ts";
 import { keepingPrevious, keptCopies } from "../containers/previous_files.ts";
@@ -22,22 +29,60 @@ export function dockerFor(ctx: HostContext): DockerSnapshot | null {
   throw new Error("Docker is not running on this host: run `deno task docker` first");
 }
 
+/**
+ * How `ref` reaches this host: `vars.image_delivery`, the registry login, the proxy, and for a push
+ * whether it is compressed (measured: compression.ts) and where its bytes are recorded.
+ */
+export function deliveryOptions(ctx: HostContext, ref: string): DeliveryOptions {
+  const loopback = isLoopback(ctx.host.ssh.address);
+  return {
+    mode: ctx.host.vars.image_delivery,
+    progress: ctx.progress,
+    auth: async () => (await ctx.secrets()).registries?.[registryName(ref)],
+    proxy: ctx.host.vars.proxy?.https ?? ctx.host.vars.proxy?.http,
+    link: {
+      compress: async () =>
+        shouldCompress({
+          loopback,
+          linkBytesPerSec: loopback ? Infinity : await linkBytesPerSec(ctx.ssh),
+          gzipBytesPerSec: await gzipBytesPerSec(),
+        }),
+    },
+    deliveries: ctx.deliveries,
+    transferred: (t) => {
+      ctx.debug(transferLine(t));
+      ctx.transferred?.(t);
+    },
+  };
+}
+
 /** The change that delivers `ref` per `vars.image_delivery`; under --check with no engine yet, assumed needed. */
 export function imageChangeFor(
   ctx: HostContext,
   snap: DockerSnapshot | null,
   ref: string,
 ): Change | null {
-  return imageChange(
-    snap?.hasImage(ref) ?? false,
-    ctx.docker,
-    ref,
-    ctx.host.vars.image_delivery,
-    ctx.progress,
-    undefined,
-    async () => (await ctx.secrets()).registries?.[registryName(ref)],
-    ctx.host.vars.proxy?.https ?? ctx.host.vars.proxy?.http,
-  );
+  return imageChange(snap?.hasImage(ref) ?? false, ctx.docker, ref, deliveryOptions(ctx, ref));
+}
+
+/**
+ * Starts, in the background, the delivery of every image of `steps` the host lacks: called by the runner
+ * once the engine answers, so the images travel while the steps before the containers run. Each
+ * container step's image change then joins its delivery (deliveries.ts); nothing here prints.
+ */
+export function prefetchImages(ctx: HostContext, steps: Step[]): string[] {
+  const snap = ctx.probed.docker;
+  if (ctx.opts.check || !ctx.deliveries || !ctx.facts.docker.running) return [];
+  const refs = [...new Set(steps.flatMap((s) => s.needs?.(ctx.host).docker?.images ?? []))]
+    .filter((ref) => !snap.hasImage(ref));
+  for (const ref of refs) {
+    ctx.deliveries.start(
+      ref,
+      ctx.host.vars.image_delivery,
+      delivery(ctx.docker, ref, deliveryOptions(ctx, ref)),
+    );
+  }
+  return refs;
 }
 
 /** The first changes of every container step: our Docker network, then the container's image. */

@@ -6,6 +6,8 @@ import type { Probed, ProbeNeeds } from "../facts/needs.ts";
 import type { Secrets } from "../inventory/secrets.ts";
 import type { Ssh } from "../transport/ssh.ts";
 import type { HostContext } from "./step.ts";
+import type { ImageTransfer } from "../engine/report.ts";
+import { ImageDeliveries } from "../containers/deliveries.ts";
 
 /** What steps see on one host; the Docker client is made on first use, over the SSH connection. */
 export function hostContext(
@@ -13,7 +15,12 @@ export function hostContext(
   state: { facts: Facts; probed: Probed; needs: ProbeNeeds },
   opts: RunOptions,
   secrets: () => Promise<Secrets>,
-  log: { debug: (line: string) => void; progress: (line: string) => void },
+  log: {
+    debug: (line: string) => void;
+    progress: (line: string) => void;
+    /** Receives what each push sent. */
+    transferred?: (t: ImageTransfer) => void;
+  },
 ): HostContext {
   let docker: Docker | undefined;
   const ctx: HostContext = {
@@ -32,6 +39,8 @@ export function hostContext(
     opts,
     debug: log.debug,
     progress: log.progress,
+    deliveries: new ImageDeliveries(),
+    transferred: log.transferred,
     refreshFacts: async () => {
       const again = await gatherHost(ssh, state.needs);
       ctx.facts = again.facts;

@@ -37,6 +37,7 @@ export function ourSubnet(vars: Pick<Vars, "docker_network" | "docker_subnet">, 
 
 /** Step 2: a running Docker engine, enabled at boot, with default log rotation, and our network. */
 export const dockerStep: Step = {
+  startsEngine: true,
   id: "docker",
   needs: (host) => ({ stats: [installPaths(host.vars).marker] }),
   plan: async (ctx) => {
