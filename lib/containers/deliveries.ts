@@ -11,7 +11,7 @@ import type { ImageTransfer } from "../engine/report.ts";
 export type Delivery = (line: (l: string) => void) => Promise<ImageTransfer | void>;
 
 interface Job {
-  done: Promise<ImageTransfer | void>;
+  done?: Promise<ImageTransfer | void>;
   /** Lines said before anyone showed them. */
   kept: string[];
   /** Where lines go once the change has joined. */
@@ -25,7 +25,7 @@ export class ImageDeliveries {
   // base layer two images share travels once (see layer_tar.ts).
   #pushes: Promise<unknown> = Promise.resolve();
 
-  #run(mode: "pull" | "push", run: Delivery, job: Omit<Job, "done">): Promise<ImageTransfer | void> {
+  #run(mode: "pull" | "push", run: Delivery, job: Job): Promise<ImageTransfer | void> {
     const line = (l: string) => job.sink ? job.sink(l) : job.kept.push(l);
     if (mode === "pull") return run(line);
     const done = this.#pushes.then(() => run(line));
@@ -41,11 +41,12 @@ export class ImageDeliveries {
   /** Starts delivering `ref` in the background; its lines are kept until `deliver` joins it. */
   start(ref: string, mode: "pull" | "push", run: Delivery): void {
     if (this.#jobs.has(ref)) return;
-    const job: Omit<Job, "done"> = { kept: [] };
-    const done = this.#run(mode, run, job);
+    // One object for the whole delivery: its line function reads `sink` once the change has joined.
+    const job: Job = { kept: [] };
+    job.done = this.#run(mode, run, job);
     // Its failure is the image change's to report, when the step reaches it; never an unhandled rejection.
-    done.catch(() => {});
-    this.#jobs.set(ref, { ...job, done });
+    job.done.catch(() => {});
+    this.#jobs.set(ref, job);
   }
 
   /** Delivers `ref`: joins the delivery under way (its kept lines first), or runs one now. */
@@ -57,13 +58,14 @@ export class ImageDeliveries {
   ): Promise<ImageTransfer | void> {
     const job = this.#jobs.get(ref);
     if (!job) {
-      const done = this.#run(mode, run, { kept: [], sink: progress });
-      this.#jobs.set(ref, { kept: [], sink: progress, done });
-      return done;
+      const now: Job = { kept: [], sink: progress };
+      now.done = this.#run(mode, run, now);
+      this.#jobs.set(ref, now);
+      return now.done;
     }
     for (const l of job.kept.splice(0)) progress(l);
     job.sink = progress;
-    return job.done;
+    return job.done!;
   }
 
   /** Waits for every delivery started to end, whatever its outcome: none outlives the host's session. */

@@ -73,7 +73,7 @@ export async function runHost(
  * Plans and applies each step in turn on one host, into `report`; stops at the first failed step.
  * An unreachable host is thrown (the whole host's outcome), not a step's failure.
  */
-async function planAndApply(
+export async function planAndApply(
   ctx: HostContext,
   steps: Step[],
   report: HostReport,

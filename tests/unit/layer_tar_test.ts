@@ -3,7 +3,6 @@
  * byte by byte (ustar, as Go's archive/tar writes them), rewritten, and compared with what must remain.
  */
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import $ from "dax";
 import {
   chainIds,
@@ -13,62 +12,9 @@ import {
   presentChains,
   type RewriteStats,
 } from "../../lib/containers/layer_tar.ts";
+import { concat, digest, END, entry, hex, layer, pax } from "../helpers/save_tar.ts";
 
 const enc = new TextEncoder();
-
-/** One tar entry's bytes: a ustar header (checksum computed) and the data padded to 512. */
-function entry(name: string, data: Uint8Array, type = "0"): Uint8Array {
-  const h = new Uint8Array(512);
-  const put = (off: number, s: string) => h.set(enc.encode(s), off);
-  put(0, name);
-  put(100, "0000644\0");
-  put(108, "0000000\0");
-  put(116, "0000000\0");
-  put(124, data.length.toString(8).padStart(11, "0") + "\0");
-  put(136, "00000000000\0");
-  put(156, type);
-  put(257, "ustar\x0000");
-  h.fill(0x20, 148, 156);
-  const sum = h.reduce((a, b) => a + b, 0);
-  put(148, sum.toString(8).padStart(6, "0") + "\0 ");
-  const out = new Uint8Array(512 + Math.ceil(data.length / 512) * 512);
-  out.set(h);
-  out.set(data, 512);
-  return out;
-}
-
-/** A PAX extended header carrying `path` (what Go's archive/tar writes for a long name). */
-function pax(path: string): Uint8Array {
-  let rec = ` path=${path}\n`;
-  rec = `${rec.length + String(rec.length).length}${rec}`;
-  return entry("PaxHeaders.0/x", enc.encode(rec), "x");
-}
-
-const END = new Uint8Array(1024);
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-/** Deterministic pseudo-random layer content of `n` bytes. */
-function layer(seed: number, n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed * 2654435761 >>> 0;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
-
-const digest = (b: Uint8Array) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
-const hex = (d: string) => d.slice("sha256:".length);
 
 /** Feeds `bytes` in chunks of `size` (odd on purpose: headers and data split across chunks). */
 async function* chunks(bytes: Uint8Array, size = 777): AsyncGenerator<Uint8Array> {
