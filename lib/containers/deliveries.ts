@@ -10,6 +10,12 @@ import type { ImageTransfer } from "../engine/report.ts";
 /** Performs one delivery, reporting progress lines; a push returns what travelled. */
 export type Delivery = (line: (l: string) => void) => Promise<ImageTransfer | void>;
 
+/**
+ * How deliveries are scheduled: pulls side by side, pushes one after another; `cache` (an archive sent
+ * to the host's cache, loaded once the engine answers) orders its own uploads and loads in parallel.
+ */
+export type Mode = "pull" | "push" | "cache";
+
 interface Job {
   done?: Promise<ImageTransfer | void>;
   /** Lines said before anyone showed them. */
@@ -25,9 +31,9 @@ export class ImageDeliveries {
   // base layer two images share travels once (see layer_tar.ts).
   #pushes: Promise<unknown> = Promise.resolve();
 
-  #run(mode: "pull" | "push", run: Delivery, job: Job): Promise<ImageTransfer | void> {
+  #run(mode: Mode, run: Delivery, job: Job): Promise<ImageTransfer | void> {
     const line = (l: string) => job.sink ? job.sink(l) : job.kept.push(l);
-    if (mode === "pull") return run(line);
+    if (mode !== "push") return run(line);
     const done = this.#pushes.then(() => run(line));
     this.#pushes = done.catch(() => {});
     return done;
@@ -39,7 +45,7 @@ export class ImageDeliveries {
   }
 
   /** Starts delivering `ref` in the background; its lines are kept until `deliver` joins it. */
-  start(ref: string, mode: "pull" | "push", run: Delivery): void {
+  start(ref: string, mode: Mode, run: Delivery): void {
     if (this.#jobs.has(ref)) return;
     // One object for the whole delivery: its line function reads `sink` once the change has joined.
     const job: Job = { kept: [] };

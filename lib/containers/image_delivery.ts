@@ -194,9 +194,8 @@ export function transferLine(t: ImageTransfer): string {
   const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
   return `${t.image}: sent ${t.bytes} bytes (${mib(t.bytes)}) of a ${mib(t.fullBytes)} archive; ` +
     `${t.layersSent} layer(s) sent, ${t.layersSkipped} already on the host; ` +
-    `${t.compressed ? "gzip" : "uncompressed"}${t.full ? ` (whole archive: ${t.full})` : ""} in ${
-      t.seconds.toFixed(1)
-    }s`;
+    `${t.compressed ? "gzip" : "uncompressed"}${t.full ? ` (whole archive: ${t.full})` : ""}` +
+    `${t.viaCache ? " through the host's cache while the engine installed" : ""} in ${t.seconds.toFixed(1)}s`;
 }
 
 /** How a host gets its images, beside the reference and the engine. */
@@ -217,7 +216,8 @@ export interface DeliveryOptions {
   transferred?: (t: ImageTransfer) => void;
 }
 
-async function localDocker(): Promise<Docker> {
+/** A client of the controller's own engine (the source of `push`). */
+export async function localDocker(): Promise<Docker> {
   const { default: Dockerode } = await import("dockerode");
   return new Dockerode({ socketPath: CONTROLLER_SOCKET });
 }

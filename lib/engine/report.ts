@@ -28,6 +28,8 @@ export interface ImageTransfer {
   compressed: boolean;
   /** Why the whole archive went (the containerd image store), when it did. */
   full?: string;
+  /** Sent into the host-side cache while the engine installed, then loaded from there. */
+  viaCache?: boolean;
   seconds: number;
 }
 

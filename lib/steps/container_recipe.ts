@@ -9,9 +9,11 @@ import {
   delivery,
   type DeliveryOptions,
   imageChange,
+  localDocker,
   registryName,
   transferLine,
 } from "../containers/image_delivery.ts";
+import { cacheImage, loadCached } from "../containers/image_cache.ts";
 import { gzipBytesPerSec, isLoopback, linkBytesPerSec, shouldCompress } from "../containers/compression.ts";
 import { containerChange, type DesiredFiles, networkChange } from "../containers/container_change.ts";
 import type { ContainerSpec } from "../containers/spec.ts";
@@ -65,6 +67,47 @@ export function imageChangeFor(
   return imageChange(snap?.hasImage(ref) ?? false, ctx.docker, ref, deliveryOptions(ctx, ref));
 }
 
+/** The images `steps` run, once each, in step order. */
+function stepImages(ctx: HostContext, steps: Step[]): string[] {
+  return [...new Set(steps.flatMap((s) => s.needs?.(ctx.host).docker?.images ?? []))];
+}
+
+/**
+ * With `image_delivery: push` on a host whose engine is not running yet: sends every image of `steps`
+ * into the host-side cache while the step that starts the engine runs (one after another: they share
+ * the link), each loaded as soon as `engine` resolves (containers/image_cache.ts says why only then).
+ * A rejected `engine` (the Docker step failed) ends them unloaded; their change reports it if reached.
+ */
+export function precacheImages(
+  ctx: HostContext,
+  steps: Step[],
+  engine: Promise<void>,
+  io: { cache: typeof cacheImage; load: typeof loadCached; source: typeof localDocker } = {
+    cache: cacheImage,
+    load: loadCached,
+    source: localDocker,
+  },
+): string[] {
+  const deliveries = ctx.deliveries;
+  if (ctx.opts.check || !deliveries || ctx.host.vars.image_delivery !== "push" || ctx.facts.docker.running) {
+    return [];
+  }
+  const refs = stepImages(ctx, steps);
+  engine.catch(() => {}); // the failure is each load's to report, when its change joins it
+  let uploads: Promise<unknown> = Promise.resolve();
+  for (const ref of refs) {
+    const link = deliveryOptions(ctx, ref).link!;
+    const cached = uploads.then(async () => io.cache(ctx.ssh, await io.source(), ref, await link.compress()));
+    uploads = cached.catch(() => {});
+    deliveries.start(ref, "cache", async (line) => {
+      const c = await cached;
+      await engine;
+      return await io.load(ctx.ssh, await ctx.docker(), c, (l) => line(`${ref}: ${l}`));
+    });
+  }
+  return refs;
+}
+
 /**
  * Starts, in the background, the delivery of every image of `steps` the host lacks: called by the runner
  * once the engine answers, so the images travel while the steps before the containers run. Each
@@ -73,8 +116,7 @@ export function imageChangeFor(
 export function prefetchImages(ctx: HostContext, steps: Step[]): string[] {
   const snap = ctx.probed.docker;
   if (ctx.opts.check || !ctx.deliveries || !ctx.facts.docker.running) return [];
-  const refs = [...new Set(steps.flatMap((s) => s.needs?.(ctx.host).docker?.images ?? []))]
-    .filter((ref) => !snap.hasImage(ref));
+  const refs = stepImages(ctx, steps).filter((ref) => !snap.hasImage(ref) && !ctx.deliveries?.started(ref));
   for (const ref of refs) {
     ctx.deliveries.start(
       ref,

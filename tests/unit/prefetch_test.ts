@@ -23,8 +23,10 @@ class Spy extends ImageDeliveries {
   }
 }
 
-async function scenario(opts: { check?: boolean; engineFails?: boolean; apacheFails?: boolean } = {}) {
-  const host = await qualHost({ image_delivery: "push" });
+async function scenario(
+  opts: { check?: boolean; engineFails?: boolean; apacheFails?: boolean; delivery?: "pull" | "push" } = {},
+) {
+  const host = await qualHost({ image_delivery: opts.delivery ?? "pull" });
   const down = parseFacts("");
   const up = { ...down, docker: { ...down.docker, installed: true, running: true, version: "26.1.5" } };
   const ctx = fakeContext(down, host);
@@ -46,6 +48,7 @@ async function scenario(opts: { check?: boolean; engineFails?: boolean; apacheFa
       return Promise.resolve([{
         summary: `${id} change`,
         apply: () => {
+          seen[`${id} applying`] = [...spy.starts];
           if (id === "docker") installed = true;
           return Promise.resolve();
         },
@@ -67,23 +70,40 @@ async function scenario(opts: { check?: boolean; engineFails?: boolean; apacheFa
   return { seen, report, starts: spy.starts };
 }
 
-Deno.test("the images start travelling right after the engine step, before the firewall and Apache steps", async () => {
+Deno.test("pull: the images start travelling right after the engine step, before the firewall and Apache steps", async () => {
   const { seen, starts } = await scenario();
   assert.deepEqual(seen.facts, []);
   assert.deepEqual(seen.docker, [], "not before the engine is there");
+  assert.deepEqual(seen["docker applying"], [], "a pull needs the engine");
   assert.deepEqual(seen.firewall, ["img/exporter:1", "img/prometheus:2"]);
   assert.deepEqual(starts, ["img/exporter:1", "img/prometheus:2"], "started once");
 });
 
+Deno.test("push to a host without a running engine: the images travel (to its cache) while the engine installs", async () => {
+  const { seen, starts } = await scenario({ delivery: "push" });
+  assert.deepEqual(
+    seen.docker,
+    [],
+    "not before the Docker step has planned (the facts step may refuse the host)",
+  );
+  assert.deepEqual(seen["docker applying"], ["img/exporter:1", "img/prometheus:2"]);
+  assert.deepEqual(
+    starts,
+    ["img/exporter:1", "img/prometheus:2"],
+    "started once, not again after the engine",
+  );
+});
+
 Deno.test("no prefetch under --check, nor when the engine step failed", async () => {
   assert.deepEqual((await scenario({ check: true })).starts, []);
+  assert.deepEqual((await scenario({ check: true, delivery: "push" })).starts, []);
   const failed = await scenario({ engineFails: true });
   assert.deepEqual(failed.starts, []);
   assert.equal(failed.report.status, "failed");
 });
 
 Deno.test("a failed Apache step still stops the host before the container steps", async () => {
-  const { seen, report } = await scenario({ apacheFails: true });
+  const { seen, report } = await scenario({ apacheFails: true, delivery: "push" });
   assert.equal(report.status, "failed");
   assert.deepEqual(report.steps.map((s) => `${s.step} ${s.status}`), [
     "facts changed",
