@@ -58,6 +58,8 @@ export function loadCachedArchive(dir: string, sum: string): Command {
       `out=$(curl -sS -m 600 --unix-socket /var/run/docker.sock -X POST -H 'Content-Type: application/x-tar' ` +
       `-H 'Expect:' -T ${f} 'http://docker/images/load?quiet=1' 2>&1); rc=$?`,
       `rm -f ${f}`,
+      // The last load leaves no folder: a later run finding one knows a run died with archives in it.
+      `rmdir ${quote(dir)} 2>/dev/null`,
       `case "$out" in *'"error'*) rc=1 ;; esac`,
       "printf '%s\\n' \"$out\"",
       'if [ "$rc" -ne 0 ]; then printf \'%s\\n\' "$out" >&2; exit 1; fi',
@@ -65,4 +67,9 @@ export function loadCachedArchive(dir: string, sum: string): Command {
     log: `load ${dir}/${sum}.tar into the engine (POST /images/load on its socket), then remove it`,
     timeoutMs: 660_000,
   };
+}
+
+/** Removes the cache folder and what a run that died left in it. */
+export function removeImageCache(dir: string): Command {
+  return { script: `rm -rf -- ${quote(dir)}`, log: `rm -rf ${dir}` };
 }

@@ -15,6 +15,9 @@ import type Docker from "dockerode";
 import { fakeContext, qualHost } from "../helpers/fake_host.ts";
 import { digest, hex } from "../helpers/save_tar.ts";
 import { until } from "../helpers/until.ts";
+import { blankProbed, type Probed } from "../../lib/facts/needs.ts";
+import { IMAGE_CACHE_DIR } from "../../lib/base/names.ts";
+import { dockerStep } from "../../lib/steps/docker.ts";
 
 /** Runs a built script with /bin/sh, `stdin` as its input, a recording `curl` first on PATH. */
 async function sh(script: string, dir: string, stdin: Uint8Array = new Uint8Array(0)) {
@@ -66,9 +69,10 @@ Deno.test("load script: a whole file goes to POST /images/load and is removed; a
     assert.ok(args.includes("http://docker/images/load?quiet=1"));
     assert.equal(args[args.indexOf("-T") + 1], `${cache}/${sum}.tar`);
     assert.equal(args[args.indexOf("-X") + 1], "POST");
-    assert.deepEqual([...Deno.readDirSync(cache)], [], "removed once loaded");
+    await assert.rejects(Deno.stat(cache), "removed once loaded, with its folder");
 
     await Deno.remove(`${dir}/curl-args`);
+    await Deno.mkdir(cache);
     await Deno.writeFile(`${cache}/${sum}.tar`, data.subarray(0, 3)); // half-written under the final name
     const bad = await sh(loadCachedArchive(cache, sum).script, dir);
     assert.equal(bad.code, 1);
@@ -199,4 +203,31 @@ Deno.test("precache: nothing under --check, with pull, or when the engine alread
   up.opts = { ...up.opts, check: false };
   up.deliveries = new ImageDeliveries();
   assert.deepEqual(precacheImages(up, steps, Promise.resolve()), [], "engine running: streamed, not cached");
+});
+
+Deno.test("the last load removes the cache folder; a folder found beside a running engine is a dead run's, removed by the Docker step", async () => {
+  const dir = await tempHost('{"stream":"Loaded image: x:1\\n"}');
+  try {
+    const data = new TextEncoder().encode("whole");
+    const sum = hex(digest(data));
+    await Deno.mkdir(`${dir}/cache`);
+    await Deno.writeFile(`${dir}/cache/${sum}.tar`, data);
+    assert.equal((await sh(loadCachedArchive(`${dir}/cache`, sum).script, dir)).code, 0);
+    await assert.rejects(Deno.stat(`${dir}/cache`), "no folder left after the last load");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  const host = await qualHost();
+  const down = parseFacts("");
+  const up = { ...down, docker: { ...down.docker, installed: true, running: true } };
+  const probed = blankProbed();
+  const stat = { type: "directory", owner: "0:0", mode: "700" } as unknown as NonNullable<
+    Probed["dirs"][string]
+  >;
+  probed.dirs[IMAGE_CACHE_DIR] = stat;
+  const summaries = async (facts: typeof up) =>
+    (await dockerStep.plan(fakeContext(facts, host, [], probed))).map((c) => c.summary);
+  assert.ok((await summaries(up)).some((s) => s.startsWith(`remove ${IMAGE_CACHE_DIR}`)));
+  delete probed.dirs[IMAGE_CACHE_DIR];
+  assert.ok(!(await summaries(up)).some((s) => s.includes(IMAGE_CACHE_DIR)), "no folder, no change");
 });
