@@ -111,9 +111,23 @@ export interface PushLink {
   compress: () => Promise<boolean>;
 }
 
-/** The layers (`RootFS.Layers`, diff IDs bottom first) of every image on `docker`'s engine. */
-export async function engineLayers(docker: Docker): Promise<string[][]> {
-  const images = await docker.listImages({ all: false });
+/**
+ * The name Docker's `reference` filter compares a pattern with (moby daemon/images/images.go uses
+ * reference.FamiliarMatch): `docker.io/library/traefik:v3` → `traefik`, `quay.io/a/b:1` → `quay.io/a/b`.
+ */
+export function familiarRepository(ref: string): string {
+  const repo = ref.replace(/@sha256:.*$/, "").replace(/:[^/:]+$/, "");
+  return repo.replace(/^docker\.io\//, "").replace(/^library\//, "");
+}
+
+/**
+ * The layers (`RootFS.Layers`, diff IDs bottom first) of the engine's images of the repositories of
+ * `related` (ours: an earlier tag shares most layers with the new one), or of every image when none is
+ * given. Each inspect is a request on the forwarded socket, and the host may hold many unrelated images.
+ */
+export async function engineLayers(docker: Docker, related: string[] = []): Promise<string[][]> {
+  const reference = [...new Set(related.map(familiarRepository))];
+  const images = await docker.listImages(reference.length ? { filters: { reference } } : {});
   return await pool(images, 4, async (i) => {
     try {
       const doc = await docker.getImage(i.Id).inspect();
@@ -149,7 +163,7 @@ export async function pushImage(
   target: Docker,
   ref: string,
   onLine: (l: string) => void,
-  link: PushLink = { compress: () => Promise.resolve(false) },
+  opts: { link?: PushLink; related?: string[] } = {},
 ): Promise<ImageTransfer> {
   const t0 = performance.now();
   if (!(await imagePresent(source, ref))) {
@@ -160,8 +174,10 @@ export async function pushImage(
   const diffIds: string[] = (await source.getImage(ref).inspect()).RootFS?.Layers ?? [];
   const info = await target.info() as { DriverStatus?: [string, string][] };
   const full = containerdStore(info) ? "the host's engine uses the containerd image store" : undefined;
-  const drop = full ? new Set<string>() : droppableLayers(diffIds, presentChains(await engineLayers(target)));
-  const compress = await link.compress();
+  const drop = full
+    ? new Set<string>()
+    : droppableLayers(diffIds, presentChains(await engineLayers(target, opts.related)));
+  const compress = await opts.link?.compress() ?? false;
   const stats: RewriteStats = { bytesIn: 0, bytesOut: 0, layersKept: 0, layersDropped: 0 };
   const tar = await source.getImage(ref).get() as unknown as AsyncIterable<Uint8Array>;
   const archive = dropLayers(tar, drop, stats, new Set(diffIds));
@@ -210,6 +226,8 @@ export interface DeliveryOptions {
   proxy?: string;
   /** Whether a push travels compressed. */
   link?: PushLink;
+  /** The images whose layers a push looks for on the host (the inventory's images: ours share layers). */
+  related?: string[];
   /** The run's deliveries on this host: the change joins one the prefetch started. */
   deliveries?: ImageDeliveries;
   /** Receives what a push sent (the host report's `transfers`, the `-v` line). */
@@ -228,7 +246,10 @@ export function delivery(docker: () => Promise<Docker>, ref: string, o: Delivery
     const line = (l: string) => progress(`${ref}: ${l}`);
     const target = await docker();
     if (o.mode === "push") {
-      return await pushImage(await (o.controller ?? localDocker)(), target, ref, line, o.link);
+      return await pushImage(await (o.controller ?? localDocker)(), target, ref, line, {
+        link: o.link,
+        related: o.related,
+      });
     }
     try {
       await pullImage(target, ref, line, await o.auth?.());

@@ -50,6 +50,7 @@ export function deliveryOptions(ctx: HostContext, ref: string): DeliveryOptions 
           gzipBytesPerSec: await gzipBytesPerSec(),
         }),
     },
+    related: Object.values(ctx.host.vars.images),
     deliveries: ctx.deliveries,
     transferred: (t) => {
       ctx.debug(transferLine(t));

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { gunzipSync } from "node:zlib";
 import type Docker from "dockerode";
-import { imageChange, pushImage } from "../../lib/containers/image_delivery.ts";
+import { familiarRepository, imageChange, pushImage } from "../../lib/containers/image_delivery.ts";
 import { GZIP_MARGIN, isLoopback, shouldCompress } from "../../lib/containers/compression.ts";
 import { ImageDeliveries } from "../../lib/containers/deliveries.ts";
 import { chainIds } from "../../lib/containers/layer_tar.ts";
@@ -66,6 +66,7 @@ function engines(
 ) {
   const { archive } = savedV2();
   const loaded: Uint8Array[] = [];
+  const asked: unknown[] = [];
   let hostHas = false;
   const source = {
     getImage: () => ({
@@ -75,7 +76,10 @@ function engines(
   } as unknown as Docker;
   const target = {
     info: () => Promise.resolve({ DriverStatus: driverStatus }),
-    listImages: () => Promise.resolve(hostLayers.map((_, i) => ({ Id: `img${i}` }))),
+    listImages: (o: unknown) => {
+      asked.push(o);
+      return Promise.resolve(hostLayers.map((_, i) => ({ Id: `img${i}` })));
+    },
     getImage: (id: string) => ({
       inspect: () => {
         const i = /^img(\d+)$/.exec(id);
@@ -92,12 +96,15 @@ function engines(
       followProgress: (_s: unknown, done: (e: Error | null, ev: unknown[]) => void) => done(null, []),
     },
   } as unknown as Docker;
-  return { source, target, loaded: () => concat(loaded.map((b) => new Uint8Array(b))), archive };
+  return { source, target, loaded: () => concat(loaded.map((b) => new Uint8Array(b))), archive, asked };
 }
 
 Deno.test("a re-deploy after a Prometheus tag change pushes only the changed layer, the rest byte for byte", async () => {
-  const { source, target, loaded, archive } = engines([[digest(base), digest(v1)]]);
-  const t = await pushImage(source, target, REF, () => {});
+  const { source, target, loaded, archive, asked } = engines([[digest(base), digest(v1)]]);
+  const t = await pushImage(source, target, REF, () => {}, {
+    related: [REF, "docker.io/library/traefik:v3.7.11"],
+  });
+  assert.deepEqual(asked, [{ filters: { reference: ["quay.io/prometheus/prometheus", "traefik"] } }]);
   assert.deepEqual(loaded(), savedV2().expected);
   assert.equal(t.bytes, savedV2().expected.length);
   assert.equal(t.fullBytes, archive.length);
@@ -115,7 +122,7 @@ Deno.test("a fresh host gets the whole archive; a compressed push is the same ar
   assert.equal(t.layersSkipped, 0);
   const slow = engines([[digest(base)]]);
   const z = await pushImage(slow.source, slow.target, REF, () => {}, {
-    compress: () => Promise.resolve(true),
+    link: { compress: () => Promise.resolve(true) },
   });
   assert.equal(z.compressed, true);
   assert.deepEqual(new Uint8Array(gunzipSync(slow.loaded())), savedV2().expected);
@@ -219,4 +226,12 @@ Deno.test("a prefetch that failed fails the step's change, not before; settle ne
     deliveries: d,
   });
   await assert.rejects(change!.apply!(), /manifest unknown/);
+});
+
+Deno.test("the host's images asked for their layers are those of our repositories, as Docker's reference filter names them", () => {
+  assert.equal(familiarRepository("quay.io/prometheus/prometheus:v3.5.5"), "quay.io/prometheus/prometheus");
+  assert.equal(familiarRepository("docker.io/library/traefik:v3.7.11"), "traefik");
+  assert.equal(familiarRepository("docker.io/prom/prometheus:v3.5.5"), "prom/prometheus");
+  assert.equal(familiarRepository("localhost:5000/isa/exporter:1"), "localhost:5000/isa/exporter");
+  assert.equal(familiarRepository(`quay.io/a/b@sha256:${"0".repeat(64)}`), "quay.io/a/b");
 });
