@@ -10,6 +10,7 @@
  * takes either: it decompresses what it is given (moby pkg/chrootarchive `Untar` →
  * `archive.DecompressStream` at v20.10.24; daemon/containerd/image_exporter.go `DecompressStream` at v26).
  */
+import { pipeline, Readable } from "node:stream";
 import { createGzip } from "node:zlib";
 import type { Ssh } from "../transport/ssh.ts";
 
@@ -84,4 +85,14 @@ export function linkBytesPerSec(ssh: Ssh, size = 1 << 20): Promise<number> {
     links.set(ssh, m);
   }
   return m;
+}
+
+/**
+ * `src` gzip-compressed (level 1: the fastest; the criterion above assumes it). An error of `src` ends
+ * the compressed stream with that error (node's pipeline destroys gzip with it), never a silent hang.
+ */
+export function gzipped(src: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  const z = createGzip({ level: 1 });
+  pipeline(Readable.from(src), z, () => {});
+  return z;
 }

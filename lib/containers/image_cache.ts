@@ -8,14 +8,13 @@
  */
 import type Docker from "dockerode";
 import { createHash } from "node:crypto";
-import { Readable } from "node:stream";
-import { createGzip } from "node:zlib";
 import { IMAGE_CACHE_DIR } from "../base/names.ts";
 import { cacheImageArchive, loadCachedArchive, parseCached } from "../commands/image_cache.ts";
 import type { ImageTransfer } from "../engine/report.ts";
 import { exec } from "../transport/exec.ts";
 import type { Ssh } from "../transport/ssh.ts";
 import { imagePresent } from "./image_delivery.ts";
+import { gzipped } from "./compression.ts";
 import { dropLayers, type RewriteStats } from "./layer_tar.ts";
 
 /** An archive the host's cache holds, and what it cost to send. */
@@ -47,9 +46,7 @@ export async function cacheImage(
   const stats: RewriteStats = { bytesIn: 0, bytesOut: 0, layersKept: 0, layersDropped: 0 };
   const tar = await source.getImage(ref).get() as unknown as AsyncIterable<Uint8Array>;
   const archive = dropLayers(tar, new Set(), stats, new Set(diffIds));
-  const body: AsyncIterable<Uint8Array> = compress
-    ? Readable.from(archive).pipe(createGzip({ level: 1 }))
-    : archive;
+  const body: AsyncIterable<Uint8Array> = compress ? gzipped(archive) : archive;
   const hash = createHash("sha256");
   let bytes = 0;
   const child = await ssh.spawnRoot(cacheImageArchive(IMAGE_CACHE_DIR).script);

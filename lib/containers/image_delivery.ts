@@ -5,10 +5,10 @@
  */
 import type Docker from "dockerode";
 import { Readable } from "node:stream";
-import { createGzip } from "node:zlib";
 import type { Change } from "../engine/change.ts";
 import type { ImageTransfer } from "../engine/report.ts";
 import { pool } from "../base/pool.ts";
+import { gzipped } from "./compression.ts";
 import type { Delivery, ImageDeliveries } from "./deliveries.ts";
 import {
   containerdStore,
@@ -182,7 +182,7 @@ export async function pushImage(
   const tar = await source.getImage(ref).get() as unknown as AsyncIterable<Uint8Array>;
   const archive = dropLayers(tar, drop, stats, new Set(diffIds));
   const sent: { bytes: number; failed?: unknown } = { bytes: 0 };
-  const body = compress ? Readable.from(archive).pipe(createGzip({ level: 1 })) : archive;
+  const body = compress ? gzipped(archive) : archive;
   const out = await target.loadImage(Readable.from(counted(body, sent)), { quiet: false });
   try {
     await follow(target, out, onLine);

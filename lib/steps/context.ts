@@ -22,7 +22,8 @@ export function hostContext(
     transferred?: (t: ImageTransfer) => void;
   },
 ): HostContext {
-  let docker: Docker | undefined;
+  // One client, made once even when the background deliveries and a step ask for it at the same time.
+  let docker: Promise<Docker> | undefined;
   const ctx: HostContext = {
     host: ssh.host,
     ssh,
@@ -30,11 +31,15 @@ export function hostContext(
     probed: state.probed,
     secrets,
     // dockerode (and its gRPC dependencies) loads only when a change reaches the engine.
-    docker: async () => {
-      if (docker) return docker;
-      const socketPath = await ssh.dockerSocketPath();
-      const { default: Dockerode } = await import("dockerode");
-      return (docker ??= new Dockerode({ socketPath }));
+    docker: () => {
+      docker ??= (async () => {
+        const socketPath = await ssh.dockerSocketPath();
+        const { default: Dockerode } = await import("dockerode");
+        return new Dockerode({ socketPath });
+      })();
+      // A failed attempt (the engine not up yet) is not kept: the next caller tries again.
+      docker.catch(() => (docker = undefined));
+      return docker;
     },
     opts,
     debug: log.debug,

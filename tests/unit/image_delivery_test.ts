@@ -235,3 +235,26 @@ Deno.test("the host's images asked for their layers are those of our repositorie
   assert.equal(familiarRepository("localhost:5000/isa/exporter:1"), "localhost:5000/isa/exporter");
   assert.equal(familiarRepository(`quay.io/a/b@sha256:${"0".repeat(64)}`), "quay.io/a/b");
 });
+
+Deno.test("a source that fails mid-archive fails the push with its error, compressed or not; nothing hangs", async () => {
+  for (const compress of [false, true]) {
+    const e = engines([]);
+    const broken = {
+      getImage: (ref: string) => ({
+        inspect: () => e.source.getImage(ref).inspect(),
+        get: () => {
+          async function* half() {
+            yield e.archive.slice(0, 700);
+            throw new Error("controller engine went away");
+          }
+          return Promise.resolve(half());
+        },
+      }),
+    } as unknown as Docker;
+    await assert.rejects(
+      pushImage(broken, e.target, REF, () => {}, { link: { compress: () => Promise.resolve(compress) } }),
+      /controller engine went away/,
+      `compress ${compress}`,
+    );
+  }
+});
