@@ -4,6 +4,7 @@
  */
 import type { Change } from "../engine/change.ts";
 import type { HostContext, Step } from "./step.ts";
+import type { Delivery } from "../containers/deliveries.ts";
 import type { DockerSnapshot } from "../facts/docker_snapshot.ts";
 import {
   delivery,
@@ -83,7 +84,7 @@ export function precacheImages(
   ctx: HostContext,
   steps: Step[],
   engine: Promise<void>,
-  io: { cache: typeof cacheImage; load: typeof loadCached; source: typeof localDocker } = {
+  io: { cache: typeof cacheImage; load: typeof loadCached; source: typeof localDocker; push?: Delivery } = {
     cache: cacheImage,
     load: loadCached,
     source: localDocker,
@@ -101,8 +102,13 @@ export function precacheImages(
     const cached = uploads.then(async () => io.cache(ctx.ssh, await io.source(), ref, await link.compress()));
     uploads = cached.catch(() => {});
     deliveries.start(ref, "cache", async (line) => {
-      const c = await cached;
+      const c = await cached.catch((e: Error) => {
+        // The cache is only a head start: without it, the image is streamed once the engine answers.
+        line(`${ref}: not sent ahead (${e.message}); pushing it once the engine answers`);
+        return null;
+      });
       await engine;
+      if (!c) return await (io.push ?? delivery(ctx.docker, ref, deliveryOptions(ctx, ref)))(line);
       return await io.load(ctx.ssh, await ctx.docker(), c, (l) => line(`${ref}: ${l}`));
     });
   }

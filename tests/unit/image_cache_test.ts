@@ -106,7 +106,7 @@ function deferred<T = undefined>() {
   return { promise, resolve, reject };
 }
 
-async function precacheScenario() {
+async function precacheScenario(failUpload?: string) {
   const host = await qualHost({ image_delivery: "push" });
   const ctx = fakeContext(parseFacts(""), host);
   ctx.opts = { ...ctx.opts, check: false };
@@ -123,8 +123,13 @@ async function precacheScenario() {
   const engine = deferred();
   const refs = precacheImages(ctx, steps, engine.promise, {
     source: () => Promise.resolve({} as Docker),
+    push: () => {
+      events.push("direct push");
+      return Promise.resolve();
+    },
     cache: async (_ssh, _src, ref) => {
       events.push(`upload ${ref}`);
+      if (ref === failUpload) throw new Error("No space left on device");
       await gates.get(ref)!.promise;
       events.push(`uploaded ${ref}`);
       return { ref, sum: "0".repeat(64), transfer: { image: ref, bytes: 1 }, seconds: 0 } as CachedImage;
@@ -230,4 +235,28 @@ Deno.test("the last load removes the cache folder; a folder found beside a runni
   assert.ok((await summaries(up)).some((s) => s.startsWith(`remove ${IMAGE_CACHE_DIR}`)));
   delete probed.dirs[IMAGE_CACHE_DIR];
   assert.ok(!(await summaries(up)).some((s) => s.includes(IMAGE_CACHE_DIR)), "no folder, no change");
+});
+
+Deno.test("precache: an upload that failed falls back to a direct push once the engine answers", async () => {
+  const { ctx, events, gates, engine } = await precacheScenario("a:1");
+  gates.get("b:1")!.resolve(undefined);
+  await until("both uploads tried", 10_000, () => Promise.resolve(events.length === 3 ? true : undefined));
+  assert.ok(!events.includes("direct push"), "not before the engine");
+  engine.resolve(undefined);
+  const shown: string[] = [];
+  await ctx.deliveries!.deliver(
+    "a:1",
+    "push",
+    () => Promise.reject(new Error("not this")),
+    (l) => shown.push(l),
+  );
+  assert.deepEqual(shown, [
+    "a:1: not sent ahead (No space left on device); pushing it once the engine answers",
+  ]);
+  await ctx.deliveries!.settle();
+  assert.deepEqual(events.filter((e) => !e.startsWith("upload ")).sort(), [
+    "direct push",
+    "load b:1",
+    "uploaded b:1",
+  ]);
 });
