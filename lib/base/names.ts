@@ -57,3 +57,9 @@ export const LEGACY_WATCH_UNIT_NAME = "isa-monitoring-firewalld-watch.service";
 
 /** Full path of the former watcher's unit file. */
 export const LEGACY_WATCH_UNIT_PATH = `/etc/systemd/system/${LEGACY_WATCH_UNIT_NAME}`;
+
+/**
+ * Host-side folder (root only) where pushed image archives wait, while the engine installs, for it to
+ * load them; each file is named by its sha256 and removed once loaded.
+ */
+export const IMAGE_CACHE_DIR = "/var/cache/isa-monitoring/images";

@@ -1,10 +1,22 @@
 /**
  * Gets a pinned image onto a host's Docker engine: `pull` from the registry on the host, or `push`:
  * stream `docker save` of the controller's engine into the host's `docker load`, over the SSH-forwarded
- * socket (for hosts without registry access, and the lab).
+ * socket (for hosts without registry access, and the lab), with only the layers the host lacks.
  */
 import type Docker from "dockerode";
+import { Readable } from "node:stream";
 import type { Change } from "../engine/change.ts";
+import type { ImageTransfer } from "../engine/report.ts";
+import { pool } from "../base/pool.ts";
+import { gzipped } from "./compression.ts";
+import type { Delivery, ImageDeliveries } from "./deliveries.ts";
+import {
+  containerdStore,
+  dropLayers,
+  droppableLayers,
+  presentChains,
+  type RewriteStats,
+} from "./layer_tar.ts";
 
 /** The controller's own Docker engine (source of `push`). */
 export const CONTROLLER_SOCKET = "/var/run/docker.sock";
@@ -93,59 +105,187 @@ export async function pullImage(
   await follow(docker, stream, onLine);
 }
 
-/** Streams `ref` from `source` (the controller's engine) into `target` (the host's), without a temp file. */
+/** How a push reaches the host: whether to compress, decided once the archive's size is known to be worth it. */
+export interface PushLink {
+  /** True when the archive should travel gzip-compressed (see compression.ts). */
+  compress: () => Promise<boolean>;
+}
+
+/**
+ * The name Docker's `reference` filter compares a pattern with (moby daemon/images/images.go uses
+ * reference.FamiliarMatch): `docker.io/library/traefik:v3` → `traefik`, `quay.io/a/b:1` → `quay.io/a/b`.
+ */
+export function familiarRepository(ref: string): string {
+  const repo = ref.replace(/@sha256:.*$/, "").replace(/:[^/:]+$/, "");
+  return repo.replace(/^docker\.io\//, "").replace(/^library\//, "");
+}
+
+/**
+ * The layers (`RootFS.Layers`, diff IDs bottom first) of the engine's images of the repositories of
+ * `related` (ours: an earlier tag shares most layers with the new one), or of every image when none is
+ * given. Each inspect is a request on the forwarded socket, and the host may hold many unrelated images.
+ */
+export async function engineLayers(docker: Docker, related: string[] = []): Promise<string[][]> {
+  const reference = [...new Set(related.map(familiarRepository))];
+  const images = await docker.listImages(reference.length ? { filters: { reference } } : {});
+  return await pool(images, 4, async (i) => {
+    try {
+      const doc = await docker.getImage(i.Id).inspect();
+      return doc.RootFS?.Layers ?? [];
+    } catch {
+      return []; // removed meanwhile: its layers count as absent
+    }
+  });
+}
+
+/** Ends the stream normally on a source error (kept in `failed`): an aborted body would leave the request hanging. */
+async function* counted(
+  src: AsyncIterable<Uint8Array>,
+  n: { bytes: number; failed?: unknown },
+): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const b of src) {
+      n.bytes += b.length;
+      yield b;
+    }
+  } catch (e) {
+    n.failed = e;
+  }
+}
+
+/**
+ * Streams `ref` from `source` (the controller's engine) into `target` (the host's), without a temp file,
+ * leaving out the layer files whose chain the host already has (layer_tar.ts says why `docker load`
+ * accepts that); the whole archive on the containerd image store. Compressed when `link` says so.
+ */
 export async function pushImage(
   source: Docker,
   target: Docker,
   ref: string,
   onLine: (l: string) => void,
-): Promise<void> {
+  opts: { link?: PushLink; related?: string[] } = {},
+): Promise<ImageTransfer> {
+  const t0 = performance.now();
   if (!(await imagePresent(source, ref))) {
     throw new Error(
       `image_delivery is push but the controller's Docker has no ${ref}: docker pull (or build) it here first`,
     );
   }
-  const tar = await source.getImage(ref).get();
-  const out = await target.loadImage(tar, { quiet: false });
-  await follow(target, out, onLine);
+  const diffIds: string[] = (await source.getImage(ref).inspect()).RootFS?.Layers ?? [];
+  const info = await target.info() as { DriverStatus?: [string, string][] };
+  const full = containerdStore(info) ? "the host's engine uses the containerd image store" : undefined;
+  const drop = full
+    ? new Set<string>()
+    : droppableLayers(diffIds, presentChains(await engineLayers(target, opts.related)));
+  const compress = await opts.link?.compress() ?? false;
+  const stats: RewriteStats = { bytesIn: 0, bytesOut: 0, layersKept: 0, layersDropped: 0 };
+  const tar = await source.getImage(ref).get() as unknown as AsyncIterable<Uint8Array>;
+  const archive = dropLayers(tar, drop, stats, new Set(diffIds));
+  const sent: { bytes: number; failed?: unknown } = { bytes: 0 };
+  const body = compress ? gzipped(archive) : archive;
+  const out = await target.loadImage(Readable.from(counted(body, sent)), { quiet: false });
+  try {
+    await follow(target, out, onLine);
+  } catch (e) {
+    throw sent.failed ?? e;
+  }
+  if (sent.failed) throw sent.failed;
   if (!(await imagePresent(target, ref))) throw new Error(`docker load finished but the host has no ${ref}`);
+  const t: ImageTransfer = {
+    image: ref,
+    bytes: sent.bytes,
+    archiveBytes: stats.bytesOut,
+    fullBytes: stats.bytesIn,
+    layersSent: stats.layersKept,
+    layersSkipped: stats.layersDropped,
+    compressed: compress,
+    ...(full ? { full } : {}),
+    seconds: (performance.now() - t0) / 1000,
+  };
+  return t;
+}
+
+/** The `-v` line of a push: bytes sent, layers sent and skipped, compressed or not. */
+export function transferLine(t: ImageTransfer): string {
+  const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
+  return `${t.image}: sent ${t.bytes} bytes (${mib(t.bytes)}) of a ${mib(t.fullBytes)} archive; ` +
+    `${t.layersSent} layer(s) sent, ${t.layersSkipped} already on the host; ` +
+    `${t.compressed ? "gzip" : "uncompressed"}${t.full ? ` (whole archive: ${t.full})` : ""}` +
+    `${t.viaCache ? " through the host's cache while the engine installed" : ""} in ${t.seconds.toFixed(1)}s`;
+}
+
+/** How a host gets its images, beside the reference and the engine. */
+export interface DeliveryOptions {
+  mode: "pull" | "push";
+  progress: (l: string) => void;
+  /** The controller's engine (source of `push`). */
+  controller?: () => Promise<Docker>;
+  /** The registry login of a pull, if any. */
+  auth?: () => Promise<RegistryAuth | undefined>;
+  /** The proxy the host's engine pulls through, named in a failed pull's error. */
+  proxy?: string;
+  /** Whether a push travels compressed. */
+  link?: PushLink;
+  /** The images whose layers a push looks for on the host (the inventory's images: ours share layers). */
+  related?: string[];
+  /** The run's deliveries on this host: the change joins one the prefetch started. */
+  deliveries?: ImageDeliveries;
+  /** Receives what a push sent (the host report's `transfers`, the `-v` line). */
+  transferred?: (t: ImageTransfer) => void;
+}
+
+/** A client of the controller's own engine (the source of `push`). */
+export async function localDocker(): Promise<Docker> {
+  const { default: Dockerode } = await import("dockerode");
+  return new Dockerode({ socketPath: CONTROLLER_SOCKET });
+}
+
+/** The delivery of `ref` itself (a pull or a push), for the change or for the prefetch. */
+export function delivery(docker: () => Promise<Docker>, ref: string, o: DeliveryOptions): Delivery {
+  return async (progress) => {
+    const line = (l: string) => progress(`${ref}: ${l}`);
+    const target = await docker();
+    if (o.mode === "push") {
+      return await pushImage(await (o.controller ?? localDocker)(), target, ref, line, {
+        link: o.link,
+        related: o.related,
+      });
+    }
+    try {
+      await pullImage(target, ref, line, await o.auth?.());
+    } catch (e) {
+      // dockerd's own message names the registry, never the proxy it went through (or failed to).
+      if (!o.proxy) throw e;
+      throw new Error(`pull of ${ref} through the proxy ${o.proxy} failed: ${(e as Error).message}`);
+    }
+  };
 }
 
 /**
  * The change that delivers `ref` to the host, or null when the probe found it there (`present`); the
- * host's engine is reached only to apply.
+ * host's engine is reached only to apply. An image whose delivery the prefetch started in this run keeps
+ * its change (it joins the delivery), so the plan and the output are those of a run without prefetch.
  */
 export function imageChange(
   present: boolean,
   docker: () => Promise<Docker>,
   ref: string,
-  mode: "pull" | "push",
-  progress: (l: string) => void,
-  controller: () => Promise<Docker> = async () => {
-    const { default: Dockerode } = await import("dockerode");
-    return new Dockerode({ socketPath: CONTROLLER_SOCKET });
-  },
-  auth: () => Promise<RegistryAuth | undefined> = () => Promise.resolve(undefined),
-  proxy?: string,
+  o: DeliveryOptions,
 ): Change | null {
   if (ref.endsWith(":latest") || !/:[^/]+$|@sha256:/.test(ref)) {
     throw new Error(`image ${ref} is not pinned to a version tag or digest`);
   }
-  if (present) return null;
+  if (present && !o.deliveries?.started(ref)) return null;
   return {
-    summary: mode === "pull" ? `pull image ${ref}` : `push image ${ref} from the controller's Docker engine`,
+    summary: o.mode === "pull"
+      ? `pull image ${ref}`
+      : `push image ${ref} from the controller's Docker engine`,
     apply: async () => {
-      const line = (l: string) => progress(`${ref}: ${l}`);
-      const target = await docker();
-      if (mode === "pull") {
-        try {
-          await pullImage(target, ref, line, await auth());
-        } catch (e) {
-          // dockerd's own message names the registry, never the proxy it went through (or failed to).
-          if (!proxy) throw e;
-          throw new Error(`pull of ${ref} through the proxy ${proxy} failed: ${(e as Error).message}`);
-        }
-      } else await pushImage(await controller(), target, ref, line);
+      const run = delivery(docker, ref, o);
+      const t = o.deliveries
+        ? await o.deliveries.deliver(ref, o.mode, run, o.progress)
+        : await run(o.progress);
+      if (t) o.transferred?.(t);
     },
   };
 }

@@ -13,6 +13,26 @@ export interface StepReport {
  */
 export type HostOutcome = "ok" | "changed" | "failed" | "unreachable" | "not started";
 
+/** One image sent to a host by `image_delivery: push`: what travelled, for `-v`, the JSON and the bench. */
+export interface ImageTransfer {
+  image: string;
+  /** Bytes written into the host's `docker load` (after compression when compressed). */
+  bytes: number;
+  /** Bytes of the rewritten archive before compression. */
+  archiveBytes: number;
+  /** Bytes of the controller's full `docker save` archive. */
+  fullBytes: number;
+  /** Layer files sent, and left out because the host had their chain. */
+  layersSent: number;
+  layersSkipped: number;
+  compressed: boolean;
+  /** Why the whole archive went (the containerd image store), when it did. */
+  full?: string;
+  /** Sent into the host-side cache while the engine installed, then loaded from there. */
+  viaCache?: boolean;
+  seconds: number;
+}
+
 /** Outcome of a run on one host. */
 export interface HostReport {
   host: string;
@@ -20,6 +40,8 @@ export interface HostReport {
   steps: StepReport[];
   error?: string;
   seconds: number;
+  /** Images pushed to the host in this run (`image_delivery: push`), in the order they were sent. */
+  transfers?: ImageTransfer[];
 }
 
 /** Exit codes of every task (README "Exit codes"); a run's code is the OR of `failed` and `unreachable`. */

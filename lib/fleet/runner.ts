@@ -8,6 +8,7 @@ import type { HostReport, StepReport } from "../engine/report.ts";
 import { applyChange } from "../engine/change.ts";
 import type { HostContext, Step } from "../steps/step.ts";
 import { hostContext } from "../steps/context.ts";
+import { precacheImages, prefetchImages } from "../steps/container_recipe.ts";
 import { diffColour, printer, recap } from "./recap.ts";
 import { type FleetRun, type FleetTask, probeHost, runFleet, withSession } from "./fleet.ts";
 import type { ExtraFlags } from "../engine/cli.ts";
@@ -46,8 +47,14 @@ export async function runHost(
         const ctx = hostContext(ssh, { ...probed.state, needs }, opts, run.secrets, {
           debug: (l) => p().debug(l),
           progress: (l) => p().line(colour.dim(`… ${l}`)),
+          transferred: (t) => (report.transfers ??= []).push(t),
         });
-        await planAndApply(ctx, steps, report, (id) => (step = id));
+        try {
+          await planAndApply(ctx, steps, report, (id) => (step = id));
+        } finally {
+          // A delivery the prefetch started is never left running past the host's session and lock.
+          await ctx.deliveries?.settle();
+        }
       } finally {
         await probed.lock?.release();
       }
@@ -66,7 +73,7 @@ export async function runHost(
  * Plans and applies each step in turn on one host, into `report`; stops at the first failed step.
  * An unreachable host is thrown (the whole host's outcome), not a step's failure.
  */
-async function planAndApply(
+export async function planAndApply(
   ctx: HostContext,
   steps: Step[],
   report: HostReport,
@@ -74,49 +81,74 @@ async function planAndApply(
 ): Promise<void> {
   const { opts } = ctx;
   let stale = false;
-  for (const s of steps) {
-    enter(s.id);
-    const p = () => printer(ctx.host.name, s.id, opts);
-    const t0 = performance.now();
-    const sr: StepReport = { step: s.id, status: "ok", changes: [], seconds: 0 };
-    report.steps.push(sr);
-    try {
-      // A step that changed the host may have changed what the next one reads: probe again.
-      if (stale) await ctx.refreshFacts();
-      stale = false;
-      const changes = await s.plan(ctx);
-      for (const c of changes) {
-        sr.changes.push({
-          summary: redact(c.summary),
-          diff: c.diff === undefined ? undefined : redact(c.diff),
-        });
-        p().line(`${colour.yellow(opts.check ? "would" : "→")} ${c.summary}`);
-        if (opts.diff && c.diff) {
-          for (const l of redact(c.diff).split("\n")) p().line(`  ${diffColour(l)}`);
+  // Set once the step that starts the engine has run: the later steps' images start travelling then.
+  let engineUp = false;
+  // Resolved when that step has run, rejected when it failed: images sent to the host's cache while
+  // it ran wait for it before they load.
+  let engineReady: (() => void) | undefined;
+  let engineFailed: ((e: Error) => void) | undefined;
+  const engine = new Promise<void>((res, rej) => [engineReady, engineFailed] = [res, rej]);
+  engine.catch(() => {});
+  try {
+    for (const [i, s] of steps.entries()) {
+      enter(s.id);
+      const p = () => printer(ctx.host.name, s.id, opts);
+      const t0 = performance.now();
+      const sr: StepReport = { step: s.id, status: "ok", changes: [], seconds: 0 };
+      report.steps.push(sr);
+      try {
+        // A step that changed the host may have changed what the next one reads: probe again.
+        if (stale) await ctx.refreshFacts();
+        stale = false;
+        if (engineUp) {
+          engineUp = false;
+          const started = prefetchImages(ctx, steps.slice(i));
+          if (started.length) ctx.debug(`delivering in the background: ${started.join(", ")}`);
         }
-        if (!opts.check) {
-          stale = true;
-          await applyChange(ctx.ssh, c);
+        const changes = await s.plan(ctx);
+        if (s.startsEngine && changes.length) {
+          const cached = precacheImages(ctx, steps.slice(i + 1), engine);
+          if (cached.length) {
+            ctx.debug(`sending to the host's cache while the engine installs: ${cached.join(", ")}`);
+          }
         }
+        for (const c of changes) {
+          sr.changes.push({
+            summary: redact(c.summary),
+            diff: c.diff === undefined ? undefined : redact(c.diff),
+          });
+          p().line(`${colour.yellow(opts.check ? "would" : "→")} ${c.summary}`);
+          if (opts.diff && c.diff) {
+            for (const l of redact(c.diff).split("\n")) p().line(`  ${diffColour(l)}`);
+          }
+          if (!opts.check) {
+            stale = true;
+            await applyChange(ctx.ssh, c);
+          }
+        }
+        sr.status = changes.length ? "changed" : "ok";
+        engineUp = Boolean(s.startsEngine) && !opts.check;
+        if (engineUp) engineReady?.();
+        sr.seconds = (performance.now() - t0) / 1000;
+        p().line(
+          `${statusWord(sr.status === "changed" && opts.check ? "would change" : sr.status)}` +
+            colour.dim(` (${sr.seconds.toFixed(1)}s)`),
+        );
+      } catch (e) {
+        sr.seconds = (performance.now() - t0) / 1000;
+        if (e instanceof UnreachableError) throw e;
+        sr.status = "failed";
+        sr.error = errorText(e);
+        p().line(`${statusWord("failed")}: ${sr.error}`);
+        if (opts.verbose && !(e instanceof RemoteError) && e instanceof Error && e.stack) p().debug(e.stack);
+        report.status = "failed";
+        return;
       }
-      sr.status = changes.length ? "changed" : "ok";
-      sr.seconds = (performance.now() - t0) / 1000;
-      p().line(
-        `${statusWord(sr.status === "changed" && opts.check ? "would change" : sr.status)}` +
-          colour.dim(` (${sr.seconds.toFixed(1)}s)`),
-      );
-    } catch (e) {
-      sr.seconds = (performance.now() - t0) / 1000;
-      if (e instanceof UnreachableError) throw e;
-      sr.status = "failed";
-      sr.error = errorText(e);
-      p().line(`${statusWord("failed")}: ${sr.error}`);
-      if (opts.verbose && !(e instanceof RemoteError) && e instanceof Error && e.stack) p().debug(e.stack);
-      report.status = "failed";
-      return;
     }
+    if (report.steps.some((s) => s.status === "changed")) report.status = "changed";
+  } finally {
+    engineFailed?.(new Error("the Docker engine step did not complete"));
   }
-  if (report.steps.some((s) => s.status === "changed")) report.status = "changed";
 }
 
 /** The deployment task of `steps`: the fleet runner's per-host function is `runHost`. */

@@ -3,9 +3,19 @@
  * network and image first, their files, then the container whose mounted files keep their previous copies.
  */
 import type { Change } from "../engine/change.ts";
-import type { HostContext } from "./step.ts";
+import type { HostContext, Step } from "./step.ts";
+import type { Delivery } from "../containers/deliveries.ts";
 import type { DockerSnapshot } from "../facts/docker_snapshot.ts";
-import { imageChange, registryName } from "../containers/image_delivery.ts";
+import {
+  delivery,
+  type DeliveryOptions,
+  imageChange,
+  localDocker,
+  registryName,
+  transferLine,
+} from "../containers/image_delivery.ts";
+import { cacheImage, loadCached } from "../containers/image_cache.ts";
+import { gzipBytesPerSec, isLoopback, linkBytesPerSec, shouldCompress } from "../containers/compression.ts";
 import { containerChange, type DesiredFiles, networkChange } from "../containers/container_change.ts";
 import type { ContainerSpec } from "../containers/spec.ts";
 import { keepingPrevious, keptCopies } from "../containers/previous_files.ts";
@@ -22,22 +32,106 @@ export function dockerFor(ctx: HostContext): DockerSnapshot | null {
   throw new Error("Docker is not running on this host: run `deno task docker` first");
 }
 
+/**
+ * How `ref` reaches this host: `vars.image_delivery`, the registry login, the proxy, and for a push
+ * whether it is compressed (measured: compression.ts) and where its bytes are recorded.
+ */
+export function deliveryOptions(ctx: HostContext, ref: string): DeliveryOptions {
+  const loopback = isLoopback(ctx.host.ssh.address);
+  return {
+    mode: ctx.host.vars.image_delivery,
+    progress: ctx.progress,
+    auth: async () => (await ctx.secrets()).registries?.[registryName(ref)],
+    proxy: ctx.host.vars.proxy?.https ?? ctx.host.vars.proxy?.http,
+    link: {
+      compress: async () =>
+        shouldCompress({
+          loopback,
+          linkBytesPerSec: loopback ? Infinity : await linkBytesPerSec(ctx.ssh),
+          gzipBytesPerSec: await gzipBytesPerSec(),
+        }),
+    },
+    related: Object.values(ctx.host.vars.images),
+    deliveries: ctx.deliveries,
+    transferred: (t) => {
+      ctx.debug(transferLine(t));
+      ctx.transferred?.(t);
+    },
+  };
+}
+
 /** The change that delivers `ref` per `vars.image_delivery`; under --check with no engine yet, assumed needed. */
 export function imageChangeFor(
   ctx: HostContext,
   snap: DockerSnapshot | null,
   ref: string,
 ): Change | null {
-  return imageChange(
-    snap?.hasImage(ref) ?? false,
-    ctx.docker,
-    ref,
-    ctx.host.vars.image_delivery,
-    ctx.progress,
-    undefined,
-    async () => (await ctx.secrets()).registries?.[registryName(ref)],
-    ctx.host.vars.proxy?.https ?? ctx.host.vars.proxy?.http,
-  );
+  return imageChange(snap?.hasImage(ref) ?? false, ctx.docker, ref, deliveryOptions(ctx, ref));
+}
+
+/** The images `steps` run, once each, in step order. */
+function stepImages(ctx: HostContext, steps: Step[]): string[] {
+  return [...new Set(steps.flatMap((s) => s.needs?.(ctx.host).docker?.images ?? []))];
+}
+
+/**
+ * With `image_delivery: push` on a host whose engine is not running yet: sends every image of `steps`
+ * into the host-side cache while the step that starts the engine runs (one after another: they share
+ * the link), each loaded as soon as `engine` resolves (containers/image_cache.ts says why only then).
+ * A rejected `engine` (the Docker step failed) ends them unloaded; their change reports it if reached.
+ */
+export function precacheImages(
+  ctx: HostContext,
+  steps: Step[],
+  engine: Promise<void>,
+  io: { cache: typeof cacheImage; load: typeof loadCached; source: typeof localDocker; push?: Delivery } = {
+    cache: cacheImage,
+    load: loadCached,
+    source: localDocker,
+  },
+): string[] {
+  const deliveries = ctx.deliveries;
+  if (ctx.opts.check || !deliveries || ctx.host.vars.image_delivery !== "push" || ctx.facts.docker.running) {
+    return [];
+  }
+  const refs = stepImages(ctx, steps);
+  engine.catch(() => {}); // the failure is each load's to report, when its change joins it
+  let uploads: Promise<unknown> = Promise.resolve();
+  for (const ref of refs) {
+    const link = deliveryOptions(ctx, ref).link!;
+    const cached = uploads.then(async () => io.cache(ctx.ssh, await io.source(), ref, await link.compress()));
+    uploads = cached.catch(() => {});
+    deliveries.start(ref, "cache", async (line) => {
+      const c = await cached.catch((e: Error) => {
+        // The cache is only a head start: without it, the image is streamed once the engine answers.
+        line(`${ref}: not sent ahead (${e.message}); pushing it once the engine answers`);
+        return null;
+      });
+      await engine;
+      if (!c) return await (io.push ?? delivery(ctx.docker, ref, deliveryOptions(ctx, ref)))(line);
+      return await io.load(ctx.ssh, await ctx.docker(), c, (l) => line(`${ref}: ${l}`));
+    });
+  }
+  return refs;
+}
+
+/**
+ * Starts, in the background, the delivery of every image of `steps` the host lacks: called by the runner
+ * once the engine answers, so the images travel while the steps before the containers run. Each
+ * container step's image change then joins its delivery (deliveries.ts); nothing here prints.
+ */
+export function prefetchImages(ctx: HostContext, steps: Step[]): string[] {
+  const snap = ctx.probed.docker;
+  if (ctx.opts.check || !ctx.deliveries || !ctx.facts.docker.running) return [];
+  const refs = stepImages(ctx, steps).filter((ref) => !snap.hasImage(ref) && !ctx.deliveries?.started(ref));
+  for (const ref of refs) {
+    ctx.deliveries.start(
+      ref,
+      ctx.host.vars.image_delivery,
+      delivery(ctx.docker, ref, deliveryOptions(ctx, ref)),
+    );
+  }
+  return refs;
 }
 
 /** The first changes of every container step: our Docker network, then the container's image. */

@@ -9,6 +9,7 @@ import {
   waitForPackageLock,
 } from "./docker_install.ts";
 import { installPaths } from "../inventory/paths.ts";
+import { removeImageCache } from "../commands/image_cache.ts";
 import { fileChange } from "../engine/file_change.ts";
 import type { HostContext, Step } from "./step.ts";
 import type { Facts } from "../facts/facts.ts";
@@ -25,7 +26,7 @@ import {
   RESTART_DOCKER,
   START_DOCKER,
 } from "../commands/docker.ts";
-import { INSTALL_MARKER, MANAGED_LABEL } from "../base/names.ts";
+import { IMAGE_CACHE_DIR, INSTALL_MARKER, MANAGED_LABEL } from "../base/names.ts";
 import { claimInstallDir } from "../commands/files.ts";
 
 /**
@@ -38,8 +39,9 @@ export function ourSubnet(vars: Pick<Vars, "docker_network" | "docker_subnet">, 
 
 /** Step 2: a running Docker engine, enabled at boot, with default log rotation, and our network. */
 export const dockerStep: Step = {
+  startsEngine: true,
   id: "docker",
-  needs: (host) => ({ stats: [installPaths(host.vars).marker] }),
+  needs: (host) => ({ stats: [installPaths(host.vars).marker], dirs: [IMAGE_CACHE_DIR] }),
   plan: async (ctx) => {
     const { ssh, facts } = ctx;
     const vars = ctx.host.vars;
@@ -106,6 +108,14 @@ export const dockerStep: Step = {
       });
     }
     changes.push(...networkChanges(ctx));
+    // Loads remove their archive and the last one the folder: one found with a running engine holds
+    // what a run that died between sending and loading left (while the engine installs, it is in use).
+    if (facts.docker.running && ctx.probed.dirs[IMAGE_CACHE_DIR]) {
+      changes.push({
+        summary: `remove ${IMAGE_CACHE_DIR} (image archives a run that died left there)`,
+        command: removeImageCache(IMAGE_CACHE_DIR),
+      });
+    }
     return changes;
   },
 };

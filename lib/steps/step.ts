@@ -6,6 +6,8 @@ import type { Host } from "../inventory/host.ts";
 import type { Secrets } from "../inventory/secrets.ts";
 import type { Ssh } from "../transport/ssh.ts";
 import type { RunOptions } from "../engine/cli.ts";
+import type { ImageTransfer } from "../engine/report.ts";
+import type { ImageDeliveries } from "../containers/deliveries.ts";
 
 /** Everything a step may use on one host. */
 export interface HostContext {
@@ -26,6 +28,10 @@ export interface HostContext {
   progress: (line: string) => void;
   /** Probes the host again and replaces `facts` and `probed` (after a step changed the host). */
   refreshFacts: () => Promise<void>;
+  /** The run's image deliveries on this host (started early by the runner's prefetch); none: each change delivers alone. */
+  deliveries?: ImageDeliveries;
+  /** Receives what each push sent (the host report's `transfers`). */
+  transferred?: (t: ImageTransfer) => void;
 }
 
 /** A deployment step: returns the changes it would make, planned from the batched probe. */
@@ -36,6 +42,11 @@ export interface Step {
   needsSecrets?: boolean;
   /** What the plan reads from the host, asked in the run's batched probe (no round trip of its own). */
   needs?: (host: Host) => ProbeNeeds;
+  /**
+   * The step leaves the Docker engine answering: once it has run (not under --check), the runner starts
+   * delivering the later steps' images in the background (see prefetchImages).
+   */
+  startsEngine?: boolean;
   /** Plans from `ctx.facts` and `ctx.probed`; a step reaches the host again only to apply a change. */
   plan: (ctx: HostContext) => Promise<Change[]>;
 }
