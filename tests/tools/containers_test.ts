@@ -76,6 +76,7 @@ function testHost(over: Partial<Vars> = {}): Host {
 
 const docker0: DockerFacts = {
   installed: true,
+  clientMissing: false,
   running: true,
   version: "27.0.0",
   bridgeGateway: "172.17.0.1",
