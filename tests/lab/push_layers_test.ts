@@ -11,7 +11,7 @@ import { Ssh } from "../../lib/transport/ssh.ts";
 import { CONTROLLER_SOCKET, pushImage } from "../../lib/containers/image_delivery.ts";
 import { ensureTinyImage, SLEEPER_C } from "../helpers/tiny_images.ts";
 import { concat, END, entry } from "../helpers/save_tar.ts";
-import { lab } from "../helpers/lab.ts";
+import { cli, lab } from "../helpers/lab.ts";
 
 const BASE = "isa-test/sleeper:push-layers";
 const BLOB = 768 * 1024;
@@ -38,6 +38,9 @@ async function build(docker: Dockerode, ref: string): Promise<void> {
 Deno.test("push on the lab: the second image of a shared base sends only its own layer", async () => {
   const info = await lab();
   const host = (await loadInventory(info.inventory)).hosts[0];
+  // The host's engine, whatever an earlier test left it in (a reset host has none).
+  const engine = await cli("02_docker.ts", ["--inventory", info.inventory, "--limit", host.name]);
+  assert.equal(engine.code, 0, engine.stdout + engine.stderr);
   const controller = new Dockerode({ socketPath: CONTROLLER_SOCKET });
   await ensureTinyImage(controller, BASE, SLEEPER_C);
   const tag = `${Date.now()}`;
