@@ -4,7 +4,7 @@
  */
 import $ from "dax";
 import { join } from "node:path";
-import { ensureLab, type LabInfo, labUp } from "../../lib/lab/mod.ts";
+import { DEFAULT_HOSTS, ensureLab, type LabInfo, labUp } from "../../lib/lab/mod.ts";
 import { inventoryText } from "../../lib/lab/inventory.ts";
 import { containerName, dockerVolumeName, labFiles, numberOf } from "../../lib/lab/layout.ts";
 import { defaultControlDir } from "../../lib/transport/ssh.ts";
@@ -71,7 +71,13 @@ export const TEST_HOSTS = 2;
  * TEST_HOSTS hosts only, so a test never touches hosts that someone else (bench/) is using.
  */
 export async function lab(): Promise<LabInfo> {
-  return await scoped(await ensureLab(TEST_HOSTS), "tests-inventory.yml", TEST_HOSTS);
+  // The default lab (its Debian 13 host too, which tests/lab/debian13_host_test.ts uses), so `lab up`
+  // never reports hosts it keeps beyond those asked for.
+  return await scoped(
+    await ensureLab(Math.max(TEST_HOSTS, DEFAULT_HOSTS)),
+    "tests-inventory.yml",
+    TEST_HOSTS,
+  );
 }
 
 /** `info` seen through an inventory (written under .lab/ as `file`) of its first `n` hosts only. */
@@ -103,7 +109,7 @@ export async function resetHosts(names: string[], log: (line: string) => void = 
     }
   }));
   // Lab hosts are isaqal09, isaqal10, …: the lab must have at least up to the highest one.
-  const upTo = Math.max(...names.map(numberOf)) - 8;
+  const upTo = Math.max(DEFAULT_HOSTS, ...names.map(numberOf).map((n) => n - 8));
   return (await labUp(upTo, log)).info;
 }
 

@@ -4,7 +4,7 @@
  * operator runs it: deploy (engine install included), verify-metrics, a no-op re-run, status.
  */
 import assert from "node:assert/strict";
-import { ensureLab } from "../../lib/lab/mod.ts";
+import { DEFAULT_HOSTS, ensureLab } from "../../lib/lab/mod.ts";
 import { cli, onHost } from "../helpers/lab.ts";
 
 const HOST = "isaqal11";
@@ -12,7 +12,7 @@ const RECAP_DONE = new RegExp(`^${HOST}\\s+(ok|changed)\\s+ok=\\d+ changed=\\d+ 
 
 Deno.test("the Debian 13 lab host: trixie's own programs, and the whole rollout on it", async (t) => {
   // The default lab's third host; the other lab tests keep to the first two.
-  const info = await ensureLab(3);
+  const info = await ensureLab(DEFAULT_HOSTS);
   assert.equal(info.hosts.find((h) => h.name === HOST)?.flavour, "trixie");
   const run = (file: string, extra: string[] = []) =>
     cli(file, ["--inventory", info.inventory, "--limit", HOST, ...extra]);
