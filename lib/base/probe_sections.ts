@@ -7,8 +7,11 @@
  * Shell functions of every probe's output format: `@@name` opens a section (raw command output
  * follows); a file is a section whose first line is `+` followed by its base64 (any bytes survive), or
  * `-` when it is absent (an empty file and a missing one differ). `sections` and `fileSection` read it.
+ * `$nl` is a newline, for the sections that split output with the shell's own patterns (no process).
  */
-export const PROBE_FUNCTIONS = `isa_sec() { echo "@@$1"; }
+export const PROBE_FUNCTIONS = `nl='
+'
+isa_sec() { echo "@@$1"; }
 isa_file() { echo "@@$1"; if [ -f "$2" ]; then echo +; base64 < "$2"; else echo -; fi; }
 `;
 

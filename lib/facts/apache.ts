@@ -81,32 +81,40 @@ export function apacheLayout(binary: string): "debian" | "rhel" {
   return binary.endsWith("apache2") ? "debian" : "rhel";
 }
 
-/** Shell: the root folder from `$main`, the main file Apache read (`mainDepth` folders up). */
-function rootOfMain(layout: { mainDepth: number }): string {
-  let out = `"$main"`;
-  for (let i = 0; i < layout.mainDepth; i++) out = i === 0 ? `$(dirname ${out})` : `$(dirname "${out}")`;
-  return out;
-}
-
 /**
  * Shell: from `$inc` (the output of `-t -D DUMP_INCLUDES`, alone or with the module list: only its
  * `(*)`/`(N)` lines are read), every `<Location /server-status>` and every
  * ExtendedStatus in the files Apache really loads, in load order (the last ExtendedStatus wins). A vhost
  * included from anywhere counts; Debian's *-available folders, whose files are not in force, don't.
+ * Also the root (section apache-root): the main file Apache read (`(*)`) `$up` folders up, else `$root`.
+ * One awk reads the list and every file, printing what `grep -sHniE` and `grep -shiE` printed (`file:line:text`,
+ * the lines): a light host paid ~10 processes for the former sed, dirname, tr, xargs and grep pipelines.
  */
-export const APACHE_SEARCH = `files=$(printf '%s\\n' "$inc" | sed -n 's/^ *([*0-9]*) //p')
-# One grep per search over every file (in load order: grep keeps its arguments' order).
-isa_sec apache-status-locations
-printf '%s\\n' "$files" | tr '\\n' '\\0' | xargs -0 grep -sHniE '^[[:space:]]*<Location(Match)?[[:space:]]+"?[^">]*/server-status'
-isa_sec apache-extendedstatus
-printf '%s\\n' "$files" | tr '\\n' '\\0' | xargs -0 grep -shiE '^[[:space:]]*ExtendedStatus[[:space:]]'
-true
+export const APACHE_SEARCH = `printf '%s\\n' "$inc" | awk -v up="$up" -v root="$root" '
+  function dir(p) { sub(/\\/+$/, "", p); if (p == "") return "/"; if (p !~ /\\//) return "."
+    sub(/\\/+[^\\/]*$/, "", p); return p == "" ? "/" : p }
+  /^ *\\([*0-9]*\\) / { f = $0; sub(/^ *\\([*0-9]*\\) /, "", f); files[++n] = f; if (main == "" && $0 ~ /^ *\\(\\*\\) /) main = f }
+  END {
+    if (main != "") { root = main; for (i = 0; i < up; i++) root = dir(root) }
+    print "@@apache-root"; print root
+    print "@@apache-status-locations"
+    for (i = 1; i <= n; i++) {
+      ln = 0
+      while ((getline l < files[i]) > 0) {
+        ln++; s = tolower(l)
+        if (s ~ /^[[:space:]]*<location(match)?[[:space:]]+"?[^">]*\\/server-status/) print files[i] ":" ln ":" l
+        if (s ~ /^[[:space:]]*extendedstatus[[:space:]]/) ext = ext l "\\n"
+      }
+      close(files[i])
+    }
+    print "@@apache-extendedstatus"; printf "%s", ext
+  }'
 `;
 
 /**
  * Shell: the arguments systemd starts Apache with, as `$opts` (printed as section apache-options) and
  * `$unit_env` (the unit's whole Environment, which the cache's fingerprint covers: /etc/sysconfig/httpd is
- * read by no EL8+ unit). Red Hat's httpd.service runs `httpd $OPTIONS -DFOREGROUND` and says to set
+ * read by no EL8+ unit; an empty one, the usual, costs no pipeline). Red Hat's httpd.service runs `httpd $OPTIONS -DFOREGROUND` and says to set
  * OPTIONS with `systemctl edit` (`Environment=OPTIONS=-D…`); Debian's apache2ctl passes
  * `$APACHE_ARGUMENTS` to apache2 and is what apache2.service runs. `systemctl show` quotes an entry
  * holding spaces (`"OPTIONS=-DA -DB"`); xargs undoes that quoting without a shell's eval. httpd is then
@@ -116,7 +124,8 @@ true
 export const APACHE_OPTIONS =
   `case "$bin" in *apache2) unit=apache2; var=APACHE_ARGUMENTS ;; *) unit=httpd; var=OPTIONS ;; esac
 unit_env=$(systemctl show -p Environment --value $unit 2>/dev/null)
-opts=$(printf '%s\\n' "$unit_env" | xargs -n 1 printf '%s\\n' 2>/dev/null | sed -n "s/^$var=//p" | tail -n 1)
+opts=""
+[ -n "$unit_env" ] && opts=$(printf '%s\\n' "$unit_env" | xargs -n 1 printf '%s\\n' 2>/dev/null | sed -n "s/^$var=//p" | tail -n 1)
 isa_sec apache-options; printf '%s\\n' "$opts"
 opts_args=""
 if [ -n "$opts" ]; then case "$bin" in *apache2) export APACHE_ARGUMENTS="$opts" ;; *) opts_args=$opts ;; esac; fi
@@ -172,32 +181,37 @@ ${indent(APACHE_OPTIONS)}  c=${APACHE_CACHE_DIR}
   cacheable=""
   [ -d $c ] && [ ! -L $c ] && [ "$(stat -c '%u %a' $c 2>/dev/null)" = "0 700" ] && cacheable=1
   fingerprint() {
-    { echo ${APACHE_CACHE_FORMAT}; printf '%s\\n' "$unit_env"; stat -c '%n %s %Y %Z %i' "$bin" 2>/dev/null
-      [ -f $c/apache-paths ] && tr '\\n' '\\0' < $c/apache-paths | xargs -0 stat -c '%n %s %Y %Z %i' 2>&1
+    # One stat for the binary and every path (xargs puts them after "$bin").
+    { echo ${APACHE_CACHE_FORMAT}; printf '%s\\n' "$unit_env"
+      if [ -f $c/apache-paths ]; then tr '\\n' '\\0' < $c/apache-paths | xargs -0 stat -c '%n %s %Y %Z %i' "$bin" 2>&1
+      else stat -c '%n %s %Y %Z %i' "$bin" 2>/dev/null; fi
     } | cksum
   }
-  if [ -n "$cacheable" ] && [ -f $c/apache-probe ] && [ "$(head -n 1 $c/apache-probe)" = "$(fingerprint)" ]; then
+  # The root as the answers say it (the line after @@apache-root), by the shell's own patterns.
+  answers_root() {
+    case "$answers" in
+      *"$nl@@apache-root$nl"*) root=\${answers#*"$nl@@apache-root$nl"}; root=\${root%%"$nl"*} ;;
+      *) root="" ;;
+    esac
+  }
+  first=""; [ -n "$cacheable" ] && [ -f $c/apache-probe ] && IFS= read -r first < $c/apache-probe
+  if [ -n "$first" ] && [ "$first" = "$(fingerprint)" ]; then
     answers=$(sed 1d $c/apache-probe)
   else
-    t0=$(date +%s)
+    [ -n "$cacheable" ] && t0=$(date +%s)
     v=$($bin -v 2>&1)
     set -f # $opts_args is split, never globbed
     inc=$($ctl $opts_args -t -D DUMP_INCLUDES -D DUMP_MODULES 2>&1); rc=$?
     set +f
     # The root is the folder of the main file Apache really read ((*) in the include list), else the
-    # layout's own (a configuration whose main file can't be opened lists none).
-    main=$(printf '%s\\n' "$inc" | sed -n 's/^ *(\\*) //p')
-    if [ -n "$main" ]; then
-      case "$bin" in *apache2) root=${rootOfMain(DEBIAN)} ;; *) root=${rootOfMain(RHEL)} ;; esac
-    else
-      case "$bin" in *apache2) root=${DEBIAN.defaultRoot} ;; *) root=${RHEL.defaultRoot} ;; esac
-    fi
+    # layout's own (a configuration whose main file can't be opened lists none): APACHE_SEARCH finds it.
+    case "$bin" in *apache2) up=${DEBIAN.mainDepth}; root=${DEBIAN.defaultRoot} ;; *) up=${RHEL.mainDepth}; root=${RHEL.defaultRoot} ;; esac
     answers=$(
       isa_sec apache-v; printf '%s\\n' "$v"
       isa_sec apache-t; printf '%s\\n' "$inc"
       isa_sec apache-t-exit; echo $rc
-      isa_sec apache-root; printf '%s\\n' "$root"
 ${indent(indent(indent(APACHE_SEARCH)))}    )
+    answers_root
     # Only a valid configuration is kept, and only when nothing it depends on changed during this
     # second (an edit racing the calls would otherwise be cached under its new fingerprint).
     if [ -n "$cacheable" ] && [ "$rc" = 0 ]; then
@@ -214,7 +228,7 @@ ${indent(indent(indent(APACHE_SEARCH)))}    )
     fi
   fi
   printf '%s\\n' "$answers"
-  root=$(printf '%s\\n' "$answers" | sed -n '/^@@apache-root$/{n;p;}')
+  answers_root
   case "$bin" in *apache2) ours="$root/${DEBIAN.confDir}/${APACHE_CONF_FILE}" ;; *) ours="$root/${RHEL.confDir}/${APACHE_CONF_FILE}" ;; esac
   isa_file apache-ours "$ours"
   isa_sec apache-enabled

@@ -97,7 +97,7 @@ isa_sec container-tools
 if [ -n "${opts.packages ? "1" : ""}" ] || ! command -v dockerd >/dev/null 2>&1; then
   command -v rpm >/dev/null 2>&1 && rpm -q podman buildah runc 2>&1
 fi
-isa_sec docker0; ip -4 -o addr show docker0 2>/dev/null | awk '{print $4}'
+isa_sec docker0; [ -e /sys/class/net/docker0 ] && ip -4 -o addr show docker0 2>/dev/null | awk '{print $4}'
 isa_file daemon-json ${DAEMON_JSON}
 isa_file docker-proxy-dropin ${DOCKER_PROXY_DROPIN}
 isa_file docker-repo-file ${DOCKER_REPO_FILE}

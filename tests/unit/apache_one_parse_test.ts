@@ -15,13 +15,16 @@ const read = (f: string) => Deno.readTextFile(join(fixtures, f));
 /** The probe's questions to Apache when nothing is cached: the shell between `else` and the answers. */
 function uncachedQuestions(): string {
   const sh = apacheSections();
-  return sh.slice(sh.indexOf("    t0=$(date +%s)\n"), sh.indexOf("    # The root is the folder"));
+  return sh.slice(
+    sh.indexOf('    [ -n "$cacheable" ] && t0=$(date +%s)\n'),
+    sh.indexOf("    # The root is the folder"),
+  );
 }
 
 Deno.test("uncached, the probe runs Apache twice: -v (no configuration read) and one -t with both dumps", () => {
   assert.equal(
     uncachedQuestions(),
-    `    t0=$(date +%s)
+    `    [ -n "$cacheable" ] && t0=$(date +%s)
     v=$($bin -v 2>&1)
     set -f # $opts_args is split, never globbed
     inc=$($ctl $opts_args -t -D DUMP_INCLUDES -D DUMP_MODULES 2>&1); rc=$?
