@@ -181,10 +181,8 @@ ${indent(APACHE_OPTIONS)}  c=${APACHE_CACHE_DIR}
   cacheable=""
   [ -d $c ] && [ ! -L $c ] && [ "$(stat -c '%u %a' $c 2>/dev/null)" = "0 700" ] && cacheable=1
   fingerprint() {
-    # One stat for the binary and every path (xargs puts them after "$bin").
-    { echo ${APACHE_CACHE_FORMAT}; printf '%s\\n' "$unit_env"
-      if [ -f $c/apache-paths ]; then tr '\\n' '\\0' < $c/apache-paths | xargs -0 stat -c '%n %s %Y %Z %i' "$bin" 2>&1
-      else stat -c '%n %s %Y %Z %i' "$bin" 2>/dev/null; fi
+    { echo ${APACHE_CACHE_FORMAT}; printf '%s\\n' "$unit_env"; stat -c '%n %s %Y %Z %i' "$bin" 2>/dev/null
+      [ -f $c/apache-paths ] && tr '\\n' '\\0' < $c/apache-paths | xargs -0 stat -c '%n %s %Y %Z %i' 2>&1
     } | cksum
   }
   # The root as the answers say it (the line after @@apache-root), by the shell's own patterns.
