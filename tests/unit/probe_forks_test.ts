@@ -11,6 +11,8 @@ import { deploySteps } from "../../lib/steps/mod.ts";
 import { hostProbeScript, parseHostProbe } from "../../lib/facts/gather.ts";
 import type { Ssh } from "../../lib/transport/ssh.ts";
 import { qualHost } from "../helpers/fake_host.ts";
+import { PROBE_FUNCTIONS, sections } from "../../lib/base/probe_sections.ts";
+import { parseProbe, probeScript } from "../../lib/steps/firewall_probe.ts";
 
 /** Commands a light Debian host has that the probe may call: each logs its name, then runs the real one. */
 const REAL = [
@@ -128,6 +130,22 @@ Deno.test("the probe of a light host never deployed starts at most 12 processes,
     assert.equal(facts.loginUser, "admin", "sshd's USER, as `id -un` would say");
     assert.ok(Number.isFinite(facts.diskFreeMb), "df's free MiB under the install folder's nearest parent");
     assert.equal(facts.os.id.length > 0, true);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the firewall's objects are counted by the shell as grep -c '# handle' counted them: lines holding one", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "isa-probe-nft-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/nft`,
+      `#!/bin/sh\nprintf 'table inet isa_monitoring { # handle 3\\n\\tchain input { # handle 1\\n\\t\\ttcp dport 9 drop # handle 4\\n\\t}\\n}\\n'\n`,
+    );
+    await Deno.chmod(`${dir}/nft`, 0o755);
+    const script = `${PROBE_FUNCTIONS}PATH=${dir}:$PATH\n${probeScript()}`;
+    const r = await $`/bin/sh -c ${script}`.noThrow().stdout("piped");
+    assert.equal(parseProbe(sections(r.stdout)).handles, 3);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
