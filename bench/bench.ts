@@ -833,7 +833,7 @@ function report(
         ...breakdownLines(r.coldSteps).map((l) => `    ${l}`),
       );
       if (!r.coldSteps.some((x) => x.bytesSent)) {
-        lines.push("    (the deploy's report carries no image bytes sent: not printed)");
+        lines.push("    (no image was pushed: no bytes to print)");
       }
     }
   }

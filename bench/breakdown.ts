@@ -2,105 +2,62 @@
  * Pure parts of the bench's report for issue 25: the cold deploy's per-step breakdown read from the
  * deploy's `--json` host reports, and the side-by-side table with Ansible.
  */
+import type { HostReport, ImageTransfer, StepReport } from "../lib/engine/report.ts";
 import { secs, summarize, type Summary, table } from "./stats.ts";
 
-/** What the breakdown reads of one host's report (lib/engine/report.ts's HostReport, loosely typed). */
-export interface ReportedHost {
-  host: string;
-  seconds: number;
-  steps: ({ step: string; seconds: number } & Record<string, unknown>)[];
-}
+/** What the breakdown reads of one host's report (lib/engine/report.ts's HostReport). */
+export type ReportedHost = Pick<HostReport, "host" | "seconds" | "transfers"> & {
+  steps: Pick<StepReport, "step" | "seconds">[];
+};
 
 /** One row of the breakdown: seconds per host (median over hosts, then over runs), bytes when reported. */
 export interface BreakdownRow {
-  /** A step id, `before steps` (connection, lock, probe), or `step.part` for a part a step reports. */
+  /** A step id, `before steps` (connection, lock, probe), or `image transfer` (the report's `transfers`). */
   name: string;
   seconds: Summary;
-  /** Image bytes sent to one host (same medians), when the report carries them. */
+  /** Image bytes sent to one host (same medians): on the `image transfer` row. */
   bytesSent: Summary | null;
-}
-
-/** Keys under which a step may report the bytes it sent (another helper adds them; absent today). */
-const BYTES_KEY = /^bytes_?sent$|^sentBytes$/i;
-
-/**
- * Bytes a step reports it sent to its host: a numeric `bytesSent`/`bytes_sent` on the step, plus those of
- * the objects in its arrays (one per image, say). Null when the step reports none.
- */
-export function stepBytesSent(step: Record<string, unknown>): number | null {
-  let total: number | null = null;
-  const add = (o: Record<string, unknown>) => {
-    for (const [k, v] of Object.entries(o)) {
-      if (BYTES_KEY.test(k) && typeof v === "number") total = (total ?? 0) + v;
-    }
-  };
-  add(step);
-  for (const v of Object.values(step)) {
-    if (Array.isArray(v)) {
-      for (const o of v) {
-        if (o && typeof o === "object" && !Array.isArray(o)) add(o as Record<string, unknown>);
-      }
-    }
-  }
-  return total;
-}
-
-/**
- * Parts of a step's seconds the report splits out, when it does: a `parts`, `phases` or `timings` object
- * of numbers (`{ transfer: 9.1, container: 1.2 }`). Empty when it doesn't.
- */
-export function stepParts(step: Record<string, unknown>): [string, number][] {
-  for (const key of ["parts", "phases", "timings"]) {
-    const v = step[key];
-    if (v && typeof v === "object" && !Array.isArray(v)) {
-      return Object.entries(v as Record<string, unknown>).filter((e): e is [string, number] =>
-        typeof e[1] === "number"
-      );
-    }
-  }
-  return [];
 }
 
 const median = (xs: number[]) => summarize(xs).median;
 
+/** The row of the images a push sent: it overlaps the steps (the engine install, the container steps). */
+const TRANSFER = "image transfer";
+
 /**
  * The breakdown of some cold runs (each: every host's report): per row, the median over the hosts of each
- * run, summarized over the runs. Rows in the order of the first host's steps, `before steps` first.
+ * run, summarized over the runs. Rows in the order of the first host's steps, `before steps` first, and
+ * `image transfer` last when the hosts' reports list pushed images (`transfers`, image_delivery: push).
  */
 export function coldBreakdown(runs: ReportedHost[][]): BreakdownRow[] {
   const seconds = new Map<string, number[]>();
-  const bytes = new Map<string, number[]>();
+  const bytes: number[] = [];
   const order: string[] = [];
-  const put = (m: Map<string, number[]>, name: string, v: number) => {
+  const put = (name: string, v: number) => {
     if (!order.includes(name)) order.push(name);
-    (m.get(name) ?? m.set(name, []).get(name)!).push(v);
+    (seconds.get(name) ?? seconds.set(name, []).get(name)!).push(v);
   };
   for (const hosts of runs.filter((r) => r.length)) {
     put(
-      seconds,
       "before steps",
       median(hosts.map((h) => Math.max(0, h.seconds - h.steps.reduce((a, s) => a + s.seconds, 0)))),
     );
     const names = [...new Set(hosts.flatMap((h) => h.steps.map((s) => s.step)))];
     for (const name of names) {
-      const mine = hosts.map((h) => h.steps.find((s) => s.step === name));
-      put(seconds, name, median(mine.map((s) => s?.seconds ?? 0)));
-      const sent = mine.map((s) => (s ? stepBytesSent(s) : null)).filter((b): b is number => b !== null);
-      if (sent.length) (bytes.get(name) ?? bytes.set(name, []).get(name)!).push(median(sent));
-      const parts = [...new Set(mine.flatMap((s) => (s ? stepParts(s).map(([k]) => k) : [])))];
-      for (const part of parts) {
-        put(
-          seconds,
-          `${name}.${part}`,
-          median(mine.map((s) => (s ? stepParts(s) : []).find(([k]) => k === part)?.[1] ?? 0)),
-        );
-      }
+      put(name, median(hosts.map((h) => h.steps.find((s) => s.step === name)?.seconds ?? 0)));
+    }
+    const pushed = hosts.filter((h) => h.transfers?.length);
+    if (pushed.length) {
+      const sum = (h: ReportedHost, f: (t: ImageTransfer) => number) =>
+        (h.transfers ?? []).reduce((a, t) => a + f(t), 0);
+      put(TRANSFER, median(pushed.map((h) => sum(h, (t) => t.seconds))));
+      bytes.push(median(pushed.map((h) => sum(h, (t) => t.bytes))));
     }
   }
   return order.map((name) => ({
     name,
     seconds: summarize(seconds.get(name)!),
-    bytesSent: bytes.has(name) ? summarize(bytes.get(name)!) : null,
+    bytesSent: name === TRANSFER && bytes.length ? summarize(bytes) : null,
   }));
 }
 
@@ -115,6 +72,7 @@ const MEANING: Record<string, string> = {
   exporter: "image transfer + container",
   prometheus: "files, image transfer + container",
   traefik: "files, image transfer + container",
+  [TRANSFER]: "images pushed (overlaps the engine install and the steps)",
 };
 
 /** The breakdown as printed lines: one row per step, seconds (median, min–max) and bytes sent. */
@@ -125,7 +83,7 @@ export function breakdownLines(rows: BreakdownRow[]): string[] {
     ["step", "what", "s per host (median, min–max)", ...(anyBytes ? ["image bytes sent"] : [])],
     ...rows.map((r) => [
       r.name,
-      MEANING[r.name] ?? (r.name.includes(".") ? "part reported by the step" : ""),
+      MEANING[r.name] ?? "",
       `${secs(r.seconds.median)} (${secs(r.seconds.min)}–${secs(r.seconds.max)})`,
       ...(anyBytes ? [r.bytesSent ? mb(r.bytesSent.median) : ""] : []),
     ]),

@@ -5,19 +5,28 @@ import {
   type ReportedHost,
   sideBySideRow,
   sideBySideTable,
-  stepBytesSent,
-  stepParts,
 } from "../../bench/breakdown.ts";
+import type { ImageTransfer } from "../../lib/engine/report.ts";
 
 /** A host report as the deploy's --json gives it (lib/engine/report.ts), with only what the bench reads. */
 const host = (
   name: string,
   total: number,
-  steps: [string, number, Record<string, unknown>?][],
+  steps: [string, number][],
+  transfers?: Pick<ImageTransfer, "bytes" | "seconds">[],
 ): ReportedHost => ({
   host: name,
   seconds: total,
-  steps: steps.map(([step, seconds, extra]) => ({ step, seconds, ...extra })),
+  steps: steps.map(([step, seconds]) => ({ step, seconds })),
+  transfers: transfers?.map((t) => ({
+    image: "p",
+    archiveBytes: t.bytes,
+    fullBytes: t.bytes,
+    layersSent: 1,
+    layersSkipped: 0,
+    compressed: false,
+    ...t,
+  })),
 });
 
 Deno.test("cold breakdown: each run's median host per step, summarized over the runs; time before the steps", () => {
@@ -49,38 +58,20 @@ Deno.test("cold breakdown: each run's median host per step, summarized over the 
   assert.ok(!lines[0].includes("bytes"), "no bytes column when the report has none");
 });
 
-Deno.test("cold breakdown: bytes sent and parts, when a step reports them, in their own rows and column", () => {
+Deno.test("cold breakdown: the images a push sent, from the reports' transfers, in their own row and column", () => {
   const run = [
-    host("a", 20, [["prometheus", 10, {
-      images: [{ image: "p", bytesSent: 100e6 }],
-      parts: { transfer: 8, container: 2 },
-    }]]),
-    host("b", 22, [["prometheus", 12, {
-      images: [{ image: "p", bytes_sent: 50e6 }],
-      parts: { transfer: 9, container: 3 },
-    }]]),
+    host("a", 20, [["prometheus", 10]], [{ bytes: 60e6, seconds: 5 }, { bytes: 40e6, seconds: 3 }]),
+    host("b", 22, [["prometheus", 12]], [{ bytes: 50e6, seconds: 6 }]),
   ];
   const rows = coldBreakdown([run]);
-  assert.deepEqual(rows.map((r) => r.name), [
-    "before steps",
-    "prometheus",
-    "prometheus.transfer",
-    "prometheus.container",
-  ]);
-  assert.equal(rows[1].bytesSent!.median, 75e6);
-  assert.equal(rows[2].seconds.median, 8.5);
+  assert.deepEqual(rows.map((r) => r.name), ["before steps", "prometheus", "image transfer"]);
+  // Per host, the sum of its transfers (100 MB in 8 s, 50 MB in 6 s); the median host of them.
+  assert.equal(rows[2].bytesSent!.median, 75e6);
+  assert.equal(rows[2].seconds.median, 7);
+  assert.equal(rows[1].bytesSent, null);
   const lines = breakdownLines(rows);
   assert.match(lines[0], /image bytes sent$/);
-  assert.ok(lines.some((l) => /^prometheus\s.*\s75\.0 MB$/.test(l)));
-});
-
-Deno.test("bytes sent: on the step or its array items, summed; null when none", () => {
-  assert.equal(stepBytesSent({ step: "x", seconds: 1 }), null);
-  assert.equal(stepBytesSent({ bytesSent: 5 }), 5);
-  assert.equal(stepBytesSent({ bytes_sent: 5, images: [{ bytesSent: 2 }, { sentBytes: 3 }, "no"] }), 10);
-  assert.equal(stepBytesSent({ images: [{ bytes: 7 }] }), null, "a size is not bytes sent");
-  assert.deepEqual(stepParts({ timings: { engine: 1, note: "x" } }), [["engine", 1]]);
-  assert.deepEqual(stepParts({ changes: [] }), []);
+  assert.ok(lines.some((l) => /^image transfer\s.*\s75\.0 MB$/.test(l)), lines.join("\n"));
 });
 
 Deno.test("side-by-side: the issue's table, ratio and speed-up from the medians", () => {
