@@ -3,7 +3,7 @@
  * where to look (a link to a graph of apache_scoreboard per host, credentials, a curl line), and one
  * frame of `deno task top`.
  */
-import { labUp } from "./mod.ts";
+import { DEFAULT_HOSTS, labUp } from "./mod.ts";
 import { inventoryPath, loadInventory } from "../inventory/load.ts";
 import { installPaths } from "../inventory/paths.ts";
 import { labGraphLink } from "./inventory.ts";
@@ -18,7 +18,8 @@ async function task(name: string, args: string[]): Promise<number> {
 /** Runs the demo; returns verify-metrics' exit code (or deploy's, when the deploy failed). */
 export async function demo(): Promise<number> {
   console.log("$ deno task lab up");
-  const { info } = await labUp(2);
+  // The default lab: Debian 12, the RHEL-shaped host and Debian 13.
+  const { info } = await labUp(DEFAULT_HOSTS);
   const deploy = await task("deploy", ["--inventory", "lab"]);
   if (deploy !== 0) return deploy;
   const verify = await task("verify-metrics", ["--inventory", "lab", "--wait", "90s"]);
