@@ -13,7 +13,7 @@ import { cacheImageArchive, loadCachedArchive, parseCached } from "../commands/i
 import type { ImageTransfer } from "../engine/report.ts";
 import { exec } from "../transport/exec.ts";
 import type { Ssh } from "../transport/ssh.ts";
-import { imagePresent } from "./image_delivery.ts";
+import { controllerLayers, imagePresent } from "./image_delivery.ts";
 import { gzipped } from "./compression.ts";
 import { dropLayers, type RewriteStats } from "./layer_tar.ts";
 
@@ -37,12 +37,7 @@ export async function cacheImage(
   compress: boolean,
 ): Promise<CachedImage> {
   const t0 = performance.now();
-  if (!(await imagePresent(source, ref))) {
-    throw new Error(
-      `image_delivery is push but the controller's Docker has no ${ref}: docker pull (or build) it here first`,
-    );
-  }
-  const diffIds: string[] = (await source.getImage(ref).inspect()).RootFS?.Layers ?? [];
+  const diffIds = await controllerLayers(source, ref);
   const stats: RewriteStats = { bytesIn: 0, bytesOut: 0, layersKept: 0, layersDropped: 0 };
   const tar = await source.getImage(ref).get() as unknown as AsyncIterable<Uint8Array>;
   const archive = dropLayers(tar, new Set(), stats, new Set(diffIds));

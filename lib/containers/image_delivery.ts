@@ -70,6 +70,21 @@ function follow(docker: Docker, stream: NodeJS.ReadableStream, onLine: (l: strin
   });
 }
 
+/**
+ * The layers (diff IDs) of `ref` in the controller's engine, the source of a push; a clear error when it
+ * lacks the image.
+ */
+export async function controllerLayers(source: Docker, ref: string): Promise<string[]> {
+  try {
+    return (await source.getImage(ref).inspect()).RootFS?.Layers ?? [];
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode !== 404) throw e;
+    throw new Error(
+      `image_delivery is push but the controller's Docker has no ${ref}: docker pull (or build) it here first`,
+    );
+  }
+}
+
 /** A registry login for a pull (the secrets' `registries.<name>`). */
 export interface RegistryAuth {
   username: string;
@@ -166,12 +181,7 @@ export async function pushImage(
   opts: { link?: PushLink; related?: string[] } = {},
 ): Promise<ImageTransfer> {
   const t0 = performance.now();
-  if (!(await imagePresent(source, ref))) {
-    throw new Error(
-      `image_delivery is push but the controller's Docker has no ${ref}: docker pull (or build) it here first`,
-    );
-  }
-  const diffIds: string[] = (await source.getImage(ref).inspect()).RootFS?.Layers ?? [];
+  const diffIds = await controllerLayers(source, ref);
   const info = await target.info() as { DriverStatus?: [string, string][] };
   const full = containerdStore(info) ? "the host's engine uses the containerd image store" : undefined;
   const drop = full
