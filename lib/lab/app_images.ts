@@ -6,6 +6,7 @@
  */
 import { dirname, join, relative, resolve } from "node:path";
 import $ from "dax";
+import { Buffer } from "node:buffer";
 import { docker, imageExists, runOnce } from "./engine.ts";
 import { importRootfs, makeWorkDir, removeWorkDir } from "./rootfs.ts";
 import { debianMirror } from "./host_image.ts";
@@ -362,6 +363,33 @@ export async function ensureFailingPrometheusImage(base: string): Promise<string
   const check = await runOnce(ref, ["--config.file=/etc/prometheus/prometheus.yml"]);
   if (check.code === 0 || !check.output.includes(FAILING_FLAG)) {
     throw new Error(`${ref} was meant to fail on ${FAILING_FLAG}; got ${check.code}:\n${check.output}`);
+  }
+  return ref;
+}
+
+/**
+ * `base` plus one layer on top, a file of `bytes` random (so incompressible) bytes at
+ * `/isa-bench-layer`, tagged `<base>-<suffix>`: what a new upstream tag looks like to a push, the base's
+ * layers shared and one new. Made by a commit of a container never started (no build, no network).
+ */
+export async function layeredVariant(base: string, suffix: string, bytes: number): Promise<string> {
+  const ref = `${base}-${suffix}`;
+  const at = ref.lastIndexOf(":");
+  const work = await Deno.makeTempDir({ prefix: "isa-variant-" });
+  const c = await docker().createContainer({ Image: base });
+  try {
+    const blob = new Uint8Array(bytes);
+    for (let i = 0; i < bytes; i += 65536) {
+      crypto.getRandomValues(blob.subarray(i, Math.min(bytes, i + 65536)));
+    }
+    await Deno.writeFile(join(work, "isa-bench-layer"), blob);
+    // ustar by the controller's tar: Docker's archive endpoint takes a tar stream.
+    const tar = await $`tar -C ${work} -cf - isa-bench-layer`.bytes();
+    await c.putArchive(Buffer.from(tar), { path: "/" });
+    await c.commit({ repo: ref.slice(0, at), tag: ref.slice(at + 1) });
+  } finally {
+    await c.remove({ force: true });
+    await Deno.remove(work, { recursive: true });
   }
   return ref;
 }
