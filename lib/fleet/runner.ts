@@ -122,8 +122,11 @@ export async function planAndApply(
             for (const l of redact(c.diff).split("\n")) p().line(`  ${diffColour(l)}`);
           }
           if (!opts.check) {
-            stale = true;
+            const probes = ctx.probes;
             await applyChange(ctx.ssh, c);
+            // An apply that probed again (the engine's start, the network, the account) did so after
+            // its last write: the next step plans from that probe, not from one more.
+            stale = ctx.probes === probes;
           }
         }
         sr.status = changes.length ? "changed" : "ok";

@@ -50,7 +50,9 @@ export function hostContext(
       const again = await gatherHost(ssh, state.needs);
       ctx.facts = again.facts;
       ctx.probed = again.probed;
+      ctx.probes++;
     },
+    probes: 1,
   };
   return ctx;
 }

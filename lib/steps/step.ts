@@ -26,8 +26,16 @@ export interface HostContext {
   debug: (line: string) => void;
   /** A progress line for long waits (shown unless --json). */
   progress: (line: string) => void;
-  /** Probes the host again and replaces `facts` and `probed` (after a step changed the host). */
+  /**
+   * Probes the host again and replaces `facts` and `probed` (after a step changed the host), counting it
+   * in `probes`. A change's apply that calls it does so after its last write to the host.
+   */
   refreshFacts: () => Promise<void>;
+  /**
+   * Probes of the host so far, the first included: a change whose apply probed again left the facts
+   * fresh, so the runner does not probe once more before the next step.
+   */
+  probes: number;
   /** The run's image deliveries on this host (started early by the runner's prefetch); none: each change delivers alone. */
   deliveries?: ImageDeliveries;
   /** Receives what each push sent (the host report's `transfers`). */

@@ -58,6 +58,7 @@ export function fakeContext(
     debug: () => {},
     progress: (l) => progressLines.push(l),
     refreshFacts: () => Promise.resolve(),
+    probes: 1,
     scripts,
     progressLines,
   };
