@@ -15,7 +15,13 @@ import {
   transferLine,
 } from "../containers/image_delivery.ts";
 import { cacheImage, loadCached } from "../containers/image_cache.ts";
-import { gzipBytesPerSec, isLoopback, linkBytesPerSec, shouldCompress } from "../containers/compression.ts";
+import {
+  gzipBytesPerSec,
+  isLoopback,
+  linkBytesPerSec,
+  loopbackRoute,
+  shouldCompress,
+} from "../containers/compression.ts";
 import { containerChange, type DesiredFiles, networkChange } from "../containers/container_change.ts";
 import type { ContainerSpec } from "../containers/spec.ts";
 import { keepingPrevious, keptCopies } from "../containers/previous_files.ts";
@@ -37,19 +43,23 @@ export function dockerFor(ctx: HostContext): DockerSnapshot | null {
  * whether it is compressed (measured: compression.ts) and where its bytes are recorded.
  */
 export function deliveryOptions(ctx: HostContext, ref: string): DeliveryOptions {
-  const loopback = isLoopback(ctx.host.ssh.address);
+  // The address as written, else as ssh resolves it (an ssh_config alias of a loopback address).
+  const loopback = async () =>
+    isLoopback(ctx.host.ssh.address) && !ctx.host.ssh.jump || loopbackRoute(await ctx.ssh.resolvedConfig());
   return {
     mode: ctx.host.vars.image_delivery,
     progress: ctx.progress,
     auth: async () => (await ctx.secrets()).registries?.[registryName(ref)],
     proxy: ctx.host.vars.proxy?.https ?? ctx.host.vars.proxy?.http,
     link: {
-      compress: async () =>
-        shouldCompress({
-          loopback,
-          linkBytesPerSec: loopback ? Infinity : await linkBytesPerSec(ctx.ssh),
+      compress: async () => {
+        const local = await loopback();
+        return shouldCompress({
+          loopback: local,
+          linkBytesPerSec: local ? Infinity : await linkBytesPerSec(ctx.ssh),
           gzipBytesPerSec: await gzipBytesPerSec(),
-        }),
+        });
+      },
     },
     related: Object.values(ctx.host.vars.images),
     deliveries: ctx.deliveries,

@@ -520,6 +520,14 @@ export class Ssh {
     }).spawn();
   }
 
+  /**
+   * ssh's own reading of this host's configuration (`ssh -G`: the inventory's ssh_config, the user's, our
+   * options applied; nothing is connected): where it really connects, an alias resolved.
+   */
+  async resolvedConfig(): Promise<string> {
+    return await $`ssh -G ${this.sshArgs()} -- ${this.host.ssh.address}`.quiet().text();
+  }
+
   /** Stops the shared master connection now (tests and `lab down` use it). */
   async exit(): Promise<void> {
     await $`ssh ${this.sshArgs()} -O exit -- ${this.host.ssh.address}`.quiet().noThrow();

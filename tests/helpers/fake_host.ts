@@ -35,6 +35,10 @@ export function fakeContext(
     writeFile(): Promise<void> {
       return Promise.resolve();
     },
+    // What `ssh -G` prints of an address reached directly.
+    resolvedConfig(): Promise<string> {
+      return Promise.resolve(`hostname ${host.ssh.address}\nport 22\n`);
+    },
   } as unknown as Ssh;
   return {
     host,

@@ -8,7 +8,9 @@ import { Readable } from "node:stream";
 import { gunzipSync } from "node:zlib";
 import type Docker from "dockerode";
 import { familiarRepository, imageChange, pushImage } from "../../lib/containers/image_delivery.ts";
-import { GZIP_MARGIN, isLoopback, shouldCompress } from "../../lib/containers/compression.ts";
+import { GZIP_MARGIN, isLoopback, loopbackRoute, shouldCompress } from "../../lib/containers/compression.ts";
+import { Ssh } from "../../lib/transport/ssh.ts";
+import { qualHost } from "../helpers/fake_host.ts";
 import { ImageDeliveries } from "../../lib/containers/deliveries.ts";
 import { chainIds } from "../../lib/containers/layer_tar.ts";
 import type { ImageTransfer } from "../../lib/engine/report.ts";
@@ -256,5 +258,33 @@ Deno.test("a source that fails mid-archive fails the push with its error, compre
       /controller engine went away/,
       `compress ${compress}`,
     );
+  }
+});
+
+Deno.test("compression: a loopback address behind an ssh_config alias is seen through ssh -G; a jump host's is not ours", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const config = `${dir}/ssh_config`;
+    await Deno.writeTextFile(
+      config,
+      [
+        "Host lab-alias\n  HostName 127.0.10.9",
+        "Host lab-behind\n  HostName 127.0.10.9\n  ProxyJump bastion",
+        "Host lab-command\n  HostName 127.0.10.9\n  ProxyCommand nc %h %p",
+        "Host campus\n  HostName 10.20.30.40",
+      ].join("\n") + "\n",
+    );
+    const route = async (address: string, jump?: string) => {
+      const host = { ...(await qualHost()), ssh: { address, configFile: config, jump } };
+      return loopbackRoute(await new Ssh(host, { controlDir: dir }).resolvedConfig());
+    };
+    assert.equal(await route("lab-alias"), true);
+    assert.equal(await route("127.0.0.1"), true);
+    assert.equal(await route("lab-behind"), false, "ProxyJump in ssh_config");
+    assert.equal(await route("lab-command"), false, "ProxyCommand in ssh_config");
+    assert.equal(await route("lab-alias", "bastion"), false, "the inventory's jump");
+    assert.equal(await route("campus"), false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
