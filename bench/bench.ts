@@ -193,9 +193,12 @@ function options(args: string[]): Options {
 
 type Timed = CliRun;
 
-/** Runs `deno run -A tasks/<file> args --json`, timing the whole process (start-up included). */
+/**
+ * Runs `tasks/<file> args --json` under the permissions its task declares in deno.json (as `deno task`
+ * runs it, not -A), timing the whole process (start-up included).
+ */
 async function cli(file: string, args: string[], timeoutMs: number): Promise<Timed> {
-  const r = await runCli(file, [...args, "--json"], {}, { timeoutMs });
+  const r = await runCli(file, [...args, "--json"], {}, { timeoutMs, declared: true });
   if (r.signal) {
     throw new BenchFailure(
       `${file} ${args.join(" ")}: killed by ${r.signal} (timeout ${timeoutMs / 1000} s)`,
@@ -323,6 +326,8 @@ interface NResult {
   noopSteps: { startup: Summary; before: Summary; steps: Record<string, Summary> };
   /** The cold deploy per step (median host of each run, over the runs), from the deploy's JSON report. */
   coldSteps: BreakdownRow[];
+  /** CPU seconds the whole machine (controller and lab hosts alike, everyone's) was busy per cold deploy. */
+  coldMachineCpu: Summary;
   /** The Ansible playbook's cold and no-op runs on the same hosts (`--ansible`), else null. */
   ansible: { cold: Summary; noop: Summary } | null;
   /** The re-deploy onto a new Prometheus tag (`push` only), else null. */
@@ -370,6 +375,7 @@ async function benchN(n: number, o: Options): Promise<NResult> {
   const times: Record<Measure, number[]> = { cold: [], noop: [], change: [], verify: [], status: [] };
   const steps: StepTimes = { startup: [], steps: {}, before: [] };
   const coldReports: ReportedHost[][] = [];
+  const coldBusy: number[] = [];
   // Ansible first: our runs below reset the hosts again, and the verify, status and change measures after
   // them must find our deploy's state, not the playbook's.
   const ansible = o.ansible ? await benchAnsible(hosts, o) : null;
@@ -379,13 +385,20 @@ async function benchN(n: number, o: Options): Promise<NResult> {
     await ensureHosts(hosts);
     await resetHosts(hosts, log);
     inv = await writeInventory(hosts, RETENTION[0], o.delivery);
+    const busy0 = await machineBusy();
     const cold = await cli("deploy.ts", base(), 20 * 60_000);
+    coldBusy.push((await machineBusy()) - busy0);
     if (cold.code !== 0) {
       throw new BenchFailure(`cold deploy failed (exit ${cold.code}):\n${failedHosts(cold)}`);
     }
     times.cold.push(cold.seconds);
     coldReports.push(cold.json.hosts as ReportedHost[]);
-    log(`N=${n} run ${k}: cold deploy ${secs(cold.seconds)} s`);
+    log(
+      `N=${n} run ${k}: cold deploy ${secs(cold.seconds)} s (the machine busy ${
+        secs(coldBusy.at(-1)!)
+      } CPU-s ` +
+        `of ${secs(cold.seconds * navigator.hardwareConcurrency)} on ${navigator.hardwareConcurrency} CPUs)`,
+    );
     const noop = await cli("deploy.ts", base(), 5 * 60_000);
     const changed = changesOf(noop);
     if (noop.code !== 0 || changed.length) {
@@ -464,6 +477,7 @@ async function benchN(n: number, o: Options): Promise<NResult> {
       steps: Object.fromEntries(Object.entries(steps.steps).map(([k, v]) => [k, summarize(v)])),
     },
     coldSteps: coldBreakdown(coldReports),
+    coldMachineCpu: summarize(coldBusy),
     ansible,
     tagChange,
   };
@@ -588,6 +602,7 @@ async function measuredCli(file: string, args: string[], timeoutMs: number): Pro
   try {
     const r = await runCli(file, [...args, "--json"], {}, {
       timeoutMs,
+      declared: true,
       prefix: [GNU_TIME, "-f", GNU_TIME_FORMAT, "-o", out],
     });
     if (r.signal) throw new BenchFailure(`${file} ${args.join(" ")}: killed by ${r.signal}`);
@@ -969,6 +984,14 @@ function report(
     lines.push(`  no-op breakdown (medians, slowest host, s): ${parts.join(", ")}`);
     if (r.coldSteps.length) {
       lines.push(
+        `  cold deploy: the machine busy ${secs(r.coldMachineCpu.median)} CPU-s (median; /proc/stat, ` +
+          `everyone's) in ${secs(r.measures.cold.median)} s on ${navigator.hardwareConcurrency} CPUs: ` +
+          `${
+            Math.round(
+              100 * r.coldMachineCpu.median / (r.measures.cold.median * navigator.hardwareConcurrency),
+            )
+          } % ` +
+          `of what they could give`,
         `  cold deploy per step (${o.runs} run(s); each run's median host; image_delivery: ${o.delivery}):`,
         ...breakdownLines(r.coldSteps).map((l) => `    ${l}`),
       );

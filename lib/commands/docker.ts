@@ -47,13 +47,7 @@ export function installDocker(os: { family: string; prettyName: string }, vars: 
   const proxy = proxyEnv(vars.proxy);
   if (os.family === "debian") {
     return installing([
-      "set -eu",
-      proxy,
-      "export DEBIAN_FRONTEND=noninteractive",
-      // An install cut off earlier (lost connection, Ctrl-C) can leave dpkg half-way; apt then
-      // refuses everything until this is run. It does nothing when dpkg is consistent.
-      "dpkg --configure -a",
-      "apt-get -o DPkg::Lock::Timeout=60 update -qq",
+      ...aptReady(vars),
       // Debian 13 packs the client apart (docker-cli, only recommended by docker.io); we reach the
       // engine as root through `docker system dial-stdio`, so it is installed wherever apt has it.
       'pkgs=docker.io; if apt-cache show docker-cli >/dev/null 2>&1; then pkgs="$pkgs docker-cli"; fi',
@@ -78,16 +72,28 @@ export function installDocker(os: { family: string; prettyName: string }, vars: 
 }
 
 /**
+ * The lines before an apt install: the proxy, no questions, dpkg finished, fresh package lists. An install
+ * cut off earlier (lost connection, Ctrl-C) can leave dpkg half-way; apt then refuses everything until
+ * `dpkg --configure -a` is run, which does nothing when dpkg is consistent.
+ */
+function aptReady(vars: Vars): string[] {
+  return [
+    "set -eu",
+    proxyEnv(vars.proxy),
+    "export DEBIAN_FRONTEND=noninteractive",
+    "dpkg --configure -a",
+    "apt-get -o DPkg::Lock::Timeout=60 update -qq",
+  ];
+}
+
+/**
  * Installs the `docker` client beside an engine installed without it (Debian 13's docker.io without its
  * recommended docker-cli; docker-ce without docker-ce-cli): the deploy reaches the engine through it.
  */
 export function installDockerClient(os: { family: string; prettyName: string }, vars: Vars): Command {
   if (os.family === "debian") {
     return installing([
-      "set -eu",
-      proxyEnv(vars.proxy),
-      "export DEBIAN_FRONTEND=noninteractive",
-      "apt-get -o DPkg::Lock::Timeout=60 update -qq",
+      ...aptReady(vars),
       "apt-get -o DPkg::Lock::Timeout=60 install -y -qq --no-install-recommends docker-cli",
     ], PACKAGE_LIMIT_S);
   }

@@ -96,6 +96,7 @@ Deno.test("the engine's install on Debian takes docker-cli wherever apt has it; 
     [
       "set -eu",
       "export DEBIAN_FRONTEND=noninteractive",
+      "dpkg --configure -a",
       "apt-get -o DPkg::Lock::Timeout=60 update -qq",
       "apt-get -o DPkg::Lock::Timeout=60 install -y -qq --no-install-recommends docker-cli",
     ].join("\n"),

@@ -1,9 +1,14 @@
-/** Issue 24, item 7: `uninstall --purge` also removes the SELinux file-context rule the docker step added. */
+/**
+ * Issue 24, item 7: `uninstall --purge` also removes the SELinux file-context rule the docker step added;
+ * and the image archives a dead run left in the host's cache.
+ */
 import assert from "node:assert/strict";
 import { purgeStep } from "../../lib/steps/uninstall.ts";
 import { fcontextPattern, fcontextRuleQuery, labelContainerFiles } from "../../lib/commands/docker.ts";
 import { parseFacts } from "../../lib/facts/probe.ts";
 import { fakeContext, qualHost } from "../helpers/fake_host.ts";
+import { blankProbed } from "../../lib/facts/needs.ts";
+import { IMAGE_CACHE_DIR } from "../../lib/base/names.ts";
 
 const facts = parseFacts("@@os-release\nID=rhel\nVERSION_ID=9.6\n@@end\n");
 
@@ -63,4 +68,20 @@ Deno.test("the rule query finds only our exact pattern in semanage's listing", a
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("purge: a cache of image archives left by a run that died goes too; none, nothing planned", async () => {
+  const host = await qualHost();
+  const answers = [{ match: /du -s/, stdout: "12M marked" }];
+  const probed = { ...blankProbed(), dirs: { [IMAGE_CACHE_DIR]: { owner: "0:0", mode: "700" } } };
+  const left = await purgeStep.plan(fakeContext(facts, host, answers, probed));
+  const cache = left.find((c) => c.summary.startsWith(`remove ${IMAGE_CACHE_DIR}`));
+  assert.ok(cache, left.map((c) => c.summary).join("\n"));
+  assert.deepEqual(cache.command, {
+    script: "rm -rf -- /var/cache/isa-monitoring/images",
+    log: "rm -rf /var/cache/isa-monitoring/images",
+  });
+  assert.deepEqual(purgeStep.needs?.(host), { dirs: [IMAGE_CACHE_DIR] }, "asked in the batched probe");
+  const none = await purgeStep.plan(fakeContext(facts, host, answers));
+  assert.ok(!none.some((c) => c.summary.includes(IMAGE_CACHE_DIR)), none.map((c) => c.summary).join("\n"));
 });
