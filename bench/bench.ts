@@ -538,6 +538,8 @@ async function benchTagChange(hosts: string[], o: Options): Promise<TagChange> {
       );
     }
   } finally {
+    // The bench inventory names the lab's own image again (the tags made here are removed).
+    await writeInventory(hosts, RETENTION[o.runs % 2], o.delivery);
     const controller = await localDocker();
     for (const ref of made) await controller.getImage(ref).remove().catch(() => {});
   }

@@ -145,6 +145,18 @@ function layerKind(name: string): { digest: string } | "hash" | null {
 }
 
 /**
+ * Where a layer of the old save format is spooled: `$TMPDIR` when this process may write there (`-A`),
+ * else `/tmp`, the one temporary folder the fleet tasks are granted (deno.json: `deno task`'s shell
+ * expands `$NAME` but no `${NAME:-default}`, so an unset TMPDIR can't be named there).
+ */
+export function spoolDir(
+  tmpdir = Deno.env.get("TMPDIR"),
+  granted = (path: string) => Deno.permissions.querySync({ name: "write", path }).state === "granted",
+): string {
+  return tmpdir && tmpdir.startsWith("/") && granted(tmpdir) ? tmpdir : "/tmp";
+}
+
+/**
  * Rewrites a `docker save` archive as it streams, dropping the layer files whose diff ID is in `drop`;
  * every other entry (headers, padding, the end blocks) goes out byte for byte. An old-format layer file
  * is known only once hashed: it is spooled to a controller temp file while hashed, then sent or dropped
@@ -218,7 +230,7 @@ export async function* dropLayers(
         continue;
       }
       // Old format: hash while spooling, then decide.
-      const spool = await Deno.makeTempFile({ prefix: "isa-layer-" });
+      const spool = await Deno.makeTempFile({ dir: spoolDir(), prefix: "isa-layer-" });
       try {
         const hash = createHash("sha256");
         const f = await Deno.open(spool, { write: true });

@@ -93,7 +93,8 @@ export function defaultControlDir(
   throw new Error(
     `no private folder for SSH control sockets short enough for the ${MAX_CONTROL_DIR}-byte limit ` +
       `(tried ${candidates.join(", ") || "none: neither XDG_RUNTIME_DIR nor HOME is set"}); ` +
-      `set XDG_RUNTIME_DIR to a short folder of yours with mode 0700`,
+      `use a shorter HOME (the deno tasks may write only under ~/.ssh), or run the task's file with -A ` +
+      `and XDG_RUNTIME_DIR set to a short folder of yours with mode 0700`,
   );
 }
 

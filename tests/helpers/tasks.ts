@@ -24,14 +24,14 @@ export function declaredTasks(): DeclaredTask[] {
 }
 
 /**
- * `$NAME`, `${NAME}` and `${NAME:-default}` in `word` expanded from `env` as deno task's shell expands
- * them (the only forms deno.json uses); an unset or empty variable is empty, or its default.
+ * `word` as deno task's shell expands it from `env`: `$NAME` is the variable's value (empty when unset),
+ * while `${NAME}` and `${NAME:-default}` are left as written, a literal path (Deno 2's task shell,
+ * tests/unit/tasks_test.ts compares with it).
  */
 export function expandVars(word: string, env: Record<string, string | undefined>): string {
   return word.replace(
-    /\$\{(\w+)(?::-([^}]*))?\}|\$(\w+)/g,
-    (_, braced: string | undefined, def: string | undefined, bare: string | undefined) =>
-      env[braced ?? bare!] || (def ?? ""),
+    /\$\{[^}]*\}|\$(\w+)/g,
+    (whole, name: string | undefined) => name === undefined ? whole : env[name] ?? "",
   );
 }
 

@@ -11,6 +11,7 @@ import {
   droppableLayers,
   presentChains,
   type RewriteStats,
+  spoolDir,
 } from "../../lib/containers/layer_tar.ts";
 import { concat, digest, END, entry, hex, layer, pax } from "../helpers/save_tar.ts";
 
@@ -134,4 +135,13 @@ Deno.test("a truncated archive is an error, not a short image", async () => {
   const full = concat([entry(`blobs/sha256/${hex(dV2)}`, binV2), END]);
   await assert.rejects(rewrite(full.slice(0, 2000), new Set()), /ends inside blobs\/sha256/);
   await assert.rejects(rewrite(full.slice(0, 300), new Set()), /ends inside a header/);
+});
+
+Deno.test("an old-format layer spools in $TMPDIR when the process may write there, else in /tmp (the tasks' grant)", () => {
+  assert.equal(spoolDir("/var/tmp/op", () => true), "/var/tmp/op");
+  assert.equal(spoolDir("/var/tmp/op", () => false), "/tmp", "deno task grants /tmp, not $TMPDIR");
+  assert.equal(spoolDir(undefined, () => true), "/tmp");
+  assert.equal(spoolDir("relative", () => true), "/tmp");
+  // This process' own answer: the test runs with -A.
+  assert.equal(spoolDir("/var/tmp/op"), "/var/tmp/op");
 });

@@ -73,13 +73,34 @@ Deno.test("deno.json: the fleet tasks declare narrow permissions, and -A is not 
   }
 });
 
-Deno.test("the declared command lines expand as deno task's shell does", () => {
-  const env = { HOME: "/home/op", XDG_RUNTIME_DIR: undefined };
-  assert.equal(
-    expandVars("--allow-write=$HOME/.ssh,${XDG_RUNTIME_DIR:-/nonexistent}", env),
-    "--allow-write=/home/op/.ssh,/nonexistent",
-  );
-  assert.equal(expandVars("${XDG_RUNTIME_DIR:-/x}/s", { XDG_RUNTIME_DIR: "/run/user/1" }), "/run/user/1/s");
+Deno.test("the declared command lines expand as deno task's own shell does, and name no ${…}", async () => {
+  // deno task itself, on a task echoing each form: what the tests' expansion must match.
+  const dir = await Deno.makeTempDir({ prefix: "isa-task-shell-" });
+  try {
+    const words = ["$HOME/.ssh", "$ISA_UNSET_VAR", "${HOME}", "${XDG_RUNTIME_DIR:-/nonexistent}"];
+    await Deno.writeTextFile(
+      join(dir, "deno.json"),
+      JSON.stringify({ tasks: { show: `echo ${words.map((w) => `"${w}"`).join(" ")}` } }),
+    );
+    const env = { HOME: "/home/op", NO_COLOR: "1" };
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["task", "-q", "show"],
+      cwd: dir,
+      env,
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.equal(
+      new TextDecoder().decode(out.stdout).trim(),
+      words.map((w) => expandVars(w, env)).join(" "),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  // So a `${…}` in a permission list would be a literal path, granting nothing.
+  for (const t of fleet) assert.doesNotMatch(t.command, /\$\{/, t.name);
 });
 
 Deno.test("every fleet task answers --help and --list-hosts under its declared permissions", async () => {
