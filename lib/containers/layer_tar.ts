@@ -51,6 +51,8 @@ export interface RewriteStats {
   bytesOut: number;
   layersKept: number;
   layersDropped: number;
+  /** Bytes of old-format layers spooled to the controller's disk to be hashed (none when nothing can be dropped). */
+  spooledBytes?: number;
 }
 
 const BLOCK = 512;
@@ -160,7 +162,7 @@ export function spoolDir(
  * Rewrites a `docker save` archive as it streams, dropping the layer files whose diff ID is in `drop`;
  * every other entry (headers, padding, the end blocks) goes out byte for byte. An old-format layer file
  * is known only once hashed: it is spooled to a controller temp file while hashed, then sent or dropped
- * (memory stays at one chunk; the controller's disk is far faster than the link).
+ * (memory stays at one chunk; the controller's disk is far faster than the link), unless `drop` is empty.
  */
 export async function* dropLayers(
   src: AsyncIterable<Uint8Array>,
@@ -205,8 +207,11 @@ export async function* dropLayers(
       longName = undefined;
       const regular = type === "0" || type === "\0";
       const kind = regular ? layerKind(name) : null;
-      if (kind === null || (typeof kind === "object" && !drop.has(kind.digest))) {
-        if (kind !== null && layers.has(kind.digest)) stats.layersKept++;
+      // With nothing to drop (a host with no layer of ours: a cold one), an old-format layer goes out
+      // unhashed: spooling it would only cost the controller a write and a read of every byte.
+      const kept = kind === null || (typeof kind === "object" ? !drop.has(kind.digest) : drop.size === 0);
+      if (kept) {
+        if (kind === "hash" || (kind !== null && layers.has(kind.digest))) stats.layersKept++;
         for (const p of pending) yield emit(p);
         pending = [];
         yield emit(h.slice());
@@ -241,6 +246,7 @@ export async function* dropLayers(
             const data = b.subarray(0, Math.max(0, Math.min(b.length, size - (padded - left))));
             hash.update(data);
             left -= b.length;
+            stats.spooledBytes = (stats.spooledBytes ?? 0) + b.length;
             for (let w = 0; w < b.length;) w += await f.write(b.subarray(w));
           }
         } finally {

@@ -90,11 +90,26 @@ Deno.test("pre-25 save format: after a Prometheus tag change only the new layer'
   const host = presentChains([[dBase, dV1]]);
   const { out, stats } = await rewrite(full, droppableLayers([dBase, dV2], host));
   assert.deepEqual(out, concat([a.meta, b.meta, b.tar, config, manifest, repositories, END]));
-  assert.deepEqual(stats, { bytesIn: full.length, bytesOut: out.length, layersKept: 1, layersDropped: 1 });
+  assert.deepEqual(stats, {
+    bytesIn: full.length,
+    bytesOut: out.length,
+    layersKept: 1,
+    layersDropped: 1,
+    spooledBytes: a.tar.length + b.tar.length - 1024, // both layers' data (their headers are not spooled)
+  });
   // GNU tar reads the result as a whole archive, the kept layer's content intact.
   const listed = await $`tar -tvf -`.stdinText("").stdin(out).text();
   assert.match(listed, new RegExp(`${"b".repeat(64)}/layer\\.tar`));
   assert.doesNotMatch(listed, new RegExp(`${"a".repeat(64)}/layer\\.tar`));
+});
+
+Deno.test("pre-25 save format onto a host with no layer of ours: every byte passes, none spooled or hashed", async () => {
+  const a = legacyLayer("a".repeat(64), base);
+  const b = legacyLayer("b".repeat(64), binV2);
+  const full = concat([a.meta, a.tar, b.meta, b.tar, entry("manifest.json", enc.encode("[]")), END]);
+  const { out, stats } = await rewrite(full, new Set());
+  assert.deepEqual(out, full);
+  assert.deepEqual(stats, { bytesIn: full.length, bytesOut: full.length, layersKept: 2, layersDropped: 0 });
 });
 
 Deno.test("OCI save format (25+): a present layer's blob is skipped by name; config, index and the rest kept", async () => {
