@@ -6,7 +6,7 @@ import type { Step } from "./step.ts";
 import { parseProbe, probeScript } from "./firewall_probe.ts";
 import { exec } from "../transport/exec.ts";
 import { APPLY_FIREWALL, checkRuleset, REMOVE_LEGACY_FIREWALL } from "../commands/firewall.ts";
-import { DAEMON_RELOAD, enableUnit } from "../commands/systemd.ts";
+import { enableUnit } from "../commands/systemd.ts";
 import { LEGACY_CHAIN, RULESET_PATH, TABLE, UNIT_NAME, UNIT_PATH } from "../base/names.ts";
 
 /** Why the firewall step can't run without nft (also the facts report's line). */
@@ -38,7 +38,6 @@ export const firewallStep: Step = {
     }
     const state = parseProbe(ctx.probed.sections);
     const changes: Change[] = [];
-    const daemonReload = async () => void await exec(ssh, DAEMON_RELOAD);
     // Checked by nft before it replaces the file: a file the kernel would refuse never reaches the
     // unit, which loads it at every boot.
     const r = validatedFileChange(
@@ -50,13 +49,14 @@ export const firewallStep: Step = {
       async (candidate) => void await exec(ssh, checkRuleset(candidate)),
     );
     if (r) changes.push(r);
-    const u = fileChange(ssh, UNIT_PATH, state.unit, unitFile(facts.firewall.firewalld), {
-      mode: 0o644,
-      after: daemonReload,
-    });
+    // No daemon-reload of its own: `enable` follows every change of the file, and reloads the manager's
+    // configuration after it (systemctl(1), --no-reload: "When used with enable and disable, do not
+    // implicitly reload daemon configuration"), already-enabled unit included (NeedDaemonReload=no after
+    // it, checked on the lab's Debian 12 systemd 252).
+    const u = fileChange(ssh, UNIT_PATH, state.unit, unitFile(facts.firewall.firewalld), { mode: 0o644 });
     if (u) changes.push(u);
     // Also after the unit file changed: `enable` links it where its [Install] section now says (a
-    // former version's unit was wanted by docker and firewalld only).
+    // former version's unit was wanted by docker and firewalld only), and makes systemd read it.
     if (!state.enabled || u) {
       changes.push({
         summary:

@@ -177,7 +177,7 @@ Deno.test("migration: a host of the previous version gets the table first, then 
     // The candidate is checked by nft, then renamed over the file.
     "nft -c -f /etc/.isa-monitoring-firewall.nft.candidate",
     "mv -f /etc/.isa-monitoring-firewall.nft.candidate /etc/isa-monitoring-firewall.nft",
-    "systemctl daemon-reload",
+    // The unit file is written (writeFile, not a script); `enable` reloads systemd's configuration.
     "systemctl enable isa-monitoring-firewall.service",
     "nft -f /etc/isa-monitoring-firewall.nft && systemctl start isa-monitoring-firewall.service",
     `systemctl disable --now isa-monitoring-firewalld-watch.service >/dev/null 2>&1 || true
