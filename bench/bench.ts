@@ -276,13 +276,13 @@ async function ensureHosts(names: string[]): Promise<void> {
 
 /**
  * Writes .lab/bench-inventory.yml: the lab inventory restricted to `names`, with `retention_time`, and
- * `prometheus` as the Prometheus image when given.
+ * each Prometheus image named in it replaced by its entry in `prometheus` when given.
  */
 async function writeInventory(
   names: string[],
   retention: string,
   delivery: Options["delivery"],
-  prometheus?: string,
+  prometheus?: ReadonlyMap<string, string>,
 ): Promise<string> {
   await ensureHosts(names);
   const file = join(LAB_DIR, "bench-inventory.yml");
@@ -294,10 +294,11 @@ async function writeInventory(
       "# Written by `deno task bench` for its hosts.",
     )
     .replace(/^vars:\n/m, `vars:\n  retention_time: ${retention}   # the bench's one-variable change\n`)
-    .replace(
-      /^( {4}prometheus: ).*$/m,
-      (line, key) => prometheus ? `${key}${prometheus}   # the bench's image-tag change` : line,
-    );
+    // The group's line and a host's own (the oldest line's host) alike.
+    .replace(/^( +prometheus: )(\S+)(.*)$/gm, (line, key: string, ref: string) => {
+      const variant = prometheus?.get(ref);
+      return variant ? `${key}${variant}   # the bench's image-tag change` : line;
+    });
   await Deno.writeTextFile(file, text);
   return file;
 }
@@ -484,48 +485,54 @@ async function benchN(n: number, o: Options): Promise<NResult> {
 }
 
 /**
- * `o.runs` times: a new Prometheus tag whose image is the current one plus one layer of TAG_LAYER_BYTES
- * (lib/lab/app_images.ts `layeredVariant`, a new tag each run), deployed with `push`. Each host must
- * replace only its prometheus container and receive that one layer, the others left out because it has
- * them; the bytes sent come from the deploy's report (what `deploy -v` prints).
+ * `o.runs` times: a new Prometheus tag whose image is the one the host runs plus one layer of
+ * TAG_LAYER_BYTES (lib/lab/app_images.ts `layeredVariant`, new tags each run: one per Prometheus line the
+ * bench inventory names, the oldest line's host included), deployed with `push`. Each host must push its
+ * new tag and replace only its prometheus container, and receive that one layer, the others left out
+ * because it has them; the bytes sent come from the deploy's report (what `deploy -v` prints). Then the
+ * hosts run the lab's own images again, and the tags made here are removed.
  */
 async function benchTagChange(hosts: string[], o: Options): Promise<TagChange> {
   const limit = ["--limit", hosts.join(",")];
   const seconds: number[] = [];
   const sent: TagChange["sent"] = [];
   const made: string[] = [];
+  const lines = [...new Set([images!.prometheus, images!.prometheus_oldest])];
   try {
     for (let k = 1; k <= o.runs; k++) {
-      const ref = await layeredVariant(images!.prometheus, `bench${Date.now()}`, TAG_LAYER_BYTES);
-      made.push(ref);
-      const inv = await writeInventory(hosts, RETENTION[o.runs % 2], o.delivery, ref);
+      const variants = new Map<string, string>();
+      for (const base of lines) {
+        variants.set(base, await layeredVariant(base, `bench${Date.now()}`, TAG_LAYER_BYTES));
+      }
+      made.push(...variants.values());
+      const inv = await writeInventory(hosts, RETENTION[o.runs % 2], o.delivery, variants);
       const c = await cli("deploy.ts", ["--inventory", inv, ...limit], 5 * 60_000);
       if (c.code !== 0) {
         throw new BenchFailure(`image-tag change failed (exit ${c.code}):\n${failedHosts(c)}`);
       }
       for (const h of c.json.hosts as HostReport[]) {
-        // The new image pushed, then the container recreated on it: nothing else.
+        // Its new tag pushed, then the container recreated on it: nothing else.
+        const t = h.transfers?.find((x) => made.includes(x.image));
         const mine = changesOf(c).filter((x) => x.host === h.host);
         const pushed = mine.filter((x) =>
-          x.step === "prometheus" && x.summary.startsWith(`push image ${ref} `)
+          t && x.step === "prometheus" && x.summary.startsWith(`push image ${t.image} `)
         );
         const rest = mine.filter((x) => !pushed.includes(x));
         if (
-          pushed.length !== 1 || rest.length !== 1 || rest[0].step !== "prometheus" ||
+          !t || pushed.length !== 1 || rest.length !== 1 || rest[0].step !== "prometheus" ||
           !/container prometheus\b/.test(rest[0].summary)
         ) {
           throw new BenchFailure(
-            `the Prometheus tag → ${ref} on ${h.host} should push it and recreate the prometheus container, ` +
+            `a new Prometheus tag on ${h.host} should be pushed and the prometheus container recreated, ` +
               `nothing else; it did:\n${
                 mine.map((x) => `  ${x.step}: ${x.summary}`).join("\n") || "  nothing"
               }`,
           );
         }
-        const t = h.transfers?.find((x) => x.image === ref);
-        if (!t || t.layersSent !== 1 || t.layersSkipped < 1) {
+        if (t.layersSent !== 1 || t.layersSkipped < 1) {
           throw new BenchFailure(
-            `${h.host}: the push of ${ref} should send its one new layer and leave out the rest; ` +
-              `it reported ${t ? JSON.stringify(t) : "no transfer"}`,
+            `${h.host}: the push of ${t.image} should send its one new layer and leave out the rest; ` +
+              `it reported ${JSON.stringify(t)}`,
           );
         }
         sent.push(t);
@@ -533,13 +540,21 @@ async function benchTagChange(hosts: string[], o: Options): Promise<TagChange> {
       seconds.push(c.seconds);
       const bytes = sent.slice(-hosts.length).map((t) => t.bytes);
       log(
-        `N=${hosts.length} run ${k}: prometheus → ${ref}: ${secs(c.seconds)} s, ` +
+        `N=${hosts.length} run ${k}: a new Prometheus tag: ${secs(c.seconds)} s, ` +
           `${mib(Math.max(...bytes))} sent per host at most (full archive ${mib(sent.at(-1)!.fullBytes)})`,
       );
     }
   } finally {
-    // The bench inventory names the lab's own image again (the tags made here are removed).
-    await writeInventory(hosts, RETENTION[o.runs % 2], o.delivery);
+    // The hosts run the lab's own images again (a small push: they hold every layer but the new one).
+    const inv = await writeInventory(hosts, RETENTION[o.runs % 2], o.delivery);
+    const back = await cli("deploy.ts", ["--inventory", inv, ...limit], 5 * 60_000).catch((e) => e);
+    if (back instanceof Error || back.code !== 0) {
+      log(
+        `the hosts could not go back to the lab's images: ${
+          back instanceof Error ? back.message : back.code
+        }`,
+      );
+    }
     const controller = await localDocker();
     for (const ref of made) await controller.getImage(ref).remove().catch(() => {});
   }
@@ -649,8 +664,8 @@ interface LightResult {
   /** Resident memory of one light host (sum of ps RSS over its processes), median over the hosts, bytes. */
   hostRssBytes: number;
   runs: LightRun[];
-  /** What SSH logins alone cost these hosts: the floor under any SSH tool's per-host figures. */
-  sshFloor: SshFloor;
+  /** What SSH logins alone cost these hosts: the floor under any SSH tool's per-host figures (null: failed). */
+  sshFloor: SshFloor | null;
   /** Light containers left after `lab down --light` (should be none), or null with --keep. */
   leftAfterDown: string[] | null;
 }
@@ -753,7 +768,7 @@ async function benchLight(o: Options): Promise<LightResult> {
   const hostRssBytes = summarize(rss).median;
   log(`light: ${n} hosts up in ${secs(upSeconds)} s; one host resident ${mib(hostRssBytes)} (median)`);
   const runs: LightRun[] = [];
-  let floor: SshFloor;
+  let floor: SshFloor | null = null;
   // Interrupted, the bench still takes its fifty hosts down (unless --keep) before it exits.
   const handlers = (["SIGINT", "SIGTERM"] as const).map((sig) => {
     const h = () => {
@@ -829,7 +844,11 @@ async function benchLight(o: Options): Promise<LightResult> {
         planned,
       });
     }
-    floor = await sshFloor(hosts, ids, o);
+    // Measured last: a login that fails here loses this figure only, not the check's.
+    floor = await sshFloor(hosts, ids, o).catch((e) => {
+      log(`light: the SSH floor was not measured: ${(e as Error).message}`);
+      return null;
+    });
   } finally {
     for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
     if (!o.keep) await lightDown(log);
@@ -1076,13 +1095,15 @@ function report(
       ]),
     ]));
     const f = light.sshFloor;
-    lines.push(
-      `  SSH logins alone (ssh HOST true, new connections, ${f.concurrency} at once): ${
-        range(f.wall, secs)
-      } s wall; the light hosts' CPU ${
-        f.hostsCpu ? `${secs(f.hostsCpu.median)} s, ${secs(f.hostsCpu.median / light.n)} s per host` : "n/a"
-      }: the floor under any SSH tool's first contact`,
-    );
+    if (f) {
+      lines.push(
+        `  SSH logins alone (ssh HOST true, new connections, ${f.concurrency} at once): ${
+          range(f.wall, secs)
+        } s wall; the light hosts' CPU ${
+          f.hostsCpu ? `${secs(f.hostsCpu.median)} s, ${secs(f.hostsCpu.median / light.n)} s per host` : "n/a"
+        }: the floor under any SSH tool's first contact`,
+      );
+    }
     const p = light.runs[0]?.planned ?? {};
     lines.push(
       `  planned on ${light.hosts[0]}: ${Object.entries(p).map(([k, v]) => `${k} ${v}`).join(", ")}`,

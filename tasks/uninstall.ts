@@ -7,7 +7,8 @@ const PURGE = {
   purge: {
     type: "boolean",
     default: false,
-    help: "also remove the install folder (/srv/isa: certificates, Prometheus' data)",
+    help: "also remove the install folder (/srv/isa: certificates, Prometheus' data), the system user " +
+      "and /var/cache/isa-monitoring",
     example: "deno task uninstall --purge --limit isaqal10",
   },
 } as const;

@@ -58,8 +58,11 @@ export const LEGACY_WATCH_UNIT_NAME = "isa-monitoring-firewalld-watch.service";
 /** Full path of the former watcher's unit file. */
 export const LEGACY_WATCH_UNIT_PATH = `/etc/systemd/system/${LEGACY_WATCH_UNIT_NAME}`;
 
+/** Our folder under /var/cache on a host: only the image archives' folder below it, made by the first upload. */
+export const CACHE_ROOT = "/var/cache/isa-monitoring";
+
 /**
  * Host-side folder (root only) where pushed image archives wait, while the engine installs, for it to
  * load them; each file is named by its sha256 and removed once loaded.
  */
-export const IMAGE_CACHE_DIR = "/var/cache/isa-monitoring/images";
+export const IMAGE_CACHE_DIR = `${CACHE_ROOT}/images`;

@@ -47,7 +47,7 @@ export function installDocker(os: { family: string; prettyName: string }, vars: 
   const proxy = proxyEnv(vars.proxy);
   if (os.family === "debian") {
     return installing([
-      ...aptReady(vars),
+      ...aptReady(vars, true),
       // Debian 13 packs the client apart (docker-cli, only recommended by docker.io); we reach the
       // engine as root through `docker system dial-stdio`, so it is installed wherever apt has it.
       'pkgs=docker.io; if apt-cache show docker-cli >/dev/null 2>&1; then pkgs="$pkgs docker-cli"; fi',
@@ -72,16 +72,19 @@ export function installDocker(os: { family: string; prettyName: string }, vars: 
 }
 
 /**
- * The lines before an apt install: the proxy, no questions, dpkg finished, fresh package lists. An install
- * cut off earlier (lost connection, Ctrl-C) can leave dpkg half-way; apt then refuses everything until
- * `dpkg --configure -a` is run, which does nothing when dpkg is consistent.
+ * The lines before an apt install: the proxy, no questions, fresh package lists; with `finishDpkg`,
+ * `dpkg --configure -a` first. An engine install cut off earlier (lost connection, Ctrl-C) can leave dpkg
+ * half-way, and apt then refuses everything until that is run (it does nothing when dpkg is consistent).
+ * Only for the engine's own install, where the likeliest half-installed packages are the engine's from a
+ * run that died: beside a running engine a half-configured package may be anyone's (an Apache upgrade,
+ * whose postinst restarts it), so apt's own refusal reaches the operator instead.
  */
-function aptReady(vars: Vars): string[] {
+function aptReady(vars: Vars, finishDpkg: boolean): string[] {
   return [
     "set -eu",
     proxyEnv(vars.proxy),
     "export DEBIAN_FRONTEND=noninteractive",
-    "dpkg --configure -a",
+    finishDpkg ? "dpkg --configure -a" : "",
     "apt-get -o DPkg::Lock::Timeout=60 update -qq",
   ];
 }
@@ -93,7 +96,7 @@ function aptReady(vars: Vars): string[] {
 export function installDockerClient(os: { family: string; prettyName: string }, vars: Vars): Command {
   if (os.family === "debian") {
     return installing([
-      ...aptReady(vars),
+      ...aptReady(vars, false),
       "apt-get -o DPkg::Lock::Timeout=60 install -y -qq --no-install-recommends docker-cli",
     ], PACKAGE_LIMIT_S);
   }

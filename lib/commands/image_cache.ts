@@ -69,7 +69,7 @@ export function loadCachedArchive(dir: string, sum: string): Command {
   };
 }
 
-/** Removes the cache folder and what a run that died left in it. */
+/** Removes a cache folder of ours and what a run that died left in it. */
 export function removeImageCache(dir: string): Command {
   return { script: `rm -rf -- ${quote(dir)}`, log: `rm -rf ${dir}` };
 }

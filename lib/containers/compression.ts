@@ -23,22 +23,6 @@ export function isLoopback(address: string): boolean {
   return a === "localhost" || a === "::1" || /^127\.\d+\.\d+\.\d+$/.test(a);
 }
 
-/**
- * Whether ssh reaches the host on this machine: from `ssh -G`'s output, its `hostname` is a loopback
- * address and no `proxyjump`/`proxycommand` carries the connection (a jump host's 127.0.0.1 is its own).
- * An ssh_config alias (`Host isaqal09` → `HostName 127.0.10.9`) is resolved so.
- */
-export function loopbackRoute(sshG: string): boolean {
-  const keys = new Map(
-    sshG.split("\n").map((l) => l.trim().split(/\s+/, 2)).filter((kv) => kv.length === 2).map(([k, v]) => [
-      k.toLowerCase(),
-      v,
-    ]),
-  );
-  const proxied = ["proxyjump", "proxycommand"].some((k) => keys.has(k) && keys.get(k) !== "none");
-  return !proxied && isLoopback(keys.get("hostname") ?? "");
-}
-
 /** The decision from the two measured throughputs (bytes per second). */
 export function shouldCompress(
   o: { loopback: boolean; linkBytesPerSec: number; gzipBytesPerSec: number },

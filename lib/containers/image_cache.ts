@@ -9,7 +9,13 @@
 import type Docker from "dockerode";
 import { createHash } from "node:crypto";
 import { IMAGE_CACHE_DIR } from "../base/names.ts";
-import { cacheImageArchive, loadCachedArchive, parseCached } from "../commands/image_cache.ts";
+import {
+  cacheImageArchive,
+  loadCachedArchive,
+  parseCached,
+  removeImageCache,
+} from "../commands/image_cache.ts";
+import type { Change } from "../engine/change.ts";
 import type { ImageTransfer } from "../engine/report.ts";
 import { exec } from "../transport/exec.ts";
 import type { Ssh } from "../transport/ssh.ts";
@@ -102,4 +108,12 @@ export async function loadCached(
     throw new Error(`the engine loaded the cached archive but has no ${c.ref}`);
   }
   return { ...c.transfer, seconds: c.seconds + (performance.now() - t0) / 1000 };
+}
+
+/** The change removing `dir`, a cache folder of ours holding what a run that died before loading left. */
+export function leftoverCacheChange(dir: string): Change {
+  return {
+    summary: `remove ${dir} (image archives a run that died left there)`,
+    command: removeImageCache(dir),
+  };
 }

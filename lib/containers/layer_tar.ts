@@ -51,7 +51,10 @@ export interface RewriteStats {
   bytesOut: number;
   layersKept: number;
   layersDropped: number;
-  /** Bytes of old-format layers spooled to the controller's disk to be hashed (none when nothing can be dropped). */
+  /**
+   * Bytes of old-format layers spooled to the controller's disk to be hashed (none when nothing can be
+   * dropped): what the rewriter cost the controller's disk, read by its tests (a push reports bytes sent).
+   */
   spooledBytes?: number;
 }
 
@@ -147,15 +150,22 @@ function layerKind(name: string): { digest: string } | "hash" | null {
 }
 
 /**
- * Where a layer of the old save format is spooled: `$TMPDIR` when this process may write there (`-A`),
- * else `/tmp`, the one temporary folder the fleet tasks are granted (deno.json: `deno task`'s shell
+ * Where a layer of the old save format is spooled: `$TMPDIR` when this process may write there (`-A`)
+ * and it is a folder, else `/tmp`, the one temporary folder the fleet tasks are granted (deno.json: `deno task`'s shell
  * expands `$NAME` but no `${NAME:-default}`, so an unset TMPDIR can't be named there).
  */
 export function spoolDir(
   tmpdir = Deno.env.get("TMPDIR"),
   granted = (path: string) => Deno.permissions.querySync({ name: "write", path }).state === "granted",
+  isDir = (path: string) => {
+    try {
+      return Deno.statSync(path).isDirectory;
+    } catch {
+      return false;
+    }
+  },
 ): string {
-  return tmpdir && tmpdir.startsWith("/") && granted(tmpdir) ? tmpdir : "/tmp";
+  return tmpdir && tmpdir.startsWith("/") && granted(tmpdir) && isDir(tmpdir) ? tmpdir : "/tmp";
 }
 
 /**

@@ -375,8 +375,11 @@ export async function ensureFailingPrometheusImage(base: string): Promise<string
 export async function layeredVariant(base: string, suffix: string, bytes: number): Promise<string> {
   const ref = `${base}-${suffix}`;
   const at = ref.lastIndexOf(":");
-  const work = await Deno.makeTempDir({ prefix: "isa-variant-" });
   const c = await docker().createContainer({ Image: base });
+  const work = await Deno.makeTempDir({ prefix: "isa-variant-" }).catch(async (e) => {
+    await c.remove({ force: true });
+    throw e;
+  });
   try {
     const blob = new Uint8Array(bytes);
     for (let i = 0; i < bytes; i += 65536) {

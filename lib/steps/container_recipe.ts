@@ -15,13 +15,7 @@ import {
   transferLine,
 } from "../containers/image_delivery.ts";
 import { cacheImage, loadCached } from "../containers/image_cache.ts";
-import {
-  gzipBytesPerSec,
-  isLoopback,
-  linkBytesPerSec,
-  loopbackRoute,
-  shouldCompress,
-} from "../containers/compression.ts";
+import { gzipBytesPerSec, isLoopback, linkBytesPerSec, shouldCompress } from "../containers/compression.ts";
 import { containerChange, type DesiredFiles, networkChange } from "../containers/container_change.ts";
 import type { ContainerSpec } from "../containers/spec.ts";
 import { keepingPrevious, keptCopies } from "../containers/previous_files.ts";
@@ -43,9 +37,12 @@ export function dockerFor(ctx: HostContext): DockerSnapshot | null {
  * whether it is compressed (measured: compression.ts) and where its bytes are recorded.
  */
 export function deliveryOptions(ctx: HostContext, ref: string): DeliveryOptions {
-  // The address as written, else as ssh resolves it (an ssh_config alias of a loopback address).
-  const loopback = async () =>
-    isLoopback(ctx.host.ssh.address) && !ctx.host.ssh.jump || loopbackRoute(await ctx.ssh.resolvedConfig());
+  // Where ssh really connects (an ssh_config alias of a loopback address is one): a loopback address not
+  // behind a jump host, whose 127.0.0.1 would be its own.
+  const loopback = async () => {
+    const r = await ctx.ssh.route();
+    return !r.proxied && isLoopback(r.hostname);
+  };
   return {
     mode: ctx.host.vars.image_delivery,
     progress: ctx.progress,

@@ -9,7 +9,7 @@ import {
   waitForPackageLock,
 } from "./docker_install.ts";
 import { installPaths } from "../inventory/paths.ts";
-import { removeImageCache } from "../commands/image_cache.ts";
+import { leftoverCacheChange } from "../containers/image_cache.ts";
 import { fileChange } from "../engine/file_change.ts";
 import type { HostContext, Step } from "./step.ts";
 import type { Facts } from "../facts/facts.ts";
@@ -111,10 +111,7 @@ export const dockerStep: Step = {
     // Loads remove their archive and the last one the folder: one found with a running engine holds
     // what a run that died between sending and loading left (while the engine installs, it is in use).
     if (facts.docker.running && ctx.probed.dirs[IMAGE_CACHE_DIR]) {
-      changes.push({
-        summary: `remove ${IMAGE_CACHE_DIR} (image archives a run that died left there)`,
-        command: removeImageCache(IMAGE_CACHE_DIR),
-      });
+      changes.push(leftoverCacheChange(IMAGE_CACHE_DIR));
     }
     return changes;
   },

@@ -13,8 +13,8 @@ import { exec } from "../transport/exec.ts";
 import { FIREWALL_LEFTOVERS, REMOVE_FIREWALL } from "../commands/firewall.ts";
 import { installDirState, removeInstallDir } from "../commands/files.ts";
 import { fcontextRuleQuery, removeFcontextRule } from "../commands/docker.ts";
-import { IMAGE_CACHE_DIR, INSTALL_MARKER } from "../base/names.ts";
-import { removeImageCache } from "../commands/image_cache.ts";
+import { CACHE_ROOT, INSTALL_MARKER } from "../base/names.ts";
+import { leftoverCacheChange } from "../containers/image_cache.ts";
 
 /**
  * Removes our containers and network (the Docker engine itself stays: other things may use it).
@@ -94,12 +94,12 @@ export const removeFirewallStep: Step = {
 
 /**
  * With --purge: removes the install folder, data included, the SELinux file-context rule the docker
- * step added for it (labelContainerFiles), which would otherwise outlive the folder, and the image
- * archives a run that died before loading them left in the host's cache (image_cache.ts).
+ * step added for it (labelContainerFiles), which would otherwise outlive the folder, and our folder
+ * under /var/cache with the image archives a run that died before loading them left (image_cache.ts).
  */
 export const purgeStep: Step = {
   id: "purge",
-  needs: () => ({ dirs: [IMAGE_CACHE_DIR] }),
+  needs: () => ({ dirs: [CACHE_ROOT] }),
   plan: async (ctx) => {
     const root = installPaths(ctx.host.vars).root;
     if (root === "/" || root.split("/").filter(Boolean).length < 2) {
@@ -128,12 +128,8 @@ export const purgeStep: Step = {
         command: removeFcontextRule(root),
       });
     }
-    if (ctx.probed.dirs[IMAGE_CACHE_DIR]) {
-      changes.push({
-        summary: `remove ${IMAGE_CACHE_DIR} (image archives a run that died left there)`,
-        command: removeImageCache(IMAGE_CACHE_DIR),
-      });
-    }
+    // The whole of our folder under /var/cache: the archives' folder and the one made above it.
+    if (ctx.probed.dirs[CACHE_ROOT]) changes.push(leftoverCacheChange(CACHE_ROOT));
     return changes;
   },
 };

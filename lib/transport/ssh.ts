@@ -84,7 +84,13 @@ export function defaultControlDir(
 ): string {
   const candidates: string[] = [];
   const run = env.XDG_RUNTIME_DIR;
-  if (run && run.startsWith("/") && privateDirProblem(lstatOrNull(run), Deno.uid()) === null) {
+  // Only where this process may already read and write (-A): the deno tasks' declared permissions name
+  // no runtime folder, and asking would have Deno prompt for it on a terminal.
+  const usable = (p: string) =>
+    (["read", "write"] as const).every((name) =>
+      Deno.permissions.querySync({ name, path: p }).state === "granted"
+    );
+  if (run && run.startsWith("/") && usable(run) && privateDirProblem(lstatOrNull(run), Deno.uid()) === null) {
     candidates.push(`${run.replace(/\/+$/, "")}/isa-ssh`);
   }
   if (env.HOME && env.HOME.startsWith("/")) candidates.push(`${env.HOME.replace(/\/+$/, "")}/.ssh/isa-ssh`);
@@ -294,6 +300,28 @@ export function jumpProxyCommand(jump: string, connectTimeout: number, configFil
   return args.join(" ");
 }
 
+/** Where ssh connects: the host name it resolved, and whether a ProxyJump or ProxyCommand carries it. */
+export interface SshRoute {
+  hostname: string;
+  proxied: boolean;
+}
+
+/**
+ * `ssh -G`'s output read: its `hostname`, and a `proxyjump` or `proxycommand` other than `none` (OpenSSH
+ * prints neither when the connection is direct).
+ */
+export function parseSshRoute(sshG: string): SshRoute {
+  const keys = new Map(
+    sshG.split("\n").map((l) => l.trim().split(/\s+/, 2)).filter((kv) => kv.length === 2).map((
+      [k, v],
+    ) => [k.toLowerCase(), v]),
+  );
+  return {
+    hostname: keys.get("hostname") ?? "",
+    proxied: ["proxyjump", "proxycommand"].some((k) => keys.has(k) && keys.get(k) !== "none"),
+  };
+}
+
 /** Runs commands on one host through the system `ssh`, over one multiplexed (ControlMaster) connection. */
 export class Ssh {
   readonly #debug: (line: string) => void;
@@ -301,6 +329,7 @@ export class Ssh {
   #controlDir: string | undefined;
   #docker: DockerDial | undefined;
   #dirChecked: Promise<void> | undefined;
+  #route: Promise<SshRoute> | undefined;
 
   constructor(readonly host: Host, opts: SshOptions = {}) {
     this.#debug = opts.debug ?? (() => {});
@@ -522,11 +551,13 @@ export class Ssh {
   }
 
   /**
-   * ssh's own reading of this host's configuration (`ssh -G`: the inventory's ssh_config, the user's, our
-   * options applied; nothing is connected): where it really connects, an alias resolved.
+   * Where ssh really connects, as ssh itself reads this host's configuration (`ssh -G`: the inventory's
+   * ssh_config, the user's, our options; nothing is connected), an alias resolved. Asked once.
    */
-  async resolvedConfig(): Promise<string> {
-    return await $`ssh -G ${this.sshArgs()} -- ${this.host.ssh.address}`.quiet().text();
+  route(): Promise<SshRoute> {
+    return this.#route ??= $`ssh -G ${this.sshArgs()} -- ${this.host.ssh.address}`.quiet().text().then(
+      parseSshRoute,
+    );
   }
 
   /** Stops the shared master connection now (tests and `lab down` use it). */

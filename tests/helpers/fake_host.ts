@@ -5,7 +5,7 @@ import { blankProbed, type Probed } from "../../lib/facts/needs.ts";
 import { inventoryPath, loadInventory } from "../../lib/inventory/load.ts";
 import type { Host } from "../../lib/inventory/host.ts";
 import type { Vars } from "../../lib/inventory/vars.ts";
-import type { RemoteResult, Ssh } from "../../lib/transport/ssh.ts";
+import type { RemoteResult, Ssh, SshRoute } from "../../lib/transport/ssh.ts";
 
 /** The first host of the qual inventory with `vars` laid over its variables. */
 export async function qualHost(vars: Partial<Vars> = {}): Promise<Host> {
@@ -35,12 +35,12 @@ export function fakeContext(
     writeFile(): Promise<void> {
       return Promise.resolve();
     },
-    // What `ssh -G` prints of an address reached directly.
-    resolvedConfig(): Promise<string> {
-      return Promise.resolve(`hostname ${host.ssh.address}\nport 22\n`);
+    // As `ssh -G` would resolve the inventory's address (no ssh_config here).
+    route(): Promise<SshRoute> {
+      return Promise.resolve({ hostname: host.ssh.address, proxied: Boolean(host.ssh.jump) });
     },
   } as unknown as Ssh;
-  return {
+  const ctx: HostContext & { scripts: string[]; progressLines: string[] } = {
     host,
     ssh,
     facts,
@@ -61,9 +61,13 @@ export function fakeContext(
     },
     debug: () => {},
     progress: (l) => progressLines.push(l),
-    refreshFacts: () => Promise.resolve(),
+    refreshFacts: () => {
+      ctx.probes++;
+      return Promise.resolve();
+    },
     probes: 1,
     scripts,
     progressLines,
   };
+  return ctx;
 }

@@ -8,9 +8,11 @@ import { Readable } from "node:stream";
 import { gunzipSync } from "node:zlib";
 import type Docker from "dockerode";
 import { familiarRepository, imageChange, pushImage } from "../../lib/containers/image_delivery.ts";
-import { GZIP_MARGIN, isLoopback, loopbackRoute, shouldCompress } from "../../lib/containers/compression.ts";
-import { Ssh } from "../../lib/transport/ssh.ts";
-import { qualHost } from "../helpers/fake_host.ts";
+import { GZIP_MARGIN, isLoopback, shouldCompress } from "../../lib/containers/compression.ts";
+import { Ssh, type SshRoute } from "../../lib/transport/ssh.ts";
+import { fakeContext, qualHost } from "../helpers/fake_host.ts";
+import { deliveryOptions } from "../../lib/steps/container_recipe.ts";
+import { parseFacts } from "../../lib/facts/probe.ts";
 import { ImageDeliveries } from "../../lib/containers/deliveries.ts";
 import { chainIds } from "../../lib/containers/layer_tar.ts";
 import type { ImageTransfer } from "../../lib/engine/report.ts";
@@ -261,7 +263,7 @@ Deno.test("a source that fails mid-archive fails the push with its error, compre
   }
 });
 
-Deno.test("compression: a loopback address behind an ssh_config alias is seen through ssh -G; a jump host's is not ours", async () => {
+Deno.test("ssh -G's route: an ssh_config alias resolved, and a proxy (ssh_config's or the inventory's jump) seen", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const config = `${dir}/ssh_config`;
@@ -276,15 +278,31 @@ Deno.test("compression: a loopback address behind an ssh_config alias is seen th
     );
     const route = async (address: string, jump?: string) => {
       const host = { ...(await qualHost()), ssh: { address, configFile: config, jump } };
-      return loopbackRoute(await new Ssh(host, { controlDir: dir }).resolvedConfig());
+      return await new Ssh(host, { controlDir: dir }).route();
     };
-    assert.equal(await route("lab-alias"), true);
-    assert.equal(await route("127.0.0.1"), true);
-    assert.equal(await route("lab-behind"), false, "ProxyJump in ssh_config");
-    assert.equal(await route("lab-command"), false, "ProxyCommand in ssh_config");
-    assert.equal(await route("lab-alias", "bastion"), false, "the inventory's jump");
-    assert.equal(await route("campus"), false);
+    assert.deepEqual(await route("lab-alias"), { hostname: "127.0.10.9", proxied: false });
+    assert.deepEqual(await route("127.0.0.1"), { hostname: "127.0.0.1", proxied: false });
+    assert.deepEqual(await route("lab-behind"), { hostname: "127.0.10.9", proxied: true }, "ProxyJump");
+    assert.deepEqual(await route("lab-command"), { hostname: "127.0.10.9", proxied: true }, "ProxyCommand");
+    assert.deepEqual(await route("lab-alias", "bastion"), { hostname: "127.0.10.9", proxied: true }, "jump");
+    assert.deepEqual(await route("campus"), { hostname: "10.20.30.40", proxied: false });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("a push's compression: a loopback route is neither sampled nor gzipped; any other route samples the link", async () => {
+  const decide = async (route: SshRoute) => {
+    const ctx = fakeContext(parseFacts(""), await qualHost({ image_delivery: "push" }));
+    ctx.ssh.route = () => Promise.resolve(route);
+    const compress = await deliveryOptions(ctx, "img/prometheus:1").link!.compress();
+    return { compress, sampled: ctx.scripts.some((s) => s.startsWith("cat >/dev/null <<'ISA_SAMPLE'")) };
+  };
+  assert.deepEqual(await decide({ hostname: "127.0.10.9", proxied: false }), {
+    compress: false,
+    sampled: false,
+  });
+  // Behind a jump host, 127.0.0.1 is the jump host's own: the link is measured.
+  assert.equal((await decide({ hostname: "127.0.0.1", proxied: true })).sampled, true);
+  assert.equal((await decide({ hostname: "10.20.30.40", proxied: false })).sampled, true);
 });

@@ -153,10 +153,12 @@ Deno.test("a truncated archive is an error, not a short image", async () => {
 });
 
 Deno.test("an old-format layer spools in $TMPDIR when the process may write there, else in /tmp (the tasks' grant)", () => {
-  assert.equal(spoolDir("/var/tmp/op", () => true), "/var/tmp/op");
-  assert.equal(spoolDir("/var/tmp/op", () => false), "/tmp", "deno task grants /tmp, not $TMPDIR");
-  assert.equal(spoolDir(undefined, () => true), "/tmp");
-  assert.equal(spoolDir("relative", () => true), "/tmp");
-  // This process' own answer: the test runs with -A.
-  assert.equal(spoolDir("/var/tmp/op"), "/var/tmp/op");
+  const folder = () => true;
+  assert.equal(spoolDir("/var/tmp/op", () => true, folder), "/var/tmp/op");
+  assert.equal(spoolDir("/var/tmp/op", () => false, folder), "/tmp", "deno task grants /tmp, not $TMPDIR");
+  assert.equal(spoolDir(undefined, () => true, folder), "/tmp");
+  assert.equal(spoolDir("relative", () => true, folder), "/tmp");
+  // This process' own answers: the test runs with -A; a TMPDIR that does not exist is not used.
+  assert.equal(spoolDir("/var/tmp"), "/var/tmp");
+  assert.equal(spoolDir("/tmp/isa-no-such-folder"), "/tmp");
 });

@@ -8,7 +8,7 @@ import { fcontextPattern, fcontextRuleQuery, labelContainerFiles } from "../../l
 import { parseFacts } from "../../lib/facts/probe.ts";
 import { fakeContext, qualHost } from "../helpers/fake_host.ts";
 import { blankProbed } from "../../lib/facts/needs.ts";
-import { IMAGE_CACHE_DIR } from "../../lib/base/names.ts";
+import { CACHE_ROOT } from "../../lib/base/names.ts";
 
 const facts = parseFacts("@@os-release\nID=rhel\nVERSION_ID=9.6\n@@end\n");
 
@@ -70,18 +70,18 @@ Deno.test("the rule query finds only our exact pattern in semanage's listing", a
   }
 });
 
-Deno.test("purge: a cache of image archives left by a run that died goes too; none, nothing planned", async () => {
+Deno.test("purge: our folder under /var/cache goes too, with what a run that died left in it; none, nothing planned", async () => {
   const host = await qualHost();
   const answers = [{ match: /du -s/, stdout: "12M marked" }];
-  const probed = { ...blankProbed(), dirs: { [IMAGE_CACHE_DIR]: { owner: "0:0", mode: "700" } } };
+  const probed = { ...blankProbed(), dirs: { [CACHE_ROOT]: { owner: "0:0", mode: "755" } } };
   const left = await purgeStep.plan(fakeContext(facts, host, answers, probed));
-  const cache = left.find((c) => c.summary.startsWith(`remove ${IMAGE_CACHE_DIR}`));
+  const cache = left.find((c) => c.summary.startsWith(`remove ${CACHE_ROOT} `));
   assert.ok(cache, left.map((c) => c.summary).join("\n"));
   assert.deepEqual(cache.command, {
-    script: "rm -rf -- /var/cache/isa-monitoring/images",
-    log: "rm -rf /var/cache/isa-monitoring/images",
+    script: "rm -rf -- /var/cache/isa-monitoring",
+    log: "rm -rf /var/cache/isa-monitoring",
   });
-  assert.deepEqual(purgeStep.needs?.(host), { dirs: [IMAGE_CACHE_DIR] }, "asked in the batched probe");
+  assert.deepEqual(purgeStep.needs?.(host), { dirs: [CACHE_ROOT] }, "asked in the batched probe");
   const none = await purgeStep.plan(fakeContext(facts, host, answers));
-  assert.ok(!none.some((c) => c.summary.includes(IMAGE_CACHE_DIR)), none.map((c) => c.summary).join("\n"));
+  assert.ok(!none.some((c) => c.summary.includes(CACHE_ROOT)), none.map((c) => c.summary).join("\n"));
 });

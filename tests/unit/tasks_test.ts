@@ -11,6 +11,7 @@ import { projectRoot } from "../../lib/inventory/load.ts";
 import { pool } from "../../lib/base/pool.ts";
 import { cli } from "../helpers/cli.ts";
 import { declaredRun, declaredTasks, expandVars } from "../helpers/tasks.ts";
+import { spoolDir } from "../../lib/containers/layer_tar.ts";
 
 /** The fleet tasks: every task whose command runs one entry file without -A. */
 const fleet = declaredTasks().filter((t) => !/\s(-A|--allow-all)\b/.test(t.command));
@@ -101,6 +102,17 @@ Deno.test("the declared command lines expand as deno task's own shell does, and 
   }
   // So a `${…}` in a permission list would be a literal path, granting nothing.
   for (const t of fleet) assert.doesNotMatch(t.command, /\$\{/, t.name);
+  // A task that may push (it writes the controller's Docker socket) may write where a layer is spooled
+  // under these permissions (`spoolDir` without a writable $TMPDIR).
+  const spool = spoolDir(undefined);
+  for (const t of fleet.filter((t) => /--allow-write=\S*\/var\/run\/docker\.sock/.test(t.command))) {
+    const { flags } = declaredRun(fileOf(t.command));
+    const write = flags.find((f) => f.startsWith("--allow-write="))!.slice("--allow-write=".length).split(
+      ",",
+    );
+    const read = flags.find((f) => f.startsWith("--allow-read="))!.slice("--allow-read=".length).split(",");
+    assert.ok(write.includes(spool) && read.includes(spool), `${t.name} may not spool in ${spool}`);
+  }
 });
 
 Deno.test("every fleet task answers --help and --list-hosts under its declared permissions", async () => {
