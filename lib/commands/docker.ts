@@ -72,6 +72,19 @@ export function installDocker(os: { family: string; prettyName: string }, vars: 
 }
 
 /**
+ * `dpkg --configure -a`, waiting up to 60 s for dpkg's locks as apt's DPkg::Lock::Timeout does for apt:
+ * dpkg has no wait of its own, and after a run cut mid-install the cut run's apt or dpkg may still work
+ * on the host for a while (seen on the lab: "dpkg frontend lock was locked by another process" right after
+ * the lock holder check had found none). Any other failure is dpkg's own, reported at once.
+ */
+export const FINISH_DPKG = `i=0
+until out=$(dpkg --configure -a 2>&1); do
+  case "$out" in *"lock"*) ;; *) printf '%s\\n' "$out" >&2; exit 1 ;; esac
+  i=$((i + 1)); if [ $i -ge 60 ]; then printf '%s\\n' "$out" >&2; exit 1; fi
+  sleep 1
+done`;
+
+/**
  * The lines before an apt install: the proxy, no questions, fresh package lists; with `finishDpkg`,
  * `dpkg --configure -a` first. An engine install cut off earlier (lost connection, Ctrl-C) can leave dpkg
  * half-way, and apt then refuses everything until that is run (it does nothing when dpkg is consistent).
@@ -84,7 +97,7 @@ function aptReady(vars: Vars, finishDpkg: boolean): string[] {
     "set -eu",
     proxyEnv(vars.proxy),
     "export DEBIAN_FRONTEND=noninteractive",
-    finishDpkg ? "dpkg --configure -a" : "",
+    finishDpkg ? FINISH_DPKG : "",
     "apt-get -o DPkg::Lock::Timeout=60 update -qq",
   ];
 }

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseFacts } from "../../lib/facts/probe.ts";
-import { installDocker, installDockerClient } from "../../lib/commands/docker.ts";
+import { FINISH_DPKG, installDocker, installDockerClient } from "../../lib/commands/docker.ts";
 import { dockerStep } from "../../lib/steps/docker.ts";
 import { unsupportedReason } from "../../lib/steps/facts.ts";
 import { blankProbed } from "../../lib/facts/needs.ts";
@@ -85,7 +85,7 @@ Deno.test("the engine's install on Debian takes docker-cli wherever apt has it; 
     [
       "set -eu",
       "export DEBIAN_FRONTEND=noninteractive",
-      "dpkg --configure -a",
+      FINISH_DPKG,
       "apt-get -o DPkg::Lock::Timeout=60 update -qq",
       'pkgs=docker.io; if apt-cache show docker-cli >/dev/null 2>&1; then pkgs="$pkgs docker-cli"; fi',
       "apt-get -o DPkg::Lock::Timeout=60 install -y -qq --no-install-recommends $pkgs",
@@ -104,4 +104,42 @@ Deno.test("the engine's install on Debian takes docker-cli wherever apt has it; 
   const rhel = installDockerClient({ family: "rhel", prettyName: "RHEL 10" }, vars).script;
   assert.match(rhel, /\ndnf_bounded -y install docker-ce-cli$/);
   assert.throws(() => installDockerClient({ family: "unknown", prettyName: "Arch" }, vars), /Arch/);
+});
+
+Deno.test("an interrupted dpkg is finished once the cut run's dpkg lets go of its lock; any other error at once", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // A dpkg that finds its lock held `busy` times, then configures; or fails for another reason.
+    await Deno.writeTextFile(
+      `${dir}/dpkg`,
+      `#!/bin/sh
+n=$(cat ${dir}/calls 2>/dev/null || echo 0); echo $((n + 1)) > ${dir}/calls
+if [ "$MODE" = broken ]; then echo "dpkg: error: parsing file '/var/lib/dpkg/status'" >&2; exit 2; fi
+if [ "$n" -lt "$BUSY" ]; then
+  echo "dpkg: error: dpkg frontend lock was locked by another process with pid 1738" >&2; exit 2
+fi
+echo "Setting up docker.io"
+`,
+      { mode: 0o755 },
+    );
+    const run = async (env: Record<string, string>) => {
+      await Deno.remove(`${dir}/calls`).catch(() => {});
+      const out = await new Deno.Command("/bin/sh", {
+        args: ["-c", FINISH_DPKG],
+        env: { PATH: `${dir}:/usr/bin:/bin`, ...env },
+      }).output();
+      return {
+        code: out.code,
+        stderr: new TextDecoder().decode(out.stderr),
+        calls: Number(await Deno.readTextFile(`${dir}/calls`)),
+      };
+    };
+    assert.deepEqual(await run({ BUSY: "2" }), { code: 0, stderr: "", calls: 3 });
+    const broken = await run({ BUSY: "0", MODE: "broken" });
+    assert.equal(broken.code, 1);
+    assert.equal(broken.calls, 1, "not retried");
+    assert.match(broken.stderr, /parsing file/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
