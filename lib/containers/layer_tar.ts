@@ -11,6 +11,7 @@
  * the whole archive (see `containerdStore`).
  */
 import { createHash } from "node:crypto";
+import { granted } from "../base/permissions.ts";
 
 /** A layer's chain ID as moby computes it (layer/layer.go createChainIDFromParent): H(n) = sha256(H(n-1) + " " + diff(n)). */
 export function chainIds(diffIds: readonly string[]): string[] {
@@ -156,7 +157,7 @@ function layerKind(name: string): { digest: string } | "hash" | null {
  */
 export function spoolDir(
   tmpdir = Deno.env.get("TMPDIR"),
-  granted = (path: string) => Deno.permissions.querySync({ name: "write", path }).state === "granted",
+  writable = (path: string) => granted(path, "write"),
   isDir = (path: string) => {
     try {
       return Deno.statSync(path).isDirectory;
@@ -165,7 +166,7 @@ export function spoolDir(
     }
   },
 ): string {
-  return tmpdir && tmpdir.startsWith("/") && granted(tmpdir) && isDir(tmpdir) ? tmpdir : "/tmp";
+  return tmpdir && tmpdir.startsWith("/") && writable(tmpdir) && isDir(tmpdir) ? tmpdir : "/tmp";
 }
 
 /**

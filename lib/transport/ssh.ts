@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { RemoteError, UnreachableError } from "../base/errors.ts";
 import type { Host } from "../inventory/host.ts";
 import { quote } from "../base/quote.ts";
+import { granted } from "../base/permissions.ts";
 import { writeFileScript } from "../commands/files.ts";
 
 /** Output of a remote script. */
@@ -86,11 +87,10 @@ export function defaultControlDir(
   const run = env.XDG_RUNTIME_DIR;
   // Only where this process may already read and write (-A): the deno tasks' declared permissions name
   // no runtime folder, and asking would have Deno prompt for it on a terminal.
-  const usable = (p: string) =>
-    (["read", "write"] as const).every((name) =>
-      Deno.permissions.querySync({ name, path: p }).state === "granted"
-    );
-  if (run && run.startsWith("/") && usable(run) && privateDirProblem(lstatOrNull(run), Deno.uid()) === null) {
+  if (
+    run && run.startsWith("/") && granted(run, "read", "write") &&
+    privateDirProblem(lstatOrNull(run), Deno.uid()) === null
+  ) {
     candidates.push(`${run.replace(/\/+$/, "")}/isa-ssh`);
   }
   if (env.HOME && env.HOME.startsWith("/")) candidates.push(`${env.HOME.replace(/\/+$/, "")}/.ssh/isa-ssh`);
